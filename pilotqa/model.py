@@ -1,0 +1,233 @@
+"""The canonical inspection model: what every reader produces and every later stage reads.
+
+* ``measurements`` — long frame, one row per reading, schema :data:`MEASUREMENT_SCHEMA`.
+  ``value`` is null only for a reading the source explicitly marks as *not measured*
+  (blank cell, "N/M", "N/A", a deleted AQDEF value …); the reader then adds a note saying so.
+  A cell it cannot interpret is an :class:`~pilotqa.errors.InputError`, never a null.
+* ``specs`` — one row per feature, schema :data:`SPEC_SCHEMA`; ``lsl``/``usl`` null = no limit
+  on that side.
+* ``attributes`` — optional attribute (go/no-go) data, schema :data:`ATTRIBUTE_SCHEMA`.
+* ``metadata`` — part number, revision, description, supplier, operation, report date …
+  (keys: ``part_number``, ``revision``, ``description``, ``supplier``, ``operation``, ``date``,
+  plus anything else the export carries, all strings).
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+__all__ = [
+    "MEASUREMENT_SCHEMA",
+    "SPEC_SCHEMA",
+    "ATTRIBUTE_SCHEMA",
+    "CLASSES",
+    "SourceFile",
+    "Inspection",
+    "FeatureResult",
+    "empty_measurements",
+    "empty_specs",
+    "sha256_file",
+    "combine",
+]
+
+MEASUREMENT_SCHEMA: dict[str, pl.DataType] = {
+    "part_id": pl.String(),
+    "lot": pl.String(),
+    "subgroup": pl.Int64(),
+    "sequence": pl.Int64(),
+    "timestamp": pl.Datetime("us"),
+    "feature": pl.String(),
+    "value": pl.Float64(),
+}
+
+SPEC_SCHEMA: dict[str, pl.DataType] = {
+    "feature": pl.String(),
+    "nominal": pl.Float64(),
+    "lsl": pl.Float64(),
+    "usl": pl.Float64(),
+    "unit": pl.String(),
+    "class": pl.String(),
+    "lower_bound_zero": pl.Boolean(),
+    "source": pl.String(),
+}
+
+ATTRIBUTE_SCHEMA: dict[str, pl.DataType] = {
+    "feature": pl.String(),
+    "lot": pl.String(),
+    "subgroup": pl.Int64(),
+    "timestamp": pl.Datetime("us"),
+    "sample_size": pl.Int64(),
+    "nonconforming": pl.Int64(),
+}
+
+#: Allowed characteristic classes, most severe first.
+CLASSES: tuple[str, ...] = ("critical", "major", "minor")
+
+
+def empty_measurements() -> pl.DataFrame:
+    """An empty measurements frame with the canonical schema."""
+    return pl.DataFrame(schema=MEASUREMENT_SCHEMA)
+
+
+def empty_specs() -> pl.DataFrame:
+    """An empty specs frame with the canonical schema."""
+    return pl.DataFrame(schema=SPEC_SCHEMA)
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One input file: its path as given, SHA-256, and the detected format/layout."""
+
+    path: str
+    sha256: str
+    format: str
+
+
+@dataclass
+class Inspection:
+    """Canonical inspection: measurements + specs + where they came from.
+
+    Attributes
+    ----------
+    measurements : pl.DataFrame
+        Schema :data:`MEASUREMENT_SCHEMA`.
+    specs : pl.DataFrame
+        Schema :data:`SPEC_SCHEMA`; exactly one row per feature in ``measurements``.
+    layout : str
+        ``long``, ``wide``, ``characteristic-rows``, ``aqdef``, ``pcdmis``, ``calypso`` or
+        ``mixed`` when several inputs had different layouts.
+    files : list[SourceFile]
+    metadata : dict[str, str]
+    notes : list[str]
+        Everything the reader assumed or counted (e.g. "3 cells 'N/M' counted as not measured").
+    attributes : pl.DataFrame | None
+        Attribute-characteristic data (schema :data:`ATTRIBUTE_SCHEMA`) or None.
+    details : dict
+        Reader-specific description for ``pilotqa inspect`` (header row found, columns …).
+    """
+
+    measurements: pl.DataFrame
+    specs: pl.DataFrame
+    layout: str
+    files: list[SourceFile] = field(default_factory=list)
+    metadata: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    attributes: pl.DataFrame | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Enforce the canonical column order and dtypes (cheap; catches reader bugs early).
+        self.measurements = self.measurements.select(
+            [pl.col(c).cast(t) for c, t in MEASUREMENT_SCHEMA.items()]
+        )
+        self.specs = self.specs.select([pl.col(c).cast(t) for c, t in SPEC_SCHEMA.items()])
+        if self.attributes is not None:
+            self.attributes = self.attributes.select(
+                [pl.col(c).cast(t) for c, t in ATTRIBUTE_SCHEMA.items()]
+            )
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Feature names in spec order."""
+        return self.specs["feature"].to_list()
+
+    @property
+    def lots(self) -> list[str]:
+        """Distinct lots in order of first appearance (by sequence)."""
+        return (
+            self.measurements.sort("sequence")["lot"].unique(maintain_order=True).drop_nulls().to_list()
+        )
+
+    @property
+    def n_parts(self) -> int:
+        """Number of distinct parts."""
+        return int(self.measurements.select(pl.struct("lot", "part_id").n_unique()).item()) if self.measurements.height else 0
+
+
+@dataclass
+class FeatureResult:
+    """Statistics (and later the decision) of one feature.
+
+    ``doc`` is the feature's JSON object of ``pilotqa.analysis/1`` (JSON-safe: finite floats or
+    None, lists, dicts, str, bool, int). ``series`` holds the arrays the report plots and that
+    are not written to JSON:
+
+    * ``values``       readings in time (sequence) order, nulls dropped (np.ndarray float)
+    * ``sequence``     their sequence numbers (np.ndarray int)
+    * ``lot``          their lots (list[str])
+    * ``x_points``     the X̄ (or I) chart statistic per point, time order (np.ndarray)
+    * ``range_points`` the R / S / MR chart statistic per point (np.ndarray; for MR, point i
+      is |x[i+1] - x[i]|, so it has one point fewer than ``x_points``)
+    """
+
+    feature: str
+    doc: dict[str, Any]
+    series: dict[str, Any] = field(default_factory=dict)
+
+
+def combine(parts: list[Inspection]) -> Inspection:
+    """Combine several inspections (one per input file) into one.
+
+    Sequences are renumbered so the files follow each other in the order given; a file whose
+    measurements carry no lot (lot null) gets its file stem as lot. Specs of the same feature must
+    agree (else :class:`~pilotqa.errors.SpecError`); a feature specified only in some files takes
+    that spec.
+    """
+    from pilotqa.errors import SpecError
+
+    if len(parts) == 1:
+        return parts[0]
+    frames: list[pl.DataFrame] = []
+    offset = 0
+    for insp in parts:
+        m = insp.measurements
+        if m.height:
+            seq0 = int(m["sequence"].min())  # type: ignore[arg-type]
+            m = m.with_columns((pl.col("sequence") - seq0 + offset).alias("sequence"))
+            offset = int(m["sequence"].max()) + 1  # type: ignore[arg-type]
+        if m["lot"].null_count() and insp.files:
+            m = m.with_columns(pl.col("lot").fill_null(Path(insp.files[0].path).stem))
+        frames.append(m)
+    specs = pl.concat([p.specs for p in parts]).unique(
+        subset=["feature", "nominal", "lsl", "usl"], keep="first", maintain_order=True
+    )
+    dup = specs.filter(pl.col("feature").is_duplicated())
+    if dup.height:
+        f = dup["feature"][0]
+        rows = dup.filter(pl.col("feature") == f)
+        raise SpecError(
+            f"feature '{f}' has different specifications in different input files: "
+            + "; ".join(
+                f"{r['source']}: nominal {r['nominal']}, LSL {r['lsl']}, USL {r['usl']}"
+                for r in rows.iter_rows(named=True)
+            )
+        )
+    layouts = {p.layout for p in parts}
+    meta: dict[str, str] = {}
+    for p in parts:
+        for k, v in p.metadata.items():
+            meta.setdefault(k, v)
+    attrs = [p.attributes for p in parts if p.attributes is not None]
+    return Inspection(
+        measurements=pl.concat(frames),
+        specs=specs,
+        layout=layouts.pop() if len(layouts) == 1 else "mixed",
+        files=[f for p in parts for f in p.files],
+        metadata=meta,
+        notes=[n for p in parts for n in p.notes],
+        attributes=pl.concat(attrs) if attrs else None,
+        details={"inputs": [p.details for p in parts]},
+    )

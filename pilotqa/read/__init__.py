@@ -1,0 +1,54 @@
+"""Readers: every supported export -> :class:`pilotqa.model.Inspection`.
+
+Entry point :func:`read`. Format is chosen by content sniffing (see :mod:`pilotqa.read.detect`);
+each format module exposes::
+
+    FORMAT: str                                   # e.g. "aqdef"
+    def sniff(path: Path, head: bytes) -> bool    # cheap content test on the first 64 KiB
+    def read_path(path: Path, opts: ReadOptions) -> Inspection
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+__all__ = ["ReadOptions", "read"]
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """Options that shape reading.
+
+    sheet : read only this sheet of a workbook (default: every sheet with data).
+    subgroup_size : form subgroups of N consecutive parts when the data has no subgroup column.
+    column_map : ``{source heading (case-insensitive): canonical name}`` from ``--map``.
+    spec_file : a CSV/XLSX/TOML spec file completing or overriding the export's specs.
+    part, revision : override the part number / revision of the export's metadata.
+    """
+
+    sheet: str | None = None
+    subgroup_size: int | None = None
+    column_map: dict[str, str] = field(default_factory=dict)
+    spec_file: str | None = None
+    part: str | None = None
+    revision: str | None = None
+
+
+def read(paths: Sequence[str | Path], opts: ReadOptions | None = None) -> "Inspection":  # noqa: F821
+    """Read one or more files and/or folders into one validated Inspection.
+
+    Several inputs are combined in the order given (each file's lot defaults to its stem);
+    folders are expanded to the supported files they hold, ordered by measurement time.
+    """
+    from pilotqa.model import combine
+    from pilotqa.read.detect import expand_inputs, read_one
+    from pilotqa.read.validate import finalize
+
+    opts = opts or ReadOptions()
+    files, skipped = expand_inputs([Path(p) for p in paths])
+    parts = [read_one(f, opts) for f in files]
+    insp = combine(parts)
+    for path, why in skipped:
+        insp.notes.append(f"skipped {path}: {why}")
+    return finalize(insp, opts)
