@@ -1,0 +1,90 @@
+"""What a reader understood, for ``pilotqa inspect`` (text and JSON)."""
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from pilotqa.model import Inspection
+
+__all__ = ["describe", "describe_text"]
+
+
+def _num(x: Any) -> str:
+    return "—" if x is None else f"{x:g}"
+
+
+def describe(insp: Inspection) -> dict[str, Any]:
+    """A JSON-safe description of the inspection: files, layout, metadata, lots, features, notes."""
+    from pilotqa.report.json import json_safe
+
+    m = insp.measurements
+    counts = m.group_by("feature").agg(
+        pl.col("value").is_not_null().sum().alias("n"),
+        pl.col("value").is_null().sum().alias("n_missing"),
+    )
+    feats = insp.specs.join(counts, on="feature", how="left").with_columns(
+        pl.col("n").fill_null(0), pl.col("n_missing").fill_null(0)
+    )
+    lots = (
+        m.group_by("lot", maintain_order=True)
+        .agg(pl.col("part_id").n_unique().alias("parts"), pl.col("sequence").min().alias("_s"),
+             pl.col("timestamp").min().alias("first"), pl.col("timestamp").max().alias("last"))
+        .sort("_s").drop("_s")
+    )
+    subgrouped = m["subgroup"].null_count() < m.height if m.height else False
+    return json_safe({
+        "files": [{"path": f.path, "sha256": f.sha256, "format": f.format} for f in insp.files],
+        "layout": insp.layout,
+        "metadata": insp.metadata,
+        "parts": insp.n_parts,
+        "readings": m.height,
+        "subgroups": int(m["subgroup"].n_unique()) if subgrouped else None,
+        "lots": lots.to_dicts(),
+        "features": feats.to_dicts(),
+        "attribute_characteristics": (
+            insp.attributes["feature"].unique(maintain_order=True).to_list()
+            if insp.attributes is not None else []
+        ),
+        "notes": insp.notes,
+        "details": insp.details,
+    })
+
+
+def describe_text(insp: Inspection) -> str:
+    """The ``pilotqa inspect`` screen."""
+    d = describe(insp)
+    out: list[str] = []
+    for f in d["files"]:
+        out.append(f"file      {f['path']}  [{f['format']}]  sha256 {f['sha256'][:12]}…")
+    out.append(f"layout    {d['layout']}")
+    for k, v in d["metadata"].items():
+        out.append(f"{k:<9} {v}")
+    out.append(f"parts     {d['parts']}   readings {d['readings']}   "
+               f"subgroups {d['subgroups'] if d['subgroups'] is not None else 'none (individuals)'}")
+    out.append(f"lots      {len(d['lots'])}")
+    for lot in d["lots"]:
+        span = f"  {lot['first']} … {lot['last']}" if lot["first"] else ""
+        out.append(f"  {lot['lot']:<14} {lot['parts']:>5} parts{span}")
+    out.append(f"features  {len(d['features'])}")
+    out.append(f"  {'feature':<24} {'class':<9} {'nominal':>10} {'LSL':>10} {'USL':>10} "
+               f"{'unit':<5} {'n':>5} {'missing':>7}  source")
+    for f in d["features"]:
+        out.append(
+            f"  {str(f['feature'])[:24]:<24} {str(f['class'] or '—'):<9} {_num(f['nominal']):>10} "
+            f"{_num(f['lsl']):>10} {_num(f['usl']):>10} {str(f['unit'] or ''):<5} {f['n']:>5} "
+            f"{f['n_missing']:>7}  {f['source'] or ''}"
+        )
+    if d["attribute_characteristics"]:
+        out.append("attribute characteristics (not analysed as measurements): "
+                   + ", ".join(d["attribute_characteristics"]))
+    for key, val in (d["details"] or {}).items():
+        if key != "inputs":
+            out.append(f"detail    {key}: {val}")
+    for sub in (d["details"] or {}).get("inputs", []) or []:
+        for key, val in (sub or {}).items():
+            out.append(f"detail    {key}: {val}")
+    if d["notes"]:
+        out.append("notes")
+        out.extend(f"  - {n}" for n in d["notes"])
+    return "\n".join(out)

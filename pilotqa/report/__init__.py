@@ -1,0 +1,2 @@
+"""Report writers: JSON document (:mod:`.json`), HTML (:mod:`.html`), XLSX (:mod:`.xlsx`)."""
+__all__: list[str] = []

@@ -1,0 +1,136 @@
+"""The ``pilotqa.analysis/1`` JSON document — the contract other programs read.
+
+Schema: ``pilotqa/schema/analysis.schema.json`` (a superset of the team's design schema: every
+key named there is kept with its meaning; keys are only ever added). Numbers are numbers, an
+undefined number is ``null`` (its reason in the feature's ``notes``); NaN and Infinity never
+appear (:func:`dumps` uses ``allow_nan=False``).
+"""
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+if TYPE_CHECKING:
+    from pilotqa.analysis import AnalysisResult
+
+__all__ = ["SCHEMA_ID", "build_document", "json_safe", "dumps", "write_json", "schema_path"]
+
+SCHEMA_ID = "pilotqa.analysis/1"
+
+
+def schema_path() -> Path:
+    """Path of the JSON Schema shipped with pilotqa."""
+    return Path(__file__).resolve().parent.parent / "schema" / "analysis.schema.json"
+
+
+def json_safe(obj: Any, where: str = "$", bad: list[str] | None = None) -> Any:
+    """Convert numpy/polars/datetime values to plain JSON types.
+
+    A non-finite float becomes ``None`` and its path is appended to ``bad`` (the caller records
+    it) — the statistics stages already return ``None`` for undefined values, so this is only a
+    safety net, and the test-suite asserts that ``bad`` stays empty for every document.
+    """
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v, f"{where}.{k}", bad) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v, f"{where}[{i}]", bad) for i, v in enumerate(obj)]
+    if isinstance(obj, np.ndarray):
+        return [json_safe(v, f"{where}[{i}]", bad) for i, v in enumerate(obj.tolist())]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        x = float(obj)
+        if math.isfinite(x):
+            return x
+        if bad is not None:
+            bad.append(where)
+        return None
+    if isinstance(obj, (datetime, date)):
+        return obj.isoformat()
+    if obj is None or isinstance(obj, str):
+        return obj
+    return str(obj)
+
+
+def _lot_details(meas: pl.DataFrame) -> list[dict[str, Any]]:
+    if not meas.height:
+        return []
+    g = (
+        meas.group_by("lot", maintain_order=True)
+        .agg(
+            pl.col("part_id").n_unique().alias("parts"),
+            pl.col("sequence").min().alias("first_sequence"),
+            pl.col("timestamp").min().alias("first_timestamp"),
+            pl.col("timestamp").max().alias("last_timestamp"),
+        )
+        .sort("first_sequence")
+    )
+    return g.to_dicts()
+
+
+def build_document(result: "AnalysisResult") -> dict[str, Any]:
+    """Assemble the JSON document of one analysis (JSON-safe, validated by the tests)."""
+    from pilotqa import __version__
+
+    insp = result.inspection
+    bad: list[str] = []
+    features = []
+    for fr in result.features:
+        doc = json_safe(fr.doc, f"$.features[{fr.feature}]", bad)
+        features.append(doc)
+    attributes: list[dict[str, Any]] = []
+    if insp.attributes is not None and insp.attributes.height:
+        attributes = (
+            insp.attributes.group_by("feature", maintain_order=True)
+            .agg(
+                pl.len().alias("samples"),
+                pl.col("sample_size").sum().alias("inspected"),
+                pl.col("nonconforming").sum().alias("nonconforming"),
+            )
+            .to_dicts()
+        )
+    document: dict[str, Any] = {
+        "schema": SCHEMA_ID,
+        "tool": {"name": "pilotqa", "version": __version__},
+        "generated_at": result.generated_at.isoformat(),
+        "input": {
+            "files": [{"path": f.path, "sha256": f.sha256, "format": f.format} for f in insp.files],
+            "layout": insp.layout,
+            "parts": insp.n_parts,
+            "lots": insp.lots,
+            "lot_details": _lot_details(insp.measurements),
+            "features": len(result.features),
+            "readings": insp.measurements.height,
+            "metadata": dict(insp.metadata),
+            "attribute_characteristics": attributes,
+            "notes": list(insp.notes),
+        },
+        "settings": {**result.settings.to_json(), "policy": result.policy.to_json()},
+        "inspection_plan": result.inspection_plan,
+        "overall": result.overall,
+        "features": features,
+    }
+    document = json_safe(document, "$", bad)
+    if bad:
+        document["input"]["notes"].append(
+            "internal: non-finite numbers replaced by null at " + ", ".join(bad[:10])
+        )
+    return document
+
+
+def dumps(document: dict[str, Any]) -> str:
+    """Serialise a document; raises ValueError if a NaN or Infinity slipped through."""
+    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
+
+
+def write_json(document: dict[str, Any], path: Path) -> None:
+    """Write the document as UTF-8 JSON."""
+    path.write_text(dumps(document) + "\n", encoding="utf-8")

@@ -1,0 +1,48 @@
+"""Shared test fixtures: paths to the repository, sample data, the team's shared folder, and
+the JSON-Schema validator of ``pilotqa.analysis/1``."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "sample_data"
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def sample_dir() -> Path:
+    return SAMPLE
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip(f"the team's shared/ folder is not beside the repository ({SHARED})")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def validate_document() -> Callable[[dict[str, Any]], None]:
+    """Validate a document against the schema pilotqa ships (and refuse NaN/Infinity)."""
+    import jsonschema
+
+    from pilotqa.report.json import dumps, schema_path
+
+    schema = json.loads(schema_path().read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+
+    def check(doc: dict[str, Any]) -> None:
+        dumps(doc)  # raises on NaN / Infinity
+        errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.path))
+        assert not errors, "; ".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
+
+    return check
