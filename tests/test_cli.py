@@ -1,0 +1,165 @@
+"""The command line: exit codes, one-line errors, outputs, overwrite protection, lazy imports."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pilotqa_cli.main import cli
+
+from .conftest import SAMPLE
+
+LONG = SAMPLE / "housing_pilot_long.csv"
+WIDE = SAMPLE / "housing_pilot_wide.xlsx"
+
+
+def run(*args: str) -> "object":
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.mark.parametrize("cmd", [[], ["analyze"], ["inspect"], ["plan"], ["policy"]])
+def test_help(cmd: list[str]) -> None:
+    r = run(*cmd, "--help")
+    assert r.exit_code == 0, r.output
+    assert "Usage:" in r.output
+
+
+def test_version() -> None:
+    from pilotqa import __version__
+
+    r = run("--version")
+    assert r.exit_code == 0 and __version__ in r.output
+
+
+def test_missing_file_is_usage_error(tmp_path: Path) -> None:
+    r = run("analyze", str(tmp_path / "nope.csv"))
+    assert r.exit_code == 2
+    assert "does not exist" in r.output
+
+
+def test_bad_cell_names_file_row_column(tmp_path: Path) -> None:
+    f = tmp_path / "bad.csv"
+    f.write_text(
+        "part,feature,value,lsl,usl\nP1,D1,10.01,9.9,10.1\nP2,D1,OK,9.9,10.1\nP3,D1,10.02,9.9,10.1\n",
+        encoding="utf-8",
+    )
+    r = run("analyze", str(f), "--out", str(tmp_path / "out"))
+    assert r.exit_code == 2
+    msg = r.stderr.strip()
+    assert msg.startswith("pilotqa: error: ")
+    assert "bad.csv" in msg and "row 3" in msg and "value" in msg and "'OK'" in msg
+    assert "\n" not in msg and "Traceback" not in r.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    f = tmp_path / "empty.csv"
+    f.write_bytes(b"")
+    r = run("inspect", str(f))
+    assert r.exit_code == 2
+    assert "empty.csv" in r.stderr and "empty" in r.stderr
+
+
+def test_unknown_format_option(tmp_path: Path) -> None:
+    r = run("analyze", str(LONG), "--format", "pdf", "--out", str(tmp_path))
+    assert r.exit_code == 2
+    assert "unknown output format 'pdf'" in r.stderr
+
+
+def test_bad_rules_option(tmp_path: Path) -> None:
+    r = run("analyze", str(LONG), "--rules", "1,9", "--out", str(tmp_path))
+    assert r.exit_code == 2 and "--rules" in r.stderr
+
+
+def test_unknown_critical_feature(tmp_path: Path) -> None:
+    r = run("analyze", str(LONG), "--critical", "NOPE", "--out", str(tmp_path), "--format", "json")
+    assert r.exit_code == 2 and "NOPE" in r.stderr
+
+
+def test_inspect_and_analyze_agree(tmp_path: Path, validate_document: object) -> None:
+    r = run("inspect", "--json", str(LONG))
+    assert r.exit_code == 0, r.output
+    seen = json.loads(r.stdout)
+    r2 = run("analyze", str(LONG), "--out", str(tmp_path), "--format", "json", "-q")
+    assert r2.exit_code == 0, r2.output
+    doc = json.loads((tmp_path / "housing_pilot_long.json").read_text(encoding="utf-8"))
+    validate_document(doc)  # type: ignore[operator]
+    assert doc["input"]["parts"] == seen["parts"] == 150
+    assert doc["input"]["lots"] == [lot["lot"] for lot in seen["lots"]] == ["L01", "L02", "L03"]
+    assert [f["feature"] for f in doc["features"]] == [f["feature"] for f in seen["features"]]
+    assert {f["feature"]: f["n"] for f in doc["features"]} == {
+        f["feature"]: f["n"] for f in seen["features"]
+    }
+
+
+def test_refuses_to_overwrite_foreign_file(tmp_path: Path) -> None:
+    target = tmp_path / "housing_pilot_long.json"
+    target.write_text("my own notes", encoding="utf-8")
+    r = run("analyze", str(LONG), "--out", str(tmp_path), "--format", "json", "-q")
+    assert r.exit_code == 2
+    assert "not written by pilotqa" in r.stderr
+    assert target.read_text(encoding="utf-8") == "my own notes"
+    r = run("analyze", str(LONG), "--out", str(tmp_path), "--format", "json", "-q", "--force")
+    assert r.exit_code == 0
+    assert json.loads(target.read_text(encoding="utf-8"))["schema"] == "pilotqa.analysis/1"
+    # a file pilotqa wrote itself is replaced without --force
+    r = run("analyze", str(LONG), "--out", str(tmp_path), "--format", "json", "-q")
+    assert r.exit_code == 0
+
+
+def test_unexpected_error_is_exit_1_without_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pilotqa.read as reader
+
+    def boom(*a: object, **k: object) -> None:
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(reader, "read", boom)
+    r = CliRunner().invoke(cli, ["inspect", str(LONG)])
+    assert r.exit_code == 1
+    assert "internal error: RuntimeError: kaboom" in r.stderr and "Traceback" not in r.stderr
+    r = CliRunner().invoke(cli, ["--debug", "inspect", str(LONG)])
+    assert r.exit_code == 1 and isinstance(r.exception, RuntimeError)
+
+
+def _console_script() -> str:
+    exe = Path(sys.executable).parent / "pilotqa"
+    found = str(exe) if exe.exists() else shutil.which("pilotqa")
+    if not found:
+        pytest.fail("the console script 'pilotqa' is not installed beside the test interpreter")
+    return found
+
+
+def test_console_script_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    p = subprocess.run(
+        [_console_script(), "analyze", str(WIDE), "--out", str(out), "--format", "json"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert p.returncode == 0, p.stderr
+    assert "characteristics" in p.stdout
+    doc = json.loads((out / "housing_pilot_wide.json").read_text(encoding="utf-8"))
+    assert doc["input"]["metadata"]["part_number"] == "HSG-4711"
+    p = subprocess.run([_console_script(), "inspect", str(tmp_path / "missing.csv")],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+
+
+def test_help_imports_no_heavy_modules() -> None:
+    """`pilotqa --help` stays fast: it must not import polars, scipy, statsmodels or plotly."""
+    code = (
+        "import sys\n"
+        "from pilotqa_cli.main import cli\n"
+        "try:\n    cli.main(['--help'], prog_name='pilotqa')\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('polars', 'scipy', 'statsmodels', 'plotly', 'numpy', 'openpyxl') if m in sys.modules]\n"
+        "print('HEAVY=' + ','.join(heavy))\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    assert p.returncode == 0, p.stderr
+    assert "HEAVY=\n" in p.stdout or p.stdout.rstrip().endswith("HEAVY="), p.stdout

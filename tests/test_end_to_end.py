@@ -1,0 +1,123 @@
+"""End to end on the bundled sample pilot run: every sample file reads to the same data, the JSON
+document validates against the shipped schema, and the verdicts find what was planted
+(see sample_data/generate.py)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from pilotqa.analysis import AnalysisResult, analyze
+from pilotqa.read import read
+
+from .conftest import SAMPLE
+
+LONG = SAMPLE / "housing_pilot_long.csv"
+
+
+def _sample_inputs() -> list[Path]:
+    """Every sample_data input (files and the per-part CALYPSO folder), not the generators."""
+    out = []
+    for p in sorted(SAMPLE.iterdir()):
+        if p.suffix in (".py", ".md") or p.name.startswith((".", "_")):
+            continue
+        out.append(p)
+    return out
+
+
+@pytest.fixture(scope="module")
+def long_result() -> AnalysisResult:
+    return analyze(read([LONG]))
+
+
+def _canonical(meas: pl.DataFrame) -> pl.DataFrame:
+    return (
+        meas.select("lot", "part_id", "feature", "value")
+        .sort("lot", "part_id", "feature")
+    )
+
+
+@pytest.mark.parametrize("path", _sample_inputs(), ids=lambda p: p.name)
+def test_every_sample_file_reads_the_same_pilot_run(path: Path) -> None:
+    ref = read([LONG])
+    insp = read([path])
+    assert insp.n_parts == 150
+    assert sorted(insp.lots) == ["L01", "L02", "L03"]
+    assert sorted(insp.feature_names) == sorted(ref.feature_names)
+    got = _canonical(insp.measurements)
+    exp = _canonical(ref.measurements)
+    assert got["part_id"].to_list() == exp["part_id"].to_list()
+    assert got["feature"].to_list() == exp["feature"].to_list()
+    diff = (got["value"] - exp["value"]).abs().max()
+    assert diff is not None and diff < 1e-9  # type: ignore[operator]
+    # same order of manufacture (drift and control charts depend on it)
+    order = insp.measurements.sort("sequence")["part_id"].unique(maintain_order=True).to_list()
+    ref_order = ref.measurements.sort("sequence")["part_id"].unique(maintain_order=True).to_list()
+    assert order == ref_order
+    specs = insp.specs.sort("feature").select("feature", "nominal", "lsl", "usl")
+    ref_specs = ref.specs.sort("feature").select("feature", "nominal", "lsl", "usl")
+    for a, b in zip(specs.iter_rows(), ref_specs.iter_rows()):
+        assert a[0] == b[0]
+        for x, y in zip(a[1:], b[1:]):
+            assert (x is None and y is None) or (x is not None and y is not None and abs(x - y) < 1e-9), (a, b)
+
+
+@pytest.mark.parametrize("path", _sample_inputs(), ids=lambda p: p.name)
+def test_document_validates_for_every_sample_file(path: Path, validate_document: Any) -> None:
+    result = analyze(read([path]))
+    validate_document(result.document)
+    assert not [n for n in result.document["input"]["notes"] if n.startswith("internal:")]
+    assert len(result.document["features"]) == 12
+
+
+def _by_feature(result: AnalysisResult) -> dict[str, dict[str, Any]]:
+    return {f["feature"]: f for f in result.document["features"]}
+
+
+def test_planted_findings(long_result: AnalysisResult) -> None:
+    f = _by_feature(long_result)
+    # capable, stable critical bore: released
+    assert f["BORE_A_DIA"]["decision"]["verdict"] != "keep_100", f["BORE_A_DIA"]["decision"]
+    # tool wear: drift detected, not released
+    assert f["BORE_C_DEPTH"]["drift"]["significant"] is True
+    assert f["BORE_C_DEPTH"]["decision"]["verdict"] == "keep_100"
+    assert any("drift" in r.lower() for r in f["BORE_C_DEPTH"]["decision"]["reasons"])
+    # lot shift: lot effect detected, not released
+    assert f["FACE_LENGTH"]["lots"]["significant"] is True
+    assert f["FACE_LENGTH"]["decision"]["verdict"] == "keep_100"
+    assert any("lot" in r.lower() for r in f["FACE_LENGTH"]["decision"]["reasons"])
+    # parts out of tolerance: counted, not released
+    assert f["THREAD_M8_DEPTH"]["n_out_of_spec"] == 3
+    assert f["THREAD_M8_DEPTH"]["decision"]["verdict"] == "keep_100"
+    # marginal bore: not released
+    assert f["BORE_B_DIA"]["decision"]["verdict"] == "keep_100"
+    # one-sided GD&T position: only the upper side defined, non-normal model considered
+    pos = f["HOLE1_POS"]
+    assert pos["lsl"] is None and pos["cp"] is None and pos["pp"] is None
+    assert pos["cpu"] is not None and pos["cpk"] == pytest.approx(pos["cpu"])
+    assert pos["capability_model"] is not None
+    assert pos["decision"]["verdict"] != "variables_plan"  # not normal: no variables plan
+
+
+def test_individuals_use_moving_range(long_result: AnalysisResult) -> None:
+    for f in long_result.document["features"]:
+        assert f["sigma_within_method"] == "mr"
+        assert f["stability"]["chart"] == "i-mr"
+
+
+def test_subgroup_size_option_switches_to_pooled() -> None:
+    from pilotqa.read import ReadOptions
+
+    result = analyze(read([LONG], ReadOptions(subgroup_size=5)))
+    f = _by_feature(result)["BORE_A_DIA"]
+    assert f["sigma_within_method"] == "pooled"
+    assert f["stability"]["chart"] == "xbar-r"
+    assert f["n_subgroups"] == 30
+
+
+def test_metadata_from_wide_header_block() -> None:
+    result = analyze(read([SAMPLE / "housing_pilot_wide.xlsx"]))
+    assert result.document["input"]["metadata"]["part_number"] == "HSG-4711"
+    assert result.document["input"]["metadata"]["revision"] == "C"
