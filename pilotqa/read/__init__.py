@@ -42,13 +42,13 @@ def read(paths: Sequence[str | Path], opts: ReadOptions | None = None) -> "Inspe
     folders are expanded to the supported files they hold, ordered by measurement time.
     """
     from pilotqa.model import combine
-    from pilotqa.read.detect import expand_inputs, read_one
+    from pilotqa.read.detect import read_inputs
     from pilotqa.read.validate import finalize
 
     opts = opts or ReadOptions()
-    files, skipped = expand_inputs([Path(p) for p in paths])
-    parts = [read_one(f, opts) for f in files]
+    parts, skipped = read_inputs([Path(p) for p in paths], opts)
     insp = combine(parts)
+    insp.notes = list(dict.fromkeys(insp.notes))  # one note per distinct text (many files/part)
     for path, why in skipped:
         insp.notes.append(f"skipped {path}: {why}")
     return finalize(insp, opts)

@@ -55,8 +55,14 @@ def describe_text(insp: Inspection) -> str:
     """The ``pilotqa inspect`` screen."""
     d = describe(insp)
     out: list[str] = []
-    for f in d["files"]:
+    files = d["files"]
+    shown = files if len(files) <= 8 else files[:5]
+    for f in shown:
         out.append(f"file      {f['path']}  [{f['format']}]  sha256 {f['sha256'][:12]}…")
+    if len(shown) < len(files):
+        formats = sorted({f["format"] for f in files})
+        out.append(f"file      … and {len(files) - len(shown)} more ({', '.join(formats)}; "
+                   "`pilotqa inspect --json` lists them all)")
     out.append(f"layout    {d['layout']}")
     for k, v in d["metadata"].items():
         out.append(f"{k:<9} {v}")
@@ -65,7 +71,7 @@ def describe_text(insp: Inspection) -> str:
     out.append(f"lots      {len(d['lots'])}")
     for lot in d["lots"]:
         span = f"  {lot['first']} … {lot['last']}" if lot["first"] else ""
-        out.append(f"  {lot['lot']:<14} {lot['parts']:>5} parts{span}")
+        out.append(f"  {lot['lot'] or '—':<14} {lot['parts']:>5} parts{span}")
     out.append(f"features  {len(d['features'])}")
     out.append(f"  {'feature':<24} {'class':<9} {'nominal':>10} {'LSL':>10} {'USL':>10} "
                f"{'unit':<5} {'n':>5} {'missing':>7}  source")

@@ -19,9 +19,13 @@ if TYPE_CHECKING:
     from pilotqa.model import Inspection
     from pilotqa.read import ReadOptions
 
-__all__ = ["FORMAT_MODULES", "sniff_format", "expand_inputs", "read_one"]
+__all__ = ["FORMAT_MODULES", "sniff_format", "expand_inputs", "read_one", "order_by_time",
+           "read_inputs"]
 
 FORMAT_MODULES: tuple[str, ...] = (
+    "pilotqa.read.aqdef",
+    "pilotqa.read.calypso",
+    "pilotqa.read.pcdmis",
     "pilotqa.read.tabular",
 )
 
@@ -96,3 +100,32 @@ def read_one(path: Path, opts: "ReadOptions") -> "Inspection":
             file=str(path),
         )
     return mod.read_path(path, opts)
+
+
+def order_by_time(insps: list["Inspection"], files: list[Path]) -> list["Inspection"]:
+    """A folder's inspections ordered by their earliest measurement time, then file name.
+
+    Files without any timestamp follow the timed ones, in name order.
+    """
+    def key(pair: tuple["Inspection", Path]) -> tuple[bool, object, str]:
+        insp, f = pair
+        ts = insp.measurements["timestamp"].min() if insp.measurements.height else None
+        return (ts is None, ts if ts is not None else 0, f.name)
+
+    return [i for i, _ in sorted(zip(insps, files), key=key)]
+
+
+def read_inputs(
+    paths: list[Path], opts: "ReadOptions"
+) -> tuple[list["Inspection"], list[tuple[str, str]]]:
+    """Read every input: files in the order given, each folder's files ordered by measurement
+    time (:func:`order_by_time`); returns the inspections and what folders held that was skipped.
+    """
+    parts: list["Inspection"] = []
+    skipped: list[tuple[str, str]] = []
+    for p in paths:
+        files, sk = expand_inputs([p])
+        skipped += sk
+        insps = [read_one(f, opts) for f in files]
+        parts += order_by_time(insps, files) if p.is_dir() else insps
+    return parts, skipped
