@@ -28,6 +28,7 @@ class AnalysisResult:
     inspection_plan: list[dict[str, Any]]
     overall: str
     generated_at: datetime
+    decision_settings: dict[str, Any] = field(default_factory=dict)
     document: dict[str, Any] = field(default_factory=dict)
 
 
@@ -64,6 +65,7 @@ def analyze(
         inspection_plan=summary.inspection_plan,
         overall=summary.overall,
         generated_at=generated_at or datetime.now(timezone.utc).replace(microsecond=0),
+        decision_settings=summary.settings,
     )
     result.document = build_document(result)
     return result

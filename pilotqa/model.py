@@ -191,7 +191,7 @@ def combine(parts: list[Inspection]) -> Inspection:
     if len(parts) == 1:
         return parts[0]
     frames: list[pl.DataFrame] = []
-    offset = 0
+    offset = 1  # sequences start at 1, as a single file's do
     for insp in parts:
         m = insp.measurements
         if m.height:

@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from pilotqa.analysis import AnalysisResult, analyze
+from pilotqa.model import Inspection
 from pilotqa.read import read
 
 from .conftest import SAMPLE
@@ -32,6 +33,27 @@ def long_result() -> AnalysisResult:
     return analyze(read([LONG]))
 
 
+def _report_names() -> dict[str, str]:
+    """The characteristic-per-row sample names features '<balloon> <drawing text>' as a real FAI
+    report does; map them back to the generator's names (sample_data/make_charrows_report.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_charrows_report", SAMPLE / "make_charrows_report.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return {f"{b} {text}": name for name, (b, text, _m) in mod.FEATURE_TEXT.items()}
+
+
+def _renamed(insp: Inspection) -> Inspection:
+    names = _report_names()
+    if not set(insp.feature_names) <= set(names):
+        return insp
+    insp.measurements = insp.measurements.with_columns(pl.col("feature").replace(names))
+    insp.specs = insp.specs.with_columns(pl.col("feature").replace(names))
+    return insp
+
+
 def _canonical(meas: pl.DataFrame) -> pl.DataFrame:
     return (
         meas.select("lot", "part_id", "feature", "value")
@@ -42,7 +64,7 @@ def _canonical(meas: pl.DataFrame) -> pl.DataFrame:
 @pytest.mark.parametrize("path", _sample_inputs(), ids=lambda p: p.name)
 def test_every_sample_file_reads_the_same_pilot_run(path: Path) -> None:
     ref = read([LONG])
-    insp = read([path])
+    insp = _renamed(read([path]))
     assert insp.n_parts == 150
     assert sorted(insp.lots) == ["L01", "L02", "L03"]
     assert sorted(insp.feature_names) == sorted(ref.feature_names)
@@ -64,12 +86,28 @@ def test_every_sample_file_reads_the_same_pilot_run(path: Path) -> None:
             assert (x is None and y is None) or (x is not None and y is not None and abs(x - y) < 1e-9), (a, b)
 
 
+_SAME = ("n", "mean", "sigma_within", "sigma_overall", "cp", "cpk", "pp", "ppk", "cpk_ci", "ppk_ci",
+         "ppm_expected")
+
+
 @pytest.mark.parametrize("path", _sample_inputs(), ids=lambda p: p.name)
-def test_document_validates_for_every_sample_file(path: Path, validate_document: Any) -> None:
-    result = analyze(read([path]))
+def test_every_layout_gives_the_same_analysis(
+    path: Path, long_result: AnalysisResult, validate_document: Any
+) -> None:
+    """Issue 6/7 acceptance: the same pilot run read from any layout gives identical numbers."""
+    result = analyze(_renamed(read([path])))
     validate_document(result.document)
     assert not [n for n in result.document["input"]["notes"] if n.startswith("internal:")]
-    assert len(result.document["features"]) == 12
+    got, ref = _by_feature(result), _by_feature(long_result)
+    assert set(got) == set(ref)
+    for name, f in got.items():
+        r = ref[name]
+        for key in _SAME:
+            assert f[key] == pytest.approx(r[key], rel=1e-9, abs=1e-12), (name, key)
+        assert f["drift"]["slope"] == pytest.approx(r["drift"]["slope"], rel=1e-9, abs=1e-15), name
+        assert f["lots"]["anova_p"] == pytest.approx(r["lots"]["anova_p"], rel=1e-9), name
+        assert f["stability"]["violations"] == r["stability"]["violations"], name
+        assert f["decision"]["verdict"] == r["decision"]["verdict"], name
 
 
 def _by_feature(result: AnalysisResult) -> dict[str, dict[str, Any]]:

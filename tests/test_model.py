@@ -37,7 +37,7 @@ def test_schema_is_enforced() -> None:
 def test_combine_makes_lots_from_files_and_renumbers_sequence() -> None:
     c = combine([_insp("lot1", [10.0, 10.01], None), _insp("lot2", [10.02, 10.03, 10.04], None)])
     assert c.lots == ["lot1", "lot2"]
-    assert c.measurements["sequence"].to_list() == [0, 1, 2, 3, 4]
+    assert c.measurements["sequence"].to_list() == [1, 2, 3, 4, 5]
     assert c.n_parts == 5 and len(c.files) == 2 and c.specs.height == 1
 
 

@@ -526,11 +526,6 @@ def test_sample_report_is_rebuilt_identically(tmp_path: Path) -> None:
     b.close()
 
 
-@pytest.mark.skipif(importlib.util.find_spec("pilotqa.read.tabular") is None,
-                    reason="the tabular dispatcher is not in this tree")
-@pytest.mark.xfail(strict=True, reason="pilotqa/read/tabular.py passes has_sequence=True for "
-                   "characteristic-rows sheets, so each sheet's column order 1…n is taken as an "
-                   "absolute sequence and the lots overlap; fix: has_sequence=False there")
 def test_sample_report_sequence_follows_sheets_and_columns() -> None:
     from pilotqa.read import read
 

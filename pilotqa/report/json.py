@@ -113,7 +113,11 @@ def build_document(result: "AnalysisResult") -> dict[str, Any]:
             "attribute_characteristics": attributes,
             "notes": list(insp.notes),
         },
-        "settings": {**result.settings.to_json(), "policy": result.policy.to_json()},
+        "settings": {
+            **result.settings.to_json(),
+            "policy": result.policy.to_json(),
+            "decision": result.decision_settings,
+        },
         "inspection_plan": result.inspection_plan,
         "overall": result.overall,
         "features": features,

@@ -1,0 +1,823 @@
+"""CSV and XLSX inspection tables: long and wide layouts (characteristic-per-row sheets are
+handed to :mod:`pilotqa.read.charrows`).
+
+* **long** — one row per reading: a feature column and a value column (headings matched with
+  the synonyms of :data:`pilotqa.read.specs.HEADING_SYNONYMS`, plus ``--map``), optional part,
+  lot, subgroup, sequence, timestamp columns and per-row spec columns (constant per feature).
+* **wide** — one row per part, one column per characteristic; spec rows labelled in the first
+  column (Nominal, USL/LSL, Max/Min, +Tol/-Tol, Upper/Lower, Unit, Class) either above the
+  heading row or between it and the parts; "Label: value" cells above the table become metadata.
+
+Every sheet of a workbook is read (or only ``opts.sheet``). A sheet is long when its heading row
+has a feature and a value column, else wide. Lots come from a lot column, else from the sheet
+name when several data sheets share their features (or the name says "Lot …"), else from the
+file stem. Sequence comes from a sequence column, else from the order in which parts first
+appear (across sheets in sheet order). Reading cells always go through
+:func:`pilotqa.read.cells.parse_column`; a cell that is not a reading is an
+:class:`~pilotqa.errors.InputError` with file, sheet, row (as a spreadsheet shows it; the CSV
+heading line is row 1) and column. CSV files may use ``,``, ``;``, tab or ``|`` as separator
+(detected by counting) and decimal commas.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from itertools import zip_longest
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from pilotqa.errors import InputError, SpecError
+from pilotqa.model import SPEC_SCHEMA, Inspection, SourceFile, sha256_file
+from pilotqa.read.cells import excel_column_letter, parse_cell, parse_column
+from pilotqa.read.specs import (
+    CANONICAL_NAMES,
+    specs_per_feature,
+    merge_sheet_specs,
+    metadata_pairs,
+    heading_canonical,
+    metadata_key,
+    norm_heading,
+    normalize_class,
+    parse_bool,
+    resolve_limits,
+    spec_label,
+)
+
+if TYPE_CHECKING:
+    from pilotqa.read import ReadOptions
+
+__all__ = ["FORMAT", "MAP_ALIASES", "sniff", "read_path", "read_grids", "detect_delimiter"]
+
+FORMAT = "tabular"
+
+_TEXT_EXT = {".csv", ".txt", ".tsv"}
+_ID_FIELDS = ("part_id", "lot", "subgroup", "sequence", "timestamp")
+_NUM_SPEC = ("nominal", "lsl", "usl", "tol_plus", "tol_minus", "tol", "upper", "lower")
+_SUMMARY = {"mean", "average", "avg", "x̄", "xbar", "std", "std dev", "stdev", "std.dev",
+            "sigma", "s", "range", "r", "cp", "cpk", "pp", "ppk", "count", "n", "median",
+            "total", "sum", "mittelwert", "spannweite"}
+_LOT_NAME_RE = re.compile(r"(?i)(^|[^a-z])(lot|batch|charge|los)([^a-z]|$)|^L\d+$")
+_DATE_FORMATS = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d.%m.%Y/%H:%M:%S",
+                 "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d")
+
+
+# ---------------------------------------------------------------------------------------------
+# sniffing and raw grids
+# ---------------------------------------------------------------------------------------------
+
+def _is_xlsx(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as z:
+            return "xl/workbook.xml" in z.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    """True for an XLSX/XLSM workbook (by content) or a delimited text file (.csv/.txt/.tsv)."""
+    if head[:4] == b"PK\x03\x04":
+        return _is_xlsx(path)
+    if path.suffix.lower() not in _TEXT_EXT or b"\x00" in head:
+        return False
+    text = _decode(head)
+    return any(d in text for d in ",;\t|")
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def detect_delimiter(text: str) -> str:
+    """The field separator of delimited text: the candidate (``; \\t , |``) splitting most lines
+    into the same, largest number of fields; ties go to the earlier candidate, so a German
+    ``;`` file with decimal commas is not split at its commas."""
+    lines = [ln for ln in text.splitlines()[:400] if ln.strip() and not ln.lstrip().startswith("#")]
+    lines = lines[:100]
+    best, best_n = ",", 1
+    for d in (";", "\t", ",", "|"):
+        counts = Counter(len(r) for r in csv.reader(lines, delimiter=d))
+        if not counts:
+            continue
+        n, freq = counts.most_common(1)[0]
+        if n > best_n and freq >= 0.5 * len(lines):
+            best, best_n = d, n
+    return best
+
+
+def _trim(rows: list[list[Any]]) -> list[list[Any]]:
+    out = []
+    for r in rows:
+        r = [None if v is None or (type(v) is str and not v.strip()) else v for v in r]
+        while r and r[-1] is None:
+            r.pop()
+        out.append(r)
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+def read_grids(path: str | Path, sheet: str | None = None) -> list[tuple[str | None, list[list[Any]]]]:
+    """Raw cell grids of a CSV (one grid, sheet None) or of every (or one) workbook sheet.
+
+    Cells are as openpyxl gives them (float/int/str/datetime/bool), CSV fields as strings;
+    blank cells are None, trailing blank cells and rows are dropped.
+    """
+    p = Path(path)
+    if _is_xlsx(p):
+        return _xlsx_grids(p, sheet)
+    text = _decode(p.read_bytes())
+    delim = detect_delimiter(text)
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
+    return [(None, _trim(rows))]
+
+
+def _xlsx_grids(p: Path, sheet: str | None) -> list[tuple[str | None, list[list[Any]]]]:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types on damaged files
+        raise InputError(f"not a readable XLSX workbook ({exc})", file=str(p)) from None
+    try:
+        names = list(wb.sheetnames)
+        if sheet is not None:
+            match = [n for n in names if n == sheet] or [n for n in names if n.lower() == sheet.lower()]
+            if not match:
+                raise InputError(
+                    f"no sheet named '{sheet}'; the workbook has: " + ", ".join(f"'{n}'" for n in names),
+                    file=str(p),
+                )
+            names = match[:1]
+        return [(n, _trim([list(r) for r in wb[n].iter_rows(values_only=True)])) for n in names]
+    finally:
+        wb.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------
+
+def _s(v: Any) -> str:
+    """A cell as identifier text (part id, lot, feature name): 7.0 -> '7'."""
+    if type(v) is str:
+        return v.strip()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, date):
+        return v.isoformat()
+    return str(v).strip()
+
+
+@dataclass
+class _Ctx:
+    """One file being read: its name, kind, --map, headings seen (for the --map check)."""
+
+    file: str
+    xlsx: bool
+    cmap: dict[str, str]
+    seen: set[str] = field(default_factory=set)
+
+    def place(self, sheet: str | None, r0: int, c0: int, heading: Any) -> dict[str, Any]:
+        col = _s(heading) if heading not in (None, "") else excel_column_letter(c0)
+        return {"file": self.file, "sheet": sheet, "row": r0 + 1, "column": col}
+
+    def cell(self, r0: int, c0: int) -> str:
+        return f"cell {excel_column_letter(c0)}{r0 + 1}: " if self.xlsx else ""
+
+    def canon(self, raw: Any) -> tuple[str, int] | None:
+        key = norm_heading(raw)
+        self.seen.add(key)
+        if key in self.cmap:
+            return self.cmap[key], -1
+        return heading_canonical(raw)
+
+    def label(self, raw: Any) -> str | None:
+        if not isinstance(raw, str):
+            return None
+        key = norm_heading(raw)
+        self.seen.add(key)
+        if key in self.cmap and self.cmap[key] in _NUM_SPEC + ("unit", "class", "lower_bound_zero"):
+            return self.cmap[key]
+        return spec_label(raw)
+
+
+def _int_cell(v: Any, what: str, ctx: _Ctx, sheet: str | None, r0: int, c0: int, head: Any) -> int:
+    if isinstance(v, bool):
+        v = None
+    if isinstance(v, (int, float)) and float(v).is_integer():
+        return int(v)
+    if isinstance(v, str) and v.strip().lstrip("+-").isdigit():
+        return int(v.strip())
+    shown = "blank" if v is None else f"'{v}'"
+    raise InputError(f"{ctx.cell(r0, c0)}{what} is {shown}, expected a whole number",
+                     **ctx.place(sheet, r0, c0, head))
+
+
+def _ts_cell(v: Any, cache: dict[Any, datetime | None], ctx: _Ctx, sheet: str | None, r0: int,
+             c0: int, head: Any) -> datetime | None:
+    if v is None:
+        return None
+    if isinstance(v, datetime):
+        return v.astimezone(timezone.utc).replace(tzinfo=None) if v.tzinfo else v
+    if isinstance(v, date):
+        return datetime(v.year, v.month, v.day)
+    if isinstance(v, str):
+        if v in cache:
+            return cache[v]
+        s = v.strip()
+        out: datetime | None = None
+        try:
+            out = datetime.fromisoformat(s)
+        except ValueError:
+            for fmt in _DATE_FORMATS:
+                try:
+                    out = datetime.strptime(s, fmt)
+                    break
+                except ValueError:
+                    continue
+        if out is not None:
+            out = out.astimezone(timezone.utc).replace(tzinfo=None) if out.tzinfo else out
+            cache[v] = out
+            return out
+    raise InputError(
+        f"{ctx.cell(r0, c0)}'{v}' is not a date/time (use ISO 8601 like 2024-03-01 08:00, "
+        "or dd.mm.yyyy hh:mm)",
+        **ctx.place(sheet, r0, c0, head),
+    )
+
+
+def _texts(name: str, raw: list[Any]) -> pl.Series:
+    """Cells as a String series (numbers in their shortest round-trip form), vectorised when
+    the cells already are text (CSV)."""
+    try:
+        return pl.Series(name, raw, dtype=pl.String).str.strip_chars()
+    except (TypeError, pl.exceptions.PolarsError):
+        return pl.Series(name, [None if v is None else repr(v) if type(v) is float else _s(v)
+                                for v in raw], dtype=pl.String)
+
+
+def _parse_values(raw: list[Any], rows0: list[int], c0: int, head: Any, ctx: _Ctx,
+                  sheet: str | None, name: str = "value") -> tuple[pl.Series, pl.Series]:
+    """Parse reading cells with :func:`parse_column`; the first bad cell is an InputError."""
+    if all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in raw):
+        ser = pl.Series(name, raw, dtype=pl.Float64, strict=False)
+    else:
+        ser = pl.Series(name, [None if v is None else v if isinstance(v, str) else
+                               repr(v) if isinstance(v, float) else str(v) for v in raw],
+                        dtype=pl.String)
+    vals, missing, problems = parse_column(ser)
+    if problems:
+        i, prob = problems[0]
+        more = f" ({len(problems) - 1} more such cells in this column)" if len(problems) > 1 else ""
+        raise InputError(f"{ctx.cell(rows0[i], c0)}{prob.reason}{more}",
+                         **ctx.place(sheet, rows0[i], c0, head))
+    return vals.alias(name), missing
+
+
+def _missing_note(name: str, rows1: list[int], sheet: str | None) -> str:
+    """'BORE_A_DIA: 2 readings marked not measured (rows 14, 37)'."""
+    k = len(rows1)
+    shown = ", ".join(map(str, rows1[:10])) + (", …" if k > 10 else "")
+    where = f"sheet '{sheet}', " if sheet else ""
+    return (f"{name}: {k} reading{'s' if k > 1 else ''} marked not measured "
+            f"({where}row{'s' if k > 1 else ''} {shown})")
+
+
+@dataclass
+class _SheetData:
+    sheet: str | None
+    layout: str
+    measurements: pl.DataFrame  # canonical columns + "_order"
+    specs: pl.DataFrame
+    has_lot: bool
+    has_sequence: bool
+    notes: list[str]
+    metadata: dict[str, str]
+    details: dict[str, Any]
+
+
+# ---------------------------------------------------------------------------------------------
+# table location
+# ---------------------------------------------------------------------------------------------
+
+def _find_header(rows: list[list[Any]], ctx: _Ctx) -> tuple[int | None, dict[str, str], list[int]]:
+    """(header row index, metadata above it, spec-label rows above it)."""
+    meta: dict[str, str] = {}
+    pre_spec: list[int] = []
+    nonempty = [r for r in range(len(rows)) if rows[r]]
+    for k, r in enumerate(nonempty[:80]):
+        cells = [v for v in rows[r] if v is not None]
+        if ctx.label(cells[0]) and len(cells) >= 2:
+            pre_spec.append(r)
+            continue
+        pairs = metadata_pairs(rows[r])
+        if pairs:
+            meta.update(pairs)
+            continue
+        if len(cells) < 2:
+            continue
+        known = any(ctx.canon(v) for v in cells if isinstance(v, str))
+        texty = sum(isinstance(v, str) for v in cells) >= 0.5 * len(cells)
+        nxt = nonempty[k + 1] if k + 1 < len(nonempty) else None
+        spec_below = nxt is not None and bool(rows[nxt]) and ctx.label(next(
+            (v for v in rows[nxt] if v is not None), None)) is not None
+        if known or texty or spec_below:
+            return r, meta, pre_spec
+    return None, meta, pre_spec
+
+
+def _has_numbers(rows: list[list[Any]]) -> bool:
+    return any(isinstance(parse_cell(v), float) for row in rows for v in row
+               if v is not None and not isinstance(v, (datetime, date)))
+
+
+def _read_sheet(rows: list[list[Any]], sheet: str | None, ctx: _Ctx,
+                opts: "ReadOptions") -> _SheetData | str:
+    """Read one sheet, or return why it was skipped."""
+    if not any(rows):
+        return "empty"
+    from pilotqa.read import charrows
+
+    if charrows.looks_like_charrows(rows, dict(opts.column_map or {})):
+        ctx.seen.update(norm_heading(v) for row in rows for v in row if isinstance(v, str))
+        insp = charrows.read_charrows(rows, file=ctx.file, sheet=sheet, opts=opts)
+        m = insp.measurements.with_columns(pl.col("sequence").alias("_order"))
+        return _SheetData(sheet, insp.layout or "characteristic-rows", m, insp.specs,
+                          has_lot=m["lot"].null_count() < m.height, has_sequence=False,
+                          notes=insp.notes, metadata=insp.metadata,
+                          details={"sheet": sheet, **insp.details})
+    meta = {}
+    for r in rows:
+        if sum(v is not None for v in r) > 1:
+            pairs = metadata_pairs(r)
+            if pairs is None:
+                meta = {}
+                break
+            meta.update(pairs)
+    if meta:
+        return _SheetData(sheet, "metadata", pl.DataFrame(), pl.DataFrame(schema=SPEC_SCHEMA),
+                          False, False, [], meta, {})
+    hdr, meta, pre_spec = _find_header(rows, ctx)
+    if hdr is None:
+        if not _has_numbers(rows):
+            return "no readings (no numbers)"
+        raise InputError(
+            "found no heading row: expected a long table (a feature/characteristic column and a "
+            "value/actual column, one row per reading) or a wide table (a part/serial column "
+            "and one column per characteristic, spec rows labelled Nominal/USL/LSL)",
+            file=ctx.file, sheet=sheet,
+        )
+    canon = [ctx.canon(v) if v is not None else None for v in rows[hdr]]
+    names = {c[0] for c in canon if c}
+    if "feature" in names and "value" in names:
+        sd = _read_long(rows, hdr, canon, sheet, ctx)
+    else:
+        sd = _read_wide(rows, hdr, canon, pre_spec, sheet, ctx)
+    if isinstance(sd, _SheetData):
+        sd.metadata = {**meta, **sd.metadata}
+    return sd
+
+
+# ---------------------------------------------------------------------------------------------
+# columns shared by both layouts
+# ---------------------------------------------------------------------------------------------
+
+def _pick_columns(head: list[Any], canon: list[tuple[str, int] | None], wanted: tuple[str, ...],
+                  sheet: str | None, ctx: _Ctx, hdr: int) -> dict[str, int]:
+    """Canonical name -> column index; of two columns for one name the better synonym wins."""
+    best: dict[str, tuple[int, int]] = {}
+    for j, c in enumerate(canon):
+        if not c or c[0] not in wanted:
+            continue
+        name, rank = c
+        if name in best:
+            k, r = best[name]
+            if r == rank:
+                raise InputError(
+                    f"two columns could be '{name}': '{_s(head[k])}' ({excel_column_letter(k)}) and "
+                    f"'{_s(head[j])}' ({excel_column_letter(j)}); say which with --map HEADING={name}",
+                    **ctx.place(sheet, hdr, j, head[j]),
+                )
+            if rank < r:
+                best[name] = (j, rank)
+        else:
+            best[name] = (j, rank)
+    return {k: v[0] for k, v in best.items()}
+
+
+def _ids(body: list[int], rows: list[list[Any]], cols: dict[str, int], head: list[Any],
+         sheet: str | None, ctx: _Ctx) -> dict[str, list[Any]]:
+    """part_id, lot, subgroup, sequence, timestamp lists for the body rows (None when absent)."""
+
+    def cells(j: int) -> list[Any]:
+        return [rows[r][j] if j < len(rows[r]) else None for r in body]
+
+    out: dict[str, list[Any]] = {}
+    for name in ("part_id", "lot"):
+        if name in cols:
+            j = cols[name]
+            vals = cells(j)
+            for r, v in zip(body, vals):
+                if v is None:
+                    what = "part id" if name == "part_id" else "lot"
+                    raise InputError(f"{ctx.cell(r, j)}{what} is blank",
+                                     **ctx.place(sheet, r, j, head[j]))
+            out[name] = _texts(name, vals).to_list()
+    for name in ("subgroup", "sequence"):
+        if name in cols:
+            j = cols[name]
+            out[name] = [_int_cell(v, name, ctx, sheet, r, j, head[j]) for r, v in zip(body, cells(j))]
+    if "timestamp" in cols:
+        j = cols["timestamp"]
+        cache: dict[Any, datetime | None] = {}
+        out["timestamp"] = [_ts_cell(v, cache, ctx, sheet, r, j, head[j]) for r, v in zip(body, cells(j))]
+    return out
+
+
+def _check_duplicates(keys: list[tuple[Any, ...]], body: list[int], what: str, sheet: str | None,
+                      ctx: _Ctx, col: int | None, head: Any) -> None:
+    first: dict[tuple[Any, ...], int] = {}
+    for k, r in zip(keys, body):
+        if k in first:
+            raise InputError(f"{what} {', '.join(str(x) for x in k if x is not None)} appears twice "
+                             f"(rows {first[k] + 1} and {r + 1})",
+                             **ctx.place(sheet, r, col if col is not None else 0, head))
+        first[k] = r
+
+
+def _source(ctx: _Ctx, sheet: str | None, tail: str) -> str:
+    sh = f", sheet '{sheet}'" if sheet else ""
+    return f"{Path(ctx.file).name}{sh}, {tail}"
+
+
+# ---------------------------------------------------------------------------------------------
+# wide layout
+# ---------------------------------------------------------------------------------------------
+
+def _read_wide(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | None],
+               pre_spec: list[int], sheet: str | None, ctx: _Ctx) -> _SheetData | str:
+    width = max(len(r) for r in rows)
+    head = rows[hdr] + [None] * (width - len(rows[hdr]))
+    canon = canon + [None] * (width - len(canon))
+    post_spec: list[int] = []
+    r = hdr + 1
+    while r < len(rows):
+        if rows[r]:
+            if not ctx.label(next(v for v in rows[r] if v is not None)):
+                break
+            post_spec.append(r)
+        r += 1
+    data_start = r
+    spec_rows = pre_spec + post_spec
+    label_cols = {next(j for j, v in enumerate(rows[s]) if v is not None) for s in spec_rows}
+    cols = _pick_columns(head, canon, _ID_FIELDS, sheet, ctx, hdr)
+    ignored = [j for j, c in enumerate(canon) if c and c[0] == "ignore"]
+    notes: list[str] = []
+    if "part_id" not in cols:
+        cand = min(label_cols) if label_cols else 0
+        generic = norm_heading(head[cand]) in {"", "#", "no", "nr", "id", "number", "item", "pos", "index"}
+        if cand not in cols.values() and (cand in label_cols or generic):
+            cols["part_id"] = cand
+    used = set(cols.values()) | set(ignored) | label_cols
+    feats = [j for j in range(width) if j not in used and head[j] is not None]
+    blank_head = [j for j in range(width) if j not in used and head[j] is None]
+    key_col = cols.get("part_id", feats[0] if feats else 0)
+    body: list[int] = []
+    last_reading = -1
+    footer_from: int | None = None
+    for r in range(data_start, len(rows)):
+        row = rows[r]
+        if not row:
+            continue
+        key = row[key_col] if key_col < len(row) else None
+        if isinstance(key, str) and (norm_heading(key) in _SUMMARY or ctx.label(key)):
+            footer_from = r
+            break
+        body.append(r)
+        if any(j < len(row) and row[j] is not None for j in feats):
+            last_reading = r
+    tail = [r for r in body if r > last_reading]
+    body = [r for r in body if r <= last_reading]
+    end = tail[0] if tail else footer_from
+    if end is not None:
+        notes.append(f"{_source(ctx, sheet, f'rows {end + 1}')} and below: not part of the table "
+                     "(no readings / summary rows), not read")
+    for j in blank_head:
+        hit = next((r for r in body if j < len(rows[r]) and rows[r][j] is not None), None)
+        if hit is not None:
+            raise InputError(f"{ctx.cell(hit, j)}column {excel_column_letter(j)} holds values but "
+                             "has no heading", **ctx.place(sheet, hit, j, None))
+    names = [_s(head[j]) for j in feats]
+    seen: dict[str, int] = {}
+    for j, nm in zip(feats, names):
+        if nm in seen:
+            raise InputError(
+                f"two columns are headed '{nm}' (columns {excel_column_letter(seen[nm])} and "
+                f"{excel_column_letter(j)}); feature names must be unique",
+                **ctx.place(sheet, hdr, j, head[j]))
+        seen[nm] = j
+    # spec rows -> per-feature fields
+    field_row: dict[str, int] = {}
+    for s in spec_rows:
+        lab = next(v for v in rows[s] if v is not None)
+        f = ctx.label(lab)
+        assert f is not None
+        if f in field_row:
+            raise SpecError(f"two spec rows say '{f}' (rows {field_row[f] + 1} and {s + 1})",
+                            file=ctx.file, sheet=sheet, row=s + 1)
+        field_row[f] = s
+
+    def spec_cell(f: str, j: int) -> Any:
+        row = rows[field_row[f]]
+        return row[j] if j < len(row) else None
+
+    def place(f: str, i: int) -> dict[str, Any]:
+        return ctx.place(sheet, field_row.get(f, hdr), feats[i], head[feats[i]])
+
+    from pilotqa.read.specs import parse_spec_number
+
+    num = {f: [parse_spec_number(spec_cell(f, j), **place(f, i)) for i, j in enumerate(feats)]
+           for f in _NUM_SPEC if f in field_row}
+    # columns without spec and without any number (operator, comments, OK/NG): not features
+    keep = []
+    for i, j in enumerate(feats):
+        has_spec = any(spec_cell(f, j) is not None for f in field_row)
+        vals = [rows[r][j] for r in body if j < len(rows[r]) and rows[r][j] is not None]
+        if has_spec or any(isinstance(parse_cell(v), float) for v in vals) or not vals:
+            keep.append(i)
+        else:
+            notes.append(f"{_source(ctx, sheet, f'column {excel_column_letter(j)}')} "
+                         f"'{names[i]}': no spec and no numeric readings, not read as a feature")
+    if len(keep) < len(feats):
+        feats = [feats[i] for i in keep]
+        names = [names[i] for i in keep]
+        num = {f: [v[i] for i in keep] for f, v in num.items()}
+    if not feats or not body:
+        return "no readings"
+    nom, lsl, usl, lim_notes = resolve_limits(num, len(feats), place, names=names, what="row")
+    notes += lim_notes
+    unit = [None if "unit" not in field_row or spec_cell("unit", j) is None else _s(spec_cell("unit", j))
+            for j in feats]
+    klass = [normalize_class(spec_cell("class", j), **place("class", i)) if "class" in field_row else None
+             for i, j in enumerate(feats)]
+    lbz = [parse_bool(spec_cell("lower_bound_zero", j), **place("lower_bound_zero", i))
+           if "lower_bound_zero" in field_row else None for i, j in enumerate(feats)]
+    rows_txt = ", ".join(str(x + 1) for x in sorted(field_row.values()))
+    source = [_source(ctx, sheet, f"column {excel_column_letter(j)}, spec rows {rows_txt}")
+              if field_row else None for j in feats]
+    specs = pl.DataFrame({"feature": names, "nominal": nom, "lsl": lsl, "usl": usl, "unit": unit,
+                          "class": klass, "lower_bound_zero": lbz, "source": source},
+                         schema=SPEC_SCHEMA)
+    # readings
+    idv = _ids(body, rows, cols, head, sheet, ctx)
+    if "part_id" not in idv:
+        idv["part_id"] = [str(k + 1) for k in range(len(body))]
+        notes.append(f"{_source(ctx, sheet, 'no part/serial column')}: parts numbered 1…{len(body)} "
+                     "in row order")
+    lots = idv.get("lot", [None] * len(body))
+    _check_duplicates(list(zip(lots, idv["part_id"])), body, "part", sheet, ctx,
+                      cols.get("part_id"), head[cols["part_id"]] if "part_id" in cols else None)
+    rows0 = body
+    data: dict[str, pl.Series] = {}
+    for k, (j, nm) in enumerate(zip(feats, names)):
+        vals = [rows[r][j] if j < len(rows[r]) else None for r in body]
+        v, miss = _parse_values(vals, rows0, j, head[j], ctx, sheet, f"__f{k}")
+        data[f"__f{k}"] = v
+        if miss.any():
+            notes.append(_missing_note(nm, [body[i] + 1 for i in miss.arg_true().to_list()], sheet))
+    n = len(body)
+    base = pl.DataFrame({
+        "part_id": idv["part_id"], "lot": lots,
+        "subgroup": idv.get("subgroup", [None] * n), "sequence": idv.get("sequence", [None] * n),
+        "timestamp": idv.get("timestamp", [None] * n), "_order": body,
+    }, schema={"part_id": pl.String, "lot": pl.String, "subgroup": pl.Int64, "sequence": pl.Int64,
+               "timestamp": pl.Datetime("us"), "_order": pl.Int64})
+    wide = pl.concat([base, pl.DataFrame(data)], how="horizontal")
+    m = wide.unpivot(on=list(data), index=list(base.columns), variable_name="feature",
+                     value_name="value").with_columns(
+        pl.col("feature").replace_strict({f"__f{k}": nm for k, nm in enumerate(names)}))
+    details = {"sheet": sheet, "layout": "wide", "header_row": hdr + 1,
+               "spec_rows": {f: r + 1 for f, r in field_row.items()},
+               "data_rows": [body[0] + 1, body[-1] + 1],
+               "columns": {k: excel_column_letter(v) for k, v in cols.items()},
+               "features": len(feats), "parts": n}
+    return _SheetData(sheet, "wide", m, specs, "lot" in cols, "sequence" in cols, notes, {}, details)
+
+
+# ---------------------------------------------------------------------------------------------
+# long layout
+# ---------------------------------------------------------------------------------------------
+
+_LONG_FIELDS = _ID_FIELDS + ("feature", "value") + _NUM_SPEC + ("unit", "class", "lower_bound_zero")
+
+
+def _read_long(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | None],
+               sheet: str | None, ctx: _Ctx) -> _SheetData | str:
+    width = max(len(r) for r in rows)
+    head = rows[hdr] + [None] * (width - len(rows[hdr]))
+    canon = canon + [None] * (width - len(canon))
+    cols = _pick_columns(head, canon, _LONG_FIELDS, sheet, ctx, hdr)
+    body = [r for r in range(hdr + 1, len(rows)) if rows[r]]
+    notes: list[str] = []
+    meta: dict[str, str] = {}
+    if not body:
+        return "no readings (heading row only)"
+    by_col = list(zip_longest(*(rows[r] for r in body)))  # transpose once (C speed)
+
+    def cells(j: int) -> list[Any]:
+        return list(by_col[j]) if j < len(by_col) else [None] * len(body)
+
+    for j in range(width):
+        if j in cols.values() or head[j] is None or (canon[j] and canon[j][0] == "ignore"):
+            continue
+        key = metadata_key(head[j])
+        vals = {_s(v) for v in cells(j) if v is not None}
+        if key and len(vals) == 1:
+            meta[key] = vals.pop()
+        else:
+            notes.append(f"{_source(ctx, sheet, f'column {excel_column_letter(j)}')} "
+                         f"'{_s(head[j])}' not used")
+    if "part_id" not in cols:
+        raise InputError(
+            "no part/serial column: expected a heading like part_id, serial, part, s/n (or name "
+            "one with --map HEADING=part_id); headings: "
+            + ", ".join(f"'{_s(h)}'" for h in head if h is not None),
+            file=ctx.file, sheet=sheet, row=hdr + 1)
+    jf = cols["feature"]
+    feat_s = _texts("feature", cells(jf))
+    if feat_s.null_count():
+        r = body[int(feat_s.is_null().arg_true()[0])]
+        raise InputError(f"{ctx.cell(r, jf)}feature name is blank", **ctx.place(sheet, r, jf, head[jf]))
+    feat = feat_s.to_list()
+    idv = _ids(body, rows, cols, head, sheet, ctx)
+    n = len(body)
+    lots = idv.get("lot", [None] * n)
+    _check_duplicates(list(zip(lots, idv["part_id"], feat)), body, "reading of part/feature",
+                      sheet, ctx, jf, head[jf])
+    jv = cols["value"]
+    vals, miss = _parse_values(cells(jv), body, jv, head[jv], ctx, sheet)
+    frame = pl.DataFrame({"feature": feat, "_i": list(range(n))})
+    spec_num: dict[str, pl.Series] = {}
+    for f in _NUM_SPEC:
+        if f in cols:
+            j = cols[f]
+            raw = cells(j)
+            parsed, _, problems = parse_column(_texts(f, raw))
+            if problems:
+                i, prob = problems[0]
+                raise SpecError(f"{ctx.cell(body[i], j)}specification cell: {prob.reason}",
+                                **ctx.place(sheet, body[i], j, head[j]))
+            spec_num[f] = parsed
+    text_cols: dict[str, pl.Series] = {}
+    for f in ("unit", "class", "lower_bound_zero"):
+        if f in cols:
+            text_cols[f] = _texts(f, cells(cols[f]))
+    frame = frame.with_columns(*spec_num.values(), *text_cols.values())
+    specs, lim_notes = specs_per_feature(
+        frame, list(spec_num) + list(text_cols),
+        lambda f, i: ctx.place(sheet, body[i], cols.get(f, jf), head[cols.get(f, jf)]),
+        lambda f: _s(head[cols[f]]),
+        (lambda a, b: _source(ctx, sheet, f"rows {body[a] + 1}-{body[b] + 1}"))
+        if spec_num or text_cols else None)
+    notes += lim_notes
+    missing_idx = miss.arg_true().to_list()
+    if missing_idx:
+        by_feat: dict[str, list[int]] = {}
+        for i in missing_idx:
+            by_feat.setdefault(feat[i], []).append(body[i] + 1)
+        notes += [_missing_note(f, rr, sheet) for f, rr in by_feat.items()]
+    m = pl.DataFrame({
+        "part_id": idv["part_id"], "lot": lots,
+        "subgroup": idv.get("subgroup", [None] * n), "sequence": idv.get("sequence", [None] * n),
+        "timestamp": idv.get("timestamp", [None] * n), "feature": feat, "value": vals,
+        "_order": body,
+    }, schema={"part_id": pl.String, "lot": pl.String, "subgroup": pl.Int64, "sequence": pl.Int64,
+               "timestamp": pl.Datetime("us"), "feature": pl.String, "value": pl.Float64,
+               "_order": pl.Int64})
+    details = {"sheet": sheet, "layout": "long", "header_row": hdr + 1,
+               "columns": {k: _s(head[v]) for k, v in cols.items()},
+               "data_rows": [body[0] + 1, body[-1] + 1], "features": specs.height,
+               "parts": m.select(pl.struct("lot", "part_id").n_unique()).item()}
+    return _SheetData(sheet, "long", m, specs, "lot" in cols, "sequence" in cols, notes, meta, details)
+
+
+# ---------------------------------------------------------------------------------------------
+# file level
+# ---------------------------------------------------------------------------------------------
+
+#: Other spellings of canonical names accepted by ``--map`` (shared with the charrows reader).
+MAP_ALIASES: dict[str, str] = {
+    "+tol": "tol_plus", "upper_tol": "tol_plus", "plus_tol": "tol_plus", "-tol": "tol_minus",
+    "lower_tol": "tol_minus", "minus_tol": "tol_minus", "pm_tol": "tol", "characteristic": "feature",
+    "balloon": "feature", "name": "feature", "serial": "part_id",
+}
+
+
+def _column_map(opts: "ReadOptions", file: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    allowed = CANONICAL_NAMES + ("ignore",)
+    for src, dst in (opts.column_map or {}).items():
+        d = str(dst).strip().lower()
+        d = MAP_ALIASES.get(d, d)
+        if d not in allowed:
+            raise InputError(f"--map {src}={dst}: unknown canonical name '{dst}'; use one of: "
+                             + ", ".join(allowed), file=file)
+        out[norm_heading(src)] = d
+    return out
+
+
+def read_path(path: Path, opts: "ReadOptions") -> Inspection:
+    """Read one CSV or XLSX file (every sheet, or ``opts.sheet``) into an Inspection.
+
+    Lots never stay null: lot column, else sheet name (per-lot sheets), else the file stem.
+    """
+    path = Path(path)
+    file = str(path)
+    xlsx = _is_xlsx(path)
+    ctx = _Ctx(file, xlsx, _column_map(opts, file))
+    notes: list[str] = []
+    if not xlsx and opts.sheet is not None:
+        notes.append(f"{path.name}: --sheet {opts.sheet} does not apply to a CSV file")
+    grids = read_grids(path, opts.sheet if xlsx else None)
+    results: list[_SheetData] = []
+    skipped: list[str] = []
+    metadata: dict[str, str] = {}
+    for sheet, rows in grids:
+        got = _read_sheet(rows, sheet, ctx, opts)
+        if isinstance(got, str) or got.layout == "metadata" or got.measurements.height == 0:
+            why = got if isinstance(got, str) else "header block only" if got.layout == "metadata" \
+                else "no readings"
+            if not isinstance(got, str):
+                metadata.update(got.metadata)
+            skipped.append(f"sheet '{sheet}': {why}" if sheet is not None else why)
+            continue
+        results.append(got)
+    missing_map = [src for src in ctx.cmap if src not in ctx.seen]
+    if missing_map:
+        src = next(k for k in opts.column_map if norm_heading(k) == missing_map[0])
+        raise InputError(f"--map {src}={opts.column_map[src]}: no column or row label '{src}' in "
+                         "this file", file=file)
+    if not results:
+        if len(grids) == 1 and skipped and skipped[0].endswith("empty"):
+            raise InputError("the file holds no data (empty sheet)" if xlsx else "the file is empty",
+                             file=file)
+        raise InputError("no readings found (" + "; ".join(skipped) + ")", file=file)
+    if skipped:
+        notes.append(f"{path.name}: skipped " + "; ".join(skipped))
+    # lots
+    several = len(results) > 1
+    same_feats = len({frozenset(r.specs["feature"].to_list()) for r in results}) == 1
+    frames = []
+    for r in results:
+        m = r.measurements
+        if not r.has_lot:
+            lot = r.sheet if r.sheet is not None and (
+                _LOT_NAME_RE.search(r.sheet) or (several and same_feats)) else path.stem
+            m = m.with_columns(pl.col("lot").fill_null(pl.lit(lot)))
+            if several and lot == r.sheet:
+                notes.append(f"{path.name}: sheet '{r.sheet}' read as lot '{lot}'")
+        frames.append(m)
+    # sequence: from a column, else order of first appearance of each part across the sheets
+    seq_max = 0
+    seen: dict[tuple[str, str], int] = {}
+    done = []
+    for r, m in zip(results, frames):
+        if r.has_sequence:
+            seq_max = max(seq_max, int(m["sequence"].max() or 0))  # type: ignore[arg-type]
+        else:
+            first = m.group_by("lot", "part_id").agg(pl.col("_order").min()).sort("_order")
+            for lot, pid, _ in first.iter_rows():
+                if (lot, pid) not in seen:
+                    seq_max += 1
+                    seen[(lot, pid)] = seq_max
+            keys = pl.DataFrame([{"lot": k[0], "part_id": k[1], "_seq": v} for k, v in seen.items()],
+                                schema={"lot": pl.String, "part_id": pl.String, "_seq": pl.Int64})
+            m = m.join(keys, on=["lot", "part_id"], how="left").with_columns(
+                pl.col("_seq").alias("sequence")).drop("_seq")
+        done.append(m.drop("_order"))
+    layouts = {r.layout for r in results}
+    for r in results:
+        metadata.update({k: v for k, v in r.metadata.items() if k not in metadata})
+        notes.extend(r.notes)
+    return Inspection(
+        measurements=pl.concat(done, how="diagonal_relaxed"),
+        specs=merge_sheet_specs([r.specs for r in results], file),
+        layout=layouts.pop() if len(layouts) == 1 else "mixed",
+        files=[SourceFile(file, sha256_file(path), FORMAT)],
+        metadata=metadata,
+        notes=notes,
+        details={"file": file, "format": FORMAT, "sheets": [r.details for r in results],
+                 "skipped": skipped},
+    )

@@ -1,0 +1,222 @@
+"""The last reading step: merge ``--spec``, apply ``--part``/``--revision``, form subgroups, and
+check the combined inspection before any statistics see it.
+
+:func:`finalize` is called by :func:`pilotqa.read.read` after the files have been combined.
+Checks are named polars rules (:data:`SPEC_RULES`) evaluated on the specs frame in one pass;
+each failure becomes a :class:`~pilotqa.errors.SpecError` or :class:`~pilotqa.errors.InputError`
+that names the feature and where its spec came from:
+
+* ``no_readings``      — the input holds no numeric reading at all;
+* duplicate feature names in the specs; duplicate ``(lot, part_id, feature)`` readings;
+* ``class_known``      — class is critical/major/minor (synonyms CC/KC/key, SC/significant,
+  standard are mapped; anything else is refused);
+* ``limits_ordered``   — LSL < USL;
+* ``nominal_inside``   — LSL <= nominal <= USL where given;
+* ``has_spec``         — a feature has a nominal, an LSL or a USL (else: use ``--spec``).
+
+Assumptions are added to ``insp.notes``: a one-sided upper limit with no lower limit and a
+nominal of 0 (or none) is taken as bounded below by zero (``lower_bound_zero``: position,
+flatness, runout, roughness) unless the spec says otherwise.
+
+Subgroups: a subgroup column is kept (renumbered when the same numbers are reused in several
+lots, since a subgroup never spans lots); else ``--subgroup-size N`` forms subgroups of N
+consecutive parts in sequence order within each lot (a shorter last subgroup is noted); else
+subgroup stays null (individuals).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from pilotqa.errors import InputError, SpecError
+from pilotqa.model import CLASSES, SPEC_SCHEMA, Inspection
+from pilotqa.read.specs import CLASS_SYNONYMS, merge_specs, normalize_class, read_spec_file
+
+if TYPE_CHECKING:
+    from pilotqa.read import ReadOptions
+
+__all__ = ["SPEC_RULES", "finalize", "assign_subgroups"]
+
+_lsl, _usl, _nom = pl.col("lsl"), pl.col("usl"), pl.col("nominal")
+
+#: Named spec rules: True = the row passes.
+SPEC_RULES: dict[str, pl.Expr] = {
+    "class_known": pl.col("class").is_null() | pl.col("class").is_in(list(CLASSES)),
+    "limits_ordered": _lsl.is_null() | _usl.is_null() | (_lsl < _usl),
+    "nominal_inside": _nom.is_null() | ((_lsl.is_null() | (_nom >= _lsl)) & (_usl.is_null() | (_nom <= _usl))),
+    "has_spec": _nom.is_not_null() | _lsl.is_not_null() | _usl.is_not_null(),
+}
+
+
+def _file(insp: Inspection) -> str | None:
+    return insp.files[0].path if len(insp.files) == 1 else None
+
+
+def _from(src: str | None) -> str:
+    return f" (spec from {src})" if src else ""
+
+
+def finalize(insp: Inspection, opts: "ReadOptions") -> Inspection:
+    """Complete and check a combined inspection (see the module docstring).
+
+    Returns a new Inspection; raises SpecError / InputError on the first failed check.
+    """
+    notes = list(insp.notes)
+    meta = dict(insp.metadata)
+    file = _file(insp)
+    m = insp.measurements
+    if m.height == 0 or m["value"].null_count() == m.height:
+        raise InputError("no numeric readings found: every reading cell is blank or marked not "
+                         "measured", file=file)
+    specs = insp.specs
+    dup = specs.filter(pl.col("feature").is_duplicated())["feature"].unique(maintain_order=True)
+    if dup.len():
+        raise SpecError(f"feature name '{dup[0]}' occurs twice; feature names must be unique",
+                        file=file)
+    feats = m["feature"].unique(maintain_order=True)
+    absent = feats.filter(~feats.is_in(specs["feature"].implode()))
+    if absent.len():
+        specs = pl.concat([specs, pl.DataFrame({"feature": absent}).with_columns(
+            [pl.lit(None, dtype=t).alias(c) for c, t in SPEC_SCHEMA.items() if c != "feature"]
+        ).select(list(SPEC_SCHEMA))])
+    unread = specs.filter(~pl.col("feature").is_in(feats.implode()))["feature"].to_list()
+    if unread:
+        specs = specs.filter(pl.col("feature").is_in(feats.implode()))
+        notes.append("specified features without readings (ignored): " + ", ".join(unread))
+    if opts.spec_file:
+        specs, spec_notes = merge_specs(specs, read_spec_file(opts.spec_file))
+        notes += spec_notes
+    specs = _normalize_classes(specs, file)
+    _check_specs(specs, file)
+    specs, lbz_note = _lower_bound_zero(specs)
+    if lbz_note:
+        notes.append(lbz_note)
+    _check_duplicate_readings(m, file)
+    for key, val in (("part_number", opts.part), ("revision", opts.revision)):
+        if val is not None:
+            if meta.get(key) not in (None, val):
+                notes.append(f"{key} '{meta[key]}' of the export replaced by '{val}' (command line)")
+            meta[key] = val
+    m, sg_notes = assign_subgroups(m, opts.subgroup_size)
+    notes += sg_notes
+    return replace(insp, measurements=m, specs=specs, metadata=meta, notes=notes)
+
+
+def _normalize_classes(specs: pl.DataFrame, file: str | None) -> pl.DataFrame:
+    bad = specs.with_columns(pl.col("class").str.to_lowercase().str.strip_chars().alias("_c")).filter(
+        pl.col("_c").is_not_null() & ~pl.col("_c").is_in(list(CLASS_SYNONYMS)))
+    if bad.height:
+        r = bad.row(0, named=True)
+        normalize_class(r["class"], file=file, column=f"class of '{r['feature']}'{_from(r['source'])}")
+    return specs.with_columns(
+        pl.col("class").str.to_lowercase().str.strip_chars().replace_strict(
+            CLASS_SYNONYMS, default=None, return_dtype=pl.String))
+
+
+def _check_specs(specs: pl.DataFrame, file: str | None) -> None:
+    res = specs.with_columns(**{k: v for k, v in SPEC_RULES.items()})
+    bad = res.filter(~pl.col("limits_ordered"))
+    if bad.height:
+        r = bad.row(0, named=True)
+        raise SpecError(
+            f"feature '{r['feature']}': LSL {r['lsl']:g} is not below USL {r['usl']:g}"
+            f"{_from(r['source'])}", file=file)
+    bad = res.filter(~pl.col("nominal_inside"))
+    if bad.height:
+        r = bad.row(0, named=True)
+        raise SpecError(
+            f"feature '{r['feature']}': nominal {r['nominal']:g} lies outside the limits "
+            f"{r['lsl']} .. {r['usl']}{_from(r['source'])}", file=file)
+    bad = res.filter(~pl.col("has_spec"))["feature"].to_list()
+    if bad:
+        shown = ", ".join(f"'{f}'" for f in bad[:10]) + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
+        raise SpecError(
+            f"no specification (nominal, LSL or USL) for feature{'s' if len(bad) > 1 else ''} {shown}; "
+            "give them with --spec FILE (CSV, XLSX or TOML with nominal/lsl/usl per feature)",
+            file=file)
+
+
+def _lower_bound_zero(specs: pl.DataFrame) -> tuple[pl.DataFrame, str | None]:
+    infer = (pl.col("lower_bound_zero").is_null() & _lsl.is_null() & _usl.is_not_null()
+             & (_nom.is_null() | (_nom == 0)))
+    hit = specs.filter(infer)["feature"].to_list()
+    specs = specs.with_columns(
+        pl.when(infer).then(True).otherwise(pl.col("lower_bound_zero").fill_null(False))
+        .alias("lower_bound_zero"))
+    if not hit:
+        return specs, None
+    return specs, ("one-sided upper limit with no lower limit, taken as bounded below by zero "
+                   "(lower_bound_zero; set lower_bound_zero = false in a --spec file to change): "
+                   + ", ".join(hit))
+
+
+def _check_duplicate_readings(m: pl.DataFrame, file: str | None) -> None:
+    dup = m.filter(pl.struct("lot", "part_id", "feature").is_duplicated())
+    if dup.height:
+        r = dup.row(0, named=True)
+        k = dup.filter((pl.col("lot") == r["lot"]) & (pl.col("part_id") == r["part_id"])
+                       & (pl.col("feature") == r["feature"])).height
+        raise InputError(
+            f"part '{r['part_id']}' of lot '{r['lot']}' has {k} readings of feature "
+            f"'{r['feature']}'; each part may have one reading per feature", file=file)
+
+
+def assign_subgroups(m: pl.DataFrame, size: int | None) -> tuple[pl.DataFrame, list[str]]:
+    """Subgroups from the data's column, else ``size`` consecutive parts per lot, else null.
+
+    Parameters
+    ----------
+    m : pl.DataFrame
+        Measurements (MEASUREMENT_SCHEMA).
+    size : int or None
+        ``--subgroup-size``; ignored (with a note) when the data has subgroups.
+
+    Returns
+    -------
+    (measurements, notes)
+    """
+    notes: list[str] = []
+    if size is not None and (not isinstance(size, int) or size < 1):
+        raise InputError(f"--subgroup-size must be a whole number >= 1, got {size!r}")
+    if m["subgroup"].null_count() < m.height:
+        if size is not None:
+            notes.append(f"--subgroup-size {size} ignored: the data has a subgroup column")
+        if m["subgroup"].null_count():
+            r = m.filter(pl.col("subgroup").is_null()).row(0, named=True)
+            raise InputError(f"part '{r['part_id']}' of lot '{r['lot']}' has no subgroup while "
+                             "other readings have one")
+        shared = m.group_by("subgroup").agg(pl.col("lot").n_unique().alias("k")).filter(pl.col("k") > 1)
+        if shared.height:
+            order = (m.group_by("lot", "subgroup").agg(pl.col("sequence").min().alias("_s"))
+                     .sort("_s").with_row_index("_new", offset=1))
+            m = m.join(order.select("lot", "subgroup", pl.col("_new").cast(pl.Int64)),
+                       on=["lot", "subgroup"], how="left").with_columns(
+                pl.col("_new").alias("subgroup")).drop("_new")
+            notes.append("subgroup numbers repeat in several lots: subgroups renumbered per lot "
+                         "(a subgroup never spans lots)")
+        return m, notes
+    if size is None:
+        return m, notes
+    if size == 1:
+        notes.append("--subgroup-size 1: individuals")
+        return m, notes
+    parts = m.group_by("lot", "part_id").agg(pl.col("sequence").min().alias("_s")).sort("_s")
+    count: dict[str, int] = {}
+    key_of: dict[tuple[str, int], int] = {}
+    sg: list[int] = []
+    for lot, _pid, _s in parts.iter_rows():
+        k = count.get(lot, 0)
+        count[lot] = k + 1
+        key = (lot, k // size)
+        if key not in key_of:
+            key_of[key] = len(key_of) + 1
+        sg.append(key_of[key])
+    parts = parts.with_columns(pl.Series("_sg", sg, dtype=pl.Int64))
+    m = m.join(parts.select("lot", "part_id", "_sg"), on=["lot", "part_id"], how="left").with_columns(
+        pl.col("_sg").alias("subgroup")).drop("_sg")
+    short = [f"lot {lot}: {n % size}" for lot, n in count.items() if n % size]
+    notes.append(f"subgroups of {size} consecutive parts formed within each lot"
+                 + (f"; last subgroup smaller ({', '.join(short)} parts)" if short else ""))
+    return m, notes

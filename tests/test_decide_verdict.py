@@ -1,0 +1,243 @@
+"""Verdicts on hand-built feature documents (the keys pilotqa.stats writes, issue 3 §7)."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import polars as pl
+import pytest
+
+from pilotqa.decide import Policy, decide
+from pilotqa.decide.policy import policy_from_dict
+from pilotqa.decide.verdict import bissell_lower, resolve_lot_size
+from pilotqa.model import FeatureResult, Inspection
+from pilotqa.settings import Settings
+
+S500 = Settings(lot_size=500)
+
+
+def make_doc(feature: str = "BORE", ppk: float = 1.8, n: int = 150, cls: str | None = "major",
+             **over: Any) -> dict[str, Any]:
+    """A feature document as pilotqa.stats writes it: normal, stable, no drift, 3 equal lots."""
+    lo = bissell_lower(ppk, n, 0.95)
+    doc: dict[str, Any] = {
+        "feature": feature, "unit": "mm", "class": cls, "nominal": 10.0, "lsl": 9.9, "usl": 10.1,
+        "n": n, "n_missing": 0, "n_out_of_spec": 0, "mean": 10.0,
+        "sigma_within": 0.1 / (3 * ppk), "sigma_within_method": "mr", "sigma_overall": 0.1 / (3 * ppk),
+        "ppk": ppk, "ppk_ci": [lo, ppk + (ppk - lo)], "cpk": ppk, "cpk_ci": [lo, ppk + (ppk - lo)],
+        "normality": {"ad_statistic": 0.3, "ad_p_value": 0.55, "sw_p_value": 0.6, "normal": True},
+        "capability_model": {"distribution": "normal", "params": {}, "method": "normal", "ppk": ppk},
+        "stability": {"chart": "i-mr", "violations": [], "stable": True},
+        "drift": {"slope": 1e-6, "p_value": 0.6, "mann_kendall_p": 0.7, "drift_pct_tolerance": 0.8,
+                  "parts_to_limit": None, "significant": False},
+        "lots": {"k": 3, "anova_p": 0.5, "welch_p": 0.5, "between_lot_share": 0.0,
+                 "per_lot": [{"lot": f"L{i}", "mean": 10.0} for i in range(3)], "significant": False},
+        "resolution": {"step": 0.001, "pct_tolerance": 0.5, "distinct_values": 60, "adequate": True},
+        "notes": [],
+    }
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(doc.get(k), dict):
+            doc[k] = {**doc[k], **v}
+        else:
+            doc[k] = v
+    return doc
+
+
+def run(*docs: dict[str, Any], settings: Settings = S500, policy: Policy | None = None) -> tuple[list[FeatureResult], Any]:
+    frs = [FeatureResult(feature=d["feature"], doc=d) for d in docs]
+    summary = decide(frs, None, settings, policy or Policy())
+    for fr in frs:
+        json.dumps(fr.doc["decision"], allow_nan=False)
+    return frs, summary
+
+
+def test_bissell_lower_reference() -> None:
+    # Montgomery, Introduction to Statistical Quality Control 8th ed. §8.3.5 (Bissell's interval):
+    # n = 20, Ĉpk = 1.33, 95 % → 0.88 ≤ Cpk ≤ 1.78 (two decimals printed → abs 0.005)
+    assert bissell_lower(1.33, 20, 0.95) == pytest.approx(0.88, abs=0.005)
+
+
+def test_capable_stable_gets_variables_plan() -> None:
+    (fr,), s = run(make_doc(ppk=1.8))
+    d = fr.doc["decision"]
+    assert d["verdict"] == "variables_plan"
+    # Z1.9 Table A-2: lot 401–500, level II → I, n = 25; Table B-1 AQL 0.65 → k = 1.98
+    assert d["plan"]["sample_size"] == 25 and d["plan"]["k"] == pytest.approx(1.98)
+    assert d["evidence"]["ppk_lower"] == pytest.approx(bissell_lower(1.8, 150, 0.95))
+    assert any("≥ 1.33 required for a major" in r for r in d["reasons"])
+    entry = s.inspection_plan[0]
+    assert set(entry) == {"feature", "class", "verdict", "method", "sample_size", "accept", "reject", "k",
+                          "frequency", "rule"}
+    assert entry["method"] == "variables" and entry["k"] == pytest.approx(1.98)
+
+
+def test_drift_keeps_100_with_reason() -> None:
+    (fr,), _ = run(make_doc(drift={"slope": 0.0004, "p_value": 0.002, "significant": True,
+                                   "drift_pct_tolerance": 18.0, "parts_to_limit": 120.0}))
+    d = fr.doc["decision"]
+    assert d["verdict"] == "keep_100" and d["plan"] is None
+    (reason,) = [r for r in d["reasons"] if r.startswith("drift")]
+    assert "0.0004 mm/part" in reason and "p = 0.002" in reason and "18 % of tolerance" in reason
+
+
+def test_significant_but_small_drift_does_not_block() -> None:
+    (fr,), _ = run(make_doc(drift={"slope": 1e-5, "p_value": 0.01, "significant": True, "drift_pct_tolerance": 4.0}))
+    d = fr.doc["decision"]
+    assert d["verdict"] == "variables_plan"
+    assert any("not practically relevant" in r for r in d["reasons"])
+
+
+def test_lot_effect_keeps_100() -> None:
+    per_lot = [{"lot": "L1", "mean": 9.98}, {"lot": "L2", "mean": 10.0}, {"lot": "L3", "mean": 10.03}]
+    (fr,), _ = run(make_doc(lots={"significant": True, "welch_p": 0.0001, "per_lot": per_lot,
+                                  "between_lot_share": 0.4}))
+    d = fr.doc["decision"]
+    assert d["verdict"] == "keep_100"
+    # range of lot means 0.05 mm of a 0.2 mm tolerance = 25 %
+    assert any("lot effect across 3 lots" in r and "25 % of tolerance" in r for r in d["reasons"])
+
+
+def test_non_normal_gets_attributes_plan() -> None:
+    doc = make_doc(normality={"normal": False, "ad_p_value": 0.003},
+                   capability_model={"distribution": "lognormal", "method": "percentile", "ppk": 1.9})
+    (fr,), _ = run(doc)
+    d = fr.doc["decision"]
+    assert d["verdict"] == "attributes_plan"
+    assert d["plan"]["method"] == "attributes"  # major → Z1.4; MIL-STD-105E II-A, H (lot 500), AQL 0.65 → ↓ J 80 1/2
+    assert (d["plan"]["sample_size"], d["plan"]["accept"], d["plan"]["reject"]) == (80, 1, 2)
+    assert any("not normally distributed" in r and "lognormal" in r for r in d["reasons"])
+    # the bound is Bissell's formula at the percentile-method Ppk
+    assert d["evidence"]["ppk_lower"] == pytest.approx(bissell_lower(1.9, 150, 0.95))
+
+
+def test_non_normal_critical_uses_c0() -> None:
+    doc = make_doc(ppk=2.4, cls="critical", normality={"normal": False, "ad_p_value": 0.001},
+                   capability_model={"distribution": "weibull", "ppk": 2.4})
+    (fr,), _ = run(doc)
+    d = fr.doc["decision"]
+    # Squeglia c = 0, lot 281–500, AQL 0.10 → n = 125
+    assert d["verdict"] == "attributes_plan" and d["plan"]["method"] == "c0" and d["plan"]["sample_size"] == 125
+
+
+def test_too_few_parts_keeps_100() -> None:
+    (fr,), _ = run(make_doc(ppk=3.0, n=20))
+    d = fr.doc["decision"]
+    assert d["verdict"] == "keep_100"
+    assert any("only 20 parts" in r and "30 parts" in r for r in d["reasons"])
+
+
+def test_critical_vs_major_threshold() -> None:
+    # Ppk 1.8, n = 150: lower bound ≈ 1.59 — enough for major (1.33), not for critical (1.67)
+    frs, _ = run(make_doc("A", ppk=1.8), make_doc("B", ppk=1.8), settings=Settings(lot_size=500, critical=("B",)))
+    assert frs[0].doc["decision"]["verdict"] == "variables_plan"
+    d = frs[1].doc["decision"]
+    assert d["verdict"] == "keep_100" and d["evidence"]["class"] == "critical"
+    assert any("1.59 < 1.67 required for a critical characteristic" in r for r in d["reasons"])
+
+
+def test_keep_100_lists_every_failing_reason() -> None:
+    doc = make_doc(ppk=1.0, n_out_of_spec=2,
+                   stability={"stable": False, "violations": [{"chart": "x", "rule": 2, "index": i} for i in range(40, 60)]},
+                   drift={"significant": True, "p_value": 0.001, "slope": 0.001, "drift_pct_tolerance": 30.0},
+                   resolution={"adequate": False, "step": 0.05, "pct_tolerance": 25.0, "distinct_values": 5})
+    (fr,), _ = run(doc)
+    reasons = fr.doc["decision"]["reasons"]
+    assert fr.doc["decision"]["verdict"] == "keep_100"
+    for fragment in ("out of tolerance", "< 1.33 required", "not stable: Nelson rule 2", "drift", "resolution"):
+        assert any(fragment in r for r in reasons), fragment
+
+
+def test_reduced_audit() -> None:
+    (fr,), s = run(make_doc(ppk=2.6))
+    d = fr.doc["decision"]
+    assert d["verdict"] == "reduced_audit"
+    # first + last piece + 1 per 100 parts in a lot of 500 = 7 parts
+    assert d["plan"]["sample_size"] == 7 and d["plan"]["reaction_limits"] is not None
+    assert s.inspection_plan[0]["method"] == "reduced_audit"
+
+
+def test_reduced_audit_needs_no_significant_drift() -> None:
+    (fr,), _ = run(make_doc(ppk=2.6, drift={"significant": True, "p_value": 0.02, "drift_pct_tolerance": 3.0}))
+    assert fr.doc["decision"]["verdict"] == "variables_plan"
+
+
+def test_single_lot() -> None:
+    one = {"k": 1, "per_lot": [{"lot": "L1", "mean": 10.0}], "significant": None}
+    frs, _ = run(make_doc("A", ppk=2.6, cls="critical", lots=one), make_doc("B", ppk=2.6, lots=one))
+    crit, major = (fr.doc["decision"] for fr in frs)
+    assert crit["verdict"] == "keep_100" and any("only 1 lot" in r for r in crit["reasons"])
+    # major: a plan with a caveat, never the reduced audit on a single lot
+    assert major["verdict"] == "variables_plan" and any("provisional" in r for r in major["reasons"])
+
+
+def test_default_class_from_policy() -> None:
+    pol = policy_from_dict({"default_class": "minor"})
+    # Ppk 1.4, n = 150: lower ≈ 1.24 — fails major (1.33), passes minor (1.00)
+    (fr,), _ = run(make_doc(ppk=1.4, cls=None))
+    assert fr.doc["decision"]["verdict"] == "keep_100" and fr.doc["decision"]["evidence"]["class"] == "major"
+    (fr2,), _ = run(make_doc(ppk=1.4, cls=None), policy=pol)
+    assert fr2.doc["decision"]["verdict"] == "variables_plan"
+    assert "default_class" in fr2.doc["decision"]["evidence"]["class_source"]
+
+
+def test_subgroups_require_cpk_bound_too() -> None:
+    doc = make_doc(ppk=1.8, sigma_within_method="pooled", n_subgroups=30, cpk=1.4,
+                   cpk_ci=[bissell_lower(1.4, 150, 0.95), 1.6])
+    (fr,), _ = run(doc)
+    d = fr.doc["decision"]
+    assert d["verdict"] == "keep_100" and any(r.startswith("Cpk lower") for r in d["reasons"])
+
+
+def test_hundred_percent_plan_and_overall_line() -> None:
+    frs, s = run(make_doc("A", ppk=1.8), make_doc("B", ppk=1.0), make_doc("C", ppk=2.6),
+                 settings=Settings(lot_size=500))
+    assert s.overall == ("2 of 3 characteristics may leave 100 % inspection (1 variables plan, 1 reduced audit); "
+                         "1 stays at 100 %.")
+    # tiny lots: Z1.9 lot 2–8 → B, n = 3 at AQL 0.65 → ↓ D, n = 5 ≥ lot 4 → in effect 100 %
+    (fr,), s2 = run(make_doc("A", ppk=1.8), settings=Settings(lot_size=4))
+    assert s2.inspection_plan[0]["method"] == "100%"
+    assert any("in effect 100 %" in r for r in fr.doc["decision"]["reasons"])
+
+
+def test_lot_size_default_is_pilot_mean() -> None:
+    m = pl.DataFrame({
+        "part_id": [str(i) for i in range(90)], "lot": ["L1"] * 30 + ["L2"] * 60,
+        "subgroup": [None] * 90, "sequence": list(range(90)), "timestamp": [None] * 90,
+        "feature": ["BORE"] * 90, "value": [10.0] * 90,
+    })
+    specs = pl.DataFrame({"feature": ["BORE"], "nominal": [10.0], "lsl": [9.9], "usl": [10.1], "unit": ["mm"],
+                          "class": ["major"], "lower_bound_zero": [False], "source": ["test"]})
+    insp = Inspection(measurements=m, specs=specs, layout="long")
+    size, note = resolve_lot_size(Settings(), Policy(), insp)
+    assert size == 45 and "90 parts in 2 lots" in note
+    frs = [FeatureResult(feature="BORE", doc=make_doc(ppk=1.8))]
+    decide(frs, insp, Settings(), Policy())
+    d = frs[0].doc["decision"]
+    assert d["plan"]["lot_size"] == 45 and any("lot size not given" in r for r in d["reasons"])
+
+
+def test_isolated_signals_within_chance_do_not_block() -> None:
+    # Two signals on 150 individuals with rules 1–4: about 150·(0.0027 + 0.0039 + 0.0028 + 0.0046)
+    # + 149·0.0092 ≈ 3.5 are expected by chance (Nelson 1984 false-alarm rates) → treated as stable.
+    viol = [{"chart": "x", "rule": 1, "index": 50}, {"chart": "x", "rule": 3, "index": 69}]
+    (fr,), _ = run(make_doc(stability={"stable": False, "violations": viol}))
+    d = fr.doc["decision"]
+    assert d["verdict"] == "variables_plan"
+    assert any("no more than chance" in r and "points 50, 69" in r for r in d["reasons"])
+    assert d["evidence"]["stability_signals"] == 2
+    assert d["evidence"]["stability_signals_expected"] == pytest.approx(150 * 0.014 + 149 * 0.0092)
+    # strict_stability: any signal blocks
+    strict = policy_from_dict({"requirements": {"strict_stability": True}})
+    (fr2,), _ = run(make_doc(stability={"stable": False, "violations": viol}), policy=strict)
+    assert fr2.doc["decision"]["verdict"] == "keep_100"
+    # the reduced audit needs a chart without any signal
+    (fr3,), _ = run(make_doc(ppk=2.6, stability={"stable": False, "violations": viol}))
+    assert fr3.doc["decision"]["verdict"] == "variables_plan"
+
+
+def test_poisson_tail() -> None:
+    from pilotqa.decide.verdict import _poisson_sf
+
+    # P(X >= 2 | λ = 1) = 1 − e⁻¹(1 + 1) = 0.2642 (closed form)
+    assert _poisson_sf(2, 1.0) == pytest.approx(1 - 2 * 2.718281828459045 ** -1, abs=1e-12)
+    assert _poisson_sf(0, 3.0) == 1.0
