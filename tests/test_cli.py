@@ -51,7 +51,7 @@ def test_bad_cell_names_file_row_column(tmp_path: Path) -> None:
     )
     r = run("analyze", str(f), "--out", str(tmp_path / "out"))
     assert r.exit_code == 2
-    msg = r.stderr.strip()
+    msg = r.stderr.strip().splitlines()[-1]  # after the progress lines
     assert msg.startswith("pilotqa: error: ")
     assert "bad.csv" in msg and "row 3" in msg and "value" in msg and "'OK'" in msg
     assert "\n" not in msg and "Traceback" not in r.output
