@@ -57,6 +57,12 @@ def analyze(
     policy = policy or load_policy(None)
     features = compute(insp, settings)
     summary = decide(features, insp, settings, policy)
+    for fr in features:
+        # the class decisions used (spec, --critical, or the policy's default) is the feature's class
+        evidence = (fr.doc.get("decision") or {}).get("evidence") or {}
+        if evidence.get("class"):
+            fr.doc["class"] = evidence["class"]
+            fr.doc["class_source"] = evidence.get("class_source")
     result = AnalysisResult(
         inspection=insp,
         settings=settings,
