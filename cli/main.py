@@ -86,7 +86,7 @@ def read_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def _read(inputs: tuple[Path, ...], spec_file: Path | None, sheet: str | None,
           subgroup_size: int | None, column_map: tuple[str, ...], part: str | None,
-          revision: str | None) -> Any:
+          revision: str | None, strict: bool = True) -> Any:
     from pilotqa.read import ReadOptions, read
 
     opts = ReadOptions(
@@ -96,6 +96,7 @@ def _read(inputs: tuple[Path, ...], spec_file: Path | None, sheet: str | None,
         spec_file=str(spec_file) if spec_file else None,
         part=part,
         revision=revision,
+        strict=strict,
     )
     return read(list(inputs), opts)
 
@@ -212,11 +213,12 @@ def inspect(inputs: tuple[Path, ...], spec_file: Path | None, sheet: str | None,
             subgroup_size: int | None, column_map: tuple[str, ...], part: str | None,
             revision: str | None, debug: bool, as_json: bool) -> None:
     """Show what pilotqa understood of the input(s) — layout, format, features with specs and
-    counts, lots, parts, notes — without analysing.
+    counts, lots, parts, notes and problems — without analysing. Problems that would stop
+    `analyze` (a missing spec, LSL >= USL, no numeric data) are listed, not fatal.
 
     Example: pilotqa inspect sample_data/housing_pilot_long.csv
     """
-    insp = _read(inputs, spec_file, sheet, subgroup_size, column_map, part, revision)
+    insp = _read(inputs, spec_file, sheet, subgroup_size, column_map, part, revision, strict=False)
     from pilotqa.read.describe import describe, describe_text
 
     if as_json:

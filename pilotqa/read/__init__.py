@@ -25,6 +25,8 @@ class ReadOptions:
     column_map : ``{source heading (case-insensitive): canonical name}`` from ``--map``.
     spec_file : a CSV/XLSX/TOML spec file completing or overriding the export's specs.
     part, revision : override the part number / revision of the export's metadata.
+    strict : raise on a data/specification problem (missing spec, LSL >= USL, no numeric data);
+        False collects them in ``Inspection.details["problems"]`` (``pilotqa inspect``).
     """
 
     sheet: str | None = None
@@ -33,6 +35,7 @@ class ReadOptions:
     spec_file: str | None = None
     part: str | None = None
     revision: str | None = None
+    strict: bool = True
 
 
 def read(paths: Sequence[str | Path], opts: ReadOptions | None = None) -> "Inspection":  # noqa: F821

@@ -47,7 +47,8 @@ def describe(insp: Inspection) -> dict[str, Any]:
             if insp.attributes is not None else []
         ),
         "notes": insp.notes,
-        "details": insp.details,
+        "problems": list((insp.details or {}).get("problems", [])),
+        "details": {k: v for k, v in (insp.details or {}).items() if k != "problems"},
     })
 
 
@@ -93,4 +94,7 @@ def describe_text(insp: Inspection) -> str:
     if d["notes"]:
         out.append("notes")
         out.extend(f"  - {n}" for n in d["notes"])
+    if d["problems"]:
+        out.append("problems (pilotqa analyze will refuse this input until they are fixed)")
+        out.extend(f"  ! {p}" for p in d["problems"])
     return "\n".join(out)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from pilotqa.errors import InputError, SpecError
+from pilotqa.errors import InputError, PilotqaError, SpecError
 from pilotqa.model import CLASSES, SPEC_SCHEMA, Inspection
 from pilotqa.read.specs import CLASS_SYNONYMS, merge_specs, normalize_class, read_spec_file
 
@@ -61,15 +61,33 @@ def _from(src: str | None) -> str:
 def finalize(insp: Inspection, opts: "ReadOptions") -> Inspection:
     """Complete and check a combined inspection (see the module docstring).
 
-    Returns a new Inspection; raises SpecError / InputError on the first failed check.
+    Returns a new Inspection; raises SpecError / InputError on the first failed check — or, with
+    ``opts.strict`` False (``pilotqa inspect``), lists the data and specification problems in
+    ``details["problems"]`` so the user sees everything that was understood.
     """
     notes = list(insp.notes)
     meta = dict(insp.metadata)
     file = _file(insp)
     m = insp.measurements
+    problems: list[str] = []
+
+    def problem(exc: PilotqaError) -> None:
+        """Raise (analyze) or collect (inspect, ``opts.strict`` False) a failed check."""
+        if opts.strict:
+            raise exc
+        problems.append(str(exc))
+
     if m.height == 0 or m["value"].null_count() == m.height:
-        raise InputError("no numeric readings found: every reading cell is blank or marked not "
-                         "measured", file=file)
+        attrs = (insp.attributes["feature"].unique(maintain_order=True).to_list()
+                 if insp.attributes is not None else [])
+        if attrs:
+            problem(InputError(
+                "no measured (variable) readings found; the file holds only attribute "
+                f"characteristic(s) {', '.join(repr(a) for a in attrs)} (go/no-go or error-log "
+                "data), which pilotqa reads but does not analyse for capability", file=file))
+        else:
+            problem(InputError("no numeric readings found: every reading cell is blank or marked "
+                               "not measured", file=file))
     specs = insp.specs
     dup = specs.filter(pl.col("feature").is_duplicated())["feature"].unique(maintain_order=True)
     if dup.len():
@@ -89,7 +107,10 @@ def finalize(insp: Inspection, opts: "ReadOptions") -> Inspection:
         specs, spec_notes = merge_specs(specs, read_spec_file(opts.spec_file))
         notes += spec_notes
     specs = _normalize_classes(specs, file)
-    _check_specs(specs, file)
+    try:
+        _check_specs(specs, file)
+    except PilotqaError as exc:
+        problem(exc)
     specs, lbz_note = _lower_bound_zero(specs)
     if lbz_note:
         notes.append(lbz_note)
@@ -101,7 +122,10 @@ def finalize(insp: Inspection, opts: "ReadOptions") -> Inspection:
             meta[key] = val
     m, sg_notes = assign_subgroups(m, opts.subgroup_size)
     notes += sg_notes
-    return replace(insp, measurements=m, specs=specs, metadata=meta, notes=notes)
+    details = dict(insp.details)
+    if problems:
+        details["problems"] = problems
+    return replace(insp, measurements=m, specs=specs, metadata=meta, notes=notes, details=details)
 
 
 def _normalize_classes(specs: pl.DataFrame, file: str | None) -> pl.DataFrame:
