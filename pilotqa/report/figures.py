@@ -1,0 +1,603 @@
+"""Plotly figure specifications (plain JSON dicts) of the per-characteristic "capability sixpack".
+
+One figure per characteristic with six panels, built as plotly.js JSON by hand (no
+``plotly.graph_objects``: validating thousands of figure objects would dominate the report's
+write time, and the JSON is all the browser needs):
+
+====================  ======================================================================
+panel                 content
+====================  ======================================================================
+histogram             binned counts (``numpy.histogram``, never raw values), LSL/USL/nominal,
+                      normal densities (overall and within σ) and the chosen model's density
+probability plot      ordered readings against the chosen model's quantiles at Benard's
+                      median ranks, the x axis labelled in cumulative percent
+X̄ / I chart           centre line and limits from ``doc["stability"]``, rule-breaking points
+R / S / MR chart      idem for the dispersion chart
+run chart             readings by sequence coloured by lot, LSL/USL, the OLS drift line
+box plot by lot       quartiles and fences computed here (plotly draws them precomputed)
+====================  ======================================================================
+
+Large n stays light: histogram and box plot send summaries only, run and control charts are
+decimated to at most ``max_points`` points (minimum and maximum per bucket, so extremes survive;
+rule-breaking points are always drawn). Every text that came from input (lot names, units) is
+HTML-escaped for plotly's pseudo-HTML text renderer.
+
+References: Benard & Bos-Levenbach (1953) median-rank approximation (i − 0.3)/(n + 0.4); NIST/
+SEMATECH e-Handbook §1.3.3.21 (probability plot) and §1.3.3.14 (histogram); Montgomery,
+*Introduction to Statistical Quality Control*, 8th ed., ch. 6 (control charts); Tukey (1977)
+box-plot fences Q1 − 1.5 IQR, Q3 + 1.5 IQR.
+"""
+from __future__ import annotations
+
+import html
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+__all__ = [
+    "MAX_POINTS",
+    "LOT_COLORS",
+    "sixpack",
+    "frozen_model",
+    "decimate_minmax",
+    "histogram_counts",
+    "median_ranks",
+    "box_stats",
+]
+
+#: Points per run/control-chart trace above which the series is decimated.
+MAX_POINTS = 5000
+
+#: Okabe–Ito colour-blind-safe palette, cycled over lots.
+LOT_COLORS: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
+                               "#D55E00", "#F0E442", "#000000")
+_BAR = "#9db4cc"
+_LIMIT = "#c0392b"
+_NOMINAL = "#2e7d32"
+_CENTER = "#2e7d32"
+_VIOL = "#d62728"
+
+# x-axis / y-axis names of the six panels, and their domains (paper fractions).
+_COLS = ((0.0, 0.45), (0.56, 1.0))
+_ROWS = ((0.74, 1.0), (0.38, 0.63), (0.0, 0.27))
+_PANELS = (  # (axis suffix, column, row, title)
+    ("", 0, 0, "Histogram"),
+    ("2", 1, 0, "Probability plot"),
+    ("3", 0, 1, "Individuals"),
+    ("4", 1, 1, "Run chart by lot, drift fit"),
+    ("5", 0, 2, "Moving range"),
+    ("6", 1, 2, "Box plot by lot"),
+)
+
+
+def _t(text: Any) -> str:
+    """Input text for plotly's pseudo-HTML renderer: ``< > &`` as entities (shown literally)."""
+    return html.escape(str(text), quote=False)
+
+
+def _r(x: Any, sig: int = 6) -> Any:
+    """Round a computed float (or array) to ``sig`` significant digits; non-finite -> None."""
+    if isinstance(x, np.ndarray) or isinstance(x, (list, tuple)):
+        return [_r(v, sig) for v in np.asarray(x, dtype=float).tolist()]
+    if x is None:
+        return None
+    x = float(x)
+    if not math.isfinite(x):
+        return None
+    return float(f"{x:.{sig}g}")
+
+
+def _raw(a: np.ndarray) -> list[Any]:
+    """Readings as they are (their repr is already short), non-finite -> None."""
+    out = np.asarray(a, dtype=float).tolist()
+    if not np.all(np.isfinite(a)):
+        out = [v if math.isfinite(v) else None for v in out]
+    return out
+
+
+def _num(x: Any) -> float | None:
+    if x is None or isinstance(x, bool):
+        return None
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def decimate_minmax(y: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
+    """Indices of a min/max decimation of ``y`` to at most ``max_points`` points.
+
+    The series is cut into ``max_points // 2`` consecutive buckets; each bucket keeps the
+    index of its minimum and of its maximum (in time order), so spikes and steps stay visible.
+    Returns all indices when ``y`` is short enough.
+    """
+    n = int(y.size)
+    if n <= max_points:
+        return np.arange(n)
+    buckets = max(1, max_points // 2)
+    edges = np.linspace(0, n, buckets + 1).astype(int)
+    keep: list[int] = []
+    for a, b in zip(edges[:-1], edges[1:]):
+        if b <= a:
+            continue
+        seg = y[a:b]
+        i, j = a + int(np.argmin(seg)), a + int(np.argmax(seg))
+        keep.extend((i, j) if i <= j else (j, i))
+    return np.unique(np.asarray(keep, dtype=int))
+
+
+def histogram_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``numpy.histogram`` with numpy's "auto" bin rule (max of Sturges and Freedman–Diaconis),
+    clipped to 5–60 bins. Returns (counts, edges)."""
+    if values.size == 0:
+        return np.zeros(0, dtype=int), np.zeros(1)
+    lo, hi = float(values.min()), float(values.max())
+    if hi <= lo:
+        w = abs(lo) * 1e-3 or 1e-3
+        return np.histogram(values, bins=1, range=(lo - w, hi + w))
+    edges = np.histogram_bin_edges(values, bins="auto")
+    bins = int(min(60, max(5, edges.size - 1)))
+    return np.histogram(values, bins=bins)
+
+
+def median_ranks(n: int) -> np.ndarray:
+    """Benard's approximation of median ranks, p_i = (i − 0.3) / (n + 0.4), i = 1..n."""
+    return (np.arange(1, n + 1) - 0.3) / (n + 0.4)
+
+
+def box_stats(values: np.ndarray) -> dict[str, Any]:
+    """Quartiles (linear interpolation, as plotly's default), Tukey fences clipped to the data,
+    mean and the points outside the fences."""
+    q1, med, q3 = np.percentile(values, [25, 50, 75])
+    iqr = q3 - q1
+    inside = values[(values >= q1 - 1.5 * iqr) & (values <= q3 + 1.5 * iqr)]
+    lf = float(inside.min()) if inside.size else float(q1)
+    uf = float(inside.max()) if inside.size else float(q3)
+    out = values[(values < lf) | (values > uf)]
+    return {"q1": float(q1), "median": float(med), "q3": float(q3), "lowerfence": lf,
+            "upperfence": uf, "mean": float(values.mean()), "outliers": out}
+
+
+# ---------------------------------------------------------------- distribution of the model
+_SCIPY = {
+    "normal": "norm", "norm": "norm", "gaussian": "norm",
+    "lognormal": "lognorm", "lognorm": "lognorm", "log_normal": "lognorm",
+    "weibull": "weibull_min", "weibull_min": "weibull_min",
+    "gamma": "gamma", "halfnormal": "halfnorm", "half_normal": "halfnorm", "halfnorm": "halfnorm",
+    "foldednormal": "foldnorm", "folded_normal": "foldnorm", "foldnorm": "foldnorm",
+    "johnson_su": "johnsonsu", "johnsonsu": "johnsonsu",
+    "johnson_sb": "johnsonsb", "johnsonsb": "johnsonsb",
+    "rayleigh": "rayleigh", "exponential": "expon", "expon": "expon",
+    "loglogistic": "fisk", "log_logistic": "fisk", "logistic": "logistic",
+    "largest_extreme_value": "gumbel_r", "smallest_extreme_value": "gumbel_l",
+}
+_ALIASES = {
+    "loc": ("loc", "mu", "mean", "location", "threshold", "xi", "theta"),
+    "scale": ("scale", "sigma", "sd", "std", "lambda_", "eta"),
+}
+
+
+class _BoxCoxNormal:
+    """X with Box–Cox transform y = (x^λ − 1)/λ (λ ≠ 0) or ln x distributed N(μ, σ²) (Box & Cox
+    1964): pdf f(x) = φ((y − μ)/σ)/σ · x^(λ−1); ppf x = (λ y_p + 1)^(1/λ)."""
+
+    def __init__(self, lam: float, mu: float, sigma: float) -> None:
+        from scipy import stats
+
+        self.lam, self.norm = lam, stats.norm(mu, sigma)
+
+    def _y(self, x: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            return np.log(x) if self.lam == 0 else (np.power(x, self.lam) - 1) / self.lam
+
+    def pdf(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        with np.errstate(all="ignore"):
+            out = self.norm.pdf(self._y(x)) * np.power(x, self.lam - 1)
+        return np.where(x > 0, out, 0.0)
+
+    def ppf(self, p: np.ndarray) -> np.ndarray:
+        y = self.norm.ppf(p)
+        with np.errstate(all="ignore"):
+            return np.exp(y) if self.lam == 0 else np.power(self.lam * y + 1, 1 / self.lam)
+
+
+def frozen_model(model: dict[str, Any] | None) -> Any | None:
+    """A frozen distribution (``pdf``/``ppf``) from ``doc["capability_model"]``, or None.
+
+    ``params`` may use scipy.stats' own names (shape names, ``loc``, ``scale``) or the usual
+    aliases (``mu``/``sigma`` for the normal; for the lognormal ``mu``/``sigma`` of ln x, i.e.
+    ``s = sigma``, ``scale = exp(mu)``; ``shape``/``c``/``k`` for a single shape parameter;
+    ``lambda``/``mu``/``sigma`` for Box–Cox). Unknown names give None (the report then draws the
+    normal curves only and says so).
+    """
+    from scipy import stats
+
+    if not model or not isinstance(model.get("params"), dict):
+        return None
+    name = str(model.get("distribution", "")).strip().lower().replace("-", "_").replace(" ", "_")
+    params = {str(k).lower(): _num(v) for k, v in model["params"].items()}
+    try:
+        if name in ("boxcox", "box_cox"):
+            lam = next(params[k] for k in ("lambda", "lmbda", "lam") if params.get(k) is not None)
+            mu = next(params[k] for k in ("mu", "mean", "loc") if params.get(k) is not None)
+            sg = next(params[k] for k in ("sigma", "sd", "scale") if params.get(k) is not None)
+            return _BoxCoxNormal(float(lam), float(mu), float(sg))
+        sname = _SCIPY.get(name)
+        if sname is None:
+            return None
+        dist = getattr(stats, sname)
+        shapes = [s.strip() for s in dist.shapes.split(",")] if dist.shapes else []
+        if sname == "lognorm" and "s" not in params and params.get("sigma") is not None \
+                and params.get("mu") is not None:
+            loc = params.get("loc") or params.get("threshold") or 0.0
+            return dist(params["sigma"], loc=loc, scale=math.exp(params["mu"]))
+        args: list[float] = []
+        for i, s in enumerate(shapes):
+            cand = [s]
+            if len(shapes) == 1:
+                cand += ["shape", "c", "k", "a", "beta", "s"]
+            if sname == "johnsonsu" or sname == "johnsonsb":
+                cand += [("gamma", "delta")[i]]
+            v = next((params[c] for c in cand if params.get(c) is not None), None)
+            if v is None:
+                return None
+            args.append(float(v))
+        kw: dict[str, float] = {}
+        for key, names in _ALIASES.items():
+            if key == "scale" and params.get("rate"):
+                kw["scale"] = 1.0 / float(params["rate"])  # type: ignore[arg-type]
+                continue
+            v = next((params[c] for c in names if params.get(c) is not None), None)
+            if v is not None:
+                kw[key] = float(v)
+        if sname == "johnsonsu" or sname == "johnsonsb":
+            if "scale" not in kw and params.get("lambda") is not None:
+                kw["scale"] = float(params["lambda"])  # type: ignore[arg-type]
+        if kw.get("scale", 1.0) <= 0:
+            return None
+        return dist(*args, **kw)
+    except (StopIteration, TypeError, ValueError, OverflowError):
+        return None
+
+
+# ---------------------------------------------------------------- panels
+def _vline(x: float, axis: str, color: str, dash: str = "dash") -> dict[str, Any]:
+    return {"type": "line", "xref": f"x{axis}", "yref": f"y{axis} domain", "x0": x, "x1": x,
+            "y0": 0, "y1": 1, "line": {"color": color, "width": 1.5, "dash": dash}}
+
+
+def _hline(y: float, axis: str, color: str, dash: str = "dash") -> dict[str, Any]:
+    return {"type": "line", "xref": f"x{axis} domain", "yref": f"y{axis}", "x0": 0, "x1": 1,
+            "y0": y, "y1": y, "line": {"color": color, "width": 1.2, "dash": dash}}
+
+
+def _label(text: str, x: Any, y: Any, axis: str, vertical: bool, color: str) -> dict[str, Any]:
+    if vertical:  # label at the top of a vertical line
+        return {"text": text, "x": x, "y": 1, "xref": f"x{axis}", "yref": f"y{axis} domain",
+                "showarrow": False, "yanchor": "bottom", "font": {"size": 9, "color": color}}
+    return {"text": text, "x": 1, "y": y, "xref": f"x{axis} domain", "yref": f"y{axis}",
+            "showarrow": False, "xanchor": "left", "font": {"size": 9, "color": color}}
+
+
+def _spec_lines(doc: dict[str, Any], axis: str, vertical: bool, shapes: list[Any],
+                notes: list[Any], nominal: bool = True) -> list[float]:
+    pts: list[float] = []
+    items = [("LSL", doc.get("lsl"), _LIMIT), ("USL", doc.get("usl"), _LIMIT)]
+    if nominal:
+        items.append(("Nom", doc.get("nominal"), _NOMINAL))
+    seen: dict[float, dict[str, Any]] = {}
+    for label, v, color in items:
+        v = _num(v)
+        if v is None:
+            continue
+        if v in seen:  # e.g. LSL = nominal: one line, one joined label
+            seen[v]["text"] += "/" + label
+            continue
+        pts.append(v)
+        shapes.append(_vline(v, axis, color) if vertical else _hline(v, axis, color))
+        seen[v] = _label(label, v, v, axis, vertical, color)
+        notes.append(seen[v])
+    return pts
+
+
+def _histogram(doc: dict[str, Any], v: np.ndarray, model: Any, traces: list[Any],
+               shapes: list[Any], notes: list[Any]) -> None:
+    counts, edges = histogram_counts(v)
+    if counts.size:
+        centers = (edges[:-1] + edges[1:]) / 2
+        width = float(edges[1] - edges[0])
+        traces.append({"type": "bar", "x": _r(centers, 8), "y": counts.tolist(), "width": width,
+                       "marker": {"color": _BAR, "line": {"color": "#6d87a3", "width": 0.5}},
+                       "name": "readings", "showlegend": False,
+                       "hovertemplate": "%{x}: %{y}<extra></extra>"})
+    pts = _spec_lines(doc, "", True, shapes, notes)
+    if v.size < 2:
+        return
+    from scipy import stats
+
+    lo = min([float(v.min())] + pts)
+    hi = max([float(v.max())] + pts)
+    pad = 0.05 * (hi - lo or abs(hi) or 1.0)
+    grid = np.linspace(lo - pad, hi + pad, 121)
+    scale = v.size * (float(edges[1] - edges[0]) if edges.size > 1 else 1.0)
+    mean = float(v.mean())
+    curves = [("normal (overall σ)", _num(doc.get("sigma_overall")), "#1f3b73", "solid"),
+              ("normal (within σ)", _num(doc.get("sigma_within")), "#1f3b73", "dot")]
+    for name, sigma, color, dash in curves:
+        if sigma and sigma > 0:
+            traces.append({"type": "scatter", "mode": "lines", "x": _r(grid, 8),
+                           "y": _r(stats.norm.pdf(grid, mean, sigma) * scale),
+                           "name": name, "line": {"color": color, "dash": dash, "width": 1.5},
+                           "hoverinfo": "skip"})
+    cm = doc.get("capability_model") or {}
+    if model is not None and str(cm.get("distribution", "")).lower() not in ("normal", "norm"):
+        with np.errstate(all="ignore"):
+            dens = np.asarray(model.pdf(grid), dtype=float) * scale
+        traces.append({"type": "scatter", "mode": "lines", "x": _r(grid, 8), "y": _r(dens),
+                       "name": _t(cm.get("distribution")), "hoverinfo": "skip",
+                       "line": {"color": "#E69F00", "width": 2}})
+
+
+def _probability(doc: dict[str, Any], v: np.ndarray, model: Any, traces: list[Any],
+                 layout: dict[str, Any], max_points: int) -> str:
+    from scipy import stats
+
+    cm = doc.get("capability_model") or {}
+    label = str(cm.get("distribution") or "normal") if model is not None else "normal"
+    if model is None:
+        sd = float(v.std(ddof=1)) if v.size > 1 else 0.0
+        if sd <= 0:
+            return label
+        model = stats.norm(float(v.mean()), sd)
+    ys = np.sort(v)
+    p = median_ranks(ys.size)
+    with np.errstate(all="ignore"):
+        xs = np.asarray(model.ppf(p), dtype=float)
+    ok = np.isfinite(xs)
+    xs, ys = xs[ok], ys[ok]
+    if ys.size > max_points:
+        idx = np.unique(np.linspace(0, ys.size - 1, max_points).astype(int))
+        xs, ys = xs[idx], ys[idx]
+    traces.append({"type": "scatter", "mode": "markers", "x": _r(xs, 8), "y": _raw(ys),
+                   "xaxis": "x2", "yaxis": "y2", "name": "readings", "showlegend": False,
+                   "marker": {"size": 4, "color": "#1f3b73"},
+                   "hovertemplate": "model %{x}<br>reading %{y}<extra></extra>"})
+    if xs.size:
+        lo, hi = float(min(xs.min(), ys.min())), float(max(xs.max(), ys.max()))
+        traces.append({"type": "scatter", "mode": "lines", "x": _r([lo, hi], 8),
+                       "y": _r([lo, hi], 8), "xaxis": "x2", "yaxis": "y2", "showlegend": False,
+                       "line": {"color": "#E69F00", "width": 1.5}, "hoverinfo": "skip"})
+    probs = np.array([0.001, 0.01, 0.05, 0.2, 0.5, 0.8, 0.95, 0.99, 0.999])
+    with np.errstate(all="ignore"):
+        tv = np.asarray(model.ppf(probs), dtype=float)
+    keep = np.isfinite(tv)
+    probs, tv = probs[keep], tv[keep]
+    if tv.size > 1:  # drop ticks that would print on top of each other (skewed models)
+        span = float(tv.max() - tv.min()) or 1.0
+        sel = [int(np.argmin(np.abs(probs - 0.5)))]
+        for j in range(sel[0] + 1, tv.size):
+            if tv[j] - tv[sel[-1]] >= 0.09 * span:
+                sel.append(j)
+        for j in range(sel[0] - 1, -1, -1):
+            if tv[min(sel)] - tv[j] >= 0.09 * span:
+                sel.insert(0, j)
+        probs, tv = probs[sorted(sel)], tv[sorted(sel)]
+    layout["xaxis2"].update({"tickmode": "array", "tickvals": _r(tv, 8),
+                             "ticktext": [f"{100 * q:g} %" for q in probs],
+                             "tickangle": 0})
+    return label
+
+
+def _varying(a: Any, n: int) -> np.ndarray | None:
+    """Per-point limits (unequal subgroup sizes) when they really vary, else None."""
+    if a is None:
+        return None
+    arr = np.asarray(a, dtype=float)
+    if arr.size != n or not np.isfinite(arr).any():
+        return None
+    fin = arr[np.isfinite(arr)]
+    if float(fin.max() - fin.min()) <= 1e-9 * max(1.0, float(np.abs(fin).max())):
+        return None
+    return arr
+
+
+def _control(values: np.ndarray, start: int, axis: str, center: Any, lcl: Any, ucl: Any,
+             violations: list[dict[str, Any]], chart: str, traces: list[Any], shapes: list[Any],
+             notes: list[Any], max_points: int,
+             limits: tuple[Any, Any] = (None, None)) -> None:
+    y = np.asarray(values, dtype=float)
+    x = np.arange(start, start + y.size)
+    keep = decimate_minmax(np.nan_to_num(y), max_points)
+    traces.append({"type": "scatter", "mode": "lines+markers" if y.size <= 500 else "lines",
+                   "x": x[keep].tolist(), "y": _raw(y[keep]), "xaxis": f"x{axis}",
+                   "yaxis": f"y{axis}", "showlegend": False,
+                   "line": {"color": "#1f3b73", "width": 1}, "marker": {"size": 3},
+                   "hovertemplate": "%{x}: %{y}<extra></extra>"})
+    var_lcl, var_ucl = _varying(limits[0], y.size), _varying(limits[1], y.size)
+    for label, v, color, dash in (("UCL", ucl, _LIMIT, "dash"), ("CL", center, _CENTER, "solid"),
+                                  ("LCL", lcl, _LIMIT, "dash")):
+        per_point = var_ucl if label == "UCL" else var_lcl if label == "LCL" else None
+        if per_point is not None:  # limits that change with the subgroup size: a step line
+            traces.append({"type": "scatter", "mode": "lines", "x": x[keep].tolist(),
+                           "y": _r(per_point[keep], 10), "xaxis": f"x{axis}",
+                           "yaxis": f"y{axis}", "showlegend": False, "hoverinfo": "skip",
+                           "line": {"color": color, "dash": dash, "width": 1.2, "shape": "hvh"}})
+            notes.append(_label(label, None, _r(float(per_point[np.isfinite(per_point)][-1]), 10),
+                                axis, False, color))
+            continue
+        v = _num(v)
+        if v is not None:
+            shapes.append(_hline(_r(v, 10), axis, color, dash))
+            notes.append(_label(label, None, _r(v, 10), axis, False, color))
+    rules: dict[int, list[int]] = {}
+    for viol in violations:
+        if viol.get("chart") != chart:
+            continue
+        i = viol.get("index")
+        if isinstance(i, int) and 0 <= i < y.size:
+            rules.setdefault(i, []).append(int(viol.get("rule", 0)))
+    if rules:
+        idx = sorted(rules)
+        traces.append({"type": "scatter", "mode": "markers", "x": [int(x[i]) for i in idx],
+                       "y": _raw(y[idx]), "xaxis": f"x{axis}", "yaxis": f"y{axis}",
+                       "text": ["rule " + ", ".join(str(r) for r in sorted(set(rules[i])))
+                                for i in idx],
+                       "name": "rule broken", "showlegend": False,
+                       "marker": {"size": 8, "color": _VIOL, "symbol": "x"},
+                       "hovertemplate": "%{x}: %{y}<br>%{text}<extra></extra>"})
+
+
+def _run_chart(doc: dict[str, Any], v: np.ndarray, seq: np.ndarray, lots: list[str],
+               traces: list[Any], shapes: list[Any], notes: list[Any],
+               max_points: int) -> list[str]:
+    keep = decimate_minmax(v, max_points)
+    lot_arr = np.asarray(lots, dtype=object)
+    order = list(dict.fromkeys(lots))
+    for j, lot in enumerate(order):
+        sel = keep[lot_arr[keep] == lot]
+        traces.append({"type": "scatter", "mode": "markers", "x": seq[sel].tolist(),
+                       "y": _raw(v[sel]), "xaxis": "x4", "yaxis": "y4", "name": _t(lot),
+                       "showlegend": False, "legendgroup": f"lot{j}",
+                       "marker": {"size": 4, "color": LOT_COLORS[j % len(LOT_COLORS)]},
+                       "hovertemplate": "seq %{x}: %{y}<extra>%{fullData.name}</extra>"})
+    _spec_lines(doc, "4", False, shapes, notes, nominal=False)
+    drift = doc.get("drift") or {}
+    slope = _num(drift.get("slope"))
+    if slope is not None and v.size >= 2:
+        # OLS passes through the centroid: intercept = ȳ − b·x̄ (HAC changes only the errors).
+        xs = seq.astype(float)
+        b0 = float(v.mean()) - slope * float(xs.mean())
+        x0, x1 = float(xs.min()), float(xs.max())
+        sig = bool(drift.get("significant"))
+        traces.append({"type": "scatter", "mode": "lines", "x": [x0, x1],
+                       "y": _r([b0 + slope * x0, b0 + slope * x1], 10), "xaxis": "x4",
+                       "yaxis": "y4", "showlegend": False,
+                       "name": "drift" + (" (significant)" if sig else ""),
+                       "line": {"color": _VIOL if sig else "#555555",
+                                "dash": "solid" if sig else "dot", "width": 2},
+                       "hoverinfo": "skip"})
+    return order
+
+
+def _box(doc: dict[str, Any], v: np.ndarray, lots: list[str], order: list[str],
+         traces: list[Any], shapes: list[Any], notes: list[Any]) -> None:
+    lot_arr = np.asarray(lots, dtype=object)
+    stats_ = [(lot, box_stats(v[lot_arr == lot])) for lot in order if (lot_arr == lot).any()]
+    if not stats_:
+        return
+    names = [_t(lot) for lot, _ in stats_]
+    colors = {lot: LOT_COLORS[j % len(LOT_COLORS)] for j, lot in enumerate(order)}
+    for (lot, st), name in zip(stats_, names):  # one box per lot, coloured as in the run chart
+        c = colors[lot]
+        trace: dict[str, Any] = {"type": "box", "x": [name], "xaxis": "x6", "yaxis": "y6",
+                                 "showlegend": False, "name": name, "boxpoints": False,
+                                 "marker": {"color": c}, "line": {"color": c, "width": 1.2},
+                                 "fillcolor": "rgba(255,255,255,0)"}
+        for key in ("q1", "median", "q3", "lowerfence", "upperfence", "mean"):
+            trace[key] = [_r(st[key], 10)]
+        traces.append(trace)
+    ox, oy = [], []
+    for (lot, s), name in zip(stats_, names):
+        out = s["outliers"][:200]
+        ox += [name] * int(out.size)
+        oy += _raw(out)
+    if ox:
+        traces.append({"type": "scatter", "mode": "markers", "x": ox, "y": oy, "xaxis": "x6",
+                       "yaxis": "y6", "showlegend": False, "name": "outside fences",
+                       "marker": {"size": 4, "color": "#1f3b73", "symbol": "circle-open"},
+                       "hovertemplate": "%{x}: %{y}<extra></extra>"})
+    _spec_lines(doc, "6", False, shapes, notes, nominal=False)
+
+
+def sixpack(doc: dict[str, Any], series: dict[str, Any], *,
+            max_points: int = MAX_POINTS) -> dict[str, Any]:
+    """The capability sixpack of one characteristic as plotly.js JSON ``{"data", "layout"}``.
+
+    Parameters
+    ----------
+    doc : dict
+        The feature's ``pilotqa.analysis/1`` object (spec, stability, drift, model …).
+    series : dict
+        ``values``, ``sequence``, ``lot``, ``x_points``, ``range_points`` (see
+        :class:`pilotqa.model.FeatureResult`).
+    max_points : int
+        Decimation threshold of the run and control charts.
+
+    Returns
+    -------
+    dict
+        JSON-safe figure (no NaN/Infinity): ``data`` (traces), ``layout``.
+    """
+    v = np.asarray(series.get("values", []), dtype=float)
+    finite = np.isfinite(v)
+    seq = np.asarray(series.get("sequence", np.arange(1, v.size + 1)))
+    lots = list(series.get("lot") or ["—"] * v.size)
+    if not finite.all():
+        v, seq = v[finite], seq[finite]
+        lots = [lo for lo, ok in zip(lots, finite) if ok]
+    lots = [str(lo) if lo is not None else "—" for lo in lots]
+    stab = doc.get("stability") or {}
+    chart = str(stab.get("chart") or "i-mr").lower()
+    x_title, r_title, r_start = {
+        "xbar-r": ("X̄ chart", "R chart", 1), "xbar-s": ("X̄ chart", "S chart", 1),
+    }.get(chart, ("Individuals chart", "Moving-range chart", 2))
+    unit = _t(doc.get("unit") or "")
+
+    layout: dict[str, Any] = {
+        "height": 600, "autosize": True, "margin": {"l": 58, "r": 40, "t": 34, "b": 34},
+        "font": {"size": 10, "family": "Helvetica, Arial, sans-serif"},
+        "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff", "bargap": 0.02,
+        "hovermode": "closest",
+        "legend": {"x": 0.45, "xanchor": "right", "y": 1.0, "yanchor": "top",
+                   "bgcolor": "rgba(255,255,255,0.75)", "font": {"size": 9}},
+    }
+    titles = {"": "Histogram", "2": "Probability plot", "3": x_title,
+              "4": "Run chart by lot, drift fit", "5": r_title, "6": "Box plot by lot"}
+    annotations: list[Any] = []
+    for ax, col, row, _ in _PANELS:
+        axis_style = {"showline": True, "linecolor": "#888", "mirror": True, "zeroline": False,
+                      "gridcolor": "#eeeeee", "ticks": "outside", "ticklen": 3,
+                      "automargin": True}
+        layout[f"xaxis{ax}"] = {**axis_style, "domain": list(_COLS[col]),
+                                "anchor": f"y{ax}"}
+        layout[f"yaxis{ax}"] = {**axis_style, "domain": list(_ROWS[row]), "anchor": f"x{ax}"}
+        annotations.append({"text": f"<b>{titles[ax]}</b>", "x": _COLS[col][0],
+                            "y": _ROWS[row][1], "xref": "paper", "yref": "paper",
+                            "showarrow": False, "yanchor": "bottom", "xanchor": "left",
+                            "yshift": 9, "font": {"size": 11}})
+    layout["xaxis6"]["type"] = "category"
+    layout["yaxis"]["title"] = {"text": "count"}
+    if unit:
+        for ax in ("", "3", "4", "6"):
+            key = "xaxis" if ax == "" else f"yaxis{ax}"
+            layout[key]["title"] = {"text": unit, "standoff": 2}
+    layout["xaxis3"]["title"] = {"text": "subgroup" if r_start == 1 else "observation",
+                                 "standoff": 2}
+    layout["xaxis4"]["title"] = {"text": "sequence", "standoff": 2}
+
+    traces: list[Any] = []
+    shapes: list[Any] = []
+    model = frozen_model(doc.get("capability_model"))
+    if v.size:
+        _histogram(doc, v, model, traces, shapes, annotations)
+        label = _probability(doc, v, model, traces, layout, max_points)
+        annotations[1]["text"] = f"<b>Probability plot ({_t(label)})</b>"
+        viol = list(stab.get("violations") or [])
+        xp = np.asarray(series.get("x_points", v), dtype=float)
+        rp = np.asarray(series.get("range_points", []), dtype=float)
+        _control(xp, 1, "3", stab.get("center"), stab.get("lcl"), stab.get("ucl"), viol, "x",
+                 traces, shapes, annotations, max_points,
+                 (series.get("x_lcl"), series.get("x_ucl")))
+        if rp.size:
+            _control(rp, r_start, "5", stab.get("range_center"), stab.get("range_lcl"),
+                     stab.get("range_ucl"), viol, "range", traces, shapes, annotations,
+                     max_points, (series.get("range_lcl"), series.get("range_ucl")))
+        order = _run_chart(doc, v, seq, lots, traces, shapes, annotations, max_points)
+        _box(doc, v, lots, order, traces, shapes, annotations)
+    layout["shapes"] = shapes
+    layout["annotations"] = annotations
+    return {"data": traces, "layout": layout}
+

@@ -1,0 +1,616 @@
+"""Hand-built analysis results for the report tests (HTML, XLSX, browser).
+
+:func:`make_result` builds an object with the attributes of ``pilotqa.analysis.AnalysisResult``
+(``document`` shaped like ``pilotqa.report.json.build_document``'s output, ``features[i].series``
+with the plot arrays) without running the statistics pipeline, so the report tests do not depend
+on the statistics and can plant hostile strings anywhere. The numbers are computed with simple
+textbook formulas so the plots are self-consistent; they are not reference values and no test
+asserts them. :func:`pipeline_result` runs the real pipeline on the bundled sample when it is
+available.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from pilotqa.model import FeatureResult
+
+__all__ = ["FakeResult", "make_result", "pipeline_available", "pipeline_result", "INJECTION",
+           "BREAKOUT", "FORMULAS", "SAMPLE_LONG", "SAMPLE_WIDE", "parse_report", "ReportParser", "Chromium",
+           "find_chromium", "CHROMIUM_FLAGS", "CDPError"]
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_LONG = REPO / "sample_data" / "housing_pilot_long.csv"
+SAMPLE_WIDE = REPO / "sample_data" / "housing_pilot_wide.xlsx"
+
+#: Markup that must show as text, never as a tag.
+INJECTION = "<script>alert(1)</script>"
+#: A string that tries to close an embedding <script> element and open a new one.
+BREAKOUT = "</script><script>alert(2)</script>"
+#: Spreadsheet formula-injection payloads (OWASP CSV-injection examples).
+FORMULAS = ("=1+1", "+SUM(A1:A2)", "-2+3", "@SUM(1,1)", "\t=1+1", "\r=1+1",
+            "=HYPERLINK(\"http://example.invalid\",\"x\")")
+
+_SPECS: list[tuple[str, float, float | None, float | None, str, str]] = [
+    ("BORE_A_DIA", 42.0, 42.000, 42.025, "mm", "critical"),
+    ("BORE_B_DIA", 30.0, 29.985, 30.015, "mm", "major"),
+    ("BORE_C_DEPTH", 18.0, 17.950, 18.050, "mm", "major"),
+    ("FACE_LENGTH", 85.0, 84.900, 85.100, "mm", "major"),
+    ("HOLE1_POS", 0.0, None, 0.100, "mm", "major"),
+    ("FLATNESS_TOP", 0.0, None, 0.050, "mm", "minor"),
+    ("THREAD_M8_DEPTH", 16.0, 16.000, 16.500, "mm", "major"),
+    ("SLOT_WIDTH", 10.0, 9.980, 10.020, "mm", "critical"),
+    ("PIN_HOLE_DIA", 6.0, 6.000, 6.012, "mm", "major"),
+    ("OVERALL_HEIGHT", 55.0, 54.950, 55.050, "mm", "minor"),
+    ("ROUGHNESS_RA", 0.0, None, 1.600, "µm", "minor"),
+    ("WALL_THICKNESS", 3.0, 2.900, 3.100, "mm", "minor"),
+]
+_VERDICTS = ("keep_100", "variables_plan", "attributes_plan", "reduced_audit")
+
+
+@dataclass
+class FakeResult:
+    """Same attributes as ``pilotqa.analysis.AnalysisResult`` (those the reports read)."""
+
+    document: dict[str, Any]
+    features: list[FeatureResult]
+    generated_at: datetime
+    overall: str
+    inspection_plan: list[dict[str, Any]]
+    settings: Any = None
+    policy: Any = None
+    inspection: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _index(lsl: float | None, usl: float | None, mean: float, sigma: float) -> dict[str, Any]:
+    """Textbook capability indices (AIAG SPC 2nd ed. ch. IV) for the fixture only."""
+    if sigma <= 0:
+        return {"p": None, "pl": None, "pu": None, "pk": None}
+    pl_ = (mean - lsl) / (3 * sigma) if lsl is not None else None
+    pu = (usl - mean) / (3 * sigma) if usl is not None else None
+    p = (usl - lsl) / (6 * sigma) if lsl is not None and usl is not None else None
+    pk = min(v for v in (pl_, pu) if v is not None)
+    return {"p": p, "pl": pl_, "pu": pu, "pk": pk}
+
+
+def _feature(name: str, nominal: float, lsl: float | None, usl: float | None, unit: str,
+             klass: str, values: np.ndarray, lots: list[str], seq: np.ndarray,
+             k: int) -> FeatureResult:
+    n = values.size
+    mean = float(values.mean())
+    sd = float(values.std(ddof=1))
+    mr = np.abs(np.diff(values))
+    # I-MR chart, AIAG SPC 2nd ed.: sigma = MR-bar / d2, d2 = 1.128 for span 2
+    sw = float(mr.mean() / 1.128)
+    within = _index(lsl, usl, mean, sw)
+    overall = _index(lsl, usl, mean, sd)
+    ucl, lcl = mean + 3 * sw, mean - 3 * sw
+    viol = [{"chart": "x", "rule": 1, "index": int(i)}
+            for i in np.flatnonzero((values > ucl) | (values < lcl))]
+    viol += [{"chart": "range", "rule": 1, "index": int(i)}
+             for i in np.flatnonzero(mr > 3.267 * mr.mean())]
+    slope, _ = np.polyfit(seq.astype(float), values, 1)
+    tol = (usl - lsl) if lsl is not None and usl is not None else (usl if usl is not None else 1.0)
+    one_sided = lsl is None
+    if one_sided:
+        from scipy import stats
+
+        shape, loc, scale = stats.lognorm.fit(values, floc=0)
+        model = {"distribution": "lognormal", "params": {"s": shape, "loc": loc, "scale": scale},
+                 "method": "ISO 22514-2 percentile", "cp": None, "cpk": overall["pk"],
+                 "pp": None, "ppk": overall["pk"]}
+    else:
+        model = {"distribution": "normal", "params": {"loc": mean, "scale": sd},
+                 "method": "normal", "cp": within["p"], "cpk": within["pk"],
+                 "pp": overall["p"], "ppk": overall["pk"]}
+    lot_names = list(dict.fromkeys(lots))
+    per_lot = []
+    for lot in lot_names:
+        v = values[np.array(lots) == lot]
+        per_lot.append({"lot": lot, "n": int(v.size), "mean": float(v.mean()),
+                        "sd": float(v.std(ddof=1)), "cpk": _index(lsl, usl, float(v.mean()),
+                                                                  float(v.std(ddof=1)))["pk"]})
+    verdict = _VERDICTS[k % 4]
+    # plan shapes as pilotqa.decide.tables returns them
+    plan = None if verdict == "keep_100" else {
+        "variables_plan": {"method": "variables", "standard": "Z1.9", "code_letter": "I",
+                           "sample_size": 25, "k": 1.98, "aql": 0.65, "level": "II",
+                           "lot_size": 500, "hundred_percent": False,
+                           "rule_text": "Per lot of 500: measure 25 parts; accept the lot if "
+                                        "(USL − x̄)/s ≥ 1.98 and (x̄ − LSL)/s ≥ 1.98."},
+        "attributes_plan": {"method": "attributes", "standard": "Z1.4", "code_letter": "H",
+                            "sample_size": 80, "accept": 1, "reject": 2, "aql": 0.65,
+                            "lot_size": 500, "hundred_percent": False,
+                            "rule_text": "Per lot of 500: draw 80 parts; accept if at most 1 "
+                                         "nonconforming part is found."},
+        "reduced_audit": {"method": "reduced_audit", "pieces_per_lot": 2, "periodic_every": 50,
+                          "sample_size": 12, "lot_size": 500, "reaction_limits": [1.0, 2.0],
+                          "rule_text": "Measure the first and the last part of every lot and "
+                                       "one part every 50 parts."},
+    }[verdict]
+    ppk_lo = None if overall["pk"] is None else overall["pk"] * 0.85
+    doc: dict[str, Any] = {
+        "feature": name, "unit": unit, "nominal": nominal, "lsl": lsl, "usl": usl,
+        "class": klass, "n": int(n), "n_missing": 0,
+        "n_out_of_spec": int(np.sum(values < lsl) if lsl is not None else 0)
+        + int(np.sum(values > usl) if usl is not None else 0),
+        "mean": mean, "sigma_within": sw, "sigma_within_method": "mr", "sigma_overall": sd,
+        "cp": within["p"], "cpl": within["pl"], "cpu": within["pu"], "cpk": within["pk"],
+        "pp": overall["p"], "ppl": overall["pl"], "ppu": overall["pu"], "ppk": overall["pk"],
+        "cpm": None,
+        "cp_ci": None if within["p"] is None else [within["p"] * 0.85, within["p"] * 1.15],
+        "cpk_ci": None if within["pk"] is None else [within["pk"] * 0.85, within["pk"] * 1.15],
+        "pp_ci": None if overall["p"] is None else [overall["p"] * 0.85, overall["p"] * 1.15],
+        "ppk_ci": None if overall["pk"] is None else [ppk_lo, overall["pk"] * 1.15],
+        "ppm_expected": 12.5, "ppm_observed": 0.0,
+        "normality": {"ad_statistic": 0.41, "ad_p_value": 0.34, "sw_p_value": 0.29,
+                      "normal": not one_sided},
+        "capability_model": model,
+        "stability": {"chart": "i-mr", "center": mean, "lcl": lcl, "ucl": ucl,
+                      "range_center": float(mr.mean()), "range_lcl": 0.0,
+                      "range_ucl": float(3.267 * mr.mean()), "violations": viol,
+                      "stable": not viol},
+        "drift": {"slope": float(slope), "p_value": 0.02 if k == 2 else 0.6,
+                  "mann_kendall_p": 0.01 if k == 2 else 0.5,
+                  "drift_pct_tolerance": float(abs(slope) * n / tol * 100),
+                  "parts_to_limit": None, "significant": k == 2},
+        "resolution": {"step": 0.0001, "pct_tolerance": 0.4, "distinct_values": 90,
+                       "adequate": True},
+        "lots": {"k": len(lot_names), "anova_f": 2.1, "anova_p": 0.12, "welch_p": 0.13,
+                 "kruskal_p": 0.15, "levene_p": 0.5, "between_lot_share": 0.04,
+                 "per_lot": per_lot, "tukey": [], "significant": k == 3},
+        "decision": {"verdict": verdict, "plan": plan,
+                     "reasons": [f"Ppk lower 95 % bound {ppk_lo if ppk_lo is None else round(ppk_lo, 2)}"
+                                 f" vs 1.33 required for a {klass} characteristic"],
+                     "evidence": {"ppk_lower": ppk_lo, "required": 1.33}},
+        "notes": ["target defaulted to nominal"],
+    }
+    x_points = values.copy()
+    return FeatureResult(feature=name, doc=doc, series={
+        "values": values, "sequence": seq, "lot": lots, "x_points": x_points,
+        "range_points": mr,
+    })
+
+
+def make_result(n_features: int = 12, n_parts: int = 150, *, seed: int = 0,
+                names: list[str] | None = None, metadata: dict[str, str] | None = None,
+                files: list[dict[str, str]] | None = None,
+                lots: list[str] | None = None) -> FakeResult:
+    """A complete, self-consistent fake analysis with ``n_features`` characteristics."""
+    rng = np.random.default_rng(seed)
+    lot_names = lots or ["L01", "L02", "L03"]
+    lot_of = [lot_names[min(i * len(lot_names) // n_parts, len(lot_names) - 1)]
+              for i in range(n_parts)]
+    seq = np.arange(1, n_parts + 1)
+    feats: list[FeatureResult] = []
+    for k in range(n_features):
+        base = _SPECS[k % len(_SPECS)]
+        name = names[k] if names and k < len(names) else (
+            base[0] if k < len(_SPECS) else f"{base[0]}_{k}")
+        _, nominal, lsl, usl, unit, klass = base
+        if lsl is None:
+            values = np.round(rng.lognormal(np.log(usl / 4), 0.35, n_parts), 4)
+        else:
+            mid, tol = (lsl + usl) / 2, usl - lsl
+            values = rng.normal(mid, tol / 8, n_parts)
+            if k % len(_SPECS) == 2:
+                values = values + 0.25 * tol * seq / n_parts  # drift
+            values = np.round(values, 4)
+        feats.append(_feature(name, nominal, lsl, usl, unit, klass, values, lot_of, seq, k))
+    generated = datetime(2026, 11, 2, 8, 30, tzinfo=timezone.utc)
+    plan = []
+    for fr in feats:  # entries shaped like pilotqa.decide.verdict._plan_entry's
+        d = fr.doc["decision"]
+        p = d["plan"] or {}
+        plan.append({"feature": fr.feature, "class": fr.doc["class"], "verdict": d["verdict"],
+                     "method": p.get("method", "100%"), "sample_size": p.get("sample_size"),
+                     "accept": p.get("accept"), "reject": p.get("reject"), "k": p.get("k"),
+                     "frequency": "every part" if not p else "every lot of 500",
+                     "rule": p.get("rule_text", "Measure every part (100 % inspection).")})
+    meta = metadata if metadata is not None else {
+        "part_number": "HSG-4711", "revision": "C", "description": "Pump housing, AlSi9Cu3",
+        "supplier": "Example Precision GmbH"}
+    start = datetime(2026, 10, 5, 6, 0)
+    lot_details = []
+    for j, lot in enumerate(lot_names):
+        idx = [i for i, lo in enumerate(lot_of) if lo == lot]
+        lot_details.append({"lot": lot, "parts": len(idx), "first_sequence": idx[0] + 1,
+                            "first_timestamp": (start + timedelta(days=7 * j)).isoformat(),
+                            "last_timestamp": (start + timedelta(days=7 * j, hours=9)).isoformat()})
+    document = {
+        "schema": "pilotqa.analysis/1",
+        "tool": {"name": "pilotqa", "version": "0.1.0"},
+        "generated_at": generated.isoformat(),
+        "input": {
+            "files": files if files is not None else [
+                {"path": "sample_data/housing_pilot_long.csv", "sha256": "ab" * 32,
+                 "format": "csv"}],
+            "layout": "long", "parts": n_parts, "lots": lot_names, "lot_details": lot_details,
+            "features": n_features, "readings": n_parts * n_features, "metadata": meta,
+            "attribute_characteristics": [], "notes": ["3 cells 'N/M' counted as not measured"],
+        },
+        "settings": {"sigma_within": "auto", "confidence": 0.95, "rules": [1, 2, 3, 4],
+                     "lot_effect_pct": 10.0, "drift_pct": 10.0, "alpha": 0.05,
+                     "lot_size": 500, "inspection_level": "II", "critical": [],
+                     "policy": {"min_parts": 30, "required_lower_bound":
+                                {"critical": 1.67, "major": 1.33, "minor": 1.0}}},
+        "inspection_plan": plan,
+        "overall": "5 of 12 characteristics may leave 100 % inspection; 7 stay at 100 %.",
+        "features": [fr.doc for fr in feats],
+    }
+    return FakeResult(document=document, features=feats, generated_at=generated,
+                      overall=document["overall"], inspection_plan=plan)
+
+
+def pipeline_available() -> bool:
+    """True when ``pilotqa.analysis`` imports and the sample data exist."""
+    try:
+        import pilotqa.analysis  # noqa: F401
+        import pilotqa.read  # noqa: F401
+        from pilotqa.decide import decide  # noqa: F401
+        from pilotqa.stats import compute  # noqa: F401
+    except ImportError:  # pragma: no cover - depends on the state of the tree
+        return False
+    return SAMPLE_LONG.exists() and SAMPLE_WIDE.exists()
+
+
+@functools.lru_cache(maxsize=4)
+def pipeline_result(path: Path = SAMPLE_LONG) -> Any:
+    """The real analysis of ``path`` (``pilotqa.read.read`` + ``pilotqa.analysis.analyze``),
+    cached: the report tests only read it."""
+    from pilotqa.analysis import analyze
+    from pilotqa.read import read
+
+    return analyze(read([path]))
+
+
+def measurements_frame(result: FakeResult) -> pl.DataFrame:
+    """The long frame behind a fake result (for tests that need it)."""
+    rows = []
+    for fr in result.features:
+        for s, lot, v in zip(fr.series["sequence"], fr.series["lot"], fr.series["values"]):
+            rows.append({"part_id": f"SN{int(s):04d}", "lot": lot, "sequence": int(s),
+                         "feature": fr.feature, "value": float(v)})
+    return pl.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- headless Chromium over CDP
+import base64  # noqa: E402
+import fcntl  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import queue  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+
+#: Flags this machine needs (see the environment notes): no sandbox as root, no GPU, and no
+#: background traffic to the closed network.
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--disable-extensions",
+                  "--disable-default-apps", "--mute-audio", "--hide-scrollbars",
+                  "--host-resolver-rules=MAP * ~NOTFOUND", "--window-size=1280,1000")
+
+
+def find_chromium(install: bool = True) -> tuple[str | None, str]:
+    """Path of a Chromium binary, installing Debian's ``chromium`` with apt-get when absent and
+    running as root. Returns (path or None, reason when None)."""
+    for cand in (os.environ.get("PILOTQA_CHROMIUM"), "/usr/bin/chromium",
+                 shutil.which("chromium"), shutil.which("chromium-browser")):
+        if cand and os.path.exists(cand):
+            return cand, ""
+    if not install:
+        return None, "no chromium binary found"
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return None, "chromium is not installed and cannot be installed (not root or no apt-get)"
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    proc = subprocess.run(["apt-get", "install", "-y", "chromium"], capture_output=True,
+                          text=True, env=env, timeout=900)
+    if proc.returncode != 0:
+        subprocess.run(["apt-get", "update"], capture_output=True, env=env, timeout=600)
+        proc = subprocess.run(["apt-get", "install", "-y", "chromium"], capture_output=True,
+                              text=True, env=env, timeout=900)
+    if os.path.exists("/usr/bin/chromium"):
+        return "/usr/bin/chromium", ""
+    return None, ("apt-get install -y chromium failed: "
+                  + (proc.stderr or proc.stdout).strip().splitlines()[-1:][0]
+                  if (proc.stderr or proc.stdout).strip() else "apt-get install chromium failed")
+
+
+class CDPError(RuntimeError):
+    """A DevTools-protocol command failed."""
+
+
+class Chromium:
+    """Headless Chromium driven over the DevTools protocol on a pipe (``--remote-debugging-pipe``:
+    JSON messages separated by NUL on file descriptors 3 and 4), standard library only.
+
+    Use as a context manager; :meth:`open_page` gives a page session with console, log and
+    network events recorded in :attr:`events`.
+    """
+
+    def __init__(self, executable: str, flags: tuple[str, ...] = CHROMIUM_FLAGS) -> None:
+        self.profile = tempfile.mkdtemp(prefix="pilotqa-chromium-")
+        r0, self._to_child_w = os.pipe()
+        self._from_child_r, w0 = os.pipe()
+        # Descriptors 3 and 4 must be the pipe ends in the child: a tiny launcher dup2()s them
+        # there from copies numbered >= 10, so neither copy is overwritten by the other.
+        to_child_r = fcntl.fcntl(r0, fcntl.F_DUPFD, 10)
+        from_child_w = fcntl.fcntl(w0, fcntl.F_DUPFD, 10)
+        os.close(r0)
+        os.close(w0)
+        args = [executable, *flags, f"--user-data-dir={self.profile}",
+                "--remote-debugging-pipe", "about:blank"]
+        launcher = ("import os, sys; os.dup2(int(sys.argv[1]), 3); os.dup2(int(sys.argv[2]), 4); "
+                    "os.execv(sys.argv[3], sys.argv[3:])")
+        self.stderr_path = Path(self.profile).with_suffix(".log")
+        self._stderr = open(self.stderr_path, "wb")
+        self.proc = subprocess.Popen([sys.executable, "-c", launcher, str(to_child_r),
+                                      str(from_child_w), *args],
+                                     pass_fds=(to_child_r, from_child_w),
+                                     stdin=subprocess.DEVNULL, stdout=self._stderr,
+                                     stderr=self._stderr)
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self._id = 0
+        self._lock = threading.Lock()
+        self._replies: dict[int, queue.Queue[dict[str, Any]]] = {}
+        self.events: list[dict[str, Any]] = []
+        self._event_cv = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self.session: str | None = None
+
+    def _read(self) -> None:
+        buf = b""
+        while True:
+            try:
+                chunk = os.read(self._from_child_r, 1 << 16)
+            except OSError:
+                break
+            if not chunk:
+                break
+            buf += chunk
+            while b"\0" in buf:
+                raw, buf = buf.split(b"\0", 1)
+                msg = json.loads(raw)
+                if "id" in msg and msg["id"] in self._replies:
+                    self._replies[msg["id"]].put(msg)
+                else:
+                    with self._event_cv:
+                        self.events.append(msg)
+                        self._event_cv.notify_all()
+
+    def send(self, method: str, params: dict[str, Any] | None = None, *,
+             session: str | None | bool = True, timeout: float = 60.0) -> dict[str, Any]:
+        """Send a command (to the page session unless ``session=None``) and wait for its reply."""
+        with self._lock:
+            self._id += 1
+            mid = self._id
+            self._replies[mid] = queue.Queue()
+        msg: dict[str, Any] = {"id": mid, "method": method, "params": params or {}}
+        sid = self.session if session is True else session
+        if sid:
+            msg["sessionId"] = sid
+        try:
+            os.write(self._to_child_w, json.dumps(msg).encode() + b"\0")
+        except BrokenPipeError:
+            log = self.stderr_path.read_text(errors="replace")[-2000:]
+            raise CDPError(f"{method}: chromium exited ({self.proc.poll()}): {log}") from None
+        try:
+            reply = self._replies[mid].get(timeout=timeout)
+        except queue.Empty:
+            raise CDPError(f"{method}: no reply within {timeout} s") from None
+        finally:
+            self._replies.pop(mid, None)
+        if "error" in reply:
+            raise CDPError(f"{method}: {reply['error']}")
+        return reply.get("result", {})
+
+    def wait_event(self, method: str, timeout: float = 60.0, since: int = 0) -> dict[str, Any]:
+        """Wait for an event named ``method`` (among events recorded after index ``since``)."""
+        end = time.monotonic() + timeout
+        with self._event_cv:
+            while True:
+                for ev in self.events[since:]:
+                    if ev.get("method") == method:
+                        return ev
+                left = end - time.monotonic()
+                if left <= 0:
+                    raise CDPError(f"no {method} event within {timeout} s")
+                self._event_cv.wait(left)
+
+    def open_page(self, width: int = 1280, height: int = 1000) -> None:
+        """Create a page, attach to it and enable the domains whose events the tests read."""
+        target = self.send("Target.createTarget", {"url": "about:blank"}, session=None)
+        att = self.send("Target.attachToTarget", {"targetId": target["targetId"],
+                                                   "flatten": True}, session=None)
+        self.session = att["sessionId"]
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            self.send(f"{domain}.enable")
+        self.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": height,
+                                                         "deviceScaleFactor": 1,
+                                                         "mobile": False})
+
+    def offline(self) -> None:
+        """Emulate a page with no network at all."""
+        self.send("Network.emulateNetworkConditions", {"offline": True, "latency": 0,
+                                                       "downloadThroughput": -1,
+                                                       "uploadThroughput": -1})
+
+    def navigate(self, url: str, timeout: float = 120.0) -> None:
+        """Navigate and wait for the load event."""
+        since = len(self.events)
+        self.send("Page.navigate", {"url": url})
+        self.wait_event("Page.loadEventFired", timeout=timeout, since=since)
+
+    def evaluate(self, expression: str, timeout: float = 120.0) -> Any:
+        """Evaluate JavaScript in the page (promises awaited) and return its value."""
+        res = self.send("Runtime.evaluate", {"expression": expression, "awaitPromise": True,
+                                             "returnByValue": True}, timeout=timeout)
+        if "exceptionDetails" in res:
+            raise CDPError(f"JavaScript error: {res['exceptionDetails']}")
+        return res.get("result", {}).get("value")
+
+    def screenshot(self, path: Path) -> None:
+        data = self.send("Page.captureScreenshot", {"format": "png"})["data"]
+        path.write_bytes(base64.b64decode(data))
+
+    def print_pdf(self, timeout: float = 300.0) -> bytes:
+        """Print the page to PDF with the page's own CSS page size and backgrounds."""
+        res = self.send("Page.printToPDF", {"preferCSSPageSize": True, "printBackground": True},
+                        timeout=timeout)
+        return base64.b64decode(res["data"])
+
+    def problems(self) -> dict[str, list[str]]:
+        """Console errors, uncaught exceptions, log errors and requests that left the file."""
+        out: dict[str, list[str]] = {"console": [], "exceptions": [], "log": [],
+                                     "failed": [], "requests": []}
+        for ev in list(self.events):
+            m, p = ev.get("method"), ev.get("params", {})
+            if m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
+                out["console"].append(" ".join(str(a.get("value", a.get("description", "")))
+                                               for a in p.get("args", [])))
+            elif m == "Runtime.exceptionThrown":
+                out["exceptions"].append(str(p.get("exceptionDetails", {}).get("text")))
+            elif m == "Log.entryAdded" and p.get("entry", {}).get("level") == "error":
+                out["log"].append(f"{p['entry'].get('text')} {p['entry'].get('url', '')}")
+            elif m == "Network.loadingFailed":
+                out["failed"].append(f"{p.get('errorText')} {p.get('requestId')}")
+            elif m == "Network.requestWillBeSent":
+                url = p.get("request", {}).get("url", "")
+                if not url.startswith(("file:", "data:", "blob:", "about:")):
+                    out["requests"].append(url)
+        return out
+
+    def close(self) -> None:
+        try:
+            self.send("Browser.close", session=None, timeout=10)
+        except (CDPError, OSError):
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        for fd in (self._to_child_w, self._from_child_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        shutil.rmtree(self.profile, ignore_errors=True)
+        self._stderr.close()
+        self.stderr_path.unlink(missing_ok=True)
+
+    def __enter__(self) -> "Chromium":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# ---------------------------------------------------------------- HTML structure parser
+from html.parser import HTMLParser  # noqa: E402
+
+
+class ReportParser(HTMLParser):
+    """Collects what the report tests check: every start tag with its attributes, script and
+    style contents, feature sections, the summary table's rows (cell texts) and the texts of
+    ``span.fname`` headings."""
+
+    _VOID = {"meta", "link", "br", "hr", "img", "input", "col", "area", "base", "source", "wbr"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.scripts: list[tuple[dict[str, str | None], str]] = []
+        self.styles: list[str] = []
+        self.sections: list[str] = []
+        self.summary_rows: list[list[str]] = []
+        self.fnames: list[str] = []
+        self.title = ""
+        self._stack: list[tuple[str, dict[str, str | None]]] = []
+        self._buf: list[str] | None = None
+        self._cell: list[str] | None = None
+        self._row: list[str] | None = None
+        self._in_summary_body = False
+        self._fname: list[str] | None = None
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        if tag in ("script", "style"):
+            self._buf = []
+        if tag == "section" and "feature" in (a.get("class") or "").split():
+            self.sections.append(str(a.get("id")))
+        if tag == "table" and a.get("id") == "summary-table":
+            self._summary = True
+        if tag == "tbody" and getattr(self, "_summary", False):
+            self._in_summary_body = True
+        if self._in_summary_body and tag == "tr":
+            self._row = []
+        if self._row is not None and tag == "td":
+            self._cell = []
+        if tag == "span" and a.get("class") == "fname":
+            self._fname = []
+        if tag == "title":
+            self._in_title = True
+        if tag not in self._VOID:
+            self._stack.append((tag, a))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style") and self._buf is not None:
+            content = "".join(self._buf)
+            if tag == "script":
+                self.scripts.append((self._stack[-1][1] if self._stack else {}, content))
+            else:
+                self.styles.append(content)
+            self._buf = None
+        if tag == "td" and self._cell is not None and self._row is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        if tag == "tr" and self._row is not None:
+            self.summary_rows.append(self._row)
+            self._row = None
+        if tag == "tbody" and self._in_summary_body:
+            self._in_summary_body = False
+            self._summary = False
+        if tag == "span" and self._fname is not None:
+            self.fnames.append("".join(self._fname))
+            self._fname = None
+        if tag == "title":
+            self._in_title = False
+        while self._stack:
+            t, _ = self._stack.pop()
+            if t == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        if self._buf is not None:
+            self._buf.append(data)
+        if self._cell is not None:
+            self._cell.append(data)
+        if self._fname is not None:
+            self._fname.append(data)
+        if self._in_title:
+            self.title += data
+
+
+def parse_report(text: str) -> ReportParser:
+    """Parse a report with :class:`ReportParser`."""
+    p = ReportParser()
+    p.feed(text)
+    p.close()
+    return p

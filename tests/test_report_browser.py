@@ -1,0 +1,187 @@
+"""The HTML report in a real browser: Debian's headless Chromium over the DevTools protocol.
+
+Chromium is started with networking disabled (offline emulation, every host name unresolvable,
+no background traffic). The tests record console errors, uncaught exceptions, failed and
+non-file requests (all must be zero), check that every plot renders (lazily while scrolling, and
+all at once before printing), that the summary sorts, that hostile names stay text, and that the
+PDF print has one page per characteristic with the running header. A screenshot is written to
+``test-artifacts/report.png``.
+
+When ``/usr/bin/chromium`` is absent the tests try ``apt-get install -y chromium`` (as root);
+if that is impossible they are skipped with the reason.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pilotqa.report.html import write_html
+from tests.report_fixtures import (BREAKOUT, INJECTION, REPO, SAMPLE_WIDE, Chromium, find_chromium,
+                                   make_result, pipeline_available, pipeline_result)
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = REPO / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def chromium_exe() -> str:
+    exe, why = find_chromium(install=True)
+    if exe is None:
+        print(f"browser tests skipped: {why}")
+        pytest.skip(why)
+    return exe
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    res = pipeline_result(SAMPLE_WIDE) if pipeline_available() else make_result(12)
+    path = tmp_path_factory.mktemp("html") / "report.html"
+    write_html(res, path)
+    return path, res
+
+
+def _open(exe: str, path: Path) -> Chromium:
+    c = Chromium(exe)
+    c.open_page(1280, 1000)
+    c.offline()
+    c.navigate(path.as_uri())
+    return c
+
+
+def _no_problems(c: Chromium) -> None:
+    probs = c.problems()
+    assert probs == {"console": [], "exceptions": [], "log": [], "failed": [], "requests": []}
+    assert not [e for e in c.events if e.get("method") == "Page.javascriptDialogOpening"]
+
+
+def _rendered(c: Chromium) -> int:
+    return int(c.evaluate(
+        "document.querySelectorAll('div.fig[data-state=done] svg.main-svg').length > 0 ? "
+        "Array.from(document.querySelectorAll('div.fig')).filter(d => "
+        "d.getAttribute('data-state') === 'done' && d.classList.contains('js-plotly-plot') && "
+        "d.querySelector('svg.main-svg')).length : 0"))
+
+
+def test_renders_offline_lazily_without_errors(chromium_exe: str, report) -> None:  # type: ignore[no-untyped-def]
+    path, res = report
+    n = len(res.document["features"])
+    with _open(chromium_exe, path) as c:
+        time.sleep(0.5)
+        first = _rendered(c)
+        assert first < n  # lazy: the plots far below the fold are not drawn yet
+        # scroll down a screen at a time until the bottom; plots render as they come into view
+        height = int(c.evaluate("document.documentElement.scrollHeight"))
+        for y in range(0, height + 1000, 800):
+            c.evaluate(f"window.scrollTo(0, {y})")
+            time.sleep(0.05)
+        deadline = time.monotonic() + 60
+        while _rendered(c) < n and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _rendered(c) == n
+        assert c.evaluate("document.querySelectorAll('.js-plotly-plot').length") == n
+        # the six panels of each sixpack are there
+        assert c.evaluate("document.querySelectorAll("
+                          "'.js-plotly-plot .cartesianlayer > g.subplot').length") == 6 * n
+        c.evaluate("document.querySelector('section.feature').scrollIntoView()")
+        time.sleep(0.3)
+        ARTIFACTS.mkdir(exist_ok=True)
+        c.screenshot(ARTIFACTS / "report.png")
+        assert (ARTIFACTS / "report.png").stat().st_size > 10_000
+        assert c.evaluate("performance.getEntriesByName('pilotqa-first-plot').length") == 1
+        _no_problems(c)
+
+
+def test_summary_sorts_by_clicking_a_header(chromium_exe: str, report) -> None:  # type: ignore[no-untyped-def]
+    path, res = report
+    with _open(chromium_exe, path) as c:
+        col = c.evaluate("Array.from(document.querySelectorAll('#summary-table thead th'))"
+                         ".findIndex(th => th.textContent.trim() === 'Ppk')")
+        assert col >= 0
+        values = ("Array.from(document.querySelectorAll('#summary-table tbody tr'))"
+                  f".map(r => r.cells[{col}].getAttribute('data-v'))")
+        c.evaluate(f"document.querySelectorAll('#summary-table thead th')[{col}].click()")
+        asc = c.evaluate(values)
+        nums = [float(v) for v in asc if v]
+        assert nums == sorted(nums) and asc[: len(nums)] == [v for v in asc if v]  # nulls last
+        c.evaluate(f"document.querySelectorAll('#summary-table thead th')[{col}].click()")
+        desc = [float(v) for v in c.evaluate(values) if v]
+        assert desc == sorted(nums, reverse=True)
+        assert len(asc) == len(res.document["features"])
+        _no_problems(c)
+
+
+def _pdf_pages(pdf: Path) -> list[str]:
+    try:
+        from pypdf import PdfReader
+    except ImportError:
+        PdfReader = None  # noqa: N806
+    if PdfReader is not None:
+        return [p.extract_text() or "" for p in PdfReader(str(pdf)).pages]
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        return text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
+    pytest.skip("neither pypdf nor poppler's pdftotext is installed to read the PDF")
+    return []
+
+
+def test_prints_one_page_per_characteristic(chromium_exe: str, report,  # type: ignore[no-untyped-def]
+                                            tmp_path: Path) -> None:
+    path, res = report
+    n = len(res.document["features"])
+    meta = res.document["input"].get("metadata") or {}
+    with _open(chromium_exe, path) as c:
+        pdf = c.print_pdf()
+        # printing fired beforeprint: every plot was drawn, not only the first screen
+        assert c.evaluate("document.querySelectorAll('div.fig[data-state=done]').length") == n
+        _no_problems(c)
+    out = tmp_path / "report.pdf"
+    out.write_bytes(pdf)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "report.pdf").write_bytes(pdf)
+    pages = _pdf_pages(out)
+    assert len(pages) >= 1 + n
+    total = len(pages)
+    part = str(meta.get("part_number") or "—")
+    starts: dict[int, int] = {}
+    for i, text in enumerate(pages, start=1):
+        flat = " ".join(text.split())
+        # running header on every page: part number, revision and "page i of N"
+        assert f"page {i} of {total}" in flat, (i, flat[:200])
+        assert f"Part {part}" in flat, (i, flat[:200])
+        for m in re.finditer(r"characteristic (\d+) of (\d+)", flat):
+            assert int(m.group(2)) == n
+            starts.setdefault(int(m.group(1)), i)
+    # each characteristic starts on its own page
+    assert sorted(starts) == list(range(1, n + 1))
+    assert len(set(starts.values())) == n
+
+
+def test_hostile_names_stay_text_in_the_browser(chromium_exe: str, tmp_path: Path) -> None:
+    names = [INJECTION, BREAKOUT, "<img src=x onerror=alert(3)>"]
+    res = make_result(3, names=names, lots=[INJECTION, BREAKOUT, "L3"],
+                      metadata={"part_number": INJECTION, "revision": BREAKOUT,
+                                "description": "</title><script>alert(5)</script>",
+                                "supplier": "x"},
+                      files=[{"path": f"{INJECTION}.csv", "sha256": "0" * 64, "format": "csv"}])
+    path = tmp_path / "hostile.html"
+    write_html(res, path)
+    with _open(chromium_exe, path) as c:
+        assert c.evaluate("window.pilotqaRenderAll().then(() => "
+                          "document.querySelectorAll('.js-plotly-plot').length)") == 3
+        assert c.evaluate("Array.from(document.querySelectorAll('span.fname'))"
+                          ".map(e => e.textContent)") == [INJECTION, BREAKOUT, names[2]]
+        assert c.evaluate("document.querySelectorAll('script:not([type])').length") == 2
+        assert c.evaluate("document.querySelectorAll('img').length") == 0
+        assert c.evaluate("document.title").startswith("Capability report " + INJECTION)
+        # lot names reach the plots as text
+        ticks = c.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot g.x6tick text'))"
+                           ".map(t => t.textContent)")
+        assert ticks[:3] == [INJECTION, BREAKOUT, "L3"]
+        _no_problems(c)
