@@ -194,7 +194,10 @@ def stability_signals(stab: dict[str, Any], rules: tuple[int, ...], n_x: int, n_
     viol = [v for v in (stab.get("violations") or []) if isinstance(v, dict)]
     keys = {(v.get("chart"), v.get("rule"), v.get("index")) for v in viol}
     chart = str(stab.get("chart") or "")
-    p_range = RANGE_FALSE_ALARM.get(chart, RANGE_FALSE_ALARM["default"])
+    # the range chart contributes only when rule 1 is applied to it (not to an MR chart by default,
+    # see pilotqa.stats.stability.RANGE_RULES_BY_CHART)
+    range_tested = 1 in (stab.get("range_rules") if stab.get("range_rules") is not None else [1])
+    p_range = RANGE_FALSE_ALARM.get(chart, RANGE_FALSE_ALARM["default"]) if range_tested else 0.0
     lam = max(n_x, 0) * sum(NELSON_FALSE_ALARM.get(int(r), 0.0) for r in rules) + max(n_range, 0) * p_range
     k = len(keys)
     return {"signals": k, "expected": lam, "p_value": _poisson_sf(k, lam) if lam > 0 else (1.0 if k == 0 else 0.0),

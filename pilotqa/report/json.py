@@ -116,7 +116,7 @@ def build_document(result: "AnalysisResult") -> dict[str, Any]:
         "settings": {
             **result.settings.to_json(),
             "policy": result.policy.to_json(),
-            "decision": result.decision_settings,
+            "decision": {k: v for k, v in result.decision_settings.items() if k != "policy"},
         },
         "inspection_plan": result.inspection_plan,
         "overall": result.overall,
