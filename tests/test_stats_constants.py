@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy import integrate
+from scipy import integrate, stats
 from scipy.special import gammaln, ndtr
 
 from pilotqa.stats.constants import (
@@ -63,8 +63,13 @@ def test_d3_table_equals_double_integral(n: int) -> None:
     assert CONTROL_CONSTANTS[n].d3 == pytest.approx(_d3_quad(n), abs=5e-7)
 
 
-# Montgomery, Introduction to Statistical Quality Control 8th ed., Appendix Table VI
-# (4 decimals for d2, d3, c4; 3 decimals for the chart factors), n = 5 and n = 10.
+# Printed control-chart factors, n = 5 and n = 10, at the precision of Montgomery ISQC App. VI
+# (3 decimals for d2, d3 and the chart factors; 4 for c4). The book's page was not seen in a
+# public copy; the values are confirmed (4 decimals) in the R package SixSigma vignette "Shewhart
+# Constants" (https://rdrr.io/cran/SixSigma/f/inst/doc/ShewhartConstants.pdf): n = 5: d2 2.3259,
+# d3 0.8641, c4 0.9400, A2 0.5768, D4 2.1145, B4 2.0890; n = 10: d2 3.0775, d3 0.7971, c4 0.9727,
+# A2 0.3083, D3 0.2230, D4 1.7770, B3 0.2837, B4 1.7163. A3 (not in that vignette) is the hand
+# calculation 3/(c4·√n): 1.427 and 0.975.
 @pytest.mark.parametrize(
     "n, d2_, d3_, c4_, a2, a3, d3f, d4f, b3, b4",
     [
@@ -83,10 +88,23 @@ def test_printed_table_values(n: int, d2_: float, d3_: float, c4_: float, a2: fl
 
 
 def test_moving_range_constants() -> None:
-    # AIAG SPC manual 2nd ed.: σ̂ = MR̄/1.128 for span-2 moving ranges (printed to 3 decimals).
+    # σ̂ = MR̄/1.128 for span-2 moving ranges: d2(2) = 2/√π = 1.1284 (definition; 1.1284 in the
+    # SixSigma R vignette cited above, printed 1.128 in SPC tables -> abs 5e-4).
+    assert D2_MR2 == pytest.approx(2 / math.sqrt(math.pi), abs=5e-8)
     assert D2_MR2 == pytest.approx(1.128, abs=5e-4)
-    # Minitab "unbiasing constants d4()": median moving range constant 0.954 (3 decimals).
+    # Median moving range (span 2): median|X1 − X2|/σ = √2·Φ⁻¹(0.75) = 0.95387 (definition; the
+    # value 0.954 for Minitab's "d4" constant was not re-checked against Minitab's page).
+    assert D4_MEDIAN_MR2 == pytest.approx(math.sqrt(2) * stats.norm.ppf(0.75), rel=1e-9)
     assert D4_MEDIAN_MR2 == pytest.approx(0.954, abs=5e-4)
+
+
+def test_d2_d3_match_sas_qc_functions() -> None:
+    # SAS/QC documentation, D2 and D3 functions (accurate to ten decimals):
+    # d2(5) = 2.3259289473, d3(5) = 0.8640819411
+    # (https://support.sas.com/documentation/cdl/en/qcug/63964/HTML/default/qcug_functions_sect009.htm
+    # and ..._sect010.htm). The table stores 7 decimals -> abs 5e-8.
+    assert CONTROL_CONSTANTS[5].d2 == pytest.approx(2.3259289473, abs=5e-8)
+    assert CONTROL_CONSTANTS[5].d3 == pytest.approx(0.8640819411, abs=5e-8)
 
 
 def test_beyond_table_integrates() -> None:
@@ -107,7 +125,10 @@ def test_c4_large_n_and_invalid() -> None:
         d2(1)
 
 
-# Minitab 21, "Methods and formulas for potential capability measures": f_n table for S̄ df.
+# Minitab 21, "Methods and formulas for potential capability measures in Normal Capability
+# Analysis", Cp confidence interval bounds, S̄ method ν = f_n·k·(n − 1), table of f_n: 2 0.88,
+# 3 0.92, 4 0.94, 5 0.95, 6–7 0.96, 8–9 0.97, 10–17 0.98, 18–64 0.99, 65– 1.00 (confirmed at
+# https://support.minitab.com/en-us/minitab/21/help-and-how-to/quality-and-process-improvement/capability-analysis/how-to/capability-analysis/normal-capability-analysis/methods-and-formulas/potential-capability/).
 @pytest.mark.parametrize("n, f", [(2, 0.88), (3, 0.92), (4, 0.94), (5, 0.95), (6, 0.96), (7, 0.96),
                                   (8, 0.97), (9, 0.97), (10, 0.98), (17, 0.98), (18, 0.99), (64, 0.99), (65, 1.0)])
 def test_sbar_df_factor(n: int, f: float) -> None:

@@ -12,8 +12,10 @@ from scipy import stats
 from pilotqa.settings import Settings
 from pilotqa.stats.lots import lots_all, variance_components
 
-# Montgomery, *Design and Analysis of Experiments* 8th ed. (2013), Example 3.1, Table 3.1:
-# etch rate (Å/min) at four RF power levels, five wafers each.
+# Montgomery, *Design and Analysis of Experiments* 8th ed. (2013), Example 3.1 (plasma etching):
+# etch rate (Å/min) at four RF power levels, five wafers each. Data as in the book's Table 3.1
+# (the table itself was not seen in a public copy; the data reproduce the published F0 = 66.80
+# below to all printed digits, which a transcription error would be unlikely to do).
 ETCH = {
     "160W": [575, 542, 530, 539, 570],
     "180W": [565, 593, 590, 579, 610],
@@ -21,8 +23,9 @@ ETCH = {
     "220W": [725, 700, 715, 685, 710],
 }
 
-# Montgomery DOE 8th ed., Example 3.11, Table 3.17 (random effects): fabric strength from four
-# looms chosen at random, four samples each.
+# Montgomery DOE 8th ed., Example 3.11 (random effects): fabric strength from four looms chosen
+# at random, four samples each (table number not confirmed; the data reproduce all four published
+# results quoted below).
 LOOMS = {
     "1": [98, 97, 99, 96],
     "2": [91, 90, 93, 92],
@@ -50,14 +53,20 @@ def _spec(lsl: float | None, usl: float | None, nominal: float | None = None, fe
 def test_anova_montgomery_etch_rate() -> None:
     r = lots_all(_meas(ETCH), _spec(400.0, 800.0), Settings())["F"]
     assert r is not None
-    # Montgomery DOE 8th ed., Example 3.1 / Table 3.4: F0 = 66.80 (2 decimals), P < 0.01.
+    # Montgomery DOE 8th ed., Example 3.1 ANOVA: F0 = 66.80 (2 decimals), 3 and 16 df, P < 0.01 —
+    # confirmed in Montgomery's own lecture on this example (Coursera "Introduction to
+    # Experimental Design Basics", https://in.coursera.org/lecture/introduction-experimental-design-basics/anova-for-plasma-etching-experiment-aNh2W).
     assert r["anova_f"] == pytest.approx(66.80, abs=5e-3)
     assert r["anova_p"] < 0.01
     assert r["k"] == 4 and r["significant"] is True
-    # Montgomery DOE 8th ed., Example 3.7 (Tukey on the same data, T0.05 = 33.09): all six
-    # pairs of power levels differ.
+    # Tukey on the same data (the book's Example 3.7 with T0.05 = 33.09 could NOT be confirmed in
+    # a public copy). Reference here: Tukey's criterion by hand, T = q_0.05(4, 16)·sqrt(MS_E/n)
+    # with scipy's studentized range (q = 4.046, MS_E = 5339.20/16 = 333.70, T = 33.05); the
+    # smallest difference of means, 587.4 − 551.2 = 36.2, exceeds T, so all six pairs differ.
+    t_crit = stats.studentized_range.ppf(0.95, 4, 16) * np.sqrt(333.70 / 5)
+    assert min(abs(t["diff"]) for t in r["tukey"]) == pytest.approx(36.2) and 36.2 > t_crit
     assert len(r["tukey"]) == 6 and all(t["reject"] for t in r["tukey"])
-    # per-lot means from Table 3.1: 551.2, 587.4, 625.4, 707.0
+    # per-lot means, hand calculation from the data: 551.2, 587.4, 625.4, 707.0
     assert [p["mean"] for p in r["per_lot"]] == pytest.approx([551.2, 587.4, 625.4, 707.0])
     assert r["lot_mean_range"] == pytest.approx(707.0 - 551.2)
     json.dumps(r, allow_nan=False)
@@ -75,12 +84,14 @@ def test_welch_matches_scipy_independent_implementation() -> None:
 def test_variance_components_montgomery_looms() -> None:
     arr = [np.array(v, float) for v in LOOMS.values()]
     vc = variance_components([4] * 4, [a.mean() for a in arr], [a.std(ddof=1) for a in arr])
-    # Montgomery DOE 8th ed., Example 3.11: MS_treatments = 29.73, MS_E = σ̂² = 1.90,
-    # σ̂²_τ = (29.73 − 1.90)/4 = 6.96 (2 decimals).
+    # Montgomery DOE 8th ed., Example 3.11: σ̂² = MS_E = 1.90, σ̂²_τ = (MS_Tr − MS_E)/4 = 6.96,
+    # σ̂²_y = 8.86 (2 decimals) — confirmed in Montgomery's lecture on this example (Coursera
+    # "Introduction to Experimental Design Basics", https://in.coursera.org/lecture/introduction-experimental-design-basics/example-of-random-factor-experiment-xWQ42).
+    # MS_Tr = 29.73 is a hand calculation (89.1875/3 = 29.729), consistent with 4·6.96 + 1.90.
     assert vc["msb"] == pytest.approx(29.73, abs=5e-3)
     assert vc["var_within"] == pytest.approx(1.90, abs=5e-3)
     assert vc["var_between"] == pytest.approx(6.96, abs=5e-3)
-    # Same example: total σ̂²_y = 6.96 + 1.90 = 8.86, so 6.96/8.86 of the variance is between looms.
+    # Same source: total σ̂²_y = 6.96 + 1.90 = 8.86, so 6.96/8.86 of the variance is between looms.
     assert vc["sigma_bw"] ** 2 == pytest.approx(8.86, abs=1e-2)
     assert vc["between_share"] == pytest.approx(6.96 / 8.86, abs=2e-3)
     assert vc["n0"] == 4.0 and vc["truncated"] is False
@@ -88,7 +99,7 @@ def test_variance_components_montgomery_looms() -> None:
 
 def test_looms_through_frame_wrapper() -> None:
     r = lots_all(_meas(LOOMS), _spec(85.0, 105.0, 95.0), Settings())["F"]
-    # Montgomery DOE 8th ed., Example 3.11: F0 = 15.68 (2 decimals), P < 0.001.
+    # Montgomery DOE 8th ed., Example 3.11: F0 = 15.68 (2 decimals), P < 0.001 (same lecture).
     assert r["anova_f"] == pytest.approx(15.68, abs=5e-3)
     assert r["anova_p"] < 0.001
     assert r["sigma_within_lots"] ** 2 == pytest.approx(1.90, abs=5e-3)
