@@ -6,7 +6,6 @@ Heavy modules (polars, scipy, statsmodels, plotly) are imported inside command b
 """
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -235,4 +234,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

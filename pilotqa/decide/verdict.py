@@ -196,7 +196,8 @@ def stability_signals(stab: dict[str, Any], rules: tuple[int, ...], n_x: int, n_
     chart = str(stab.get("chart") or "")
     # the range chart contributes only when rule 1 is applied to it (not to an MR chart by default,
     # see pilotqa.stats.stability.RANGE_RULES_BY_CHART)
-    range_tested = 1 in (stab.get("range_rules") if stab.get("range_rules") is not None else [1])
+    range_rules = stab.get("range_rules")
+    range_tested = 1 in (range_rules if range_rules is not None else [1])
     p_range = RANGE_FALSE_ALARM.get(chart, RANGE_FALSE_ALARM["default"]) if range_tested else 0.0
     lam = max(n_x, 0) * sum(NELSON_FALSE_ALARM.get(int(r), 0.0) for r in rules) + max(n_range, 0) * p_range
     k = len(keys)
@@ -327,8 +328,8 @@ def _evaluate(fr: FeatureResult, settings: Any, policy: Policy, lot_size: int,
     l_rel = lt.get("practically_relevant") if isinstance(lt, dict) else None
     l_pct = _num(lt.get("range_pct_tolerance")) if isinstance(lt, dict) else None
     if l_rel is None and l_pct is None and isinstance(lt, dict):
-        means = [_num(p.get("mean")) for p in lt.get("per_lot") or [] if isinstance(p, dict)]
-        means = [m for m in means if m is not None]
+        lot_means = [_num(p.get("mean")) for p in lt.get("per_lot") or [] if isinstance(p, dict)]
+        means = [m for m in lot_means if m is not None]
         lsl, usl = _num(doc.get("lsl")), _num(doc.get("usl"))
         if len(means) >= 2 and lsl is not None and usl is not None and usl > lsl:
             l_pct = (max(means) - min(means)) / (usl - lsl) * 100.0
@@ -462,6 +463,7 @@ def _evaluate(fr: FeatureResult, settings: Any, policy: Policy, lot_size: int,
             info.append("capable enough for the reduced audit, but it needs ≥ "
                         f"{ev.min_lots} lots, a stable process, no significant drift or lot effect and "
                         "adequate resolution")
+    assert plan is not None  # internal invariant: every branch above sets a plan or returns
     if not getattr(settings, "lot_size", None):
         reasons.append(f"lot size not given (--lot-size): plan shown for lots of {lot_size} parts, {lot_size_note}")
     if plan.get("hundred_percent"):

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    from pilotqa.model import Inspection
 
 __all__ = ["ReadOptions", "read"]
 
@@ -38,7 +41,7 @@ class ReadOptions:
     strict: bool = True
 
 
-def read(paths: Sequence[str | Path], opts: ReadOptions | None = None) -> "Inspection":  # noqa: F821
+def read(paths: Sequence[str | Path], opts: ReadOptions | None = None) -> Inspection:
     """Read one or more files and/or folders into one validated Inspection.
 
     Several inputs are combined in the order given (each file's lot defaults to its stem);

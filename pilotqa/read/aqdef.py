@@ -489,10 +489,10 @@ def _build(st: _State, path: Path, sources: list[Path], extra_notes: list[str],
                      + ", ".join(sorted(st.unmapped)))
     no_lot = sum(r["lot"] is None for r in meas_rows)
     if no_lot:
-        for r in meas_rows:
-            r["lot"] = r["lot"] or path.stem
-        for r in attr_rows:
-            r["lot"] = r["lot"] or path.stem
+        for row in meas_rows:
+            row["lot"] = row["lot"] or path.stem
+        for row in attr_rows:
+            row["lot"] = row["lot"] or path.stem
         notes.append(f"{no_lot} value(s) without a batch K0006: lot = the file name '{path.stem}'")
     meta = _metadata(st)
     measurements = pl.DataFrame(meas_rows, schema=MEASUREMENT_SCHEMA) if meas_rows else \

@@ -134,13 +134,13 @@ def parse_column(col: pl.Series) -> tuple[pl.Series, pl.Series, list[tuple[int, 
     fast = s.str.strip_chars().cast(pl.Float64, strict=False)
     slow_idx = (fast.is_null() | fast.is_infinite().fill_null(False)).arg_true().to_list()
     values = fast.to_list()
-    missing = [False] * len(values)
-    problems: list[tuple[int, CellProblem]] = []
+    missing_flags = [False] * len(values)
+    problems = []
     for i in slow_idx:
         r = parse_cell(s[i])
         if isinstance(r, Missing):
             values[i] = None
-            missing[i] = True
+            missing_flags[i] = True
         elif isinstance(r, CellProblem):
             values[i] = None
             problems.append((i, r))
@@ -148,7 +148,7 @@ def parse_column(col: pl.Series) -> tuple[pl.Series, pl.Series, list[tuple[int, 
             values[i] = r
     return (
         pl.Series(col.name, values, dtype=pl.Float64),
-        pl.Series("missing", missing, dtype=pl.Boolean),
+        pl.Series("missing", missing_flags, dtype=pl.Boolean),
         problems,
     )
 

@@ -715,7 +715,8 @@ def read_charrows(rows: list[list[Any]], *, file: str, sheet: str | None,
     sheet_lot = meta.pop("lot", None)  # a per-sheet value: it goes to the measurements only
 
     # reading columns actually used
-    reading_cols, dropped = [], []
+    reading_cols: list[int] = []
+    dropped: list[int] = []
     for c in t.cols("reading"):
         (reading_cols if any(not _blank(cell(r, c)) for r in t.data_rows) else dropped).append(c)
     if not reading_cols:
@@ -734,16 +735,16 @@ def read_charrows(rows: list[list[Any]], *, file: str, sheet: str | None,
     for r in t.data_rows:
         vals[r] = {}
         for role in spec_roles:
-            c = t.col(role)
-            vals[r][role] = None if c is None else _num(
-                cell(r, c), what=f"the {t.headings[c]} cell",
-                where={**where, "row": r + 1, "column": t.label(c)})
+            sc = t.col(role)
+            vals[r][role] = None if sc is None else _num(
+                cell(r, sc), what=f"the {t.headings[sc]} cell",
+                where={**where, "row": r + 1, "column": t.label(sc)})
     conv = _decide_conventions(t, vals, where)
     fcol, bcol, ncol, ucol = t.col("feature"), t.col("balloon"), t.col("name"), t.col("unit")
     default_unit = meta.get("unit")
     if default_unit is None:
-        for c in (t.col(x) for x in ("nominal", "usl", "plus_tol", "pm_tol")):
-            m = _UNIT_IN_HEADING_RE.search(str(t.headings[c])) if c is not None else None
+        for hc in (t.col(x) for x in ("nominal", "usl", "plus_tol", "pm_tol")):
+            m = _UNIT_IN_HEADING_RE.search(str(t.headings[hc])) if hc is not None else None
             if m:
                 default_unit = m.group(1)
                 break
@@ -791,10 +792,10 @@ def read_charrows(rows: list[list[Any]], *, file: str, sheet: str | None,
     for spec, r in zip(spec_rows, t.data_rows):
         missing: list[str] = []
         for j, c in enumerate(reading_cols):
-            p = parse_cell(cell(r, c))
-            if isinstance(p, CellProblem):
-                raise InputError(p.reason, row=r + 1, column=t.label(c), **where)
-            if isinstance(p, Missing):
+            pr = parse_cell(cell(r, c))
+            if isinstance(pr, CellProblem):
+                raise InputError(pr.reason, row=r + 1, column=t.label(c), **where)
+            if isinstance(pr, Missing):
                 missing.append(f"{excel_column_letter(c)}{r + 1}")
             out["part_id"].append(parts[j])
             out["lot"].append(lots[j])
@@ -802,7 +803,7 @@ def read_charrows(rows: list[list[Any]], *, file: str, sheet: str | None,
             out["sequence"].append(j + 1)
             out["timestamp"].append(stamps[j])
             out["feature"].append(spec["feature"])
-            out["value"].append(None if isinstance(p, Missing) else p)
+            out["value"].append(None if isinstance(pr, Missing) else pr)
         if missing:
             shown = ", ".join(missing[:10]) + (f", … ({len(missing) - 10} more)" if len(missing) > 10 else "")
             notes.append(f"{prefix}{spec['feature']}: {len(missing)} reading"

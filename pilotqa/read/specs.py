@@ -309,24 +309,26 @@ def resolve_limits(
     offsets by :func:`_classify_upper_lower` for every feature; all features of the field must
     agree, else SpecError. Where limits and offsets both give a side they must agree.
     """
-    nom = list(fields.get("nominal", [None] * n))
+    nom: list[float | None] = list(fields.get("nominal", [None] * n))
     lsl: list[float | None] = list(fields.get("lsl", [None] * n))
     usl: list[float | None] = list(fields.get("usl", [None] * n))
     notes: list[str] = []
 
     def need_nominal(field: str, i: int, label: str) -> float:
-        if nom[i] is None:
+        nominal = nom[i]
+        if nominal is None:
             raise SpecError(
                 f"feature '{names[i]}' has a {label} tolerance but no nominal to apply it to; "
                 "add the nominal or give the limits (USL/LSL)",
                 **place(field, i),
             )
-        return nom[i]  # type: ignore[return-value]
+        return nominal
 
     def put(side: list[float | None], i: int, x: float, field: str, label: str) -> None:
-        if side[i] is not None and not _close(side[i], x):  # type: ignore[arg-type]
+        current = side[i]
+        if current is not None and not _close(current, x):
             raise SpecError(
-                f"feature '{names[i]}': the {label} {side[i]:g} given as a limit disagrees with "
+                f"feature '{names[i]}': the {label} {current:g} given as a limit disagrees with "
                 f"{x:g} from nominal and tolerance",
                 **place(field, i),
             )
@@ -413,10 +415,12 @@ def _apply_upper_lower(
         mode = "limits" if kinds["limits"] else "offsets"
     elif kinds["both"]:
         i = kinds["both"][0]
+        nominal = nom[i]
+        assert nominal is not None  # _classify_upper_lower returns "both" only with a nominal
         raise SpecError(
-            f"'Upper' {up[i]:g} and 'Lower' {lo[i]:g} of '{names[i]}' (nominal {nom[i]:g}) could be "
-            f"limits ({lo[i]:g} to {up[i]:g}) or tolerances ({nom[i] + lo[i]:g} to "  # type: ignore[operator]
-            f"{nom[i] + up[i]:g}); it is ambiguous, refusing to guess; {how}",  # type: ignore[operator]
+            f"'Upper' {up[i]:g} and 'Lower' {lo[i]:g} of '{names[i]}' (nominal {nominal:g}) could be "
+            f"limits ({lo[i]:g} to {up[i]:g}) or tolerances ({nominal + lo[i]:g} to "
+            f"{nominal + up[i]:g}); it is ambiguous, refusing to guess; {how}",
             **place("upper", i),
         )
     else:
@@ -627,13 +631,12 @@ def _read_spec_toml(p: Path) -> pl.DataFrame:
     fields: dict[str, list[Any]] = {k: [None] * len(names) for k in allowed}
     for i, name in enumerate(names):
         entry = feats[name]
-        where = {"file": str(p), "column": f"features.{name}"}
         if not isinstance(entry, dict):
-            raise SpecError("expected a table of spec values", **where)
+            raise SpecError("expected a table of spec values", file=str(p), column=f"features.{name}")
         for k, v in entry.items():
             if k not in allowed:
                 raise SpecError(f"unknown key '{k}'; allowed: {', '.join(sorted(allowed))}",
-                                **{**where, "column": f"features.{name}.{k}"})
+                                file=str(p), column=f"features.{name}.{k}")
             fields[k][i] = v
     rows = [[n] + [fields[k][i] for k in sorted(allowed)] for i, n in enumerate(names)]
     heading = ["feature"] + sorted(allowed)

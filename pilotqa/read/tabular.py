@@ -358,7 +358,7 @@ def _read_sheet(rows: list[list[Any]], sheet: str | None, ctx: _Ctx,
                           has_lot=m["lot"].null_count() < m.height, has_sequence=False,
                           notes=insp.notes, metadata=insp.metadata,
                           details={"sheet": sheet, **insp.details})
-    meta = {}
+    meta: dict[str, str] = {}
     for r in rows:
         if sum(v is not None for v in r) > 1:
             pairs = metadata_pairs(r)
@@ -640,12 +640,12 @@ def _read_long(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
         return list(by_col[j]) if j < len(by_col) else [None] * len(body)
 
     for j in range(width):
-        if j in cols.values() or head[j] is None or (canon[j] and canon[j][0] == "ignore"):
+        if j in cols.values() or head[j] is None or ((cj := canon[j]) and cj[0] == "ignore"):
             continue
         key = metadata_key(head[j])
-        vals = {_s(v) for v in cells(j) if v is not None}
-        if key and len(vals) == 1:
-            meta[key] = vals.pop()
+        distinct = {_s(v) for v in cells(j) if v is not None}
+        if key and len(distinct) == 1:
+            meta[key] = distinct.pop()
         else:
             notes.append(f"{_source(ctx, sheet, f'column {excel_column_letter(j)}')} "
                          f"'{_s(head[j])}' not used")

@@ -153,11 +153,12 @@ def _check_specs(specs: pl.DataFrame, file: str | None) -> None:
         raise SpecError(
             f"feature '{r['feature']}': nominal {r['nominal']:g} lies outside the limits "
             f"{r['lsl']} .. {r['usl']}{_from(r['source'])}", file=file)
-    bad = res.filter(~pl.col("has_spec"))["feature"].to_list()
-    if bad:
-        shown = ", ".join(f"'{f}'" for f in bad[:10]) + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
+    no_spec = res.filter(~pl.col("has_spec"))["feature"].to_list()
+    if no_spec:
+        shown = (", ".join(f"'{f}'" for f in no_spec[:10])
+                 + (f" and {len(no_spec) - 10} more" if len(no_spec) > 10 else ""))
         raise SpecError(
-            f"no specification (nominal, LSL or USL) for feature{'s' if len(bad) > 1 else ''} {shown}; "
+            f"no specification (nominal, LSL or USL) for feature{'s' if len(no_spec) > 1 else ''} {shown}; "
             "give them with --spec FILE (CSV, XLSX or TOML with nominal/lsl/usl per feature)",
             file=file)
 

@@ -144,7 +144,8 @@ def _arr(x: ArrayLike | None) -> NDArray[np.float64]:
         return np.array(np.nan)
     a = np.asarray(x, dtype=object)
     if a.dtype == object:
-        a = np.where(np.equal(a, None), np.nan, a)
+        # an explicit 0-d object array: what the ufunc makes of a bare None, spelt so numpy's stubs accept it
+        a = np.where(np.equal(a, np.array(None, dtype=object)), np.nan, a)
     return np.asarray(a, dtype=float)
 
 
@@ -443,7 +444,7 @@ def sigma_within_all(meas: pl.DataFrame, method: str = "auto") -> pl.DataFrame:
             "sigma_within_method": names,
             "df_within": np.where(np.isfinite(dfw) & (dfw > 0), dfw, np.nan),
             "individuals": individuals,
-            "n_subgroups": np.where(individuals, None, k).tolist(),
+            "n_subgroups": np.where(individuals, np.array(None, dtype=object), k).tolist(),
             "subgroup_size": [None if ind else float(v) for ind, v in zip(individuals, nbar)],
             "sigma_note": notes,
         },
