@@ -38,6 +38,7 @@ from pilotqa.decide import tables
 from pilotqa.decide.policy import CLASS_NAMES, Policy, decision_settings
 from pilotqa.errors import InputError
 from pilotqa.model import FeatureResult, Inspection
+from pilotqa.util import finite_or_none as _num
 
 __all__ = ["DecisionSummary", "decide", "bissell_lower", "resolve_lot_size", "VERDICTS"]
 
@@ -66,16 +67,6 @@ def bissell_lower(index: float, n: int, confidence: float) -> float | None:
         return None
     z = NormalDist().inv_cdf((1.0 + confidence) / 2.0)
     return float(index) - z * math.sqrt(1.0 / (9.0 * n) + float(index) ** 2 / (2.0 * (n - 1)))
-
-
-def _num(x: Any) -> float | None:
-    if x is None or isinstance(x, bool):
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 def _lo(ci: Any) -> float | None:

@@ -57,6 +57,7 @@ import polars as pl
 from pilotqa.errors import InputError, SpecError
 from pilotqa.model import SPEC_SCHEMA
 from pilotqa.read.cells import CellProblem, Missing, parse_cell
+from pilotqa.util import cell_text as _cell_text
 
 __all__ = [
     "HEADING_SYNONYMS",
@@ -437,19 +438,6 @@ def _apply_upper_lower(
         else:
             put(usl, i, _add(nom[i], u), "upper", "USL")  # type: ignore[arg-type]
             put(lsl, i, _add(nom[i], l), "lower", "LSL")  # type: ignore[arg-type]
-
-
-def _cell_text(v: Any) -> str:
-    """A cell as text: 7.0 -> '7', dates in ISO form."""
-    from datetime import date, datetime
-
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    if isinstance(v, datetime):
-        return v.isoformat(sep=" ")
-    if isinstance(v, date):
-        return v.isoformat()
-    return str(v).strip()
 
 
 def metadata_pairs(row: list[Any]) -> dict[str, str] | None:

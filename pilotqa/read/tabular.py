@@ -26,8 +26,8 @@ import re
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import zip_longest
 from datetime import date, datetime, timezone
+from itertools import zip_longest
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,17 +38,18 @@ from pilotqa.model import SPEC_SCHEMA, Inspection, SourceFile, sha256_file
 from pilotqa.read.cells import excel_column_letter, parse_cell, parse_column
 from pilotqa.read.specs import (
     CANONICAL_NAMES,
-    specs_per_feature,
-    merge_sheet_specs,
-    metadata_pairs,
     heading_canonical,
+    merge_sheet_specs,
     metadata_key,
+    metadata_pairs,
     norm_heading,
     normalize_class,
     parse_bool,
     resolve_limits,
     spec_label,
+    specs_per_feature,
 )
+from pilotqa.util import cell_text as _s
 
 if TYPE_CHECKING:
     from pilotqa.read import ReadOptions
@@ -166,19 +167,6 @@ def _xlsx_grids(p: Path, sheet: str | None) -> list[tuple[str | None, list[list[
 # ---------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------
-
-def _s(v: Any) -> str:
-    """A cell as identifier text (part id, lot, feature name): 7.0 -> '7'."""
-    if type(v) is str:
-        return v.strip()
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    if isinstance(v, datetime):
-        return v.isoformat(sep=" ")
-    if isinstance(v, date):
-        return v.isoformat()
-    return str(v).strip()
-
 
 @dataclass
 class _Ctx:

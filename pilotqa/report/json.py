@@ -8,13 +8,12 @@ appear (:func:`dumps` uses ``allow_nan=False``).
 from __future__ import annotations
 
 import json
-import math
-from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import polars as pl
+
+from pilotqa.util import json_safe
 
 if TYPE_CHECKING:
     from pilotqa.analysis import AnalysisResult
@@ -27,37 +26,6 @@ SCHEMA_ID = "pilotqa.analysis/1"
 def schema_path() -> Path:
     """Path of the JSON Schema shipped with pilotqa."""
     return Path(__file__).resolve().parent.parent / "schema" / "analysis.schema.json"
-
-
-def json_safe(obj: Any, where: str = "$", bad: list[str] | None = None) -> Any:
-    """Convert numpy/polars/datetime values to plain JSON types.
-
-    A non-finite float becomes ``None`` and its path is appended to ``bad`` (the caller records
-    it) — the statistics stages already return ``None`` for undefined values, so this is only a
-    safety net, and the test-suite asserts that ``bad`` stays empty for every document.
-    """
-    if isinstance(obj, dict):
-        return {str(k): json_safe(v, f"{where}.{k}", bad) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(v, f"{where}[{i}]", bad) for i, v in enumerate(obj)]
-    if isinstance(obj, np.ndarray):
-        return [json_safe(v, f"{where}[{i}]", bad) for i, v in enumerate(obj.tolist())]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        x = float(obj)
-        if math.isfinite(x):
-            return x
-        if bad is not None:
-            bad.append(where)
-        return None
-    if isinstance(obj, (datetime, date)):
-        return obj.isoformat()
-    if obj is None or isinstance(obj, str):
-        return obj
-    return str(obj)
 
 
 def _lot_details(meas: pl.DataFrame) -> list[dict[str, Any]]:

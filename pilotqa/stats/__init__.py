@@ -8,7 +8,6 @@ Python loops only run around the scipy/statsmodels tests and fits.
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -17,6 +16,7 @@ import polars as pl
 from pilotqa.errors import PolicyError
 from pilotqa.model import FeatureResult, Inspection
 from pilotqa.settings import SIGMA_WITHIN_METHODS, Settings
+from pilotqa.util import json_safe
 
 from .capability import (
     CAPABILITY_SCHEMA,
@@ -27,7 +27,12 @@ from .capability import (
     sigma_within_all,
 )
 from .constants import CONTROL_CONSTANTS, ControlConstants, c4, d2, d3
-from .distributions import capability_model, fit_candidates, normality, percentile_indices
+from .distributions import (
+    capability_model,
+    fit_candidates,
+    normality,
+    percentile_indices,
+)
 from .resolution import resolution_all
 
 __all__ = [
@@ -52,34 +57,6 @@ __all__ = [
 ]
 
 _INDEX_KEYS = ("cp", "cpl", "cpu", "cpk", "pp", "ppl", "ppu", "ppk", "cpm")
-
-
-def json_safe(obj: Any) -> Any:
-    """Recursively convert to JSON-safe Python: finite float or None, int, bool, str, list, dict.
-
-    numpy scalars and arrays become Python numbers and lists; NaN and ±Infinity become None.
-
-    Examples
-    --------
-    >>> json_safe({"a": float("nan"), "b": np.float64(1.5), "c": (np.int64(2), np.inf)})
-    {'a': None, 'b': 1.5, 'c': [2, None]}
-    """
-    if obj is None or isinstance(obj, (str, bool)):
-        return obj
-    if isinstance(obj, (np.bool_,)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        f = float(obj)
-        return f if math.isfinite(f) else None
-    if isinstance(obj, dict):
-        return {str(k): json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return [json_safe(v) for v in obj.tolist()]
-    return str(obj)
 
 
 def _check_settings(settings: Settings) -> None:

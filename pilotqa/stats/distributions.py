@@ -27,6 +27,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 from statsmodels.stats.diagnostic import normal_ad
 
+from pilotqa.util import finite_or_none as _f
+
 __all__ = [
     "FitResult",
     "normality",
@@ -51,17 +53,6 @@ AIC_MARGIN: float = 2.0
 #: ISO 22514-2 percentile points (the ±3σ points of a normal distribution).
 P_LOW: float = float(stats.norm.cdf(-3.0))  # 0.00135
 P_HIGH: float = float(stats.norm.cdf(3.0))  # 0.99865
-
-
-def _f(x: Any) -> float | None:
-    """Finite float or None (JSON-safe)."""
-    if x is None:
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 def normality(values: ArrayLike, alpha: float = 0.05) -> tuple[dict[str, Any], list[str]]:

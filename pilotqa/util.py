@@ -1,0 +1,75 @@
+"""Small helpers shared by several stages: JSON-safe numbers and cell text."""
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+
+__all__ = ["finite_or_none", "cell_text", "json_safe"]
+
+
+def finite_or_none(x: Any) -> float | None:
+    """``float(x)`` when it is a finite number, else None (bools, text, NaN, ±Infinity → None).
+
+    >>> finite_or_none("1.5"), finite_or_none(float("nan")), finite_or_none(True)
+    (1.5, None, None)
+    """
+    if x is None or isinstance(x, bool):
+        return None
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def cell_text(v: Any) -> str:
+    """A spreadsheet cell as identifier text: ``7.0`` → ``'7'``, dates in ISO form, stripped.
+
+    >>> cell_text(7.0), cell_text(" SN01 "), cell_text(datetime(2026, 1, 2, 3, 4))
+    ('7', 'SN01', '2026-01-02 03:04:00')
+    """
+    if type(v) is str:
+        return v.strip()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, date):
+        return v.isoformat()
+    return str(v).strip()
+
+
+def json_safe(obj: Any, where: str = "$", bad: list[str] | None = None) -> Any:
+    """Convert numpy/polars/datetime values to plain JSON types, recursively.
+
+    A non-finite float becomes ``None``; when ``bad`` is given, its path is appended there so the
+    caller can record it (the report stage does; the test-suite asserts it stays empty).
+
+    >>> json_safe({"a": float("nan"), "b": np.float64(1.5), "c": (np.int64(2), np.inf)})
+    {'a': None, 'b': 1.5, 'c': [2, None]}
+    """
+    if obj is None or isinstance(obj, str):
+        return obj
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        x = float(obj)
+        if math.isfinite(x):
+            return x
+        if bad is not None:
+            bad.append(where)
+        return None
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v, f"{where}.{k}", bad) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v, f"{where}[{i}]", bad) for i, v in enumerate(obj)]
+    if isinstance(obj, np.ndarray):
+        return [json_safe(v, f"{where}[{i}]", bad) for i, v in enumerate(obj.tolist())]
+    if isinstance(obj, (datetime, date)):
+        return obj.isoformat()
+    return str(obj)
