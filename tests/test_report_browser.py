@@ -117,18 +117,16 @@ def test_summary_sorts_by_clicking_a_header(chromium_exe: str, report) -> None: 
 
 
 def _pdf_pages(pdf: Path) -> list[str]:
-    try:
-        from pypdf import PdfReader
-    except ImportError:
-        PdfReader = None  # noqa: N806
-    if PdfReader is not None:
-        return [p.extract_text() or "" for p in PdfReader(str(pdf)).pages]
+    """Text of each page: poppler's pdftotext when installed (fast), else pypdf."""
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
                               text=True, check=True).stdout
         return text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
-    pytest.skip("neither pypdf nor poppler's pdftotext is installed to read the PDF")
-    return []
+    try:
+        from pypdf import PdfReader
+    except ImportError:
+        pytest.skip("neither poppler's pdftotext nor pypdf is installed to read the PDF")
+    return [p.extract_text() or "" for p in PdfReader(str(pdf)).pages]
 
 
 def test_prints_one_page_per_characteristic(chromium_exe: str, report,  # type: ignore[no-untyped-def]

@@ -357,3 +357,22 @@ def test_report_of_the_sample_pipeline() -> None:
     for text in ("HSG-4711", "rev. C", "Pump housing, AlSi9Cu3", "Example Precision GmbH",
                  res.document["input"]["files"][0]["sha256"], res.document["overall"]):
         assert text in p_cover, text
+
+
+def test_degenerate_features_render() -> None:
+    """n = 0, n = 1 and zero spread give a report (empty or partial plots), never a crash or
+    a NaN in the embedded JSON."""
+    res = make_result(3)
+    empty, one, flat = res.features
+    empty.series = {"values": np.array([]), "sequence": np.array([], dtype=int), "lot": [],
+                    "x_points": np.array([]), "range_points": np.array([])}
+    one.series = {"values": np.array([42.01]), "sequence": np.array([1]), "lot": ["L01"],
+                  "x_points": np.array([42.01]), "range_points": np.array([])}
+    flat.series = {**flat.series, "values": np.full(150, 18.0), "x_points": np.full(150, 18.0),
+                   "range_points": np.zeros(149)}
+    for fr in res.features:
+        fr.doc.update({"sigma_within": None, "sigma_overall": 0.0, "capability_model": None,
+                       "cpk": None, "cpk_ci": None, "ppk": None, "ppk_ci": None})
+    res.document["features"] = [fr.doc for fr in res.features]
+    p = parse_report(render_html(res))
+    assert len(p.sections) == 3 and len(_figures(p)) == 3

@@ -210,15 +210,17 @@ def frozen_model(model: dict[str, Any] | None) -> Any | None:
     ``params`` may use scipy.stats' own names (shape names, ``loc``, ``scale``) or the usual
     aliases (``mu``/``sigma`` for the normal; for the lognormal ``mu``/``sigma`` of ln x, i.e.
     ``s = sigma``, ``scale = exp(mu)``; ``shape``/``c``/``k`` for a single shape parameter;
-    ``lambda``/``mu``/``sigma`` for Box–Cox). Unknown names give None (the report then draws the
-    normal curves only and says so).
+    ``lambda``/``mu``/``sigma`` for Box–Cox). Any other scipy.stats continuous distribution is
+    taken by its scipy name. Unknown names or parameters give None (the report then draws the
+    normal curves only).
     """
     from scipy import stats
 
     if not model or not isinstance(model.get("params"), dict):
         return None
     name = str(model.get("distribution", "")).strip().lower().replace("-", "_").replace(" ", "_")
-    params = {str(k).lower(): _num(v) for k, v in model["params"].items()}
+    raw = {str(k).lower(): _num(v) for k, v in model["params"].items()}
+    params: dict[str, float] = {k: v for k, v in raw.items() if v is not None}
     try:
         if name in ("boxcox", "box_cox"):
             lam = next(params[k] for k in ("lambda", "lmbda", "lam") if params.get(k) is not None)
@@ -226,6 +228,8 @@ def frozen_model(model: dict[str, Any] | None) -> Any | None:
             sg = next(params[k] for k in ("sigma", "sd", "scale") if params.get(k) is not None)
             return _BoxCoxNormal(float(lam), float(mu), float(sg))
         sname = _SCIPY.get(name)
+        if sname is None and isinstance(getattr(stats, name, None), stats.rv_continuous):
+            sname = name  # any other scipy.stats distribution, in scipy's parameterisation
         if sname is None:
             return None
         dist = getattr(stats, sname)

@@ -174,7 +174,7 @@ def _plan_sheet(ws: Worksheet, doc: dict[str, Any], feats: list[dict[str, Any]],
     for i in order:
         f = feats[i]
         dec = f.get("decision") or {}
-        plan = dec.get("plan") if isinstance(dec.get("plan"), dict) else {}
+        plan: dict[str, Any] = dec["plan"] if isinstance(dec.get("plan"), dict) else {}
         e = entries.get(str(f.get("feature")), {})
         verdict = e.get("verdict", dec.get("verdict"))
         method = e.get("method", plan.get("method"))
@@ -326,8 +326,8 @@ def build_workbook(result: "AnalysisResult") -> Workbook:
     doc = result.document
     feats = [f for f in doc.get("features") or [] if isinstance(f, dict)]
     order = ordered_features(feats)
-    conf_v = (doc.get("settings") or {}).get("confidence")
-    conf = f"{100 * conf_v:g} %" if _finite(conf_v) else "CI"
+    conf_v: Any = (doc.get("settings") or {}).get("confidence")
+    conf = f"{100 * float(conf_v):g} %" if _finite(conf_v) else "CI"
     wb = Workbook()
     wb.properties.creator = "pilotqa"
     meta = ((doc.get("input") or {}).get("metadata") or {})
