@@ -251,6 +251,7 @@ def _summary_row(i: int, doc: dict[str, Any], policy: dict[str, Any]) -> dict[st
         cell(fmt_value(doc.get("mean"), "val", d + 1), _num(doc.get("mean")), "num"),
         idx_cell(doc.get("cpk")), idx_cell(cpk_lo), idx_cell(doc.get("ppk")), idx_cell(ppk_lo),
     ]
+    ev_stable = ((doc.get("decision") or {}).get("evidence") or {}).get("stable")
     for flag, good, bad_text in ((stab, True, "unstable"), (drift, False, "drift"),
                                  (lots, False, "lot effect")):
         cls, text = _flag(flag, good)
@@ -258,6 +259,9 @@ def _summary_row(i: int, doc: dict[str, Any], policy: dict[str, Any]) -> dict[st
             text = bad_text
         elif cls == "ok":
             text = "ok"
+        if flag is stab and stab is False and ev_stable is True:
+            # rules fired, but the decision judged the signals consistent with chance
+            cls, text = "warn", "signals (chance)"
         cells.append(cell(text, None if flag is None else int(cls == "bad"), cls))
     vlabel = VERDICT_LABELS.get(str(verdict), NULL_TEXT if verdict is None else str(verdict))
     rank = list(VERDICT_LABELS).index(verdict) if verdict in VERDICT_LABELS else 9
