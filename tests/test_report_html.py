@@ -353,6 +353,11 @@ def test_report_of_the_sample_pipeline() -> None:
         assert row[11] == fmt_value(doc.get("ppk"), "idx")
         verdict = (doc.get("decision") or {}).get("verdict")
         assert row[16] != "—" and verdict is not None
+        # the Stable column says what the decision concluded, never contradicting the verdict
+        ev = doc["decision"]["evidence"]
+        expected = {(True, True): "ok", (False, True): "signals (chance)",
+                    (False, False): "unstable"}[(doc["stability"]["stable"], ev["stability_accepted"])]
+        assert row[13] == expected, (doc["feature"], row)
     p_cover = html[: html.index('id="summary"')]
     for text in ("HSG-4711", "rev. C", "Pump housing, AlSi9Cu3", "Example Precision GmbH",
                  res.document["input"]["files"][0]["sha256"], res.document["overall"]):

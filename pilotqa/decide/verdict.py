@@ -272,6 +272,9 @@ def _evaluate(fr: FeatureResult, settings: Any, policy: Policy, lot_size: int,
     rules_on = tuple(getattr(settings, "rules", (1, 2, 3, 4)) or ())
     alpha = float(getattr(settings, "alpha", 0.05))
     sig: dict[str, Any] | None = None
+    # what the decision concluded: True = stable (no signal, or signals at chance level),
+    # False = not stable, None = not judged
+    stability_accepted: bool | None = stable
     if isinstance(stab, dict) and stable is False:
         n_x = n_sub if has_sub and n_sub else n
         sig = stability_signals(stab, rules_on, n_x, n_x if has_sub else max(n - 1, 0))
@@ -287,6 +290,7 @@ def _evaluate(fr: FeatureResult, settings: Any, policy: Policy, lot_size: int,
             if req.strict_stability or sig["p_value"] < alpha:
                 fails.append(f"not stable: {what}; {chance}")
             else:
+                stability_accepted = True
                 info.append(f"{what} — no more than chance: {chance}; treated as stable, but look at these points")
         elif stable is None:
             fails.append("stability could not be judged (no control chart); a stable process is required")
@@ -364,7 +368,7 @@ def _evaluate(fr: FeatureResult, settings: Any, policy: Policy, lot_size: int,
         "ppk": point.get("Ppk"), "ppk_lower": bounds.get("Ppk"),
         "cpk": point.get("Cpk"), "cpk_lower": bounds.get("Cpk"),
         "lower_bound": lower_bound, "required": rule.min_lower_bound, "confidence": conf,
-        "bound_method": bound_method, "stable": stable,
+        "bound_method": bound_method, "stable": stable, "stability_accepted": stability_accepted,
         "stability_signals": sig["signals"] if sig else 0,
         "stability_signals_expected": sig["expected"] if sig else None,
         "stability_signals_p": sig["p_value"] if sig else None, "drift_significant": d_sig,

@@ -251,7 +251,7 @@ def _summary_row(i: int, doc: dict[str, Any], policy: dict[str, Any]) -> dict[st
         cell(fmt_value(doc.get("mean"), "val", d + 1), _num(doc.get("mean")), "num"),
         idx_cell(doc.get("cpk")), idx_cell(cpk_lo), idx_cell(doc.get("ppk")), idx_cell(ppk_lo),
     ]
-    ev_stable = ((doc.get("decision") or {}).get("evidence") or {}).get("stable")
+    ev_stable = ((doc.get("decision") or {}).get("evidence") or {}).get("stability_accepted")
     for flag, good, bad_text in ((stab, True, "unstable"), (drift, False, "drift"),
                                  (lots, False, "lot effect")):
         cls, text = _flag(flag, good)

@@ -153,7 +153,7 @@ def _summary(ws: Worksheet, feats: list[dict[str, Any]], order: list[int], conf:
                 ((doc.get("drift") or {}).get("significant"), False, "drift"),
                 ((doc.get("lots") or {}).get("significant"), False, "lot effect"))):
             mark, text = _flag_text(x, good, bad)
-            if col == 14 and x is False and ev.get("stable") is True:
+            if col == 14 and x is False and ev.get("stability_accepted") is True:
                 mark, text = None, "signals (chance)"  # the decision judged them chance
             flag_marks[col].append(mark)
             row.append((text, None))
