@@ -221,7 +221,7 @@ def _evaluate(fr: FeatureResult, settings: Any, policy: Policy, lot_size: int,
     enough = n >= ev.min_parts or (has_sub and n_sub is not None and n_sub >= ev.min_subgroups)
     if not enough:
         sub_txt = f" in {n_sub} subgroups" if has_sub and n_sub is not None else ""
-        fails.append(f"only {n} parts measured{sub_txt}; at least {ev.min_parts} parts or "
+        fails.append(f"only {n} part{'' if n == 1 else 's'} measured{sub_txt}; at least {ev.min_parts} parts or "
                      f"{ev.min_subgroups} subgroups are required")
 
     # 2. parts out of tolerance
