@@ -163,3 +163,29 @@ def test_help_imports_no_heavy_modules() -> None:
                        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
     assert p.returncode == 0, p.stderr
     assert "HEAVY=\n" in p.stdout or p.stdout.rstrip().endswith("HEAVY="), p.stdout
+
+
+@pytest.mark.parametrize(
+    "name,content,fragment",
+    [
+        ("nodata.csv", "part,feature,value,lsl,usl\nP1,D1,,9.9,10.1\nP2,D1,N/A,9.9,10.1\n",
+         "no numeric readings found"),
+        ("lslusl.csv", "part,feature,value,lsl,usl\nP1,D1,10.0,10.1,9.9\nP2,D1,10.0,10.1,9.9\n",
+         "LSL 10.1 is not below USL 9.9"),
+        ("nospec.csv", "part,feature,value\nP1,D1,10.0\nP2,D1,10.1\n",
+         "no specification (nominal, LSL or USL) for feature 'D1'"),
+        ("dupfeat.csv", "Part,D1,D1\nNominal,10,10\nUSL,10.1,10.1\nLSL,9.9,9.9\nP1,10.0,10.0\nP2,10.1,10.0\n",
+         "two columns are headed 'D1' (columns B and C)"),
+        ("censored.csv", "part,feature,value,lsl,usl\nP1,D1,<0.001,0,0.1\n", "censored"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(tmp_path: Path, name: str, content: str, fragment: str) -> None:
+    f = tmp_path / name
+    f.write_text(content, encoding="utf-8")
+    for cmd in (["analyze", str(f), "--out", str(tmp_path / "out"), "-q"],):
+        r = CliRunner().invoke(cli, cmd)
+        assert r.exit_code == 2, (name, r.output)
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("pilotqa: error: "), r.stderr
+        assert name in lines[0] and fragment in lines[0], lines[0]
+    assert not (tmp_path / "out").exists()
