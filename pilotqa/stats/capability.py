@@ -213,8 +213,10 @@ def capability_from_summary(
     :math:`\\hat C \\pm z_{1-\\alpha/2}\\sqrt{1/(9N) + \\hat C^2/(2\\nu)}` with ν = df_within for
     Cpk and N − 1 for Pp/Ppk (as Minitab). Assumes normal, independent readings (stable process).
 
-    Validated against: Montgomery 7th ed. Examples 8.5 and 8.6 (CI on Cp and Cpk), the
-    piston-ring data, NIST e-Handbook §6.1.6 (tests/test_stats_capability.py).
+    Validated against: NIST/SEMATECH e-Handbook §6.1.6 example (Cp = 1, Cpk = 0.6667) and its
+    reject table; the χ² and Bissell interval formulas evaluated independently with scipy on the
+    setting of Montgomery's Examples 8.5/8.6 (USL 62, LSL 38, n 20, s 1.75); the piston-ring
+    data (tests/test_stats_capability.py, sources in tests/reference/README.md).
 
     References
     ----------

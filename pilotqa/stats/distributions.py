@@ -82,9 +82,8 @@ def normality(values: ArrayLike, alpha: float = 0.05) -> tuple[dict[str, Any], l
     available ``normal`` falls back to the Shapiro–Wilk p-value. Both tests are sensitive to
     readings rounded to a coarse gauge resolution (many ties).
 
-    Validated against: NIST e-Handbook §1.3.5.14 (AD test, ZARR13.DAT example statistic) via
-    statsmodels' own tests; here tests/test_stats_distributions.py checks the statistic against
-    the defining sum.
+    Validated against: the defining sum of the AD statistic and ``scipy.stats.anderson``
+    (tests/test_stats_distributions.py).
 
     References
     ----------
