@@ -66,7 +66,7 @@ def describe_text(insp: Inspection) -> str:
                    "`pilotqa inspect --json` lists them all)")
     out.append(f"layout    {d['layout']}")
     for k, v in d["metadata"].items():
-        out.append(f"{k:<9} {v}")
+        out.append(f"{k:<13} {v}")
     out.append(f"parts     {d['parts']}   readings {d['readings']}   "
                f"subgroups {d['subgroups'] if d['subgroups'] is not None else 'none (individuals)'}")
     out.append(f"lots      {len(d['lots'])}")
