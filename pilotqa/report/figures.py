@@ -31,9 +31,11 @@ from __future__ import annotations
 
 import html
 import math
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
+
+from pilotqa.util import finite_or_none as _num
 
 __all__ = [
     "MAX_POINTS",
@@ -96,14 +98,6 @@ def _raw(a: np.ndarray) -> list[Any]:
     return out
 
 
-def _num(x: Any) -> float | None:
-    if x is None or isinstance(x, bool):
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 def decimate_minmax(y: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
@@ -252,14 +246,14 @@ def frozen_model(model: dict[str, Any] | None) -> Any | None:
         kw: dict[str, float] = {}
         for key, names in _ALIASES.items():
             if key == "scale" and params.get("rate"):
-                kw["scale"] = 1.0 / float(params["rate"])  # type: ignore[arg-type]
+                kw["scale"] = 1.0 / float(params["rate"])
                 continue
             v = next((params[c] for c in names if params.get(c) is not None), None)
             if v is not None:
                 kw[key] = float(v)
         if sname == "johnsonsu" or sname == "johnsonsb":
             if "scale" not in kw and params.get("lambda") is not None:
-                kw["scale"] = float(params["lambda"])  # type: ignore[arg-type]
+                kw["scale"] = float(params["lambda"])
         if kw.get("scale", 1.0) <= 0:
             return None
         return dist(*args, **kw)
