@@ -189,3 +189,25 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path, name: str, content: str, f
         assert len(lines) == 1 and lines[0].startswith("pilotqa: error: "), r.stderr
         assert name in lines[0] and fragment in lines[0], lines[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_several_files_are_lots(tmp_path: Path, validate_document: object) -> None:
+    """`pilotqa analyze lot1.csv lot2.csv`: each file is a lot named after it."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    files = []
+    for lot in ("lot1", "lot2"):
+        f = tmp_path / f"{lot}.csv"
+        rows = ["part,feature,value,lsl,usl"] + [
+            f"P{i},D1,{10 + rng.normal(0, 0.01):.4f},9.9,10.1" for i in range(30)
+        ]
+        f.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        files.append(str(f))
+    r = run("analyze", *files, "--out", str(tmp_path / "out"), "--format", "json", "-q")
+    assert r.exit_code == 0, r.output
+    doc = json.loads((tmp_path / "out" / "lot1+1.json").read_text(encoding="utf-8"))
+    validate_document(doc)  # type: ignore[operator]
+    assert doc["input"]["lots"] == ["lot1", "lot2"] and doc["input"]["parts"] == 60
+    assert doc["features"][0]["lots"]["k"] == 2
+    assert [f["path"] for f in doc["input"]["files"]] == files
