@@ -31,6 +31,7 @@ __all__ = [
     "empty_measurements",
     "empty_specs",
     "sha256_file",
+    "merge_metadata",
     "combine",
 ]
 
@@ -178,6 +179,30 @@ class FeatureResult:
     series: dict[str, Any] = field(default_factory=dict)
 
 
+def merge_metadata(dicts: list[dict[str, str]]) -> dict[str, str]:
+    """Merge the metadata of several sheets or files without hiding disagreements.
+
+    A key with one value keeps it; two or three different values are joined with `` / ``; more
+    become ``first … last (N values)`` (e.g. the measurement date of 150 per-part CMM files).
+
+    >>> merge_metadata([{"part_number": "A", "date": "d1"}, {"part_number": "A", "date": "d2"}])
+    {'part_number': 'A', 'date': 'd1 / d2'}
+    """
+    values: dict[str, list[str]] = {}
+    for d in dicts:
+        for k, v in d.items():
+            seen = values.setdefault(k, [])
+            if v not in seen:
+                seen.append(v)
+    out: dict[str, str] = {}
+    for k, vals in values.items():
+        if len(vals) <= 3:
+            out[k] = " / ".join(vals)
+        else:
+            out[k] = f"{vals[0]} … {vals[-1]} ({len(vals)} values)"
+    return out
+
+
 def combine(parts: list[Inspection]) -> Inspection:
     """Combine several inspections (one per input file) into one.
 
@@ -216,10 +241,7 @@ def combine(parts: list[Inspection]) -> Inspection:
             )
         )
     layouts = {p.layout for p in parts}
-    meta: dict[str, str] = {}
-    for p in parts:
-        for k, v in p.metadata.items():
-            meta.setdefault(k, v)
+    meta = merge_metadata([p.metadata for p in parts])
     attrs = [p.attributes for p in parts if p.attributes is not None]
     return Inspection(
         measurements=pl.concat(frames),

@@ -58,7 +58,13 @@ import polars as pl
 from pilotqa.errors import InputError, SpecError
 from pilotqa.model import MEASUREMENT_SCHEMA, SPEC_SCHEMA, Inspection
 from pilotqa.read.cells import CellProblem, Missing, excel_column_letter, parse_cell
-from pilotqa.read.specs import metadata_key, normalize_class
+from pilotqa.read.charrows_header import LOT_LABELS as _LOT_LABELS
+from pilotqa.read.charrows_header import UNIT_IN_HEADING_RE as _UNIT_IN_HEADING_RE
+from pilotqa.read.charrows_header import display_text as _text
+from pilotqa.read.charrows_header import is_blank as _blank
+from pilotqa.read.charrows_header import norm_label as _norm
+from pilotqa.read.charrows_header import read_metadata as _metadata
+from pilotqa.read.specs import normalize_class
 from pilotqa.read.tolerance_text import (
     TextTolerance,
     ToleranceTextError,
@@ -139,51 +145,12 @@ _STOP_RE = re.compile(  # "Notes:" / "NOTES" end a table, "Note hole" (a charact
     r"inspector\b|end of report\b)",
     re.IGNORECASE,
 )
-_LOT_LABELS = frozenset({"lot", "lot no", "lot number", "batch", "batch no", "lot/batch",
-                         "lot / batch", "batch number"})
 _DATE_LABELS = frozenset({"date", "measured on", "inspection date", "timestamp", "time",
                           "date/time", "measurement date"})
-#: Header-block labels beyond :data:`pilotqa.read.specs.METADATA_LABELS` -> metadata key.
-_META_LABELS: dict[str, str] = {
-    **dict.fromkeys(["part #", "part", "part num", "dwg no"], "part_number"),
-    **dict.fromkeys(["rev level", "revision level", "drawing rev", "part revision"], "revision"),
-    **dict.fromkeys(["supplier name", "vendor name"], "supplier"),
-    **dict.fromkeys(["operation no", "op no"], "operation"),
-    **dict.fromkeys(["date of inspection"], "date"),
-    **dict.fromkeys(sorted(_LOT_LABELS), "lot"),
-    **dict.fromkeys(["unit", "units"], "unit"),
-}
-_LABEL_RE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 .#/()&_\-]{0,40}?)\s*:\s*(.*)$", re.DOTALL)
 _DIAMONDS = frozenset({"◆", "♦", "◇", "<cc>", "<kc>"})  # drawing marks of a critical characteristic
 _CLASS_MARK_RE = re.compile(r"(?<![A-Za-z])(?:CC|KC)(?![A-Za-z])|[◆♦]|(?i:\bcritical\b)")
-_UNIT_IN_HEADING_RE = re.compile(r"\((mm|µm|um|μm|in|inch|°|deg)\)", re.IGNORECASE)
 
 
-def _norm(v: Any) -> str:
-    """Heading/label normalised for lookup: lower case, one space, − → -, no trailing ':' '.'."""
-    if v is None:
-        return ""
-    s = str(v).replace("\u2212", "-").replace("\u2013", "-").replace("\u00a0", " ")
-    s = _UNIT_IN_HEADING_RE.sub("", s)
-    s = re.sub(r"\s+", " ", s).strip().lower().rstrip(":").strip()
-    if len(s) > 1 and s.endswith(".") and s not in {"#."}:
-        s = s[:-1]
-    return re.sub(r"\.(?=\s|$)", "", s) if s not in {"-", "+"} else s
-
-
-def _blank(v: Any) -> bool:
-    return v is None or (isinstance(v, str) and not v.strip())
-
-
-def _text(v: Any) -> str:
-    """A cell as display text (numbers without a spurious .0, dates as ISO)."""
-    if isinstance(v, datetime):
-        return v.date().isoformat() if (v.hour, v.minute, v.second) == (0, 0, 0) else v.isoformat()
-    if isinstance(v, date):
-        return v.isoformat()
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return re.sub(r"\s+", " ", str(v)).strip()
 
 
 def _role(v: Any, colmap: dict[str, str]) -> str | None:
@@ -348,67 +315,6 @@ def looks_like_charrows(rows: list[list[Any]], column_map: dict[str, str] | None
     """
     return find_table(rows, column_map) is not None
 
-
-# ----------------------------------------------------------------------------------------------
-# header block
-
-
-def _is_label(v: Any) -> bool:
-    return isinstance(v, str) and (_norm(v) in _META_LABELS or metadata_key(v) is not None)
-
-
-def _metadata(rows: list[list[Any]], first: int, last: int, meta: dict[str, str],
-              header: bool) -> None:
-    """Label/value pairs of rows[first:last] into ``meta`` (first occurrence wins).
-
-    Pairs are ``Label: value`` in one cell, a label cell (ending in ':' or a known label) and
-    the next non-empty cell of its row, or a row of known labels with the values below them.
-    In the header block (``header``) a lone text cell before any label is the title.
-    """
-
-    def put(label: str, value: Any) -> None:
-        n = _norm(label)
-        key = _META_LABELS.get(n) or metadata_key(label) or re.sub(r"[^a-z0-9]+", "_", n).strip("_")
-        if not header and key in {"notes", "note", "remarks", "remark", "comments", "comment"}:
-            return  # free text below the table is not metadata
-        if not key or _blank(value) or re.fullmatch(r"[\s_.\-…]*", _text(value)):
-            return  # an empty signature line ("Approved by: ______") carries no value
-        meta.setdefault(key, _text(value))
-
-    skip: set[tuple[int, int]] = set()
-    for r in range(first, min(last, len(rows))):
-        row = rows[r]
-        cells = [(c, v) for c, v in enumerate(row) if not _blank(v)]
-        # labels in one row, values below (a vertical header block)
-        if (len(cells) >= 2 and all(_is_label(v) for _, v in cells)
-                and r + 1 < last and r + 1 < len(rows)):
-            below = rows[r + 1]
-            for c, v in cells:
-                if c < len(below) and not _blank(below[c]):
-                    put(v, below[c])
-                    skip.add((r + 1, c))
-            continue
-        i = 0
-        while i < len(cells):
-            c, v = cells[i]
-            if (r, c) in skip:
-                i += 1
-                continue
-            if isinstance(v, str):
-                m = _LABEL_RE.match(v)
-                if m and m.group(2).strip():
-                    put(m.group(1), m.group(2).strip())
-                    i += 1
-                    continue
-                if (m or _is_label(v)) and i + 1 < len(cells):
-                    nv = cells[i + 1][1]
-                    if not (isinstance(nv, str) and (_LABEL_RE.match(nv) or _is_label(nv))):
-                        put(m.group(1) if m else v, nv)
-                        i += 2
-                        continue
-                if not m and "title" not in meta and header and len(cells) == 1 and not meta:
-                    meta["title"] = _text(v)
-            i += 1
 
 
 # ----------------------------------------------------------------------------------------------

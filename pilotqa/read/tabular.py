@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from pilotqa.errors import InputError, SpecError
-from pilotqa.model import SPEC_SCHEMA, Inspection, SourceFile, sha256_file
+from pilotqa.model import SPEC_SCHEMA, Inspection, SourceFile, merge_metadata, sha256_file
 from pilotqa.read.cells import excel_column_letter, parse_cell, parse_column
 from pilotqa.read.specs import (
     CANONICAL_NAMES,
@@ -796,8 +796,8 @@ def read_path(path: Path, opts: "ReadOptions") -> Inspection:
                 pl.col("_seq").alias("sequence")).drop("_seq")
         done.append(m.drop("_order"))
     layouts = {r.layout for r in results}
+    metadata = merge_metadata([metadata] + [r.metadata for r in results])
     for r in results:
-        metadata.update({k: v for k, v in r.metadata.items() if k not in metadata})
         notes.extend(r.notes)
     return Inspection(
         measurements=pl.concat(done, how="diagonal_relaxed"),
