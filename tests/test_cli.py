@@ -211,3 +211,15 @@ def test_several_files_are_lots(tmp_path: Path, validate_document: object) -> No
     assert doc["input"]["lots"] == ["lot1", "lot2"] and doc["input"]["parts"] == 60
     assert doc["features"][0]["lots"]["k"] == 2
     assert [f["path"] for f in doc["input"]["files"]] == files
+
+
+def test_inspect_shows_the_table_it_found() -> None:
+    """Issue 7 §5: the user sees at once whether the report sheet was read right."""
+    r = run("inspect", str(SAMPLE / "housing_pilot_report.xlsx"))
+    assert r.exit_code == 0, r.output
+    out = r.stdout
+    assert "layout    characteristic-rows" in out
+    assert "part_number   HSG-4711" in out
+    for text in ("- sheet: Lot L01", "header_rows: [10]", "characteristics: 12", "serials: 50",
+                 "nominal D (Nominal)", "column F (−Tol) read as positive magnitudes"):
+        assert text in out, text

@@ -52,6 +52,24 @@ def describe(insp: Inspection) -> dict[str, Any]:
     })
 
 
+def _short(val: Any, width: int = 160) -> str:
+    text = ", ".join(f"{k} {v}" for k, v in val.items()) if isinstance(val, dict) else str(val)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _detail_lines(key: str, val: Any) -> list[str]:
+    """Reader details, one line per item: a list of per-sheet dicts becomes one block per sheet."""
+    if isinstance(val, list) and val and all(isinstance(v, dict) for v in val):
+        lines = [f"detail    {key}:"]
+        for item in val:
+            for i, (k, v) in enumerate(item.items()):
+                lines.append(f"  {'-' if i == 0 else ' '} {k}: {_short(v)}")
+        return lines
+    if val in (None, [], {}, ""):
+        return []
+    return [f"detail    {key}: {_short(val)}"]
+
+
 def describe_text(insp: Inspection) -> str:
     """The ``pilotqa inspect`` screen."""
     d = describe(insp)
@@ -85,12 +103,16 @@ def describe_text(insp: Inspection) -> str:
     if d["attribute_characteristics"]:
         out.append("attribute characteristics (not analysed as measurements): "
                    + ", ".join(d["attribute_characteristics"]))
-    for key, val in (d["details"] or {}).items():
-        if key != "inputs":
-            out.append(f"detail    {key}: {val}")
-    for sub in (d["details"] or {}).get("inputs", []) or []:
+    details = d["details"] or {}
+    subs = details.get("inputs") or [details]
+    shown_subs = subs if len(subs) <= 3 else subs[:2]
+    for sub in shown_subs:
         for key, val in (sub or {}).items():
-            out.append(f"detail    {key}: {val}")
+            if key != "inputs":
+                out.extend(_detail_lines(key, val))
+    if len(shown_subs) < len(subs):
+        out.append(f"detail    … details of {len(subs) - len(shown_subs)} more files in "
+                   "`pilotqa inspect --json`")
     if d["notes"]:
         out.append("notes")
         out.extend(f"  - {n}" for n in d["notes"])
