@@ -3,10 +3,18 @@ the JSON-Schema validator of ``pilotqa.analysis/1``."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+from hypothesis import settings
+
+# Property tests: no per-example deadline (a loaded 2-core CI machine makes timings noisy); in CI the
+# examples are derandomised so a run is reproducible (set CI=true locally to replay it).
+settings.register_profile("pilotqa", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True)
+settings.load_profile("ci" if os.environ.get("CI") else "pilotqa")
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_data"
