@@ -300,7 +300,10 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--disable-extensions",
                   "--disable-default-apps", "--mute-audio", "--hide-scrollbars",
-                  "--host-resolver-rules=MAP * ~NOTFOUND", "--window-size=1280,1000")
+                  "--host-resolver-rules=MAP * ~NOTFOUND", "--window-size=1280,1000",
+                  # a headless page must not be treated as a background tab (timers, frames)
+                  "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                  "--disable-backgrounding-occluded-windows")
 
 
 def find_chromium(install: bool = True) -> tuple[str | None, str]:

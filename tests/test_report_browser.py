@@ -60,6 +60,11 @@ def _no_problems(c: Chromium) -> None:
     assert not [e for e in c.events if e.get("method") == "Page.javascriptDialogOpening"]
 
 
+NEXT_FRAME = "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(1))))"
+FIG_STATES = ("Array.from(document.querySelectorAll('div.fig')).map(d => d.getAttribute('data-fig') "
+              "+ ':' + d.getAttribute('data-state') + '@' + Math.round(d.getBoundingClientRect().top))")
+
+
 def _rendered(c: Chromium) -> int:
     return int(c.evaluate(
         "document.querySelectorAll('div.fig[data-state=done] svg.main-svg').length > 0 ? "
@@ -77,13 +82,15 @@ def test_renders_offline_lazily_without_errors(chromium_exe: str, report) -> Non
         assert first < n  # lazy: the plots far below the fold are not drawn yet
         # scroll down a screen at a time until the bottom; plots render as they come into view
         height = int(c.evaluate("document.documentElement.scrollHeight"))
+        # Each step waits for two animation frames, so the browser has painted (and the
+        # IntersectionObserver has looked at) every scroll position before the next one.
         for y in range(0, height + 1000, 800):
             c.evaluate(f"window.scrollTo(0, {y})")
-            time.sleep(0.05)
+            c.evaluate(NEXT_FRAME)
         deadline = time.monotonic() + 60
         while _rendered(c) < n and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert _rendered(c) == n
+        assert _rendered(c) == n, c.evaluate(FIG_STATES)
         assert c.evaluate("document.querySelectorAll('.js-plotly-plot').length") == n
         # the six panels of each sixpack are there
         assert c.evaluate("document.querySelectorAll("
@@ -182,4 +189,24 @@ def test_hostile_names_stay_text_in_the_browser(chromium_exe: str, tmp_path: Pat
         ticks = c.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot g.x6tick text'))"
                            ".map(t => t.textContent)")
         assert ticks[:3] == [INJECTION, BREAKOUT, "L3"]
+        _no_problems(c)
+
+
+def test_a_jump_draws_the_figure_in_view_and_not_those_skipped(chromium_exe: str,
+                                                                report) -> None:  # type: ignore[no-untyped-def]
+    """Jumping straight to the last characteristic (a link, End key, a dragged scroll bar) draws
+    the figure that is then in view; the ones jumped over stay undrawn until they are reached."""
+    path, res = report
+    n = len(res.document["features"])
+    with _open(chromium_exe, path) as c:
+        c.evaluate("Array.from(document.querySelectorAll('div.fig')).pop().scrollIntoView()")
+        c.evaluate(NEXT_FRAME)
+        deadline = time.monotonic() + 60
+        last = "Array.from(document.querySelectorAll('div.fig')).pop().getAttribute('data-state')"
+        while c.evaluate(last) != "done" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert c.evaluate(last) == "done", c.evaluate(FIG_STATES)
+        middle = c.evaluate("document.querySelectorAll('div.fig')"
+                            f"[{n // 2}].getAttribute('data-state')")
+        assert middle is None, c.evaluate(FIG_STATES)
         _no_problems(c)
