@@ -14,7 +14,10 @@ from hypothesis import settings
 # examples are derandomised so a run is reproducible (set CI=true locally to replay it).
 settings.register_profile("pilotqa", deadline=None)
 settings.register_profile("ci", deadline=None, derandomize=True)
-settings.load_profile("ci" if os.environ.get("CI") else "pilotqa")
+# HYPOTHESIS_PROFILE=explore: many more random examples, for hunting bugs before a release.
+settings.register_profile("explore", deadline=None, max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
+                      or ("ci" if os.environ.get("CI") else "pilotqa"))
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_data"

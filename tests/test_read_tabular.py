@@ -494,3 +494,67 @@ def test_wide_300_features_500_parts_is_fast(tmp_path: Path) -> None:
         10.0 + ((i * 7 + j) % 11 - 5) * 0.001 for i in range(npart) for j in range(nf)), rel_tol=1e-12)
     # ~3 s on a laptop (openpyxl parsing dominates); the bound only catches a blow-up
     assert elapsed < 20.0, f"reading took {elapsed:.1f} s"
+
+
+# ---------------------------------------------------------------------------------------------
+# legacy Excel 97-2003 (.xls): files written by LibreOffice Calc (tests/data/make_xls_fixtures.py)
+# ---------------------------------------------------------------------------------------------
+
+XLS_DIR = Path(__file__).resolve().parent / "data"
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_data"
+
+
+def test_xls_shop_report_reads_like_its_xlsx_original() -> None:
+    """The bundled shop report saved as .xls by LibreOffice gives the same inspection as the
+    .xlsx it was converted from: readings, specs, header metadata and layout."""
+    a = read([SAMPLE_DIR / "housing_pilot_report.xlsx"])
+    b = read([SAMPLE_DIR / "housing_pilot_report.xls"])
+    assert b.layout == a.layout == "characteristic-rows"
+    assert b.measurements.height == a.measurements.height == 1800
+    assert_frame_equal(a.measurements, b.measurements)
+    assert_frame_equal(a.specs.drop("source"), b.specs.drop("source"))
+    assert b.metadata == a.metadata and b.metadata["part_number"] == "HSG-4711"
+    assert b.files[0].path.endswith(".xls")
+
+
+def test_xls_cells_keep_their_types() -> None:
+    """Whole numbers come back as int (a part number 1, not '1.0'), dates as datetimes in the
+    workbook's date system, readings as floats, an error cell as its Excel text."""
+    from pilotqa.read.tabular import read_grids
+
+    (sheet, rows), = read_grids(XLS_DIR / "legacy_long_errors.xls")
+    assert sheet == "Readings"
+    assert rows[0][:5] == ["Part", "Lot", "Measured at", "Characteristic", "Actual"]
+    assert rows[1][:5] == [1, "L01", datetime(2024, 3, 4, 7, 40), "BORE_DIA", 20.002]
+    assert type(rows[1][0]) is int and type(rows[1][4]) is float
+    assert rows[8][4] == "#DIV/0!"
+
+
+def test_xls_error_cell_is_refused_with_its_place() -> None:
+    path = XLS_DIR / "legacy_long_errors.xls"
+    with pytest.raises(InputError) as ei:
+        read([path])
+    assert str(ei.value) == (f"{path}, sheet 'Readings', row 9, column 'Actual': "
+                             "cell E9: '#DIV/0!' is a spreadsheet error value")
+
+
+def test_xls_sheet_option_and_unknown_sheet() -> None:
+    path = SAMPLE_DIR / "housing_pilot_report.xls"
+    one = read([path], ReadOptions(sheet="lot l02"))  # case-insensitive like XLSX
+    assert one.measurements["lot"].unique().to_list() == ["L02"]
+    with pytest.raises(InputError, match=r"no sheet named 'Lot 9'; the workbook has: 'Lot L01', "
+                                         r"'Lot L02', 'Lot L03'"):
+        read([path], ReadOptions(sheet="Lot 9"))
+
+
+def test_xls_found_by_content_and_damaged_file_refused(tmp_path: Path) -> None:
+    """An .xls is recognised by its OLE2 signature whatever its name; an OLE2 file that is not
+    a workbook is refused as unreadable, not read as text."""
+    renamed = tmp_path / "export.dat"
+    renamed.write_bytes((SAMPLE_DIR / "housing_pilot_report.xls").read_bytes())
+    assert read([renamed]).measurements.height == 1800
+    bad = tmp_path / "broken.xls"
+    bad.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    assert sniff(bad, bad.read_bytes()[:64])
+    with pytest.raises(InputError, match=r"broken\.xls: not a readable XLS workbook"):
+        read([bad])

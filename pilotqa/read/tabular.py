@@ -1,4 +1,4 @@
-"""CSV and XLSX inspection tables: long and wide layouts (characteristic-per-row sheets are
+"""CSV, XLSX and legacy XLS inspection tables: long and wide layouts (characteristic-per-row sheets are
 handed to :mod:`pilotqa.read.charrows`).
 
 * **long** — one row per reading: a feature column and a value column (headings matched with
@@ -73,6 +73,11 @@ _DATE_FORMATS = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d.%m.%Y/%H
 # sniffing and raw grids
 # ---------------------------------------------------------------------------------------------
 
+#: First eight bytes of an OLE2 compound document: the container of a legacy Excel 97-2003
+#: workbook (BIFF8 ``.xls``), as of Word ``.doc`` files (the XLS reader then refuses it clearly).
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
 def _is_xlsx(path: Path) -> bool:
     try:
         with zipfile.ZipFile(path) as z:
@@ -81,10 +86,26 @@ def _is_xlsx(path: Path) -> bool:
         return False
 
 
+def _is_xls(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(8) == OLE2_MAGIC
+    except OSError:
+        return False
+
+
+def _is_workbook(path: Path) -> bool:
+    """An Excel workbook, new (XLSX/XLSM) or legacy (XLS), by content."""
+    return _is_xlsx(path) or _is_xls(path)
+
+
 def sniff(path: Path, head: bytes) -> bool:
-    """True for an XLSX/XLSM workbook (by content) or a delimited text file (.csv/.txt/.tsv)."""
+    """True for an XLSX/XLSM or legacy XLS workbook (by content) or a delimited text file
+    (.csv/.txt/.tsv)."""
     if head[:4] == b"PK\x03\x04":
         return _is_xlsx(path)
+    if head[:8] == OLE2_MAGIC:
+        return True
     if path.suffix.lower() not in _TEXT_EXT or b"\x00" in head:
         return False
     text = _decode(head)
@@ -130,12 +151,14 @@ def _trim(rows: list[list[Any]]) -> list[list[Any]]:
 def read_grids(path: str | Path, sheet: str | None = None) -> list[tuple[str | None, list[list[Any]]]]:
     """Raw cell grids of a CSV (one grid, sheet None) or of every (or one) workbook sheet.
 
-    Cells are as openpyxl gives them (float/int/str/datetime/bool), CSV fields as strings;
-    blank cells are None, trailing blank cells and rows are dropped.
+    Cells are as openpyxl (XLSX) or xlrd (XLS) give them (float/int/str/datetime/bool), CSV
+    fields as strings; blank cells are None, trailing blank cells and rows are dropped.
     """
     p = Path(path)
     if _is_xlsx(p):
         return _xlsx_grids(p, sheet)
+    if _is_xls(p):
+        return _xls_grids(p, sheet)
     text = _decode(p.read_bytes())
     delim = detect_delimiter(text)
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
@@ -150,18 +173,65 @@ def _xlsx_grids(p: Path, sheet: str | None) -> list[tuple[str | None, list[list[
     except Exception as exc:  # openpyxl raises many types on damaged files
         raise InputError(f"not a readable XLSX workbook ({exc})", file=str(p)) from None
     try:
-        names = list(wb.sheetnames)
-        if sheet is not None:
-            match = [n for n in names if n == sheet] or [n for n in names if n.lower() == sheet.lower()]
-            if not match:
-                raise InputError(
-                    f"no sheet named '{sheet}'; the workbook has: " + ", ".join(f"'{n}'" for n in names),
-                    file=str(p),
-                )
-            names = match[:1]
+        names = _pick_sheets(list(wb.sheetnames), sheet, p)
         return [(n, _trim([list(r) for r in wb[n].iter_rows(values_only=True)])) for n in names]
     finally:
         wb.close()
+
+
+def _pick_sheets(names: list[str], sheet: str | None, p: Path) -> list[str]:
+    """Every sheet, or the one named by ``--sheet`` (exact, else case-insensitive match)."""
+    if sheet is None:
+        return names
+    match = [n for n in names if n == sheet] or [n for n in names if n.lower() == sheet.lower()]
+    if not match:
+        raise InputError(
+            f"no sheet named '{sheet}'; the workbook has: " + ", ".join(f"'{n}'" for n in names),
+            file=str(p),
+        )
+    return match[:1]
+
+
+def _xls_grids(p: Path, sheet: str | None) -> list[tuple[str | None, list[list[Any]]]]:
+    """Raw grids of a legacy Excel 97-2003 workbook (BIFF8) through xlrd, with the same cell
+    types as :func:`_xlsx_grids`: numbers (whole numbers as int), text, datetimes (converted
+    with the workbook's 1900/1904 date mode), booleans. An error cell becomes its Excel text
+    (``#DIV/0!``, ``#N/A`` …) so that it is refused with its place, never read as blank."""
+    import xlrd
+
+    try:
+        wb = xlrd.open_workbook(str(p), on_demand=True)
+    except Exception as exc:  # xlrd raises XLRDError, CompDocError, struct errors on damage
+        raise InputError(f"not a readable XLS workbook ({exc})", file=str(p)) from None
+    try:
+        out: list[tuple[str | None, list[list[Any]]]] = []
+        for name in _pick_sheets(list(wb.sheet_names()), sheet, p):
+            sh = wb.sheet_by_name(name)
+            rows = []
+            for r in range(sh.nrows):
+                row: list[Any] = []
+                for ctype, v in zip(sh.row_types(r), sh.row_values(r)):
+                    if ctype == xlrd.XL_CELL_NUMBER:
+                        row.append(int(v) if float(v).is_integer() and abs(v) < 2**53 else v)
+                    elif ctype == xlrd.XL_CELL_TEXT:
+                        row.append(v)
+                    elif ctype == xlrd.XL_CELL_DATE:
+                        try:
+                            row.append(xlrd.xldate_as_datetime(v, wb.datemode))
+                        except (xlrd.xldate.XLDateError, ValueError, OverflowError):
+                            row.append(v)  # a date Excel itself cannot show: keep the number
+                    elif ctype == xlrd.XL_CELL_BOOLEAN:
+                        row.append(bool(v))
+                    elif ctype == xlrd.XL_CELL_ERROR:
+                        row.append(xlrd.error_text_from_code.get(v, f"#ERROR{v}"))
+                    else:
+                        row.append(None)
+                rows.append(row)
+            out.append((name, _trim(rows)))
+            wb.unload_sheet(name)
+        return out
+    finally:
+        wb.release_resources()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -727,13 +797,13 @@ def _column_map(opts: "ReadOptions", file: str) -> dict[str, str]:
 
 
 def read_path(path: Path, opts: "ReadOptions") -> Inspection:
-    """Read one CSV or XLSX file (every sheet, or ``opts.sheet``) into an Inspection.
+    """Read one CSV, XLSX or XLS file (every sheet, or ``opts.sheet``) into an Inspection.
 
     Lots never stay null: lot column, else sheet name (per-lot sheets), else the file stem.
     """
     path = Path(path)
     file = str(path)
-    xlsx = _is_xlsx(path)
+    xlsx = _is_workbook(path)
     ctx = _Ctx(file, xlsx, _column_map(opts, file))
     notes: list[str] = []
     if not xlsx and opts.sheet is not None:
