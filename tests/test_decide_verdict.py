@@ -99,20 +99,35 @@ def test_lot_effect_keeps_100() -> None:
 
 def test_non_normal_gets_attributes_plan() -> None:
     doc = make_doc(normality={"normal": False, "ad_p_value": 0.003},
-                   capability_model={"distribution": "lognormal", "method": "percentile", "ppk": 1.9})
+                   capability_model={"distribution": "lognormal", "method": "percentile", "ppk": 1.9,
+                                     "ppk_ci": [1.52, 2.28]})
     (fr,), _ = run(doc)
     d = fr.doc["decision"]
     assert d["verdict"] == "attributes_plan"
     assert d["plan"]["method"] == "attributes"  # major → Z1.4; MIL-STD-105E II-A, H (lot 500), AQL 0.65 → ↓ J 80 1/2
     assert (d["plan"]["sample_size"], d["plan"]["accept"], d["plan"]["reject"]) == (80, 1, 2)
     assert any("not normally distributed" in r and "lognormal" in r for r in d["reasons"])
-    # the bound is Bissell's formula at the percentile-method Ppk
-    assert d["evidence"]["ppk_lower"] == pytest.approx(bissell_lower(1.9, 150, 0.95))
+    # the bound is the lower limit of the fitted model's (delta-method) interval
+    assert d["evidence"]["ppk_lower"] == 1.52
+    assert "delta-method" in d["evidence"]["bound_method"]
+
+
+def test_non_normal_without_model_interval_stays_at_100() -> None:
+    """No interval for the fitted model's Ppk (singular information): the capability cannot be
+    shown, so the characteristic is kept at 100 % with that reason — never a guessed bound."""
+    doc = make_doc(normality={"normal": False, "ad_p_value": 0.003},
+                   capability_model={"distribution": "foldnorm", "method": "percentile", "ppk": 2.5,
+                                     "ppk_ci": None})
+    (fr,), _ = run(doc)
+    d = fr.doc["decision"]
+    assert d["verdict"] == "keep_100"
+    assert any("Ppk (percentile method, foldnorm) lower 95 % bound is not available" in r
+               for r in d["reasons"]), d["reasons"]
 
 
 def test_non_normal_critical_uses_c0() -> None:
     doc = make_doc(ppk=2.4, cls="critical", normality={"normal": False, "ad_p_value": 0.001},
-                   capability_model={"distribution": "weibull", "ppk": 2.4})
+                   capability_model={"distribution": "weibull", "ppk": 2.4, "ppk_ci": [1.9, 2.9]})
     (fr,), _ = run(doc)
     d = fr.doc["decision"]
     # Squeglia c = 0, lot 281–500, AQL 0.10 → n = 125

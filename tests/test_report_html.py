@@ -350,7 +350,15 @@ def test_report_of_the_sample_pipeline() -> None:
     by_name = {r[1]: r for r in p.summary_rows}
     for doc in res.document["features"]:
         row = by_name[doc["feature"]]
-        assert row[11] == fmt_value(doc.get("ppk"), "idx")
+        cm = doc["capability_model"] or {}
+        if cm.get("decision_basis") == "percentile":
+            # the summary shows the Ppk and bound the decision used: the fitted model's
+            assert row[11] == fmt_value(cm["ppk"], "idx") + " †"
+            assert row[12] == fmt_value(cm["ppk_ci"][0], "idx") + " †"
+            assert doc["decision"]["evidence"]["ppk_lower"] == cm["ppk_ci"][0]
+        else:
+            assert row[11] == fmt_value(doc.get("ppk"), "idx")
+            assert row[12] == fmt_value(doc["ppk_ci"][0], "idx")
         verdict = (doc.get("decision") or {}).get("verdict")
         assert row[16] != "—" and verdict is not None
         # the Stable column says what the decision concluded, never contradicting the verdict

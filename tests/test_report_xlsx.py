@@ -170,8 +170,14 @@ def test_workbook_of_the_sample_pipeline(tmp_path: Path) -> None:
     docs = {d["feature"]: d for d in res.document["features"]}
     for r in rows:
         d = docs[r[1]]
-        ppk = r[head.index("Ppk")]
-        assert (ppk is None and d.get("ppk") is None) or ppk == pytest.approx(d["ppk"])
+        ppk, lo = r[head.index("Ppk")], r[head.index("Ppk lower (95 %)")]
+        ev = d["decision"]["evidence"]
+        # the summary shows the Ppk and bound the decision used (a fitted model's for non-normal)
+        assert r[head.index("Decision basis")] == ev["decision_basis"]
+        assert (ppk is None and ev["ppk"] is None) or ppk == pytest.approx(ev["ppk"])
+        assert (lo is None and ev["ppk_lower"] is None) or lo == pytest.approx(ev["ppk_lower"])
+        if ev["decision_basis"] == "normal":
+            assert ppk == pytest.approx(d["ppk"])
     plan = list(wb["Inspection plan"].iter_rows(min_row=2, values_only=True))
     assert len(plan) == 12 and all(r[4] in ("100 %", "sampling") for r in plan)
     cover = {r[0]: r[1] for r in wb["Cover"].iter_rows(min_row=2, values_only=True)}

@@ -12,16 +12,15 @@ For each feature (``FeatureResult.doc`` filled by :mod:`pilotqa.stats`) :func:`d
   plan is offered instead: Squeglia c = 0 or ANSI/ASQ Z1.4 n/Ac/Re per the class's policy.
 
 Capability bound. For normal data the bound is the lower limit of ``ppk_ci`` (and ``cpk_ci``
-with rational subgroups) from :mod:`pilotqa.stats` (Bissell 1990). For non-normal data the
-Bissell interval is not valid; pilotqa evaluates Bissell's formula at the ISO 22514-2
-percentile-method index of the chosen model,
-
-.. math:: L = \\hat P - z_{1-\\alpha/2}\\sqrt{\\frac{1}{9n} + \\frac{\\hat P^2}{2(n-1)}},
-
-i.e. it applies the normal-theory relative sampling uncertainty to the percentile index. This
-*understates* the uncertainty of a fitted tail percentile, which is why a non-normal feature never
-gets a variables plan or the reduced audit: its plan (attributes) checks conformance directly and
-does not rely on the fitted model.
+with rational subgroups) from :mod:`pilotqa.stats` (Bissell 1990). For non-normal data Bissell's
+interval is not valid (evaluated at the percentile index, its lower 97.5 % bound covered the
+true index in only 80–88 % of simulated lognormal and Weibull pilot runs); the bound is the lower
+limit of the fitted model's ``capability_model.ppk_ci``, a delta-method interval on the ML fit
+(:func:`pilotqa.stats.distributions.percentile_ppk_interval`; 96–98 % in the same simulation).
+It still treats the chosen family as known, which is why a non-normal feature never gets a
+variables plan or the reduced audit: its plan (attributes) checks conformance directly and does
+not rely on the fitted model. When no interval can be computed, the bound is "not available"
+and the characteristic stays at 100 %.
 
 References: AIAG PPAP 4th ed. §2.2.11; AIAG SPC 2nd ed.; Bissell, A. F. (1990) "How reliable is
 your capability index?", Appl. Statist. 39(3); ISO 22514-2; ANSI/ASQ Z1.4-2003 / MIL-STD-105E;
@@ -239,15 +238,13 @@ def _evaluate(fr: FeatureResult, settings: Any, policy: Policy, lot_size: int,
     bound_method: str
     if normal is False:
         dist = cm.get("distribution") if isinstance(cm, dict) else None
-        bound_method = ("Bissell lower bound evaluated at the ISO 22514-2 percentile-method index "
-                        f"of the fitted {dist or 'model'} (approximation; see pilotqa.decide.verdict)")
+        bound_method = (f"lower limit of the two-sided {conf_txt} delta-method interval of the ISO 22514-2 "
+                        f"percentile-method Ppk of the fitted {dist or 'model'} "
+                        "(pilotqa.stats.distributions.percentile_ppk_interval)")
+        # ISO 22514-2 percentile indices estimate total spread, so a fitted model has no Cpk
+        # (Minitab's non-normal capability likewise): only the Ppk bound is required.
         point["Ppk"] = _num(cm.get("ppk")) if isinstance(cm, dict) else None
-        bounds["Ppk"] = bissell_lower(point["Ppk"], n, conf) if point["Ppk"] is not None else None
-        model_cpk = _num(cm.get("cpk")) if isinstance(cm, dict) else None
-        if has_sub and model_cpk is not None:
-            # ISO 22514-2 percentile indices estimate total spread, so a model usually has no Cpk
-            # (Minitab's non-normal capability likewise): then only the Ppk bound is required.
-            point["Cpk"], bounds["Cpk"] = model_cpk, bissell_lower(model_cpk, n, conf)
+        bounds["Ppk"] = _lo(cm.get("ppk_ci")) if isinstance(cm, dict) else None
         label_extra = f" (percentile method, {dist or 'fitted model'})"
     else:
         bound_method = f"lower limit of the two-sided {conf_txt} Bissell interval (pilotqa.stats)"

@@ -210,6 +210,10 @@ def _required(doc: dict[str, Any], policy: dict[str, Any]) -> float | None:
     return None
 
 
+#: Marks a summary Ppk that is the ISO 22514-2 percentile index of a fitted non-normal model.
+PERCENTILE_MARK = " †"
+
+
 def _ci(doc: dict[str, Any], key: str) -> tuple[Any, Any]:
     ci = doc.get(key)
     if isinstance(ci, (list, tuple)) and len(ci) == 2:
@@ -223,17 +227,22 @@ def _summary_row(i: int, doc: dict[str, Any], policy: dict[str, Any]) -> dict[st
     verdict = dec.get("verdict")
     d = value_decimals(doc)
     cpk_lo, _ = _ci(doc, "cpk_ci")
-    ppk_lo, _ = _ci(doc, "ppk_ci")
+    ppk, (ppk_lo, _) = doc.get("ppk"), _ci(doc, "ppk_ci")
+    cm = doc.get("capability_model") or {}
+    mark = ""
+    if cm.get("decision_basis") == "percentile":
+        # show the Ppk the decision used: the fitted model's percentile index and its bound
+        ppk, (ppk_lo, _), mark = cm.get("ppk"), _ci(cm, "ppk_ci"), PERCENTILE_MARK
     req = _required(doc, policy)
 
     def cell(text: str, sort: Any = None, cls: str = "") -> dict[str, Any]:
         s = "" if sort is None else (f"{sort:.12g}" if isinstance(sort, float) else str(sort))
         return {"text": text, "sort": s, "cls": cls}
 
-    def idx_cell(x: Any) -> dict[str, Any]:
+    def idx_cell(x: Any, suffix: str = "") -> dict[str, Any]:
         v = _num(x)
         cls = "" if v is None or req is None else ("ok" if v >= req else "bad")
-        return cell(fmt_value(v, "idx"), v, cls)
+        return cell(fmt_value(v, "idx") + (suffix if v is not None else ""), v, cls)
 
     stab = (doc.get("stability") or {}).get("stable")
     drift = (doc.get("drift") or {}).get("significant")
@@ -249,7 +258,7 @@ def _summary_row(i: int, doc: dict[str, Any], policy: dict[str, Any]) -> dict[st
         cell(clean_text(str(doc.get("unit") or NULL_TEXT))),
         cell(fmt_value(doc.get("n"), "int"), _num(doc.get("n")), "num"),
         cell(fmt_value(doc.get("mean"), "val", d + 1), _num(doc.get("mean")), "num"),
-        idx_cell(doc.get("cpk")), idx_cell(cpk_lo), idx_cell(doc.get("ppk")), idx_cell(ppk_lo),
+        idx_cell(doc.get("cpk")), idx_cell(cpk_lo), idx_cell(ppk, mark), idx_cell(ppk_lo, mark),
     ]
     ev_stable = ((doc.get("decision") or {}).get("evidence") or {}).get("stability_accepted")
     for flag, good, bad_text in ((stab, True, "unstable"), (drift, False, "drift"),
@@ -288,8 +297,10 @@ def _section(i: int, pos: int, total: int, doc: dict[str, Any], series: dict[str
     if cm and str(cm.get("distribution", "")).lower() not in ("normal", "norm"):
         for key in ("cp", "cpk", "pp", "ppk", "ppl", "ppu"):
             if cm.get(key) is not None:
+                mlo, mhi = _ci(cm, "ppk_ci") if key == "ppk" else (None, None)
                 idx_rows.append([f"{key.capitalize()} ({clean_text(str(cm.get('distribution')))})",
-                                 fmt_value(cm.get(key), "idx"), NULL_TEXT, NULL_TEXT])
+                                 fmt_value(cm.get(key), "idx"), fmt_value(mlo, "idx"),
+                                 fmt_value(mhi, "idx")])
     norm = doc.get("normality") or {}
     process = [
         ("n", f"{fmt_value(doc.get('n'), 'int')} ({fmt_value(doc.get('n_missing'), 'int')} missing,"

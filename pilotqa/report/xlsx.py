@@ -142,12 +142,17 @@ def _summary(ws: Worksheet, feats: list[dict[str, Any]], order: list[int], conf:
         dec = doc.get("decision") or {}
         ev = dec.get("evidence") or {}
         verdict = dec.get("verdict")
+        cm = doc.get("capability_model") or {}
+        ppk, ppk_lo = doc.get("ppk"), _ci(doc, "ppk_ci")[0]
+        if cm.get("decision_basis") == "percentile":
+            # the Ppk the decision used (percentile method of the fitted model; "Decision basis"
+            # says so); the normal-theory values stay on the Statistics sheet
+            ppk, ppk_lo = cm.get("ppk"), _ci(cm, "ppk_ci")[0]
         row: list[tuple[Any, str | None]] = [
             (i + 1, _INT), (doc.get("feature"), None), (doc.get("class"), None),
             (doc.get("nominal"), vf), (doc.get("lsl"), vf), (doc.get("usl"), vf),
             (doc.get("unit"), None), (doc.get("n"), _INT), (doc.get("mean"), mf),
-            (doc.get("cpk"), _IDX), (_ci(doc, "cpk_ci")[0], _IDX), (doc.get("ppk"), _IDX),
-            (_ci(doc, "ppk_ci")[0], _IDX)]
+            (doc.get("cpk"), _IDX), (_ci(doc, "cpk_ci")[0], _IDX), (ppk, _IDX), (ppk_lo, _IDX)]
         for col, (x, good, bad) in zip((14, 15, 16), (
                 ((doc.get("stability") or {}).get("stable"), True, "unstable"),
                 ((doc.get("drift") or {}).get("significant"), False, "drift"),

@@ -195,7 +195,7 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureR
         normal_idx = {k: row[k] for k in ("cp", "cpk", "pp", "ppk", "ppl", "ppu", "ppm_expected")}
         model, model_notes = capability_model(
             values, sp["lsl"], sp["usl"], bool(sp["lower_bound_zero"]), norm_doc, normal_idx,
-            settings.alpha, row["sigma_within_method"],
+            settings.alpha, row["sigma_within_method"], settings.confidence,
         )
         notes += model_notes
         if model is None and n >= 1:

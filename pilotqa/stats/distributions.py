@@ -6,6 +6,8 @@
   normal and Johnson SU (scipy.stats), ranked by AIC.
 * :func:`percentile_indices` — Pp, Ppl, Ppu, Ppk and expected PPM of a fitted model by the
   ISO 22514-2 percentile method.
+* :func:`percentile_ppk_interval` — confidence interval of the percentile Ppk of a fitted model
+  (delta method on the ML estimates).
 * :func:`capability_model` — the per-feature choice between the normal-theory indices and the
   percentile indices of the best fitted model, with the reason.
 
@@ -35,6 +37,7 @@ __all__ = [
     "ad_statistic",
     "fit_candidates",
     "percentile_indices",
+    "percentile_ppk_interval",
     "capability_model",
     "MIN_N_AD",
     "MIN_N_FIT",
@@ -176,6 +179,7 @@ class FitResult:
     aic: float
     ad_statistic: float
     frozen: Any = field(repr=False, compare=False)
+    fixed: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _candidates(lower_bound_zero: bool, positive: bool) -> list[tuple[str, dict[str, float]]]:
@@ -327,7 +331,7 @@ def fit_candidates(values: ArrayLike, lower_bound_zero: bool = False) -> list[Fi
         k = len(par) - len(fixed)
         with np.errstate(all="ignore"):
             a2 = ad_statistic(xs, frozen.cdf)
-        out.append(FitResult(name, params, k, ll, 2 * k - 2 * ll, a2, frozen))
+        out.append(FitResult(name, params, k, ll, 2 * k - 2 * ll, a2, frozen, dict(fixed)))
     out.sort(key=lambda r: r.aic)
     return out
 
@@ -393,6 +397,113 @@ def percentile_indices(frozen: Any, lsl: float | None, usl: float | None) -> dic
     return res
 
 
+def percentile_ppk_interval(fit: FitResult, values: ArrayLike, lsl: float | None,
+                            usl: float | None, confidence: float = 0.95) -> tuple[float, float] | None:
+    """Two-sided Wald confidence interval of the ISO 22514-2 percentile Ppk of an ML fit,
+    by the delta method.
+
+    Parameters
+    ----------
+    fit : FitResult
+        The fitted model (its family, fixed arguments and ML parameters).
+    values : array_like
+        The readings it was fitted to.
+    lsl, usl : float or None
+        Specification limits.
+    confidence : float
+        Two-sided confidence level.
+
+    Returns
+    -------
+    (lower, upper) or None
+        None when the interval cannot be computed (no limit, a singular or indefinite observed
+        information matrix, a non-finite index near the estimate).
+
+    Notes
+    -----
+    With θ̂ the ML estimate of the free parameters, ``I(θ̂) = −∇²ℓ(θ̂)`` the observed Fisher
+    information and ``g(θ) = Ppk(θ)`` the percentile index of :func:`percentile_indices`:
+
+    .. math::
+        \\widehat{\\mathrm{se}} = \\sqrt{\\nabla g(\\hat\\theta)^\\top I(\\hat\\theta)^{-1}
+        \\nabla g(\\hat\\theta)},\\qquad
+        \\hat P_{pk} \\pm z_{1-\\alpha/2}\\,\\widehat{\\mathrm{se}}
+
+    Derivatives are central finite differences (``statsmodels.tools.numdiff``) with steps of
+    10⁻⁴ of the readings' SD for location and scale and 10⁻⁴·max(|θ|, 1) for shapes. This is the
+    large-sample interval for functions of distribution quantiles used for fitted lifetime
+    models (Meeker & Escobar 1998, §8.4). It treats the chosen family as known: the uncertainty
+    of choosing the family is not included. Why not Bissell's formula evaluated at the
+    percentile index: that formula is derived for normal data and its lower 97.5 % bound
+    covered the true percentile Ppk in only 80–85 % (lognormal) and 86–88 % (Weibull) of
+    simulated pilot runs (n = 50 and 150, true Ppk 1.5, upper limit), against 96–98 % for this
+    interval (tests/test_stats_distributions.py, slow Monte-Carlo test).
+
+    References
+    ----------
+    Casella & Berger (2002), *Statistical Inference* 2nd ed., §5.5.4 (delta method) and §10.1;
+    Meeker, W. Q. & Escobar, L. A. (1998), *Statistical Methods for Reliability Data*, §8.4;
+    ISO 22514-2:2017 §6 (percentile indices).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(10.0, 1.0, 200)
+    >>> fit = next(f for f in fit_candidates(x) if f.distribution == "norm")
+    >>> lo, hi = percentile_ppk_interval(fit, x, 4.0, 16.0)
+    >>> lo < percentile_indices(fit.frozen, 4.0, 16.0)["ppk"] < hi
+    True
+    """
+    from statsmodels.tools.numdiff import approx_fprime, approx_hess
+
+    if lsl is None and usl is None:
+        return None
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    dist = getattr(stats, fit.distribution)
+    names = list(fit.params)
+    par = np.array([fit.params[k] for k in names], dtype=float)
+    free = [i for i, k in enumerate(names) if f"f{k}" not in fit.fixed]
+    if not free or x.size < 3:
+        return None
+    spread = float(x.std(ddof=1)) or 1.0
+    steps = np.array([1e-4 * spread if names[i] in ("loc", "scale") else 1e-4 * max(abs(par[i]), 1.0)
+                      for i in free])
+
+    def full(th: NDArray[np.float64]) -> NDArray[np.float64]:
+        p = par.copy()
+        p[free] = th
+        return p
+
+    def loglik(th: NDArray[np.float64]) -> float:
+        return float(np.sum(dist.logpdf(x, *full(th))))
+
+    def ppk(th: NDArray[np.float64]) -> float:
+        v = percentile_indices(dist(*full(th)), lsl, usl)["ppk"]
+        return math.nan if v is None else float(v)
+
+    th0 = par[free]
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            p0 = ppk(th0)
+            info = -np.atleast_2d(approx_hess(th0, loglik, epsilon=steps))
+            grad = np.atleast_1d(np.asarray(approx_fprime(th0, ppk, epsilon=steps, centered=True),
+                                            dtype=float).ravel())
+            if not (np.all(np.isfinite(info)) and np.all(np.isfinite(grad)) and math.isfinite(p0)):
+                return None
+            if np.any(np.linalg.eigvalsh((info + info.T) / 2) <= 0):
+                return None  # not a proper maximum: the curvature gives no standard error
+            var = float(grad @ np.linalg.solve(info, grad))
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+        return None
+    if not math.isfinite(var) or var < 0:
+        return None
+    half = float(stats.norm.ppf(0.5 + confidence / 2)) * math.sqrt(var)
+    lo, hi = _f(p0 - half), _f(p0 + half)
+    return None if lo is None or hi is None else (lo, hi)
+
+
 def _fmt(v: float | None) -> str:
     return "n/a" if v is None else f"{v:.3g}"
 
@@ -406,6 +517,7 @@ def capability_model(
     normal_indices: dict[str, Any],
     alpha: float = 0.05,
     sigma_within_method: str | None = None,
+    confidence: float = 0.95,
 ) -> tuple[dict[str, Any] | None, list[str]]:
     """Choose the model behind the decision indices: normal theory or a fitted distribution.
 
@@ -425,13 +537,16 @@ def capability_model(
         Significance level of the normality test.
     sigma_within_method : str or None
         Name of the within estimator (only quoted in the reason).
+    confidence : float
+        Level of the two-sided ``ppk_ci`` of a fitted model (:func:`percentile_ppk_interval`).
 
     Returns
     -------
     (model, notes)
         ``model`` = {``distribution``, ``params``, ``method``, ``cp``, ``cpk``, ``pp``, ``ppk``,
         ``ppl``, ``ppu``, ``ppm_expected``, ``percentiles``, ``selection``, ``candidates``,
-        ``decision_basis`` ("normal" or "percentile"), ``reason``}, or None when the readings
+        ``decision_basis`` ("normal" or "percentile"), ``reason``, and for a fitted non-normal
+        model ``ppk_ci`` / ``ci_method``}, or None when the readings
         have no spread (n < 2 or all equal).
 
     Notes
@@ -502,6 +617,10 @@ def capability_model(
                                   "indices.")
         return normal_model, notes
     pct = percentile_indices(best.frozen, lsl, usl)
+    ci = percentile_ppk_interval(best, x, lsl, usl, confidence) if pct["ppk"] is not None else None
+    if pct["ppk"] is not None and ci is None:
+        notes.append(f"No confidence interval for the percentile Ppk of the {best.distribution} fit: the "
+                     "likelihood's curvature at the estimate gives no standard error.")
     model = {
         "distribution": best.distribution,
         "params": {k: _f(v) for k, v in best.params.items()},
@@ -509,6 +628,8 @@ def capability_model(
         "cp": None, "cpk": None,
         "pp": pct["pp"], "ppk": pct["ppk"], "ppl": pct["ppl"], "ppu": pct["ppu"],
         "ppm_expected": pct["ppm_expected"],
+        "ppk_ci": list(ci) if ci is not None else None,
+        "ci_method": f"delta method on the ML fit, two-sided {confidence:.0%}" if ci is not None else None,
         "percentiles": {"x0_135": pct["x0_135"], "x50": pct["x50"], "x99_865": pct["x99_865"]},
         "selection": "aic",
         "candidates": cand,
