@@ -21,7 +21,7 @@ import polars as pl
 
 from pilotqa.model import FeatureResult
 
-__all__ = ["FakeResult", "make_result", "pipeline_available", "pipeline_result", "INJECTION",
+__all__ = ["FakeResult", "make_result", "pipeline_result", "INJECTION",
            "BREAKOUT", "FORMULAS", "SAMPLE_LONG", "SAMPLE_WIDE", "parse_report", "ReportParser", "Chromium",
            "find_chromium", "CHROMIUM_FLAGS", "CDPError"]
 
@@ -247,18 +247,6 @@ def make_result(n_features: int = 12, n_parts: int = 150, *, seed: int = 0,
     }
     return FakeResult(document=document, features=feats, generated_at=generated,
                       overall=document["overall"], inspection_plan=plan)
-
-
-def pipeline_available() -> bool:
-    """True when ``pilotqa.analysis`` imports and the sample data exist."""
-    try:
-        import pilotqa.analysis  # noqa: F401
-        import pilotqa.read  # noqa: F401
-        from pilotqa.decide import decide  # noqa: F401
-        from pilotqa.stats import compute  # noqa: F401
-    except ImportError:  # pragma: no cover - depends on the state of the tree
-        return False
-    return SAMPLE_LONG.exists() and SAMPLE_WIDE.exists()
 
 
 @functools.lru_cache(maxsize=4)

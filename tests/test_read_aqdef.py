@@ -78,7 +78,6 @@ def test_real_testmeasures_values_specs_and_quirk() -> None:
 
 
 def test_real_testmeasures_validation_names_feature_without_limits() -> None:
-    pytest.importorskip("pilotqa.read.validate", reason="validation step not in the tree yet")
     from pilotqa.read import read
 
     with pytest.raises(InputError, match="Diameter before drill"):
@@ -283,8 +282,6 @@ def test_sample_dfq_equals_long_csv() -> None:
 
 
 def test_sample_dfq_through_read_matches_csv_through_read() -> None:
-    pytest.importorskip("pilotqa.read.validate", reason="validation step not in the tree yet")
-    pytest.importorskip("pilotqa.read.tabular")
     from pilotqa.read import read
 
     a = read([SAMPLE / "housing_pilot.dfq"])

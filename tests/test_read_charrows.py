@@ -491,8 +491,6 @@ def test_sample_report_sheets_equal_the_long_csv() -> None:
     assert s.equals(ls)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("pilotqa.read.tabular") is None,
-                    reason="the tabular dispatcher is not in this tree")
 def test_sample_report_through_read_equals_the_long_csv() -> None:
     from pilotqa.read import read
 

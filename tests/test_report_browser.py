@@ -23,7 +23,7 @@ import pytest
 
 from pilotqa.report.html import write_html
 from tests.report_fixtures import (BREAKOUT, INJECTION, REPO, SAMPLE_WIDE, Chromium, find_chromium,
-                                   make_result, pipeline_available, pipeline_result)
+                                   make_result, pipeline_result)
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = REPO / "test-artifacts"
@@ -40,7 +40,7 @@ def chromium_exe() -> str:
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
-    res = pipeline_result(SAMPLE_WIDE) if pipeline_available() else make_result(12)
+    res = pipeline_result(SAMPLE_WIDE)
     path = tmp_path_factory.mktemp("html") / "report.html"
     write_html(res, path)
     return path, res

@@ -16,7 +16,7 @@ from pilotqa.report import figures
 from pilotqa.report.html import fmt_value, ordered_features, render_html, value_decimals, write_html
 from pilotqa.report.safe import css_string, json_for_script, xlsx_text
 from tests.report_fixtures import (BREAKOUT, INJECTION, SAMPLE_WIDE, make_result, parse_report,
-                                   pipeline_available, pipeline_result)
+                                   pipeline_result)
 
 URL_ATTRS = ("src", "href", "action", "data", "poster", "srcset", "xlink:href", "formaction",
              "background", "manifest", "ping")
@@ -337,7 +337,6 @@ def test_ordered_features_critical_first() -> None:
 
 
 # ---------------------------------------------------------------- the real pipeline
-@pytest.mark.skipif(not pipeline_available(), reason="statistics pipeline not available yet")
 def test_report_of_the_sample_pipeline() -> None:
     # the wide sample carries the header block (part number, revision, ...) for the cover
     res = pipeline_result(SAMPLE_WIDE)

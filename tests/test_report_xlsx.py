@@ -13,7 +13,7 @@ import pytest
 from pilotqa.report.outputs import written_by_pilotqa
 from pilotqa.report.xlsx import SHEETS, write_xlsx
 from tests.report_fixtures import (FORMULAS, INJECTION, SAMPLE_WIDE, make_result,
-                                   pipeline_available, pipeline_result)
+                                   pipeline_result)
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +158,6 @@ def test_libreoffice_shows_injection_literally(tmp_path: Path) -> None:
     assert "=1+1" in text and "+SUM(A1:A2)" in text and "-2+3" in text and "@SUM(1,1)" in text
 
 
-@pytest.mark.skipif(not pipeline_available(), reason="statistics pipeline not available yet")
 def test_workbook_of_the_sample_pipeline(tmp_path: Path) -> None:
     res = pipeline_result(SAMPLE_WIDE)
     path = tmp_path / "sample.xlsx"

@@ -173,8 +173,6 @@ def test_json_safe() -> None:
 
 def test_sample_data_long_csv(sample_dir: Path) -> None:
     path = sample_dir / "housing_pilot_long.csv"
-    if not path.exists():
-        pytest.skip("sample data not generated yet")
     from pilotqa.read import read
 
     res = compute(read([path]), Settings())
