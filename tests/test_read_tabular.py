@@ -558,3 +558,41 @@ def test_xls_found_by_content_and_damaged_file_refused(tmp_path: Path) -> None:
     assert sniff(bad, bad.read_bytes()[:64])
     with pytest.raises(InputError, match=r"broken\.xls: not a readable XLS workbook"):
         read([bad])
+
+
+# ---------------------------------------------------------------------------------------------
+# formulas in XLSX: a saved result is read; no saved result is refused, never a blank
+# ---------------------------------------------------------------------------------------------
+
+def test_formula_without_saved_result_is_refused_with_its_address(tmp_path: Path) -> None:
+    """openpyxl (like other writers that do not calculate) saves a formula with an empty <v/>;
+    its data-only value is None. That cell must not become a silent 'not measured'."""
+    rows = [["Part", "Characteristic", "Actual", "Nominal", "LSL", "USL"]]
+    rows += [[i, "BORE", 20.0 + 0.001 * i, 20.0, 19.98, 20.02] for i in range(1, 6)]
+    path = write_xlsx(tmp_path / "scripted.xlsx", {"Data": rows})
+    wb = openpyxl.load_workbook(path)
+    wb["Data"]["C4"] = "=C3+0.001"
+    wb.save(path)
+    with pytest.raises(InputError) as ei:
+        read([path])
+    assert str(ei.value) == (
+        f"{path}, sheet 'Data', row 4, column 'Actual': cell C4: '=C3+0.001' is a formula without "
+        "a saved result (the file was written by a program that does not calculate formulas; open "
+        "and save it in Excel or LibreOffice)")
+
+
+def test_formulas_saved_by_libreoffice_are_read() -> None:
+    """LibreOffice saved the results: =C2+0.001 reads as 20.002; =IF(1=2,1,"") saved the empty
+    text, a genuine blank counted as not measured with a note (tests/data/make_xls_fixtures.py)."""
+    insp = read([XLS_DIR / "libreoffice_formulas.xlsx"])
+    m = insp.measurements.sort("sequence")
+    assert m["value"].to_list()[:3] == [20.001, 20.002, None]
+    assert any("1 reading marked not measured (sheet 'Data', row 4)" in n for n in insp.notes)
+
+
+def test_formula_text_in_a_csv_reading_is_refused(tmp_path: Path) -> None:
+    p = tmp_path / "f.csv"
+    p.write_text("part,feature,value,lsl,usl\n1,A,=B2*2,0,1\n2,A,0.5,0,1\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"row 2, column 'value': '=B2\*2' is a formula without a "
+                                         r"saved result"):
+        read([p])

@@ -94,6 +94,10 @@ def parse_cell(raw: Any) -> float | Missing | CellProblem:
         )
     if s.startswith("#"):
         return CellProblem(s, f"'{s}' is a spreadsheet error value")
+    if s.startswith("=") and len(s) > 1:
+        return CellProblem(s, f"'{s}' is a formula without a saved result (the file was written by a "
+                              "program that does not calculate formulas; open and save it in Excel "
+                              "or LibreOffice)")
     m = _NUM_UNIT_RE.match(s)
     if not m:
         return CellProblem(s, f"'{s}' is not a number")

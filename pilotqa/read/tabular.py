@@ -174,9 +174,76 @@ def _xlsx_grids(p: Path, sheet: str | None) -> list[tuple[str | None, list[list[
         raise InputError(f"not a readable XLSX workbook ({exc})", file=str(p)) from None
     try:
         names = _pick_sheets(list(wb.sheetnames), sheet, p)
-        return [(n, _trim([list(r) for r in wb[n].iter_rows(values_only=True)])) for n in names]
+        grids = [(n, [list(r) for r in wb[n].iter_rows(values_only=True)]) for n in names]
+        paths = {n: getattr(wb[n], "_worksheet_path", None) for n in names}
     finally:
         wb.close()
+    out: list[tuple[str | None, list[list[Any]]]] = []
+    for n, rows in grids:
+        part = paths[n]
+        if part:
+            for r0, c0, formula in _uncalculated_formulas(p, part):
+                while len(rows) <= r0:
+                    rows.append([])
+                row = rows[r0] = list(rows[r0])
+                row.extend([None] * (c0 + 1 - len(row)))
+                if row[c0] is None:
+                    row[c0] = formula
+        out.append((n, _trim(rows)))
+    return out
+
+
+_CELL_RE = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?<!/)>(.*?)</(?:\w+:)?c>", re.S)
+_REF_RE = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
+_F_RE = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
+_V_RE = re.compile(rb"<(?:\w+:)?v\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?v>)", re.S)
+_T_RE = re.compile(rb'\bt="(\w+)"')
+
+
+def _uncalculated_formulas(p: Path, part: str) -> list[tuple[int, int, str]]:
+    """Cells of one worksheet that hold a formula but no saved result: (row0, col0, "=formula").
+
+    openpyxl's ``data_only`` view gives None for such a cell, which would read as a blank (a
+    file written by a program that does not calculate, e.g. a script). A formula whose result
+    is an empty string keeps an (empty) ``<v>`` element and is not listed. The formula text
+    takes the cell's place in the grid, so a reading cell holding it is refused with its
+    address (:func:`pilotqa.read.cells.parse_cell`), never counted as *not measured*.
+
+    "No saved result" means no ``<v>`` element, or an empty one in a cell that is not of text
+    type (openpyxl writes ``<v/>`` for a formula it cannot calculate; Excel and LibreOffice write
+    ``t="str"`` with an empty ``<v>`` for a formula whose result is the empty text, as in
+    ``=IF(…, "", …)``: that cell is a genuine blank).
+    """
+    import html
+
+    try:
+        with zipfile.ZipFile(p) as z:
+            xml = z.read(part)
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return []
+    if b"<f" not in xml and b":f" not in xml:
+        return []
+    found = []
+    for m in _CELL_RE.finditer(xml):
+        body = m.group(2)
+        f = _F_RE.search(body)
+        if f is None:
+            continue
+        v = _V_RE.search(body)
+        if v is not None and (v.group(1) or b"").strip():
+            continue  # a saved result
+        t = _T_RE.search(m.group(1))
+        if v is not None and t is not None and t.group(1) in (b"str", b"s", b"inlineStr"):
+            continue  # a saved empty-text result, e.g. =IF(…, "", …)
+        ref = _REF_RE.search(m.group(1))
+        if ref is None:
+            continue
+        col = 0
+        for ch in ref.group(1):
+            col = col * 26 + ch - 64
+        text = html.unescape((f.group(1) or b"").decode("utf-8", "replace")).strip()
+        found.append((int(ref.group(2)) - 1, col - 1, "=" + (text or "(shared formula)")))
+    return found
 
 
 def _pick_sheets(names: list[str], sheet: str | None, p: Path) -> list[str]:

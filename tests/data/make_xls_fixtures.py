@@ -1,6 +1,7 @@
-"""Make the legacy Excel 97-2003 (.xls) files the XLS tests read.
+"""Make the office-suite files the reader tests use: legacy Excel 97-2003 (.xls) workbooks and
+an XLSX with calculated formulas.
 
-The .xls files are written by LibreOffice Calc (a real BIFF8 writer, not our code) from
+The files are written by LibreOffice Calc (a real BIFF8 / OOXML writer, not our code) from
 workbooks built here with openpyxl, so the reader is tested on what an office suite really
 produces. Re-run after changing the sources (needs ``soffice``, e.g. Debian's
 libreoffice-calc-nogui)::
@@ -9,6 +10,9 @@ libreoffice-calc-nogui)::
 
 * ``tests/data/legacy_long_errors.xls`` — long layout with real date cells, a whole-number part
   column, and one reading that is the formula ``=1/0`` (stored as the error ``#DIV/0!``).
+* ``tests/data/libreoffice_formulas.xlsx`` — long layout saved by LibreOffice with formulas and
+  their saved results: one reading ``=C2+0.001`` (a number) and one ``=IF(1=2,1,"")`` (empty
+  text, a genuine blank).
 * ``sample_data/housing_pilot_report.xls`` — the bundled shop report
   (``housing_pilot_report.xlsx``) saved as .xls.
 """
@@ -26,15 +30,15 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 
 
-def _convert(src: Path, out_dir: Path) -> Path:
+def _convert(src: Path, out_dir: Path, to: str = "xls") -> Path:
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         raise SystemExit("LibreOffice (soffice) is needed to write .xls files")
     with tempfile.TemporaryDirectory() as profile:
         subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{profile}",
-                        "--convert-to", "xls", "--outdir", str(out_dir), str(src)],
+                        "--convert-to", to, "--outdir", str(out_dir), str(src)],
                        check=True, capture_output=True, timeout=180)
-    return out_dir / (src.stem + ".xls")
+    return out_dir / f"{src.stem}.{to}"
 
 
 def legacy_long_errors(tmp: Path) -> Path:
@@ -53,9 +57,25 @@ def legacy_long_errors(tmp: Path) -> Path:
     return _convert(src, HERE)
 
 
+def libreoffice_formulas(tmp: Path) -> Path:
+    tmp.mkdir(parents=True, exist_ok=True)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Data"
+    ws.append(["Part", "Characteristic", "Actual", "Nominal", "LSL", "USL"])
+    for i in range(1, 7):
+        ws.append([i, "BORE", round(20.0 + 0.001 * i, 4), 20.0, 19.98, 20.02])
+    ws["C3"] = "=C2+0.001"     # part 2: a computed reading, 20.002
+    ws["C4"] = '=IF(1=2,1,"")'  # part 3: empty text, i.e. not measured
+    src = tmp / "libreoffice_formulas.xlsx"
+    wb.save(src)
+    return _convert(src, HERE, "xlsx")
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         print(legacy_long_errors(Path(tmp)))
+        print(libreoffice_formulas(Path(tmp) / "x"))
     print(_convert(REPO / "sample_data" / "housing_pilot_report.xlsx", REPO / "sample_data"))
 
 
