@@ -588,7 +588,7 @@ def read_spec_file(path: str | Path) -> pl.DataFrame:
         raise InputError("the spec file is empty", file=str(p))
     if p.suffix.lower() == ".toml":
         return _read_spec_toml(p)
-    from pilotqa.read.tabular import read_grids
+    from pilotqa.read.grids import read_grids
 
     grids = read_grids(p)
     for sheet, rows in grids:

@@ -1,5 +1,6 @@
-"""CSV, XLSX and legacy XLS inspection tables: long and wide layouts (characteristic-per-row sheets are
-handed to :mod:`pilotqa.read.charrows`).
+"""CSV, XLSX and legacy XLS inspection tables: long and wide layouts (characteristic-per-row
+sheets are handed to :mod:`pilotqa.read.charrows`; the raw cell grids come from
+:mod:`pilotqa.read.grids`).
 
 * **long** — one row per reading: a feature column and a value column (headings matched with
   the synonyms of :data:`pilotqa.read.specs.HEADING_SYNONYMS`, plus ``--map``), optional part,
@@ -20,11 +21,7 @@ heading line is row 1) and column. CSV files may use ``,``, ``;``, tab or ``|`` 
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
-import zipfile
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from itertools import zip_longest
@@ -36,6 +33,8 @@ import polars as pl
 from pilotqa.errors import InputError, SpecError
 from pilotqa.model import SPEC_SCHEMA, Inspection, SourceFile, merge_metadata, sha256_file
 from pilotqa.read.cells import excel_column_letter, parse_cell, parse_column
+from pilotqa.read.grids import (OLE2_MAGIC, TEXT_EXTENSIONS, decode_text, detect_delimiter, is_workbook,
+                                is_xlsx, read_grids)
 from pilotqa.read.specs import (
     CANONICAL_NAMES,
     heading_canonical,
@@ -58,7 +57,6 @@ __all__ = ["FORMAT", "MAP_ALIASES", "sniff", "read_path", "read_grids", "detect_
 
 FORMAT = "tabular"
 
-_TEXT_EXT = {".csv", ".txt", ".tsv"}
 _ID_FIELDS = ("part_id", "lot", "subgroup", "sequence", "timestamp")
 _NUM_SPEC = ("nominal", "lsl", "usl", "tol_plus", "tol_minus", "tol", "upper", "lower")
 _SUMMARY = {"mean", "average", "avg", "x̄", "xbar", "std", "std dev", "stdev", "std.dev",
@@ -70,235 +68,20 @@ _DATE_FORMATS = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d.%m.%Y/%H
 
 
 # ---------------------------------------------------------------------------------------------
-# sniffing and raw grids
+# sniffing
 # ---------------------------------------------------------------------------------------------
-
-#: First eight bytes of an OLE2 compound document: the container of a legacy Excel 97-2003
-#: workbook (BIFF8 ``.xls``), as of Word ``.doc`` files (the XLS reader then refuses it clearly).
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-
-
-def _is_xlsx(path: Path) -> bool:
-    try:
-        with zipfile.ZipFile(path) as z:
-            return "xl/workbook.xml" in z.namelist()
-    except (zipfile.BadZipFile, OSError):
-        return False
-
-
-def _is_xls(path: Path) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(8) == OLE2_MAGIC
-    except OSError:
-        return False
-
-
-def _is_workbook(path: Path) -> bool:
-    """An Excel workbook, new (XLSX/XLSM) or legacy (XLS), by content."""
-    return _is_xlsx(path) or _is_xls(path)
-
 
 def sniff(path: Path, head: bytes) -> bool:
     """True for an XLSX/XLSM or legacy XLS workbook (by content) or a delimited text file
     (.csv/.txt/.tsv)."""
     if head[:4] == b"PK\x03\x04":
-        return _is_xlsx(path)
+        return is_xlsx(path)
     if head[:8] == OLE2_MAGIC:
         return True
-    if path.suffix.lower() not in _TEXT_EXT or b"\x00" in head:
+    if path.suffix.lower() not in TEXT_EXTENSIONS or b"\x00" in head:
         return False
-    text = _decode(head)
+    text = decode_text(head)
     return any(d in text for d in ",;\t|")
-
-
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
-def detect_delimiter(text: str) -> str:
-    """The field separator of delimited text: the candidate (``; \\t , |``) splitting most lines
-    into the same, largest number of fields; ties go to the earlier candidate, so a German
-    ``;`` file with decimal commas is not split at its commas."""
-    lines = [ln for ln in text.splitlines()[:400] if ln.strip() and not ln.lstrip().startswith("#")]
-    lines = lines[:100]
-    best, best_n = ",", 1
-    for d in (";", "\t", ",", "|"):
-        counts = Counter(len(r) for r in csv.reader(lines, delimiter=d))
-        if not counts:
-            continue
-        n, freq = counts.most_common(1)[0]
-        if n > best_n and freq >= 0.5 * len(lines):
-            best, best_n = d, n
-    return best
-
-
-def _trim(rows: list[list[Any]]) -> list[list[Any]]:
-    out = []
-    for r in rows:
-        r = [None if v is None or (type(v) is str and not v.strip()) else v for v in r]
-        while r and r[-1] is None:
-            r.pop()
-        out.append(r)
-    while out and not out[-1]:
-        out.pop()
-    return out
-
-
-def read_grids(path: str | Path, sheet: str | None = None) -> list[tuple[str | None, list[list[Any]]]]:
-    """Raw cell grids of a CSV (one grid, sheet None) or of every (or one) workbook sheet.
-
-    Cells are as openpyxl (XLSX) or xlrd (XLS) give them (float/int/str/datetime/bool), CSV
-    fields as strings; blank cells are None, trailing blank cells and rows are dropped.
-    """
-    p = Path(path)
-    if _is_xlsx(p):
-        return _xlsx_grids(p, sheet)
-    if _is_xls(p):
-        return _xls_grids(p, sheet)
-    text = _decode(p.read_bytes())
-    delim = detect_delimiter(text)
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
-    return [(None, _trim(rows))]
-
-
-def _xlsx_grids(p: Path, sheet: str | None) -> list[tuple[str | None, list[list[Any]]]]:
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types on damaged files
-        raise InputError(f"not a readable XLSX workbook ({exc})", file=str(p)) from None
-    try:
-        names = _pick_sheets(list(wb.sheetnames), sheet, p)
-        grids = [(n, [list(r) for r in wb[n].iter_rows(values_only=True)]) for n in names]
-        paths = {n: getattr(wb[n], "_worksheet_path", None) for n in names}
-    finally:
-        wb.close()
-    out: list[tuple[str | None, list[list[Any]]]] = []
-    for n, rows in grids:
-        part = paths[n]
-        if part:
-            for r0, c0, formula in _uncalculated_formulas(p, part):
-                while len(rows) <= r0:
-                    rows.append([])
-                row = rows[r0] = list(rows[r0])
-                row.extend([None] * (c0 + 1 - len(row)))
-                if row[c0] is None:
-                    row[c0] = formula
-        out.append((n, _trim(rows)))
-    return out
-
-
-_CELL_RE = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?<!/)>(.*?)</(?:\w+:)?c>", re.S)
-_REF_RE = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
-_F_RE = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
-_V_RE = re.compile(rb"<(?:\w+:)?v\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?v>)", re.S)
-_T_RE = re.compile(rb'\bt="(\w+)"')
-
-
-def _uncalculated_formulas(p: Path, part: str) -> list[tuple[int, int, str]]:
-    """Cells of one worksheet that hold a formula but no saved result: (row0, col0, "=formula").
-
-    openpyxl's ``data_only`` view gives None for such a cell, which would read as a blank (a
-    file written by a program that does not calculate, e.g. a script). A formula whose result
-    is an empty string keeps an (empty) ``<v>`` element and is not listed. The formula text
-    takes the cell's place in the grid, so a reading cell holding it is refused with its
-    address (:func:`pilotqa.read.cells.parse_cell`), never counted as *not measured*.
-
-    "No saved result" means no ``<v>`` element, or an empty one in a cell that is not of text
-    type (openpyxl writes ``<v/>`` for a formula it cannot calculate; Excel and LibreOffice write
-    ``t="str"`` with an empty ``<v>`` for a formula whose result is the empty text, as in
-    ``=IF(…, "", …)``: that cell is a genuine blank).
-    """
-    import html
-
-    try:
-        with zipfile.ZipFile(p) as z:
-            xml = z.read(part)
-    except (zipfile.BadZipFile, OSError, KeyError):
-        return []
-    if b"<f" not in xml and b":f" not in xml:
-        return []
-    found = []
-    for m in _CELL_RE.finditer(xml):
-        body = m.group(2)
-        f = _F_RE.search(body)
-        if f is None:
-            continue
-        v = _V_RE.search(body)
-        if v is not None and (v.group(1) or b"").strip():
-            continue  # a saved result
-        t = _T_RE.search(m.group(1))
-        if v is not None and t is not None and t.group(1) in (b"str", b"s", b"inlineStr"):
-            continue  # a saved empty-text result, e.g. =IF(…, "", …)
-        ref = _REF_RE.search(m.group(1))
-        if ref is None:
-            continue
-        col = 0
-        for ch in ref.group(1):
-            col = col * 26 + ch - 64
-        text = html.unescape((f.group(1) or b"").decode("utf-8", "replace")).strip()
-        found.append((int(ref.group(2)) - 1, col - 1, "=" + (text or "(shared formula)")))
-    return found
-
-
-def _pick_sheets(names: list[str], sheet: str | None, p: Path) -> list[str]:
-    """Every sheet, or the one named by ``--sheet`` (exact, else case-insensitive match)."""
-    if sheet is None:
-        return names
-    match = [n for n in names if n == sheet] or [n for n in names if n.lower() == sheet.lower()]
-    if not match:
-        raise InputError(
-            f"no sheet named '{sheet}'; the workbook has: " + ", ".join(f"'{n}'" for n in names),
-            file=str(p),
-        )
-    return match[:1]
-
-
-def _xls_grids(p: Path, sheet: str | None) -> list[tuple[str | None, list[list[Any]]]]:
-    """Raw grids of a legacy Excel 97-2003 workbook (BIFF8) through xlrd, with the same cell
-    types as :func:`_xlsx_grids`: numbers (whole numbers as int), text, datetimes (converted
-    with the workbook's 1900/1904 date mode), booleans. An error cell becomes its Excel text
-    (``#DIV/0!``, ``#N/A`` …) so that it is refused with its place, never read as blank."""
-    import xlrd
-
-    try:
-        wb = xlrd.open_workbook(str(p), on_demand=True)
-    except Exception as exc:  # xlrd raises XLRDError, CompDocError, struct errors on damage
-        raise InputError(f"not a readable XLS workbook ({exc})", file=str(p)) from None
-    try:
-        out: list[tuple[str | None, list[list[Any]]]] = []
-        for name in _pick_sheets(list(wb.sheet_names()), sheet, p):
-            sh = wb.sheet_by_name(name)
-            rows = []
-            for r in range(sh.nrows):
-                row: list[Any] = []
-                for ctype, v in zip(sh.row_types(r), sh.row_values(r)):
-                    if ctype == xlrd.XL_CELL_NUMBER:
-                        row.append(int(v) if float(v).is_integer() and abs(v) < 2**53 else v)
-                    elif ctype == xlrd.XL_CELL_TEXT:
-                        row.append(v)
-                    elif ctype == xlrd.XL_CELL_DATE:
-                        try:
-                            row.append(xlrd.xldate_as_datetime(v, wb.datemode))
-                        except (xlrd.xldate.XLDateError, ValueError, OverflowError):
-                            row.append(v)  # a date Excel itself cannot show: keep the number
-                    elif ctype == xlrd.XL_CELL_BOOLEAN:
-                        row.append(bool(v))
-                    elif ctype == xlrd.XL_CELL_ERROR:
-                        row.append(xlrd.error_text_from_code.get(v, f"#ERROR{v}"))
-                    else:
-                        row.append(None)
-                rows.append(row)
-            out.append((name, _trim(rows)))
-            wb.unload_sheet(name)
-        return out
-    finally:
-        wb.release_resources()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -870,7 +653,7 @@ def read_path(path: Path, opts: "ReadOptions") -> Inspection:
     """
     path = Path(path)
     file = str(path)
-    xlsx = _is_workbook(path)
+    xlsx = is_workbook(path)
     ctx = _Ctx(file, xlsx, _column_map(opts, file))
     notes: list[str] = []
     if not xlsx and opts.sheet is not None:
