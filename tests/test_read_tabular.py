@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import math
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -474,7 +473,9 @@ def test_floats_round_trip_xlsx(tmp_path: Path, values: list[float]) -> None:
     assert insp.measurements.sort("sequence")["value"].to_list() == [float(f"{v:.16g}") for v in values]
 
 
-def test_wide_300_features_500_parts_is_fast(tmp_path: Path) -> None:
+def test_wide_300_features_500_parts(tmp_path: Path) -> None:
+    """A CMM-sized wide workbook reads completely and exactly (its speed is measured in
+    benchmarks/bench_read.py, not here)."""
     nf, npart = 300, 500
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("CMM")
@@ -486,14 +487,12 @@ def test_wide_300_features_500_parts_is_fast(tmp_path: Path) -> None:
         ws.append([f"S{i}"] + [10.0 + ((i * 7 + j) % 11 - 5) * 0.001 for j in range(nf)])
     p = tmp_path / "big.xlsx"
     wb.save(p)
-    t0 = time.perf_counter()
     insp = read([p])
-    elapsed = time.perf_counter() - t0
     assert insp.measurements.height == nf * npart
     assert math.isclose(insp.measurements["value"].sum(), sum(
         10.0 + ((i * 7 + j) % 11 - 5) * 0.001 for i in range(npart) for j in range(nf)), rel_tol=1e-12)
-    # ~3 s on a laptop (openpyxl parsing dominates); the bound only catches a blow-up
-    assert elapsed < 20.0, f"reading took {elapsed:.1f} s"
+    last = insp.measurements.filter((pl.col("part_id") == f"S{npart - 1}") & (pl.col("feature") == f"F{nf - 1}"))
+    assert last["value"].to_list() == [10.0 + (((npart - 1) * 7 + nf - 1) % 11 - 5) * 0.001]
 
 
 # ---------------------------------------------------------------------------------------------
