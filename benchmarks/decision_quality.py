@@ -36,12 +36,30 @@ LSL, USL, NOMINAL, STEP = 9.0, 11.0, 10.0, 0.001
 LOTS = 3
 
 
-def build_inspection(true_ppk: float, n: int, runs: int, rng: np.random.Generator) -> Any:
+#: Non-normal case (``--family lognormal``): a position-like characteristic bounded at zero,
+#: upper limit only, lognormal with shape s (so percentile Ppk = (USL − m)/(m·e^(3s) − m) for
+#: median m), readings rounded to a 0.0001 mm step.
+LN_SHAPE, LN_USL, LN_STEP = 0.5, 0.1, 0.0001
+
+
+def lognormal_median(true_ppk: float) -> float:
+    """Median m of the lognormal whose ISO 22514-2 percentile Ppk against LN_USL is true_ppk."""
+    return LN_USL / (1.0 + true_ppk * (np.exp(3 * LN_SHAPE) - 1.0))
+
+
+def build_inspection(true_ppk: float, n: int, runs: int, rng: np.random.Generator,
+                     family: str = "normal") -> Any:
     """One Inspection: ``runs`` features (one per simulated pilot) × ``n`` parts in 3 lots."""
     from pilotqa.model import Inspection
 
-    sigma = (USL - LSL) / 2.0 / (3.0 * true_ppk)
-    values = np.round(rng.normal(NOMINAL, sigma, size=(runs, n)) / STEP) * STEP
+    if family == "lognormal":
+        m = lognormal_median(true_ppk)
+        values = np.round(m * np.exp(LN_SHAPE * rng.standard_normal((runs, n))) / LN_STEP) * LN_STEP
+        nominal, lsl, usl, bounded = 0.0, None, LN_USL, True
+    else:
+        sigma = (USL - LSL) / 2.0 / (3.0 * true_ppk)
+        values = np.round(rng.normal(NOMINAL, sigma, size=(runs, n)) / STEP) * STEP
+        nominal, lsl, usl, bounded = NOMINAL, LSL, USL, False
     lot_of_part = np.array([f"L{1 + (i * LOTS) // n}" for i in range(n)])
     feats = [f"RUN{r:04d}" for r in range(runs)]
     meas = pl.DataFrame({
@@ -54,26 +72,31 @@ def build_inspection(true_ppk: float, n: int, runs: int, rng: np.random.Generato
         "value": values.ravel(),
     })
     specs = pl.DataFrame({
-        "feature": feats, "nominal": [NOMINAL] * runs, "lsl": [LSL] * runs, "usl": [USL] * runs,
-        "unit": ["mm"] * runs, "class": ["major"] * runs, "lower_bound_zero": [False] * runs,
+        "feature": feats, "nominal": [nominal] * runs, "lsl": [lsl] * runs, "usl": [usl] * runs,
+        "unit": ["mm"] * runs, "class": ["major"] * runs, "lower_bound_zero": [bounded] * runs,
         "source": ["simulation"] * runs,
-    })
+    }, schema_overrides={"lsl": pl.Float64})
     return Inspection(measurements=meas, specs=specs, layout="long")
 
 
-def simulate_cell(true_ppk: float, n: int, runs: int, seed: int, lot_size: int = 500) -> dict[str, Any]:
+def simulate_cell(true_ppk: float, n: int, runs: int, seed: int, lot_size: int = 500,
+                  family: str = "normal") -> dict[str, Any]:
     """Release counts of one (Ppk, n) cell for a critical and a major characteristic.
 
     Returns ``{"ppk", "n", "runs", "critical": k, "major": k, "verdicts": {...}, "seconds"}``
-    where k is the number of runs released from 100 % inspection.
+    where k is the number of runs released from 100 % inspection. For ``family="lognormal"``
+    also ``"bissell_<class>"``: in how many runs Bissell's normal-theory bound evaluated at the
+    fitted model's percentile Ppk (pilotqa's bound before the delta-method interval) would have
+    reached the class's requirement.
     """
     from pilotqa.decide import decide
     from pilotqa.decide.policy import Policy
+    from pilotqa.decide.verdict import bissell_lower
     from pilotqa.settings import Settings
     from pilotqa.stats import compute
 
     rng = np.random.default_rng([seed, int(round(true_ppk * 100)), n])
-    insp = build_inspection(true_ppk, n, runs, rng)
+    insp = build_inspection(true_ppk, n, runs, rng, family)
     settings = Settings(lot_size=lot_size)
     t0 = time.perf_counter()
     features = compute(insp, settings)
@@ -85,8 +108,70 @@ def simulate_cell(true_ppk: float, n: int, runs: int, seed: int, lot_size: int =
         verdicts = [fr.doc["decision"]["verdict"] for fr in features]
         out[cls] = sum(v != "keep_100" for v in verdicts)
         out["verdicts"][cls] = {v: verdicts.count(v) for v in sorted(set(verdicts))}
+        if family != "normal":
+            need = getattr(Policy(), cls).min_lower_bound
+            old = [bissell_lower(cm["ppk"], int(fr.doc["n"]), settings.confidence)
+                   for fr in features
+                   if (cm := fr.doc.get("capability_model") or {}).get("decision_basis") == "percentile"
+                   and cm.get("ppk") is not None]
+            out[f"bissell_{cls}"] = sum(b is not None and b >= need for b in old)
     out["seconds"] = time.perf_counter() - t0
     return out
+
+
+#: Non-normal study: true percentile Ppk, pilot sizes and the policy's AIC windows compared.
+LN_PPKS: tuple[float, ...] = (1.0, 1.33, 1.67, 2.0)
+LN_NS: tuple[int, ...] = (50, 125)
+LN_WINDOWS: tuple[float, ...] = (0.0, 2.0, 4.0)
+
+
+def simulate_lognormal_cell(true_ppk: float, n: int, runs: int, seed: int,
+                            lot_size: int = 500) -> dict[str, Any]:
+    """Release counts of one (Ppk, n) cell of the lognormal study, major class, for each
+    ``requirements.non_normal_aic_window`` in :data:`LN_WINDOWS` (one statistics pass), plus
+    how many runs Bissell's formula at the chosen model's percentile Ppk would have passed."""
+    from dataclasses import replace
+
+    from pilotqa.decide import decide
+    from pilotqa.decide.policy import Policy
+    from pilotqa.decide.verdict import bissell_lower
+    from pilotqa.settings import Settings
+    from pilotqa.stats import compute
+
+    rng = np.random.default_rng([seed, int(round(true_ppk * 100)), n, 7])
+    insp = build_inspection(true_ppk, n, runs, rng, "lognormal")
+    settings = Settings(lot_size=lot_size)
+    t0 = time.perf_counter()
+    features = compute(insp, settings)
+    base = Policy()
+    out: dict[str, Any] = {"ppk": true_ppk, "n": n, "runs": runs, "released": {}}
+    for w in LN_WINDOWS:
+        pol = replace(base, requirements=replace(base.requirements, non_normal_aic_window=w))
+        decide(features, insp, settings, pol)
+        out["released"][w] = sum(fr.doc["decision"]["verdict"] != "keep_100" for fr in features)
+    need = base.major.min_lower_bound
+    models = [fr.doc.get("capability_model") or {} for fr in features]
+    out["bissell"] = sum(
+        1 for cm in models if cm.get("decision_basis") == "percentile" and cm.get("ppk") is not None
+        and (b := bissell_lower(cm["ppk"], n, settings.confidence)) is not None and b >= need)
+    out["percentile_basis"] = sum(cm.get("decision_basis") == "percentile" for cm in models)
+    out["seconds"] = time.perf_counter() - t0
+    return out
+
+
+def lognormal_table(rows: list[dict[str, Any]]) -> str:
+    """P(release) of the lognormal study as a Markdown table."""
+    head = ("| true Ppk | n | ΔAIC ≤ 0 (chosen model only) | ΔAIC ≤ 2 (default) | ΔAIC ≤ 4 | "
+            "Bissell at the percentile Ppk (before) |")
+    lines = [head, "|---|---|---|---|---|---|"]
+    for r in rows:
+        m = r["runs"]
+
+        def pct(k: int) -> str:
+            return f"{100 * k / m:.1f} %" if k else f"0 % (≤ {100 * clopper_pearson_upper(0, m):.1f} %)"
+        lines.append(f"| {r['ppk']:g} | {r['n']} | " + " | ".join(pct(r["released"][w]) for w in LN_WINDOWS)
+                     + f" | {pct(r['bissell'])} (capability condition only) |")
+    return "\n".join(lines)
 
 
 def clopper_pearson_upper(k: int, n: int, conf: float = 0.95) -> float:
@@ -143,8 +228,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=400)
     ap.add_argument("--seed", type=int, default=20240501)
     ap.add_argument("--out", type=Path, default=None, help="write the Markdown report here")
+    ap.add_argument("--family", choices=["normal", "lognormal"], default="normal",
+                    help="normal: the main table; lognormal: the non-normal study (major class)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
+    if args.family == "lognormal":
+        ln_rows = []
+        for ppk in LN_PPKS:
+            for n in LN_NS:
+                cell = simulate_lognormal_cell(ppk, n, args.runs, args.seed)
+                ln_rows.append(cell)
+                print(f"Ppk {ppk:4.2f} n {n:3d}: released {cell['released']} bissell {cell['bissell']} "
+                      f"({cell['percentile_basis']} percentile basis, {cell['seconds']:.1f} s)", file=sys.stderr)
+        table = lognormal_table(ln_rows)
+        print(table)
+        if args.out is not None:
+            _replace_block(args.out, "<!-- BEGIN lognormal table -->", "<!-- END lognormal table -->",
+                           f"{table}\n\n_{args.runs} runs per cell, seed {args.seed}, major class (requirement "
+                           f"1.33), generated by `python benchmarks/decision_quality.py --family lognormal "
+                           f"--runs {args.runs} --out {args.out}`._")
+        return 0
     rows = release_rates(args.runs, args.seed, progress=True)
     table = markdown_table(rows)
     print(table)
@@ -154,19 +257,24 @@ def main(argv: list[str] | None = None) -> int:
         from pilotqa.decide.policy import Policy
 
         pol = Policy()
-        text = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
-        begin, end = "<!-- BEGIN decision-quality table -->", "<!-- END decision-quality table -->"
-        block = (f"{begin}\n{table}\n\nVerdicts behind the counts:\n\n{verdict_table(rows)}\n\n"
-                 f"_{args.runs} runs per cell, seed {args.seed}, policy: critical ≥ "
-                 f"{pol.critical.min_lower_bound}, major ≥ {pol.major.min_lower_bound} (lower 95 % "
-                 f"bound), generated by `python benchmarks/decision_quality.py --out {args.out}`._\n{end}")
-        if begin in text and end in text:
-            text = text[: text.index(begin)] + block + text[text.index(end) + len(end):]
-        else:
-            text = text + "\n" + block + "\n"
-        args.out.write_text(text, encoding="utf-8")
-        print(f"wrote {args.out}", file=sys.stderr)
+        _replace_block(args.out, "<!-- BEGIN decision-quality table -->", "<!-- END decision-quality table -->",
+                       f"{table}\n\nVerdicts behind the counts:\n\n{verdict_table(rows)}\n\n"
+                       f"_{args.runs} runs per cell, seed {args.seed}, policy: critical ≥ "
+                       f"{pol.critical.min_lower_bound}, major ≥ {pol.major.min_lower_bound} (lower 95 % "
+                       f"bound), generated by `python benchmarks/decision_quality.py --out {args.out}`._")
     return 0
+
+
+def _replace_block(out: Path, begin: str, end: str, body: str) -> None:
+    """Write ``body`` between the markers in ``out`` (appended when the markers are absent)."""
+    text = out.read_text(encoding="utf-8") if out.exists() else ""
+    block = f"{begin}\n{body}\n{end}"
+    if begin in text and end in text:
+        text = text[: text.index(begin)] + block + text[text.index(end) + len(end):]
+    else:
+        text = text + "\n" + block + "\n"
+    out.write_text(text, encoding="utf-8")
+    print(f"wrote {out}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -112,6 +112,41 @@ def test_non_normal_gets_attributes_plan() -> None:
     assert "delta-method" in d["evidence"]["bound_method"]
 
 
+def _alt(dist: str, delta: float, lo: float | None) -> dict[str, object]:
+    return {"distribution": dist, "aic_delta": delta, "ppk": 1.9,
+            "ppk_ci": None if lo is None else [lo, lo + 0.8]}
+
+
+@pytest.mark.parametrize("window,bound,model", [(0.0, 1.52, "lognorm"), (2.0, 1.21, "gamma"),
+                                                (4.0, 1.05, "johnsonsu")])
+def test_non_normal_bound_is_the_lowest_among_plausible_models(window: float, bound: float,
+                                                                model: str) -> None:
+    """The decision bound is the lowest lower limit among the fitted models within the policy's
+    AIC window of the best (docs/decision-quality.md, 'Non-normal characteristics')."""
+    from dataclasses import replace
+
+    from pilotqa.decide.policy import Policy
+
+    alts = [_alt("lognorm", 0.0, 1.52), _alt("gamma", 1.6, 1.21), _alt("weibull_min", 2.5, None),
+            _alt("johnsonsu", 3.9, 1.05), _alt("norm", 9.0, 0.2)]
+    doc = make_doc(normality={"normal": False, "ad_p_value": 0.003},
+                   capability_model={"distribution": "lognorm", "method": "percentile", "ppk": 1.9,
+                                     "ppk_ci": [1.52, 2.28], "alternatives": alts})
+    base = Policy()
+    pol = replace(base, requirements=replace(base.requirements, non_normal_aic_window=window))
+    (fr,), _ = run(doc, policy=pol)
+    ev = fr.doc["decision"]["evidence"]
+    assert ev["ppk_lower"] == bound and ev["bound_model"] == model
+    assert ev["ppk"] == 1.9  # the chosen model's index
+    released = fr.doc["decision"]["verdict"] != "keep_100"
+    assert released == (bound >= 1.33)
+    if model != "lognorm":  # kept at 100 %: the reason names the model that gave the bound
+        assert not released
+        assert any(f"Ppk (percentile method, lognorm; bound from {model}, the most pessimistic of the "
+                   f"{4 if window == 4.0 else 2} models within ΔAIC ≤ {window:g}) lower 95 % bound "
+                   f"{bound:.2f} < 1.33" in r for r in fr.doc["decision"]["reasons"]), fr.doc["decision"]["reasons"]
+
+
 def test_non_normal_without_model_interval_stays_at_100() -> None:
     """No interval for the fitted model's Ppk (singular information): the capability cannot be
     shown, so the characteristic is kept at 100 % with that reason — never a guessed bound."""

@@ -215,6 +215,16 @@ def test_capability_model_carries_the_interval() -> None:
     lo, hi = model["ppk_ci"]
     assert lo < model["ppk"] < hi
     assert model["ci_method"] == "delta method on the ML fit, two-sided 95%"
+    # alternatives: the chosen model first, then every candidate within the AIC window, each
+    # with its own percentile Ppk and interval
+    alts = model["alternatives"]
+    assert alts[0]["distribution"] == model["distribution"] and alts[0]["aic_delta"] == 0.0
+    assert alts[0]["ppk"] == model["ppk"] and alts[0]["ppk_ci"] == model["ppk_ci"]
+    deltas = [a["aic_delta"] for a in alts]
+    assert deltas == sorted(deltas) and deltas[-1] <= 10.0 and len(alts) >= 2
+    for a in alts[1:]:
+        assert a["distribution"] != model["distribution"]
+        assert a["ppk_ci"] is None or a["ppk_ci"][0] < a["ppk"] < a["ppk_ci"][1]
 
 
 @pytest.mark.slow

@@ -109,6 +109,7 @@ class Requirements:
     no_lot_effect: bool = True
     resolution_adequate: bool = True
     max_out_of_spec: int = 0
+    non_normal_aic_window: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "min_subgroups": (2, 100000),
     "min_lots": (1, 1000),
     "max_out_of_spec": (0, 100000),
+    "non_normal_aic_window": (0.0, 10.0),
     "pieces_per_lot": (1, 1000),
     "periodic_every": (1, 10000000),
     "default_lot_size": (0, 100000000),
@@ -342,6 +344,8 @@ _COMMENTS: dict[str, str] = {
     "no_lot_effect": "no lot effect that is both significant and practically relevant",
     "resolution_adequate": "gauge resolution ≤ 1/10 of the tolerance and enough distinct values",
     "max_out_of_spec": "pilot parts out of tolerance tolerated before release",
+    "non_normal_aic_window": ("non-normal data: the capability bound is the lowest among the fitted models within "
+                              "this AIC distance of the best (0 = the chosen model only; at most 10)"),
     "enabled": "offer the reduced audit tier",
     "reduced_audit.min_lower_bound": "lower bound (Ppk, and Cpk with subgroups) needed for the reduced audit",
     "pieces_per_lot": "first and last piece of every lot",

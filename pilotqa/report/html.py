@@ -231,8 +231,10 @@ def _summary_row(i: int, doc: dict[str, Any], policy: dict[str, Any]) -> dict[st
     cm = doc.get("capability_model") or {}
     mark = ""
     if cm.get("decision_basis") == "percentile":
-        # show the Ppk the decision used: the fitted model's percentile index and its bound
-        ppk, (ppk_lo, _), mark = cm.get("ppk"), _ci(cm, "ppk_ci"), PERCENTILE_MARK
+        # show the Ppk the decision used: the fitted model's percentile index and the decision's
+        # bound (the lowest among the plausible models, pilotqa.decide.verdict)
+        ev = (doc.get("decision") or {}).get("evidence") or {}
+        ppk, ppk_lo, mark = cm.get("ppk"), ev.get("ppk_lower"), PERCENTILE_MARK
     req = _required(doc, policy)
 
     def cell(text: str, sort: Any = None, cls: str = "") -> dict[str, Any]:

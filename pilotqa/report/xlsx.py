@@ -147,7 +147,7 @@ def _summary(ws: Worksheet, feats: list[dict[str, Any]], order: list[int], conf:
         if cm.get("decision_basis") == "percentile":
             # the Ppk the decision used (percentile method of the fitted model; "Decision basis"
             # says so); the normal-theory values stay on the Statistics sheet
-            ppk, ppk_lo = cm.get("ppk"), _ci(cm, "ppk_ci")[0]
+            ppk, ppk_lo = cm.get("ppk"), ev.get("ppk_lower")
         row: list[tuple[Any, str | None]] = [
             (i + 1, _INT), (doc.get("feature"), None), (doc.get("class"), None),
             (doc.get("nominal"), vf), (doc.get("lsl"), vf), (doc.get("usl"), vf),

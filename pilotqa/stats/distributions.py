@@ -42,6 +42,7 @@ __all__ = [
     "MIN_N_AD",
     "MIN_N_FIT",
     "AIC_MARGIN",
+    "ALTERNATIVES_AIC_WINDOW",
     "P_LOW",
     "P_HIGH",
 ]
@@ -53,6 +54,9 @@ MIN_N_FIT: int = 10
 #: A non-normal model must beat the normal one by at least this much AIC to be used (models
 #: within 2 AIC units have substantial support: Burnham & Anderson 2002, §2.6).
 AIC_MARGIN: float = 2.0
+#: Candidates within this AIC distance of the best model are reported as ``alternatives`` with
+#: their percentile Ppk and interval (the decision's policy chooses how many of them to heed).
+ALTERNATIVES_AIC_WINDOW: float = 10.0
 #: ISO 22514-2 percentile points (the ±3σ points of a normal distribution).
 P_LOW: float = float(stats.norm.cdf(-3.0))  # 0.00135
 P_HIGH: float = float(stats.norm.cdf(3.0))  # 0.99865
@@ -546,7 +550,7 @@ def capability_model(
         ``model`` = {``distribution``, ``params``, ``method``, ``cp``, ``cpk``, ``pp``, ``ppk``,
         ``ppl``, ``ppu``, ``ppm_expected``, ``percentiles``, ``selection``, ``candidates``,
         ``decision_basis`` ("normal" or "percentile"), ``reason``, and for a fitted non-normal
-        model ``ppk_ci`` / ``ci_method``}, or None when the readings
+        model ``ppk_ci`` / ``ci_method`` and ``alternatives``}, or None when the readings
         have no spread (n < 2 or all equal).
 
     Notes
@@ -558,6 +562,13 @@ def capability_model(
     percentile indices (:func:`percentile_indices`), which estimate total spread — so the model's
     ``cp``/``cpk`` are null and ``pp``/``ppk`` carry the indices, as in Minitab's non-normal
     capability analysis. Otherwise decisions use the normal-theory indices.
+
+    ``alternatives`` lists every candidate within :data:`ALTERNATIVES_AIC_WINDOW` AIC units of
+    the best (the best first): ``distribution``, ``aic_delta``, ``ppk`` and ``ppk_ci`` by the same
+    percentile method and interval. Pilot samples rarely tell lognormal from gamma or Weibull,
+    yet the 99.865 % point — and so Ppk — differs between them; the decision
+    (:mod:`pilotqa.decide.verdict`) takes the lowest bound among the models the data cannot rule
+    out, so that choosing a light-tailed model by chance does not release a characteristic.
 
     References
     ----------
@@ -617,10 +628,21 @@ def capability_model(
                                   "indices.")
         return normal_model, notes
     pct = percentile_indices(best.frozen, lsl, usl)
-    ci = percentile_ppk_interval(best, x, lsl, usl, confidence) if pct["ppk"] is not None else None
-    if pct["ppk"] is not None and ci is None:
-        notes.append(f"No confidence interval for the percentile Ppk of the {best.distribution} fit: the "
-                     "likelihood's curvature at the estimate gives no standard error.")
+    alternatives: list[dict[str, Any]] = []
+    ci: tuple[float, float] | None = None
+    for f in fits:
+        delta = f.aic - best.aic
+        if delta > ALTERNATIVES_AIC_WINDOW:
+            continue
+        alt_ppk = pct["ppk"] if f is best else percentile_indices(f.frozen, lsl, usl)["ppk"]
+        alt_ci = percentile_ppk_interval(f, x, lsl, usl, confidence) if alt_ppk is not None else None
+        if f is best:
+            ci = alt_ci
+        if alt_ppk is not None and alt_ci is None:
+            notes.append(f"No confidence interval for the percentile Ppk of the {f.distribution} fit: the "
+                         "likelihood's curvature at the estimate gives no standard error.")
+        alternatives.append({"distribution": f.distribution, "aic_delta": _f(delta), "ppk": _f(alt_ppk),
+                             "ppk_ci": list(alt_ci) if alt_ci is not None else None})
     model = {
         "distribution": best.distribution,
         "params": {k: _f(v) for k, v in best.params.items()},
@@ -630,6 +652,7 @@ def capability_model(
         "ppm_expected": pct["ppm_expected"],
         "ppk_ci": list(ci) if ci is not None else None,
         "ci_method": f"delta method on the ML fit, two-sided {confidence:.0%}" if ci is not None else None,
+        "alternatives": alternatives,
         "percentiles": {"x0_135": pct["x0_135"], "x50": pct["x50"], "x99_865": pct["x99_865"]},
         "selection": "aic",
         "candidates": cand,
