@@ -346,6 +346,9 @@ def test_report_of_the_sample_pipeline() -> None:
     assert len(p.sections) == len(names) == 12
     assert sorted(r[1] for r in p.summary_rows) == sorted(names)
     assert len(_figures(p)) == 12
+    # each fitted non-normal model's page lists the models the decision weighed
+    n_fitted = sum(bool((d["capability_model"] or {}).get("alternatives")) for d in res.document["features"])
+    assert n_fitted >= 1 and html.count("fitted models: ΔAIC, Ppk (lower bound)") == n_fitted
     by_name = {r[1]: r for r in p.summary_rows}
     for doc in res.document["features"]:
         row = by_name[doc["feature"]]

@@ -326,6 +326,11 @@ def _section(i: int, pos: int, total: int, doc: dict[str, Any], series: dict[str
     if isinstance(cm.get("percentiles"), dict) and cm["percentiles"]:
         process.append(("model X0.135 / X50 / X99.865", " / ".join(
             fmt_value(v, "val", d + 1) for v in cm["percentiles"].values())))
+    alts = [a for a in cm.get("alternatives") or [] if isinstance(a, dict)]
+    if alts:
+        process.append(("fitted models: ΔAIC, Ppk (lower bound)", "; ".join(
+            f"{clean_text(str(a.get('distribution')))} {fmt_value(a.get('aic_delta'), 'g')}, "
+            f"{fmt_value(a.get('ppk'), 'idx')} ({fmt_value(_ci(a, 'ppk_ci')[0], 'idx')})" for a in alts)))
     if cm.get("decision_basis"):
         process.append(("decisions use", clean_text(str(cm["decision_basis"]))))
     stab = doc.get("stability") or {}
