@@ -14,13 +14,15 @@ For each feature (``FeatureResult.doc`` filled by :mod:`pilotqa.stats`) :func:`d
 Capability bound. For normal data the bound is the lower limit of ``ppk_ci`` (and ``cpk_ci``
 with rational subgroups) from :mod:`pilotqa.stats` (Bissell 1990). For non-normal data Bissell's
 interval is not valid (evaluated at the percentile index, its lower 97.5 % bound covered the
-true index in only 80–88 % of simulated lognormal and Weibull pilot runs); the bound is the lower
-limit of the fitted model's ``capability_model.ppk_ci``, a delta-method interval on the ML fit
-(:func:`pilotqa.stats.distributions.percentile_ppk_interval`; 96–98 % in the same simulation).
-It still treats the chosen family as known, which is why a non-normal feature never gets a
-variables plan or the reduced audit: its plan (attributes) checks conformance directly and does
-not rely on the fitted model. When no interval can be computed, the bound is "not available"
-and the characteristic stays at 100 %.
+true index in only 80–88 % of simulated lognormal and Weibull pilot runs). Each fitted model
+gets a delta-method interval on its ML fit
+(:func:`pilotqa.stats.distributions.percentile_ppk_interval`; 96–98 % in the same simulation),
+and the bound is the lowest lower limit among the models within the policy's
+``requirements.non_normal_aic_window`` of the best (:func:`_model_bound`), because the data of a
+pilot rarely single out one family. A non-normal feature never gets a variables plan or the
+reduced audit: its plan (attributes) checks conformance directly and does not rely on the
+fitted model. When the chosen model has no interval, the bound is "not available" and the
+characteristic stays at 100 %.
 
 References: AIAG PPAP 4th ed. §2.2.11; AIAG SPC 2nd ed.; Bissell, A. F. (1990) "How reliable is
 your capability index?", Appl. Statist. 39(3); ISO 22514-2; ANSI/ASQ Z1.4-2003 / MIL-STD-105E;
