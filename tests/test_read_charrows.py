@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from pilotqa.errors import InputError, SpecError
 from pilotqa.read import ReadOptions
 from pilotqa.read.charrows import LAYOUT, looks_like_charrows, read_charrows
+from tests.workbooks import write_xlsx
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 OPTS = ReadOptions()
@@ -27,17 +28,7 @@ HEAD = ["Balloon", "Characteristic", "Nominal", "+Tol", "−Tol", "Unit", "Metho
 def _book(tmp_path: Path, sheets: dict[str, list[list[Any]]],
           merges: dict[str, list[str]] | None = None) -> Path:
     """Write the sheets to an xlsx (so merged cells are real), return its path."""
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        for r in rows:
-            ws.append(r)
-        for rng in (merges or {}).get(name, []):
-            ws.merge_cells(rng)
-    path = tmp_path / "report.xlsx"
-    wb.save(path)
-    return path
+    return write_xlsx(tmp_path / "report.xlsx", sheets, merges)
 
 
 def _grid(path: Path, sheet: str) -> list[list[Any]]:

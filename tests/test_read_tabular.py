@@ -18,6 +18,7 @@ from polars.testing import assert_frame_equal
 from pilotqa.errors import InputError, SpecError
 from pilotqa.read import ReadOptions, read
 from pilotqa.read.tabular import detect_delimiter, read_path, sniff
+from tests.workbooks import write_xlsx
 
 KEY = ["lot", "part_id", "feature"]
 
@@ -32,17 +33,6 @@ def write_csv(path: Path, rows: list[list[Any]], delimiter: str = ",") -> Path:
         w = csv.writer(fh, delimiter=delimiter)
         for r in rows:
             w.writerow(["" if v is None else v for v in r])
-    return path
-
-
-def write_xlsx(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        for r in rows:
-            ws.append(r)
-    wb.save(path)
     return path
 
 
