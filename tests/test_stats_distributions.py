@@ -168,8 +168,8 @@ def _fit(name: str, x: np.ndarray, fixed: dict[str, float]) -> FitResult:
 
 def test_ppk_interval_normal_family_matches_the_closed_form() -> None:
     """For a normal ML fit the delta method has a closed form: with Var(μ̂) = σ²/n and
-    Var(σ̂) = σ²/(2n) (Fisher information of the normal; Casella & Berger 2002, Ex. 7.3.34),
-    Var(P̂pk) = 1/(9n) + Ppk²/(2n) — the large-sample variance of Bissell (1990), eq. (6)."""
+    Var(σ̂) = σ²/(2n) (inverse Fisher information of the normal, a textbook result),
+    Var(P̂pk) = 1/(9n) + Ppk²/(2n) — Bissell's (1990) large-sample variance with n for n − 1."""
     x = np.random.default_rng(21).normal(10.0, 1.0, 400)
     fit = _fit("norm", x, {})
     ppk = percentile_indices(fit.frozen, 5.0, 16.0)["ppk"]

@@ -436,8 +436,9 @@ def percentile_ppk_interval(fit: FitResult, values: ArrayLike, lsl: float | None
     Derivatives are central finite differences (``statsmodels.tools.numdiff``) with steps of
     10⁻⁴ of the readings' SD for location and scale and 10⁻⁴·max(|θ|, 1) for shapes. This is the
     large-sample interval for functions of distribution quantiles used for fitted lifetime
-    models (Meeker & Escobar 1998, §8.4). It treats the chosen family as known: the uncertainty
-    of choosing the family is not included. Why not Bissell's formula evaluated at the
+    models (Meeker & Escobar 1998, ch. 8). It treats the family as known: the uncertainty of
+    choosing the family is not included (the decision weighs every plausible family's interval,
+    see ``alternatives`` in :func:`capability_model`). Why not Bissell's formula evaluated at the
     percentile index: that formula is derived for normal data and its lower 97.5 % bound
     covered the true percentile Ppk in only 80–85 % (lognormal) and 86–88 % (Weibull) of
     simulated pilot runs (n = 50 and 150, true Ppk 1.5, upper limit), against 96–98 % for this
@@ -445,8 +446,8 @@ def percentile_ppk_interval(fit: FitResult, values: ArrayLike, lsl: float | None
 
     References
     ----------
-    Casella & Berger (2002), *Statistical Inference* 2nd ed., §5.5.4 (delta method) and §10.1;
-    Meeker, W. Q. & Escobar, L. A. (1998), *Statistical Methods for Reliability Data*, §8.4;
+    Casella & Berger (2002), *Statistical Inference* 2nd ed., §5.5.4 (delta method) and §10.1.3;
+    Meeker, W. Q. & Escobar, L. A. (1998), *Statistical Methods for Reliability Data*, ch. 8;
     ISO 22514-2:2017 §6 (percentile indices).
 
     Examples
