@@ -1,41 +1,45 @@
-"""The pipeline: Inspection -> statistics -> decisions -> the ``pilotqa.analysis/1`` document.
+"""The pipeline: Inspection -> statistics -> decisions -> one typed :class:`AnalysisResult`.
 
-:func:`analyze` is the one call the CLI (and a library user) makes; it does no file I/O.
+:func:`analyze` is the one call the CLI (and a library user) makes; it does no file I/O and
+builds no document: the ``pilotqa.analysis/1`` JSON is written from the result by
+:func:`pilotqa.report.json.build_document`, the HTML and XLSX read the same typed result.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
 
-from pilotqa.model import FeatureResult, Inspection
+from pilotqa.decide.policy import Policy, load_policy
+from pilotqa.decide.verdict import DecisionSummary, decide
+from pilotqa.model import Inspection
+from pilotqa.results import FeatureResult, PlanEntry
 from pilotqa.settings import Settings
-
-if TYPE_CHECKING:
-    from pilotqa.decide.policy import Policy
+from pilotqa.stats import compute
 
 __all__ = ["AnalysisResult", "analyze"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class AnalysisResult:
-    """Everything one analysis produced; ``document`` is its JSON serialisation."""
+    """Everything one analysis produced, typed: the inspection, the options, one
+    :class:`~pilotqa.results.FeatureResult` per characteristic (spec order), the part's
+    inspection plan and one-line statement, and the lot size the plans assume."""
 
     inspection: Inspection
     settings: Settings
-    policy: "Policy"
-    features: list[FeatureResult]
-    inspection_plan: list[dict[str, Any]]
+    policy: Policy
+    features: tuple[FeatureResult, ...]
+    inspection_plan: tuple[PlanEntry, ...]
     overall: str
+    lot_size: int
+    lot_size_source: str
     generated_at: datetime
-    decision_settings: dict[str, Any] = field(default_factory=dict)
-    document: dict[str, Any] = field(default_factory=dict)
 
 
 def analyze(
     insp: Inspection,
     settings: Settings | None = None,
-    policy: "Policy | None" = None,
+    policy: Policy | None = None,
     *,
     generated_at: datetime | None = None,
 ) -> AnalysisResult:
@@ -47,31 +51,24 @@ def analyze(
     settings : analysis options (defaults: :class:`pilotqa.settings.Settings`).
     policy : release policy (defaults: the built-in policy).
     generated_at : timestamp recorded in the document (default: now, UTC).
-    """
-    from pilotqa.decide import decide
-    from pilotqa.decide.policy import load_policy
-    from pilotqa.report.json import build_document
-    from pilotqa.stats import compute
 
+    Raises
+    ------
+    pilotqa.errors.PolicyError
+        Invalid settings, or ``settings.critical`` naming a characteristic that is not there.
+    """
     settings = settings or Settings()
     policy = policy or load_policy(None)
-    features = compute(insp, settings)
-    summary = decide(features, insp, settings, policy)
-    for fr in features:
-        # the class decisions used (spec, --critical, or the policy's default) is the feature's class
-        evidence = (fr.doc.get("decision") or {}).get("evidence") or {}
-        if evidence.get("class"):
-            fr.doc["class"] = evidence["class"]
-            fr.doc["class_source"] = evidence.get("class_source")
-    result = AnalysisResult(
+    stats = compute(insp, settings)
+    summary: DecisionSummary = decide(stats, insp, settings, policy)
+    return AnalysisResult(
         inspection=insp,
         settings=settings,
         policy=policy,
-        features=features,
+        features=tuple(FeatureResult(stats=s, decision=d) for s, d in zip(stats, summary.decisions)),
         inspection_plan=summary.inspection_plan,
         overall=summary.overall,
+        lot_size=summary.lot_size,
+        lot_size_source=summary.lot_size_source,
         generated_at=generated_at or datetime.now(timezone.utc).replace(microsecond=0),
-        decision_settings=summary.settings,
     )
-    result.document = build_document(result)
-    return result

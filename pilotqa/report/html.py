@@ -434,14 +434,16 @@ def _lots(inp: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def _build_context(result: "AnalysisResult", max_points: int) -> dict[str, Any]:
-    doc = result.document
+    from pilotqa.report.json import build_document
+
+    doc = build_document(result)
     inp = doc.get("input") or {}
     meta = {str(k): v for k, v in (inp.get("metadata") or {}).items()}
     settings = dict(doc.get("settings") or {})
     policy = settings.pop("policy", None) or doc.get("policy") or {}
     conf = _num(settings.get("confidence")) or 0.95
     feats: list[dict[str, Any]] = list(doc.get("features") or [])
-    series = [getattr(fr, "series", {}) or {} for fr in result.features]
+    series = [vars(fr.stats.series) for fr in result.features]
     series += [{}] * (len(feats) - len(series))
     order = ordered_features(feats)
     generated = doc.get("generated_at")

@@ -7,18 +7,21 @@ appear (:func:`dumps` uses ``allow_nan=False``).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from pilotqa.decide.policy import decision_settings
+from pilotqa.results import FeatureResult, json_name
 from pilotqa.util import json_safe
 
 if TYPE_CHECKING:
     from pilotqa.analysis import AnalysisResult
 
-__all__ = ["SCHEMA_ID", "build_document", "json_safe", "dumps", "write_json", "schema_path"]
+__all__ = ["SCHEMA_ID", "build_document", "feature_json", "to_json", "dumps", "write_json", "schema_path"]
 
 SCHEMA_ID = "pilotqa.analysis/1"
 
@@ -44,16 +47,45 @@ def _lot_details(meas: pl.DataFrame) -> list[dict[str, Any]]:
     return g.to_dicts()
 
 
+def to_json(obj: Any, where: str = "$", bad: list[str] | None = None) -> Any:
+    """JSON value of a typed result: dataclasses become objects keyed by their JSON names
+    (:func:`pilotqa.results.json_name`; fields marked ``json=False`` are left out), tuples become
+    lists, non-finite floats become null (their path appended to ``bad``)."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(obj):
+            key = json_name(f)
+            if key is not None:
+                out[key] = to_json(getattr(obj, f.name), f"{where}.{key}", bad)
+        return out
+    if isinstance(obj, (list, tuple)):
+        return [to_json(v, f"{where}[{i}]", bad) for i, v in enumerate(obj)]
+    if isinstance(obj, dict):
+        return {str(k): to_json(v, f"{where}.{k}", bad) for k, v in obj.items()}
+    return json_safe(obj, where, bad)
+
+
+def feature_json(fr: FeatureResult, bad: list[str] | None = None) -> dict[str, Any]:
+    """The feature object of ``pilotqa.analysis/1``: the statistics, the class the decision used
+    (``class``, ``class_source``) and the ``decision``."""
+    where = f"$.features[{fr.feature}]"
+    doc: dict[str, Any] = to_json(fr.stats, where, bad)
+    doc["class"] = fr.class_
+    doc["class_source"] = fr.class_source
+    doc["decision"] = to_json(fr.decision, f"{where}.decision", bad)
+    return doc
+
+
 def build_document(result: "AnalysisResult") -> dict[str, Any]:
-    """Assemble the JSON document of one analysis (JSON-safe, validated by the tests)."""
+    """Assemble the JSON document of one analysis (JSON-safe, validated by the tests).
+
+    This is the one place where ``pilotqa.analysis/1`` is written.
+    """
     from pilotqa import __version__
 
     insp = result.inspection
     bad: list[str] = []
-    features = []
-    for fr in result.features:
-        doc = json_safe(fr.doc, f"$.features[{fr.feature}]", bad)
-        features.append(doc)
+    features = [feature_json(fr, bad) for fr in result.features]
     attributes: list[dict[str, Any]] = []
     if insp.attributes is not None and insp.attributes.height:
         attributes = (
@@ -65,6 +97,8 @@ def build_document(result: "AnalysisResult") -> dict[str, Any]:
             )
             .to_dicts()
         )
+    decision = decision_settings(result.policy, result.settings, result.lot_size, result.lot_size_source)
+    decision.pop("policy", None)
     document: dict[str, Any] = {
         "schema": SCHEMA_ID,
         "tool": {"name": "pilotqa", "version": __version__},
@@ -84,9 +118,9 @@ def build_document(result: "AnalysisResult") -> dict[str, Any]:
         "settings": {
             **result.settings.to_json(),
             "policy": result.policy.to_json(),
-            "decision": {k: v for k, v in result.decision_settings.items() if k != "policy"},
+            "decision": decision,
         },
-        "inspection_plan": result.inspection_plan,
+        "inspection_plan": to_json(result.inspection_plan, "$.inspection_plan", bad),
         "overall": result.overall,
         "features": features,
     }

@@ -330,7 +330,9 @@ def _cover(ws: Worksheet, doc: dict[str, Any]) -> None:
 
 def build_workbook(result: "AnalysisResult") -> Workbook:
     """The summary workbook of ``result`` (not yet saved)."""
-    doc = result.document
+    from pilotqa.report.json import build_document
+
+    doc = build_document(result)
     feats = [f for f in doc.get("features") or [] if isinstance(f, dict)]
     order = ordered_features(feats)
     conf_v: Any = (doc.get("settings") or {}).get("confidence")

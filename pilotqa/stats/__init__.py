@@ -1,8 +1,8 @@
 """pilotqa statistics stage: every feature's capability, normality, stability, drift, resolution
-and lot-to-lot statistics, assembled into its JSON object (``pilotqa.analysis/1``).
+and lot-to-lot statistics, assembled into one typed :class:`~pilotqa.results.FeatureStats` each.
 
 :func:`compute` is the stage's entry point (``Inspection`` + ``Settings`` → one
-:class:`~pilotqa.model.FeatureResult` per feature, spec order). Per-feature statistics are computed
+:class:`~pilotqa.results.FeatureStats` per feature, spec order). Per-feature statistics are computed
 for all features at once by the frame-level functions of the submodules (polars ``group_by``);
 Python loops only run around the scipy/statsmodels tests and fits.
 """
@@ -14,9 +14,20 @@ import numpy as np
 import polars as pl
 
 from pilotqa.errors import PolicyError
-from pilotqa.model import FeatureResult, Inspection
+from pilotqa.model import Inspection
+from pilotqa.results import (
+    CapabilityModel,
+    Drift,
+    FeatureStats,
+    LotEffect,
+    Normality,
+    Resolution,
+    Series,
+    Stability,
+    from_mapping,
+)
 from pilotqa.settings import SIGMA_WITHIN_METHODS, Settings
-from pilotqa.util import json_safe
+from pilotqa.util import finite_or_none, json_safe
 
 from .capability import (
     CAPABILITY_SCHEMA,
@@ -33,7 +44,10 @@ from .distributions import (
     normality,
     percentile_indices,
 )
+from .drift import drift_all
+from .lots import lots_all
 from .resolution import resolution_all
+from .stability import stability_all
 
 __all__ = [
     "compute",
@@ -69,19 +83,6 @@ def _check_settings(settings: Settings) -> None:
         raise PolicyError(f"confidence must lie strictly between 0 and 1, got {settings.confidence}", key="confidence")
     if not 0.0 < float(settings.alpha) < 1.0:
         raise PolicyError(f"alpha must lie strictly between 0 and 1, got {settings.alpha}", key="alpha")
-
-
-def _optional_stage(module: str, func: str) -> Any:
-    """Import a sibling stage lazily (they import this package's submodules themselves)."""
-    import importlib
-
-    try:
-        mod = importlib.import_module(f"pilotqa.stats.{module}")
-    except ModuleNotFoundError as exc:  # only a missing module itself, never an error inside it
-        if exc.name != f"pilotqa.stats.{module}":
-            raise
-        return None
-    return getattr(mod, func)
 
 
 def _fmt(v: float | None, digits: int = 4) -> str:
@@ -125,8 +126,8 @@ def _capability_notes(row: dict[str, Any], sd_zero: bool) -> list[str]:
     return notes
 
 
-def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureResult]:
-    """Statistics of every feature of an inspection, as JSON feature objects plus plot series.
+def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureStats]:
+    """Statistics of every feature of an inspection, one typed result per feature.
 
     Parameters
     ----------
@@ -137,15 +138,10 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureR
 
     Returns
     -------
-    list of pilotqa.model.FeatureResult
-        Spec order. ``doc`` keys: feature, unit, nominal, lsl, usl, class, lower_bound_zero, n,
-        n_missing, n_out_of_spec, n_subgroups, subgroup_size, mean, sigma_within,
-        sigma_within_method, df_within, sigma_overall, cp, cpl, cpu, cpk, pp, ppl, ppu, ppk, cpm,
-        target, target_source, cp_ci, cpk_ci, pp_ci, ppk_ci ([low, high] or null), confidence,
-        ppm_expected (from the model the decision uses, see ``ppm_expected_model``),
-        ppm_expected_normal, ppm_expected_within, ppm_observed, normality, capability_model,
-        stability, drift, resolution, lots, notes. All values JSON-safe (no NaN/Infinity).
-        ``series``: values, sequence, lot (time order, nulls dropped), x_points, range_points.
+    list of pilotqa.results.FeatureStats
+        Spec order; every field documented there (``ppm_expected`` comes from the model the
+        decision uses, see ``ppm_expected_model``). No NaN/Infinity: an undefined number is None
+        with its reason in ``notes``. ``series`` holds the plotted arrays (time order).
 
     Raises
     ------
@@ -168,19 +164,16 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureR
     res = resolution_all(meas, specs)
     sigma_map = {r["feature"]: r["sigma_within"] for r in cap.select("feature", "sigma_within").iter_rows(named=True)}
 
-    stab_fn = _optional_stage("stability", "stability_all")
-    drift_fn = _optional_stage("drift", "drift_all")
-    lots_fn = _optional_stage("lots", "lots_all")
-    stab = stab_fn(meas, settings) if stab_fn else {}
-    drift = drift_fn(meas, specs, sigma_map, settings) if drift_fn else {}
-    lots = lots_fn(meas, specs, settings) if lots_fn else {}
+    stab = stability_all(meas, settings)
+    drift = drift_all(meas, specs, sigma_map, settings)
+    lots = lots_all(meas, specs, settings)
 
     ordered = meas.sort("feature", "sequence", "subgroup", "part_id", nulls_last=True, maintain_order=True)
     parts = {k[0] if isinstance(k, tuple) else k: v for k, v in ordered.partition_by("feature", as_dict=True).items()}
     spec_rows = {r["feature"]: r for r in specs.iter_rows(named=True)}
     res_rows = {r["feature"]: r for r in res.iter_rows(named=True)}
 
-    out: list[FeatureResult] = []
+    out: list[FeatureStats] = []
     for row in cap.iter_rows(named=True):
         feat = row["feature"]
         sp = spec_rows[feat]
@@ -193,96 +186,96 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureR
         norm_doc, norm_notes = normality(values, settings.alpha)
         notes += norm_notes
         normal_idx = {k: row[k] for k in ("cp", "cpk", "pp", "ppk", "ppl", "ppu", "ppm_expected")}
-        model, model_notes = capability_model(
+        model_doc, model_notes = capability_model(
             values, sp["lsl"], sp["usl"], bool(sp["lower_bound_zero"]), norm_doc, normal_idx,
             settings.alpha, row["sigma_within_method"], settings.confidence,
         )
         notes += model_notes
+        model = (None if model_doc is None
+                 else from_mapping(CapabilityModel, json_safe(model_doc), f"{feat}: capability_model"))
         if model is None and n >= 1:
             notes.append("No capability model: the readings have no spread.")
-        if model is not None and model["decision_basis"] == "percentile":
-            ppm_expected, ppm_model = model["ppm_expected"], model["distribution"]
+        if model is not None and model.decision_basis == "percentile":
+            ppm_expected, ppm_model = model.ppm_expected, model.distribution
         else:
             ppm_expected, ppm_model = row["ppm_expected"], ("normal" if row["ppm_expected"] is not None else None)
 
         r = res_rows.get(feat)
         resolution = None
         if r is not None:
-            resolution = {k: r[k] for k in ("step", "pct_tolerance", "distinct_values", "adequate", "step_method", "tolerance")}
+            resolution = Resolution(
+                step=finite_or_none(r["step"]), pct_tolerance=finite_or_none(r["pct_tolerance"]),
+                distinct_values=r["distinct_values"], adequate=r["adequate"], step_method=r["step_method"],
+                tolerance=finite_or_none(r["tolerance"]),
+            )
             if r["note"]:
                 notes.append(r["note"])
             if r["adequate"] is False and norm_doc["normal"] is False:
                 notes.append("Normality tests react to readings rounded to a coarse gauge step; the rejection may "
                              "reflect the resolution rather than the process.")
 
-        st = stab.get(feat) if stab_fn else None
+        st = stab.get(feat)
         stab_doc, stab_series = (st if st is not None else (None, {}))
-        if stab_fn is None:
-            notes.append("Stability analysis not available in this build.")
-        elif st is None:
+        if st is None:
             notes.append("No control chart: no readings.")
-        drift_doc = drift.get(feat) if drift_fn else None
-        if drift_fn is None:
-            notes.append("Drift analysis not available in this build.")
-        lots_doc = lots.get(feat) if lots_fn else None
-        if lots_fn is None:
-            notes.append("Lot-to-lot analysis not available in this build.")
-        elif lots_doc is None and n >= 1:
+        drift_doc = drift.get(feat)
+        lots_doc = lots.get(feat)
+        if lots_doc is None and n >= 1:
             n_lots = part["lot"].n_unique() if part is not None else 0
             notes.append(f"Lot-to-lot analysis needs at least 2 lots; {n_lots} lot(s) present." if n_lots < 2
                          else "Lot-to-lot analysis not possible for this feature (too few readings per lot).")
 
-        if (model is not None and model["decision_basis"] == "percentile" and isinstance(lots_doc, dict)
-                and lots_doc.get("significant")):
+        if model is not None and model.decision_basis == "percentile" and lots_doc and lots_doc.get("significant"):
             notes.append("The lot means differ significantly: the non-normal shape may come from the lot-to-lot "
                          "shift, and the fitted model then describes the mixture of lots.")
         individuals = bool(row["individuals"]) if row["individuals"] is not None else True
         sigma_within = row["sigma_within"]
-        doc: dict[str, Any] = {
-            "feature": feat,
-            "unit": sp["unit"],
-            "nominal": sp["nominal"],
-            "lsl": sp["lsl"],
-            "usl": sp["usl"],
-            "class": sp["class"],
-            "lower_bound_zero": bool(sp["lower_bound_zero"]) if sp["lower_bound_zero"] is not None else False,
-            "n": n,
-            "n_missing": int(row["n_missing"]),
-            "n_out_of_spec": int(row["n_out_of_spec"]),
-            "n_subgroups": None if individuals else row["n_subgroups"],
-            "subgroup_size": None if individuals else row["subgroup_size"],
-            "mean": row["mean"],
-            "sigma_within": sigma_within,
-            "sigma_within_method": row["sigma_within_method"] if sigma_within is not None else None,
-            "df_within": row["df_within"],
-            "sigma_overall": row["sigma_overall"],
-            **{k: row[k] for k in _INDEX_KEYS},
-            "target": row["target"],
-            "target_source": row["target_source"],
-            **{f"{k}_ci": ([row[f"{k}_ci_low"], row[f"{k}_ci_high"]] if row[f"{k}_ci_low"] is not None else None)
+        empty = np.array([], dtype=float)
+        series = Series(
+            values=values.astype(float),
+            sequence=part["sequence"].to_numpy() if part is not None else np.array([], dtype=np.int64),
+            lot=tuple(str(x) for x in part["lot"].to_list()) if part is not None else (),
+            part_id=tuple(str(x) for x in part["part_id"].to_list()) if part is not None else (),
+            **{k: np.asarray(stab_series.get(k, empty), dtype=float)
+               for k in ("x_points", "range_points", "x_lcl", "x_ucl", "range_lcl", "range_ucl")},
+        )
+        out.append(FeatureStats(
+            feature=feat,
+            unit=sp["unit"],
+            nominal=finite_or_none(sp["nominal"]),
+            lsl=finite_or_none(sp["lsl"]),
+            usl=finite_or_none(sp["usl"]),
+            class_=sp["class"],
+            lower_bound_zero=bool(sp["lower_bound_zero"]) if sp["lower_bound_zero"] is not None else False,
+            n=n,
+            n_missing=int(row["n_missing"]),
+            n_out_of_spec=int(row["n_out_of_spec"]),
+            n_subgroups=None if individuals else row["n_subgroups"],
+            subgroup_size=None if individuals else row["subgroup_size"],
+            mean=finite_or_none(row["mean"]),
+            sigma_within=finite_or_none(sigma_within),
+            sigma_within_method=row["sigma_within_method"] if sigma_within is not None else None,
+            df_within=finite_or_none(row["df_within"]),
+            sigma_overall=finite_or_none(row["sigma_overall"]),
+            **{k: finite_or_none(row[k]) for k in _INDEX_KEYS},
+            target=finite_or_none(row["target"]),
+            target_source=row["target_source"],
+            **{f"{k}_ci": ((finite_or_none(row[f"{k}_ci_low"]), finite_or_none(row[f"{k}_ci_high"]))
+                           if row[f"{k}_ci_low"] is not None else None)
                for k in ("cp", "cpk", "pp", "ppk")},
-            "confidence": settings.confidence,
-            "ppm_expected": ppm_expected,
-            "ppm_expected_model": ppm_model,
-            "ppm_expected_normal": row["ppm_expected"],
-            "ppm_expected_within": row["ppm_expected_within"],
-            "ppm_observed": row["ppm_observed"],
-            "normality": norm_doc,
-            "capability_model": model,
-            "stability": stab_doc,
-            "drift": drift_doc,
-            "resolution": resolution,
-            "lots": lots_doc,
-            "notes": notes,
-        }
-        series: dict[str, Any] = {
-            "values": values.astype(float),
-            "sequence": part["sequence"].to_numpy() if part is not None else np.array([], dtype=np.int64),
-            "lot": part["lot"].to_list() if part is not None else [],
-            "x_points": stab_series.get("x_points", np.array([], dtype=float)),
-            "range_points": stab_series.get("range_points", np.array([], dtype=float)),
-        }
-        for k, v in stab_series.items():
-            series.setdefault(k, v)
-        out.append(FeatureResult(feature=feat, doc=json_safe(doc), series=series))
+            confidence=settings.confidence,
+            ppm_expected=finite_or_none(ppm_expected),
+            ppm_expected_model=ppm_model,
+            ppm_expected_normal=finite_or_none(row["ppm_expected"]),
+            ppm_expected_within=finite_or_none(row["ppm_expected_within"]),
+            ppm_observed=finite_or_none(row["ppm_observed"]),
+            normality=from_mapping(Normality, json_safe(norm_doc), f"{feat}: normality"),
+            capability_model=model,
+            stability=(None if stab_doc is None else from_mapping(Stability, json_safe(stab_doc), f"{feat}: stability")),
+            drift=None if drift_doc is None else from_mapping(Drift, json_safe(drift_doc), f"{feat}: drift"),
+            resolution=resolution,
+            lots=None if lots_doc is None else from_mapping(LotEffect, json_safe(lots_doc), f"{feat}: lots"),
+            notes=tuple(notes),
+            series=series,
+        ))
     return out

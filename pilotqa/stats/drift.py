@@ -291,7 +291,7 @@ def drift_all(
         r = info[feat]
         res = drift_test(g["sequence"].to_numpy(), g["value"].to_numpy(), confidence=settings.confidence)
         notes: list[str] = res.pop("notes")
-        intercept = res.pop("intercept")
+        intercept = res["intercept"]
         tol, basis = tolerance_width(r["lsl"], r["usl"], r["nominal"], r["lower_bound_zero"])
         slope = res["slope"]
         span = r["span"]

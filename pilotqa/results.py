@@ -1,0 +1,523 @@
+"""Typed results handed from ``stats`` to ``decide`` to ``report``.
+
+Every per-characteristic result is a frozen dataclass whose field names are the keys of the
+``pilotqa.analysis/1`` document (a field named ``class_`` is written as ``class``; a field whose
+metadata says ``json=False`` — the plot series — is not written). The document itself is built in
+exactly one place, :func:`pilotqa.report.json.build_document`; the report reads these objects by
+attribute, so a misspelt field fails at type-check time (``mypy --strict``) or at the first test,
+never silently as ``None``.
+
+Lists are tuples (the objects are frozen); an interval is ``(low, high)``; an undefined number is
+``None`` (never NaN/Infinity: the constructors in :mod:`pilotqa.stats` pass every float through
+:func:`pilotqa.util.finite_or_none`).
+
+:func:`from_mapping` builds one of these classes from a plain mapping (the shape the statistics
+functions of :mod:`pilotqa.stats` return), checking every key against the class: an unknown or a
+missing key raises ``TypeError`` naming it, so the statistics and their consumers cannot drift
+apart unnoticed.
+"""
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Mapping, TypeVar, Union
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = [
+    "Interval", "Normality", "Candidate", "Alternative", "Percentiles", "CapabilityModel",
+    "Violation", "Stability", "Drift", "LotSummary", "TukeyPair", "LotEffect", "Resolution",
+    "Series", "FeatureStats", "Plan", "Evidence", "Decision", "FeatureResult", "PlanEntry",
+    "from_mapping", "json_name", "VERDICTS",
+]
+
+#: A two-sided interval ``(low, high)``; either end may be undefined.
+Interval = tuple[float | None, float | None]
+
+#: The verdicts, "most inspection" first.
+VERDICTS: tuple[str, ...] = ("keep_100", "attributes_plan", "variables_plan", "reduced_audit")
+
+
+def _json(name: str) -> dict[str, Any]:
+    """Field metadata: the JSON key differs from the Python name (``class_`` → ``class``)."""
+    return {"json": name}
+
+
+_NOT_JSON: dict[str, Any] = {"json": False}
+
+
+def json_name(f: dataclasses.Field[Any]) -> str | None:
+    """JSON key of a dataclass field (None = not written to JSON)."""
+    key = f.metadata.get("json", f.name)
+    return None if key is False else str(key)
+
+
+# ----------------------------------------------------------------------------- statistics
+@dataclass(frozen=True)
+class Normality:
+    """Normality tests of one characteristic (:func:`pilotqa.stats.distributions.normality`)."""
+
+    ad_statistic: float | None
+    ad_p_value: float | None
+    sw_p_value: float | None
+    normal: bool | None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One fitted distribution (AIC ranking, :func:`pilotqa.stats.distributions.fit_candidates`)."""
+
+    distribution: str
+    aic: float | None
+    loglik: float | None
+    ad_statistic: float | None
+    n_params: int
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """A fitted model within the AIC window of the best: its percentile Ppk and interval."""
+
+    distribution: str
+    aic_delta: float | None
+    ppk: float | None
+    ppk_ci: Interval | None
+
+
+@dataclass(frozen=True)
+class Percentiles:
+    """ISO 22514-2 percentiles of a fitted model (0.135 %, 50 %, 99.865 %)."""
+
+    x0_135: float | None
+    x50: float | None
+    x99_865: float | None
+
+
+@dataclass(frozen=True)
+class CapabilityModel:
+    """The model behind the decision indices (:func:`pilotqa.stats.distributions.capability_model`).
+
+    ``decision_basis`` is ``"normal"`` (normal-theory indices) or ``"percentile"`` (a fitted
+    non-normal model's ISO 22514-2 percentile indices, with ``ppk_ci`` by the delta method and
+    ``alternatives`` within the AIC window).
+    """
+
+    distribution: str
+    params: Mapping[str, float | None]
+    method: str
+    cp: float | None
+    cpk: float | None
+    pp: float | None
+    ppk: float | None
+    ppl: float | None
+    ppu: float | None
+    ppm_expected: float | None
+    percentiles: Percentiles | None
+    selection: str | None
+    candidates: tuple[Candidate, ...]
+    decision_basis: str
+    reason: str
+    ppk_ci: Interval | None = None
+    ci_method: str | None = None
+    alternatives: tuple[Alternative, ...] = ()
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One run-rule signal: chart (``x`` or ``range``), Nelson rule, 0-based point index."""
+
+    chart: str
+    rule: int
+    index: int
+
+
+@dataclass(frozen=True)
+class Stability:
+    """Control chart and Nelson rules (:func:`pilotqa.stats.stability.stability_all`)."""
+
+    chart: str
+    center: float | None
+    lcl: float | None
+    ucl: float | None
+    range_center: float | None
+    range_lcl: float | None
+    range_ucl: float | None
+    violations: tuple[Violation, ...]
+    stable: bool | None
+    sigma: float | None
+    sigma_method: str
+    rules: tuple[int, ...]
+    range_rules: tuple[int, ...]
+    nsigma: float
+    phase: str
+    n_points: int
+    subgroup_size: int | None
+    subgroup_sizes: tuple[int, ...]
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Drift:
+    """Trend over the production sequence (:func:`pilotqa.stats.drift.drift_all`)."""
+
+    slope: float | None
+    intercept: float | None
+    slope_ci: Interval | None
+    p_value: float | None
+    hac_maxlags: int | None
+    mann_kendall_p: float | None
+    kendall_tau: float | None
+    n: int
+    notes: tuple[str, ...]
+    tolerance: float | None = None
+    tolerance_basis: str | None = None
+    sequence_span: int | None = None
+    drift_pct_tolerance: float | None = None
+    parts_to_limit: int | None = None
+    significant: bool | None = None
+    practically_relevant: bool | None = None
+
+
+@dataclass(frozen=True)
+class LotSummary:
+    """One lot of one characteristic: size, mean, SD, Pp/Ppk, first sequence number."""
+
+    lot: str
+    n: int
+    mean: float | None
+    sd: float | None
+    pp: float | None
+    ppk: float | None
+    first_sequence: int | None
+
+
+@dataclass(frozen=True)
+class TukeyPair:
+    """One Tukey HSD comparison of two lots."""
+
+    lot_a: str
+    lot_b: str
+    diff: float | None
+    p_adj: float | None
+    reject: bool
+
+
+@dataclass(frozen=True)
+class LotEffect:
+    """Lot-to-lot analysis (:func:`pilotqa.stats.lots.lots_all`)."""
+
+    k: int
+    anova_f: float | None
+    anova_p: float | None
+    welch_f: float | None
+    welch_p: float | None
+    kruskal_p: float | None
+    levene_p: float | None
+    variance_test: str
+    between_lot_share: float | None
+    sigma_between: float | None
+    sigma_within_lots: float | None
+    sigma_bw: float | None
+    var_between_truncated: bool | None
+    cp_bw: float | None
+    cpk_bw: float | None
+    lot_mean_range: float | None
+    lot_mean_range_pct_tolerance: float | None
+    tolerance: float | None
+    per_lot: tuple[LotSummary, ...]
+    tukey: tuple[TukeyPair, ...]
+    test_used: str | None
+    significant: bool | None
+    practically_relevant: bool | None
+    notes: tuple[str, ...]
+
+    @property
+    def p_used(self) -> float | None:
+        """p-value of the test that decided significance (``test_used``: Welch or classical ANOVA)."""
+        return self.welch_p if self.test_used == "welch" else self.anova_p
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Gauge resolution against the tolerance (:func:`pilotqa.stats.resolution.resolution_all`)."""
+
+    step: float | None
+    pct_tolerance: float | None
+    distinct_values: int | None
+    adequate: bool | None
+    step_method: str | None
+    tolerance: float | None
+
+
+@dataclass(frozen=True, eq=False)
+class Series:
+    """Arrays the report plots (not written to JSON), in time (sequence) order, nulls dropped.
+
+    ``x_points``/``range_points`` are the X̄ (or I) and R/S/MR chart statistics per point (an MR
+    chart has one point fewer); ``x_lcl`` … ``range_ucl`` the per-point limits (empty when no chart).
+    """
+
+    values: NDArray[np.float64]
+    sequence: NDArray[np.int64]
+    lot: tuple[str, ...]
+    part_id: tuple[str, ...]
+    x_points: NDArray[np.float64]
+    range_points: NDArray[np.float64]
+    x_lcl: NDArray[np.float64]
+    x_ucl: NDArray[np.float64]
+    range_lcl: NDArray[np.float64]
+    range_ucl: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class FeatureStats:
+    """Every statistic of one characteristic (:func:`pilotqa.stats.compute`).
+
+    ``class_`` is the class given by the specification (None when the export has none); the class
+    the decision used is :attr:`FeatureResult.class_`.
+    """
+
+    feature: str
+    unit: str | None
+    nominal: float | None
+    lsl: float | None
+    usl: float | None
+    class_: str | None = field(metadata=_json("class"))
+    lower_bound_zero: bool
+    n: int
+    n_missing: int
+    n_out_of_spec: int
+    n_subgroups: int | None
+    subgroup_size: int | None
+    mean: float | None
+    sigma_within: float | None
+    sigma_within_method: str | None
+    df_within: float | None
+    sigma_overall: float | None
+    cp: float | None
+    cpl: float | None
+    cpu: float | None
+    cpk: float | None
+    pp: float | None
+    ppl: float | None
+    ppu: float | None
+    ppk: float | None
+    cpm: float | None
+    target: float | None
+    target_source: str | None
+    cp_ci: Interval | None
+    cpk_ci: Interval | None
+    pp_ci: Interval | None
+    ppk_ci: Interval | None
+    confidence: float
+    ppm_expected: float | None
+    ppm_expected_model: str | None
+    ppm_expected_normal: float | None
+    ppm_expected_within: float | None
+    ppm_observed: float | None
+    normality: Normality
+    capability_model: CapabilityModel | None
+    stability: Stability | None
+    drift: Drift | None
+    resolution: Resolution | None
+    lots: LotEffect | None
+    notes: tuple[str, ...]
+    series: Series = field(metadata=_NOT_JSON)
+
+    @property
+    def individuals(self) -> bool:
+        """True when the characteristic is charted as individuals (no rational subgroups)."""
+        return self.sigma_within_method not in ("pooled", "rbar", "sbar")
+
+
+# ----------------------------------------------------------------------------- decision
+@dataclass(frozen=True)
+class Plan:
+    """A sampling plan (:mod:`pilotqa.decide.tables`) or the reduced audit.
+
+    ``method``: ``variables`` (ANSI/ASQ Z1.9 / MIL-STD-414), ``attributes`` (ANSI/ASQ Z1.4),
+    ``c0`` (Squeglia c = 0) or ``reduced_audit``. Fields a method does not use are None.
+    """
+
+    method: str
+    sample_size: int
+    lot_size: int
+    rule_text: str
+    standard: str | None = None
+    code_letter: str | None = None
+    plan_letter: str | None = None
+    accept: int | None = None
+    reject: int | None = None
+    k: float | None = None
+    aql: float | None = None
+    level: str | None = None
+    severity: str | None = None
+    arrow: str | None = None
+    lot_range: str | None = None
+    hundred_percent: bool | None = None
+    pieces_per_lot: int | None = None
+    periodic_every: int | None = None
+    reaction_limits: Interval | None = None
+    form: int | None = None
+    m: float | None = None
+    m_upper: float | None = None
+    m_lower: float | None = None
+    aql_upper: float | None = None
+    aql_lower: float | None = None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The numbers a decision rests on (one flat record per characteristic)."""
+
+    class_: str = field(metadata=_json("class"))
+    class_source: str
+    n: int
+    n_subgroups: int | None
+    subgroups: bool
+    sigma_within_method: str | None
+    lots: int
+    decision_basis: str
+    normal: bool | None
+    ppk: float | None
+    ppk_lower: float | None
+    cpk: float | None
+    cpk_lower: float | None
+    lower_bound: float | None
+    required: float
+    confidence: float
+    bound_method: str
+    bound_model: str | None
+    stable: bool | None
+    stability_accepted: bool | None
+    stability_signals: int
+    stability_signals_expected: float | None
+    stability_signals_p: float | None
+    drift_significant: bool | None
+    drift_practically_relevant: bool | None
+    drift_pct_tolerance: float | None
+    lot_effect_significant: bool | None
+    lot_effect_practically_relevant: bool | None
+    lot_means_range_pct_tolerance: float | None
+    lot_effect_test: str | None
+    lot_effect_p: float | None
+    resolution_adequate: bool | None
+    n_out_of_spec: int
+    lot_size: int
+    lot_size_source: str
+    aql: float
+
+
+@dataclass(frozen=True)
+class Decision:
+    """May the characteristic leave 100 % inspection, with which plan, and why."""
+
+    verdict: str
+    plan: Plan | None
+    reasons: tuple[str, ...]
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    """One row of the part's inspection plan (``inspection_plan`` in JSON)."""
+
+    feature: str
+    class_: str = field(metadata=_json("class"))
+    verdict: str
+    method: str
+    sample_size: int | None
+    accept: int | None
+    reject: int | None
+    k: float | None
+    frequency: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class FeatureResult:
+    """Statistics and decision of one characteristic, as the report reads them.
+
+    ``class_`` / ``class_source``: the class the decision used (specification, ``--critical`` or
+    the policy's default). The JSON feature object is ``stats`` with ``class``/``class_source``
+    replaced by these and ``decision`` added.
+    """
+
+    stats: FeatureStats
+    decision: Decision
+
+    @property
+    def feature(self) -> str:
+        return self.stats.feature
+
+    @property
+    def class_(self) -> str:
+        return self.decision.evidence.class_
+
+    @property
+    def class_source(self) -> str:
+        return self.decision.evidence.class_source
+
+    @property
+    def verdict(self) -> str:
+        return self.decision.verdict
+
+
+# ----------------------------------------------------------------------------- mapping → type
+T = TypeVar("T")
+
+
+def from_mapping(cls: type[T], data: Mapping[str, Any], where: str = "") -> T:
+    """Build the dataclass ``cls`` from ``data`` (keys = JSON names), recursively.
+
+    Nested dataclasses, ``tuple[X, ...]``, ``X | None``, ``Mapping[str, float]`` and intervals are
+    converted from dicts and lists. An unknown key, or a missing key of a field without a default,
+    raises ``TypeError`` naming it.
+
+    >>> from_mapping(Violation, {"chart": "x", "rule": 1, "index": 4})
+    Violation(chart='x', rule=1, index=4)
+    >>> from_mapping(Violation, {"chart": "x", "rule": 1, "idx": 4})
+    Traceback (most recent call last):
+    ...
+    TypeError: Violation: unknown key(s) idx
+    """
+    if not dataclasses.is_dataclass(cls):
+        raise TypeError(f"{cls!r} is not a dataclass")
+    hints = typing.get_type_hints(cls)
+    by_json = {json_name(f): f for f in dataclasses.fields(cls) if json_name(f) is not None}
+    unknown = [k for k in data if k not in by_json]
+    if unknown:
+        raise TypeError(f"{where or cls.__name__}: unknown key(s) {', '.join(map(str, unknown))}")
+    kwargs: dict[str, Any] = {}
+    for key, f in by_json.items():
+        if key in data:
+            kwargs[f.name] = _convert(hints[f.name], data[key], f"{where or cls.__name__}.{key}")
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise TypeError(f"{where or cls.__name__}: missing key {key}")
+    return cls(**kwargs)
+
+
+def _convert(tp: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        if value is None:
+            return None
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return _convert(args[0], value, where)
+        return value  # a union of scalars (e.g. float | int): kept as it is
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        if isinstance(value, tp):
+            return value
+        return from_mapping(tp, value, where)
+    if origin is tuple:
+        args = typing.get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_convert(args[0], v, f"{where}[{i}]") for i, v in enumerate(value))
+        return tuple(_convert(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, value)))
+    if origin in (Mapping, dict) or tp is Mapping:
+        return dict(value)
+    return value
