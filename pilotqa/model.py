@@ -22,6 +22,7 @@ import polars as pl
 
 __all__ = [
     "MEASUREMENT_SCHEMA",
+    "STREAM_COLUMNS",
     "SPEC_SCHEMA",
     "ATTRIBUTE_SCHEMA",
     "CLASSES",
@@ -44,6 +45,11 @@ MEASUREMENT_SCHEMA: dict[str, pl.DataType] = {
     "feature": pl.String(),
     "value": pl.Float64(),
 }
+
+#: Optional string columns of the measurements frame (after the canonical ones, in this order,
+#: only when a reader has them): the process stream of each reading — fixture, nest (cavity),
+#: spindle, machine, operator, gauge — that the stream analysis treats like ``lot``.
+STREAM_COLUMNS: tuple[str, ...] = ("fixture", "nest", "spindle", "machine", "operator", "gauge")
 
 SPEC_SCHEMA: dict[str, pl.DataType] = {
     "feature": pl.String(),
@@ -133,6 +139,7 @@ class Inspection:
         # Enforce the canonical column order and dtypes (cheap; catches reader bugs early).
         self.measurements = self.measurements.select(
             [pl.col(c).cast(t) for c, t in MEASUREMENT_SCHEMA.items()]
+            + [pl.col(c).cast(pl.String) for c in STREAM_COLUMNS if c in self.measurements.columns]
         )
         self.specs = self.specs.select([pl.col(c).cast(t) for c, t in SPEC_SCHEMA.items()])
         if self.attributes is not None:
@@ -244,7 +251,7 @@ def combine(parts: list[Inspection]) -> Inspection:
     meta = merge_metadata([p.metadata for p in parts])
     attrs = [p.attributes for p in parts if p.attributes is not None]
     return Inspection(
-        measurements=pl.concat(frames),
+        measurements=pl.concat(frames, how="diagonal"),  # stream columns only some files have
         specs=specs,
         layout=layouts.pop() if len(layouts) == 1 else "mixed",
         files=[f for p in parts for f in p.files],

@@ -302,3 +302,96 @@ def test_read_inputs_orders_folder_by_time(tmp_path: Path) -> None:
     write(tmp_path, early, "b.dfq")
     parts, skipped = read_inputs([tmp_path], OPTS)
     assert [Path(p.files[0].path).name for p in parts] == ["b.dfq", "a.dfq"] and skipped == []
+
+
+# ----------------------------------------------------------------------------- issue 11
+def _line(*portions: list[str]) -> str:
+    return SO.join(DC4.join(f) for f in portions)
+
+
+def test_twelve_field_portions_read_the_ten_defined_and_keep_streams(tmp_path: Path) -> None:
+    """Current qs-STAT writes 12 fields per portion (e.g. the vendor's TEST_01.DFQ): value,
+    attribute, date, events, batch, nest, operator, machine, process parameter, gauge, +2."""
+    rows = [
+        _line(["10.01", "0", "01.02.2024/08:00:00", "", "#L1", "2", "7", "M3", "", "G9", "", ""],
+              ["0.01", "0", "01.02.2024/08:00:00", "", "#L1", "2", "7", "M3", "", "G9", "", ""]),
+        _line(["10.02", "0", "01.02.2024/08:01:00", "", "#L1", "0", "0", "0", "", "0", "x", "y"],
+              ["0.02", "0", "01.02.2024/08:01:00", "", "#L1", "0", "0", "0", "", "0", "x", "y"]),
+    ]
+    insp = aqdef.read_path(write(tmp_path, HEAD + "\n".join(rows) + "\n"), OPTS)
+    m = insp.measurements.filter(pl.col("feature") == "Bore").sort("sequence")
+    assert m["value"].to_list() == pytest.approx([10.01, 10.02])
+    assert m["lot"].to_list() == ["L1", "L1"]
+    # catalogue numbers: 0 = not given
+    assert m["nest"].to_list() == ["2", None] and m["operator"].to_list() == ["7", None]
+    assert m["machine"].to_list() == ["M3", None] and m["gauge"].to_list() == ["G9", None]
+    assert any("more than the ten defined fields" in n for n in insp.notes)
+
+
+def test_value_set_with_different_batches_is_one_part(tmp_path: Path) -> None:
+    """Subgroup_Shaft_8081.dfq's first line: characteristic 1 has an empty batch and the unset
+    date 01.01.1970, the others 'Charge1' — one part in lot Charge1, no 1970 timestamp."""
+    rows = [
+        _line(["10.01", "0", "01.01.1970/00:00:00", "", "#"], ["0.01", "0", "01.02.2024/08:00:00",
+                                                             "", "#Charge1"]),
+        _line(["10.02", "0", "01.02.2024/08:01:00", "", "#Charge1"],
+              ["0.02", "0", "01.02.2024/08:01:00", "", "#Charge1"]),
+        _line(["10.03", "0", "01.02.2024/08:02:00", "", "#A"], ["0.03", "0", "", "", "#B"]),
+    ]
+    insp = aqdef.read_path(write(tmp_path, HEAD + "\n".join(rows) + "\n"), OPTS)
+    m = insp.measurements
+    assert insp.n_parts == 3
+    assert m.filter(pl.col("sequence") <= 2)["lot"].unique().to_list() == ["Charge1"]
+    assert m.filter(pl.col("sequence") == 3)["lot"].unique().to_list() == ["A"]
+    assert m.filter(pl.col("timestamp").dt.year() == 1970).height == 0
+    joined = " | ".join(insp.notes)
+    assert "different batch" in joined and "line 20" in joined  # the third value line
+    assert "01.01.1970/00:00:00" in joined
+
+
+def _with_subgroups(n: str, kind: str) -> str:
+    return HEAD + f"K8500/1 {n}\nK8501/1 {kind}\nK8500/2 {n}\nK8501/2 {kind}\n"
+
+
+@pytest.mark.parametrize(("n", "kind", "opts", "expected"), [
+    ("3", "0", OPTS, [1, 1, 1, 2, 2, 2, 3]),
+    ("3", "1", OPTS, [None] * 7),                        # moving subgroups: a chart setting
+    ("1", "0", OPTS, [None] * 7),
+    ("3", "0", ReadOptions(subgroup_size=2), [None] * 7),  # the command line wins
+])
+def test_k8500_subgroup_size_forms_subgroups(tmp_path: Path, n: str, kind: str, opts: ReadOptions,
+                                             expected: list[int | None]) -> None:
+    rows = [_line([f"10.0{i}", "0"], [f"0.0{i}", "0"]) for i in range(1, 8)]
+    insp = aqdef.read_path(write(tmp_path, _with_subgroups(n, kind) + "\n".join(rows) + "\n"), opts)
+    m = insp.measurements.filter(pl.col("feature") == "Bore").sort("sequence")
+    assert m["subgroup"].to_list() == expected
+    assert insp.details["subgroup_size_k8500"] == (3 if expected[0] else None)
+
+
+def test_different_k8500_sizes_form_no_subgroups(tmp_path: Path) -> None:
+    head = HEAD + "K8500/1 5\nK8500/2 3\n"
+    rows = [_line([f"10.0{i}", "0"], [f"0.0{i}", "0"]) for i in range(1, 8)]
+    insp = aqdef.read_path(write(tmp_path, head + "\n".join(rows) + "\n"), OPTS)
+    assert insp.measurements["subgroup"].null_count() == insp.measurements.height
+    assert any("subgroup settings differ" in n for n in insp.notes)
+
+
+def test_huge_attribute_code_is_a_one_line_error(tmp_path: Path) -> None:
+    """int(float('1e400')) raises OverflowError; the reader names the line and field instead."""
+    p = write(tmp_path, HEAD + _line(["10.01", "1e400"], ["0.01", "0"]) + "\n")
+    with pytest.raises(InputError, match="K0002 '1e400' is not a whole number") as exc:
+        aqdef.read_path(p, OPTS)
+    assert exc.value.line == 18 and "\n" not in str(exc.value)
+
+
+def test_equal_limits_and_offset_nominal(tmp_path: Path) -> None:
+    """VDA 5 example files: K2110 = K2111 = 0 (no zone) and a nominal outside its limits
+    (8 with limits 8.001 .. 8.01)."""
+    text = HEAD.replace("K2101/1 10\nK2110/1 9.9\nK2111/1 10.1", "K2101/1 8\nK2110/1 8.001\n"
+                        "K2111/1 8.01").replace("K2111/2 0,05\nK2120/2 2", "K2111/2 0")
+    insp = aqdef.read_path(write(tmp_path, text + _line(["8.005", "0"], ["0.0", "0"]) + "\n"), OPTS)
+    bore, flat = insp.specs.row(0, named=True), insp.specs.row(1, named=True)
+    assert (bore["nominal"], bore["lsl"], bore["usl"]) == (None, 8.001, 8.01)
+    assert flat["lsl"] is None and flat["usl"] is None
+    joined = " | ".join(insp.notes)
+    assert "nominal K2101 8 lies outside the limits" in joined and "both 0" in joined

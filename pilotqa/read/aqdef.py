@@ -32,6 +32,18 @@ Decisions where the public sources disagree or say nothing (each is noted in
   value deleted / not measured (kept as a null reading and counted in a note); any other code is
   kept and listed.
 * K0006 batch: a leading ``#`` is dropped (aqdef-tools' K0006 converter).
+* Value portions with more fields than the ten defined (current qs-STAT writes twelve): the ten
+  defined fields are read, the extra ones ignored (counted in a note).
+* K0007 nest, K0008 operator, K0010 machine, K0012 gauge are catalogue numbers; ``0`` or empty
+  = not given. They are kept per reading as the optional stream columns ``nest``, ``operator``,
+  ``machine``, ``gauge`` of the measurements frame.
+* One value set (a separator value line, or the n-th K-key value of each characteristic) is one
+  part: when its characteristics carry different batches, the part goes to the first non-empty
+  batch (noted), so a part is never split into two lots.
+* K0004 ``01.01.1970/00:00:00`` (the epoch; qs-STAT writes it for an unset date) = no date.
+* K8500 subgroup size n > 1 with K8501 subgroup type 0 (fixed) and no ``--subgroup-size``:
+  subgroups of n consecutive values of each characteristic; K8501 = 1 (moving subgroups, a chart
+  setting) forms none. Different sizes in one file form none (noted).
 """
 from __future__ import annotations
 
@@ -92,7 +104,12 @@ _PART_META = {
 }
 _CHAR_USED = {"K2001", "K2002", "K2003", "K2004", "K2005", "K2101", "K2110", "K2111", "K2112",
               "K2113", "K2120", "K2121", "K2142", "K2009"}
-_VALUE_USED = {"K0001", "K0002", "K0004", "K0006", "K0014", "K0020", "K0021"}
+_VALUE_USED = {"K0001", "K0002", "K0004", "K0006", "K0007", "K0008", "K0010", "K0012", "K0014",
+               "K0020", "K0021"}
+#: value fields kept per reading as optional stream columns of the measurements frame
+_STREAM_KEYS: dict[str, str] = {"K0007": "nest", "K0008": "operator", "K0010": "machine",
+                                "K0012": "gauge"}
+_EPOCH = datetime(1970, 1, 1)
 _KEY_RE = re.compile(r"^K(\d{4})(?:/(\d+))?(?:[ \t](.*))?$")
 _KEY_START_RE = re.compile(rb"^\s*(?:\xef\xbb\xbf)?K\d{4}(?:/\d+)?(?:[ \t]|\r?$)", re.MULTILINE)
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
@@ -182,6 +199,8 @@ class _State:
     unmapped: Counter = field(default_factory=Counter)
     n_sep_lines: int = 0
     n_key_values: int = 0
+    extra_fields: int = 0  # value portions with fields beyond the defined ones
+    epoch_dates: int = 0
 
 
 def _err(st: _State, line: int, msg: str, file: str | None = None) -> InputError:
@@ -311,8 +330,7 @@ def _parse_sep_line(st: _State, line: str, lineno: int, file: str) -> None:
         fields = portion.split(FIELD_SEP)
         layout = _ATTRIBUTE_FIELDS if _char_type(st, i) in _ATTRIBUTE_TYPES else _VARIABLE_FIELDS
         if len(fields) > len(layout):
-            raise _err(st, lineno, f"characteristic {i}: value portion has {len(fields)} fields, "
-                       f"at most {len(layout)} are defined", file)
+            st.extra_fields += 1  # current qs-STAT appends fields: the defined ones are read
         for key, raw in zip(layout, fields):
             if key:
                 _put_value(st, i, key, raw, lineno, file)
@@ -364,6 +382,16 @@ def _spec(st: _State, c: _Char, name: str, notes: list[str], source: str) -> dic
         notes.append(f"'{name}': upper value {hi} is a natural boundary (K2121 = {ut}), not a "
                      "specification limit")
         hi = None
+    if lo is not None and hi is not None and lo == hi:
+        notes.append(f"'{name}': lower and upper limit are both {lo:g} (no tolerance zone): read "
+                     "as no specification limits")
+        lo = hi = None
+    elif nominal is not None and ((lo is not None and nominal < lo)
+                                  or (hi is not None and nominal > hi)):
+        notes.append(f"'{name}': nominal K2101 {nominal:g} lies outside the limits {lo} .. {hi} "
+                     "(a zone offset from the nominal, or an unset nominal): the limits are "
+                     "kept, the nominal is not used")
+        nominal = None
     cls_code = _code(st, c, "K2005")
     cls = CLASS_BY_CODE.get(cls_code) if cls_code is not None else None
     if cls_code is not None and cls is None:
@@ -387,11 +415,15 @@ def _names(st: _State) -> dict[int, str]:
         if counts[name] > 1:
             num = _text(st, st.chars[idx], "K2001")
             out[idx] = f"{name} [{num}]" if num and num != name else f"{name} #{idx}"
+    counts = Counter(out.values())  # still equal (same K1001 and K2001): the index decides
+    for idx, name in list(out.items()):
+        if counts[name] > 1:
+            out[idx] = f"{name} #{idx}"
     return out
 
 
 def _build(st: _State, path: Path, sources: list[Path], extra_notes: list[str],
-           encoding: str) -> Inspection:
+           encoding: str, opts: "ReadOptions") -> Inspection:
     file = str(path)
     notes = list(extra_notes)
     names = _names(st)
@@ -441,7 +473,7 @@ def _build(st: _State, path: Path, sources: list[Path], extra_notes: list[str],
             raw, line = rec["K0001"]
             r = parse_cell(raw)
             if isinstance(r, CellProblem):
-                raise InputError(f"characteristic {idx} ('{name}'): value {r.reason}", file=file,
+                raise InputError(f"characteristic {idx} ('{name}'): value K0001 {r.reason}", file=file,
                                  line=line)
             value = None if isinstance(r, Missing) else r
             if value is None:
@@ -453,14 +485,32 @@ def _build(st: _State, path: Path, sources: list[Path], extra_notes: list[str],
                 value = None
             elif attr not in (None, 0):
                 odd_attr[attr] += 1
-            part_ident = rec.get("K0014", ("", 0))[0].strip()
             seq = part_offsets[c.part] + k
-            if not part_ident:
-                part_ident = f"{st.part_fields.get(c.part, {}).get('K1001', c.part)}#{k}" if multi \
-                    else str(k)
-            meas_rows.append({"part_id": part_ident, "lot": _lot(rec), "subgroup": None,
-                              "sequence": seq, "timestamp": _ts(st, rec, file), "feature": name,
-                              "value": value})
+            row: dict[str, Any] = {
+                "part_id": rec.get("K0014", ("", 0))[0].strip() or None, "lot": _lot(rec),
+                "subgroup": None, "sequence": seq, "timestamp": _ts(st, rec, file),
+                "feature": name, "value": value, "_line": rec["K0001"][1], "_k": k,
+                "_idx": idx}
+            for key, col in _STREAM_KEYS.items():
+                row[col] = _catalog(rec, key)
+            meas_rows.append(row)
+    notes += _one_part_per_value_set(st, meas_rows, multi)
+    sg_size, sg_notes = _subgroup_size(st, [i for i, c in st.chars.items()
+                                            if _char_type(st, i) == 0], opts)
+    notes += sg_notes
+    if sg_size:
+        numbers: dict[tuple[int, int], int] = {}
+        for block in sorted({(st.chars[r["_idx"]].part, (r["_k"] - 1) // sg_size)
+                             for r in meas_rows}):
+            numbers[block] = len(numbers) + 1
+        for row in meas_rows:
+            row["subgroup"] = numbers[(st.chars[row["_idx"]].part, (row["_k"] - 1) // sg_size)]
+    if st.extra_fields:
+        notes.append(f"{st.extra_fields} value portion(s) with more than the ten defined fields "
+                     "(current qs-STAT writes twelve): the defined fields read, the rest ignored")
+    if st.epoch_dates:
+        notes.append(f"{st.epoch_dates} date/time(s) K0004 '01.01.1970/00:00:00' (an unset date) "
+                     "read as no date")
     if deleted:
         notes.append(f"{deleted} value(s) flagged deleted/empty by their attribute K0002 "
                      "(255/256) counted as not measured")
@@ -495,8 +545,10 @@ def _build(st: _State, path: Path, sources: list[Path], extra_notes: list[str],
             row["lot"] = row["lot"] or path.stem
         notes.append(f"{no_lot} value(s) without a batch K0006: lot = the file name '{path.stem}'")
     meta = _metadata(st)
-    measurements = pl.DataFrame(meas_rows, schema=MEASUREMENT_SCHEMA) if meas_rows else \
-        pl.DataFrame(schema=MEASUREMENT_SCHEMA)
+    streams = [c for c in _STREAM_KEYS.values() if any(r[c] is not None for r in meas_rows)]
+    schema = {**MEASUREMENT_SCHEMA, **{c: pl.String() for c in streams}}
+    measurements = pl.DataFrame([{k: r[k] for k in schema} for r in meas_rows], schema=schema) \
+        if meas_rows else pl.DataFrame(schema=MEASUREMENT_SCHEMA)
     specs = pl.DataFrame(spec_rows, schema=SPEC_SCHEMA) if spec_rows else pl.DataFrame(schema=SPEC_SCHEMA)
     attributes = pl.DataFrame(attr_rows, schema=ATTRIBUTE_SCHEMA) if attr_rows else None
     details = {
@@ -511,11 +563,19 @@ def _build(st: _State, path: Path, sources: list[Path], extra_notes: list[str],
         "value_lines_separator_notation": st.n_sep_lines,
         "value_fields_k_notation": st.n_key_values,
         "values": len(meas_rows),
+        "stream_columns": streams,
+        "subgroup_size_k8500": sg_size,
         "unmapped_keys": {k: st.unmapped[k] for k in sorted(st.unmapped)},
         "assumptions": [
             "K2005 class 4 -> critical, 2-3 -> major, 0-1 -> minor (code meanings not verified)",
             "K2120/K2121 = 2 or 3 -> natural boundary, not a specification limit",
             "K0002 = 255/256 -> value deleted/empty; other non-zero codes kept",
+            "value portions: the ten defined fields read, extra trailing fields ignored",
+            "K0007/K0008/K0010/K0012 = 0 or empty -> not given (catalogue numbers)",
+            "K0004 01.01.1970/00:00:00 -> no date",
+            "a value set's part takes the first non-empty batch K0006 of its characteristics",
+            "K8500 n > 1 with K8501 = 0 -> subgroups of n consecutive values; K8501 = 1 (moving) "
+            "-> none",
         ],
     }
     return Inspection(
@@ -540,7 +600,81 @@ def _ts(st: _State, rec: dict[str, tuple[str, int]], file: str) -> datetime | No
     if dt is None:
         raise InputError(f"K0004 date/time '{src[0]}' is not 'dd.mm.yyyy/hh:mm:ss'", file=file,
                          line=src[1])
+    if dt == _EPOCH:
+        st.epoch_dates += 1
+        return None
     return dt
+
+
+def _catalog(rec: dict[str, tuple[str, int]], key: str) -> str | None:
+    """A catalogue-number field (nest, operator, machine, gauge): None when empty or 0."""
+    raw = rec.get(key, ("", 0))[0].strip()
+    return None if raw in ("", "0") else raw
+
+
+def _one_part_per_value_set(st: _State, rows: list[dict[str, Any]], multi: bool) -> list[str]:
+    """Give every reading of one value set (AQDEF part, value number k) the same part and lot.
+
+    The lot is the first non-empty batch of the set's characteristics, the part ident the first
+    non-empty K0014, else the value number; a set whose characteristics carry different batches
+    is named in a note (its part would otherwise appear twice, once per batch).
+    """
+    sets: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    for r in rows:
+        sets.setdefault((st.chars[r["_idx"]].part, r["_k"]), []).append(r)
+    conflicts: list[str] = []
+    for (part, k), members in sets.items():
+        lots = list(dict.fromkeys(r["lot"] for r in members if r["lot"] is not None))
+        idents = list(dict.fromkeys(r["part_id"] for r in members if r["part_id"] is not None))
+        if len(lots) > 1 or len(idents) > 1:
+            conflicts.append(f"line {members[0]['_line']}: batches {lots}" if len(lots) > 1
+                             else f"line {members[0]['_line']}: part idents {idents}")
+        if idents:
+            pid = idents[0]
+        elif multi:
+            pid = f"{st.part_fields.get(part, {}).get('K1001', part)}#{k}"
+        else:
+            pid = str(k)
+        for r in members:
+            r["lot"] = lots[0] if lots else None
+            r["part_id"] = pid
+    if not conflicts:
+        return []
+    shown = "; ".join(conflicts[:3]) + (f" and {len(conflicts) - 3} more" if len(conflicts) > 3
+                                        else "")
+    return [f"{len(conflicts)} value set(s) whose characteristics carry different batch (K0006) or "
+            f"part ident (K0014) fields, each read as one part with the first non-empty one: "
+            f"{shown}"]
+
+
+def _subgroup_size(st: _State, variable: list[int], opts: "ReadOptions") -> tuple[int | None,
+                                                                                    list[str]]:
+    """The K8500 subgroup size to use (module docstring), with notes on what was decided."""
+    sizes: dict[tuple[int, int], list[int]] = {}
+    for idx in variable:
+        if not st.records.get(idx):
+            continue
+        c = st.chars[idx]
+        n_raw, t_raw = _num(st, c, "K8500"), _num(st, c, "K8501")
+        n = int(n_raw) if n_raw is not None and n_raw.is_integer() and n_raw >= 1 else 1
+        t = int(t_raw) if t_raw is not None and t_raw.is_integer() else 0
+        sizes.setdefault((n, t), []).append(idx)
+    used = {k for k in sizes if k[0] > 1}
+    if not used:
+        return None, []
+    if opts.subgroup_size is not None:
+        return None, [f"K8500 subgroup size(s) {sorted({n for n, _ in used})} of the file not "
+                      f"used: --subgroup-size {opts.subgroup_size} given"]
+    if len(sizes) > 1:
+        desc = ", ".join(f"n = {n} (K8501 = {t}) for {len(ix)}" for (n, t), ix in sorted(sizes.items()))
+        return None, [f"K8500/K8501 subgroup settings differ between characteristics ({desc}): "
+                      "read as individuals; use --subgroup-size N to form subgroups"]
+    (n, t), = sizes
+    if t != 0:
+        return None, [f"K8500 subgroup size {n} with K8501 = {t} (moving subgroups, a chart "
+                      "setting): read as individuals"]
+    return n, [f"subgroups of {n} consecutive values from K8500 (subgroup size) with K8501 = 0 "
+               "(fixed subgroups)"]
 
 
 def _int_field(st: _State, rec: dict[str, tuple[str, int]], key: str, file: str) -> int | None:
@@ -549,7 +683,7 @@ def _int_field(st: _State, rec: dict[str, tuple[str, int]], key: str, file: str)
         return None
     try:
         return int(float(src[0].strip().replace(",", ".")))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise InputError(f"{key} '{src[0]}' is not a whole number", file=file,
                          line=src[1]) from None
 
@@ -594,4 +728,4 @@ def read_path(path: Path, opts: "ReadOptions") -> Inspection:
         raise InputError("no characteristic (K2xxx field) in the AQDEF file", file=str(path))
     if suffix == ".dfd" and len(sources) == 1:
         notes.append(f"{path.name}: description only — no .dfx with values beside it")
-    return _build(st, path, sources, notes, "+".join(dict.fromkeys(encodings)))
+    return _build(st, path, sources, notes, "+".join(dict.fromkeys(encodings)), opts)
