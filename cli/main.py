@@ -103,7 +103,7 @@ def _read(inputs: tuple[Path, ...], spec_file: Path | None, sheet: str | None,
 class LazyGroup(click.Group):
     """Click group whose sub-commands live in sibling modules imported on first use."""
 
-    lazy: dict[str, str] = {"plan": ".plan_cmd:plan", "policy": ".plan_cmd:policy"}
+    lazy: dict[str, str] = {"plan": ".plan_cmd:plan", "policy": ".plan_cmd:policy", "compare": ".compare_cmd:compare"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.lazy])

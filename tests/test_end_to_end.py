@@ -22,7 +22,7 @@ def _sample_inputs() -> list[Path]:
     """Every sample_data input (files and the per-part CALYPSO folder), not the generators."""
     out = []
     for p in sorted(SAMPLE.iterdir()):
-        if p.suffix in (".py", ".md") or p.name.startswith((".", "_")):
+        if p.suffix in (".py", ".md") or p.name.startswith((".", "_")) or p.name == "compare":
             continue
         out.append(p)
     return out
