@@ -180,10 +180,6 @@ def analyze(inputs: tuple[Path, ...], spec_file: Path | None, sheet: str | None,
     rule_set = _parse_rules(rules)
     progress(f"reading {len(inputs)} input(s)")
     insp = _read(inputs, spec_file, sheet, subgroup_size, column_map, part, revision)
-    unknown = sorted(set(critical) - set(insp.feature_names))
-    if unknown:
-        raise InputError(f"--critical names unknown characteristic(s): {', '.join(unknown)}; "
-                         f"known: {', '.join(insp.feature_names)}")
     from pilotqa.analysis import analyze as run_analysis
     from pilotqa.decide.policy import load_policy
 

@@ -47,6 +47,8 @@ def _json(name: str) -> dict[str, Any]:
 
 
 _NOT_JSON: dict[str, Any] = {"json": False}
+#: Field metadata: left out of the JSON object when None (plan fields a method does not use).
+_OMIT_NONE: dict[str, Any] = {"omit_none": True}
 
 
 def json_name(f: dataclasses.Field[Any]) -> str | None:
@@ -271,6 +273,13 @@ class Series:
     range_lcl: NDArray[np.float64]
     range_ucl: NDArray[np.float64]
 
+    @classmethod
+    def empty(cls) -> "Series":
+        """No plotted data (a characteristic without readings, or a hand-built result)."""
+        f = np.array([], dtype=np.float64)
+        return cls(values=f, sequence=np.array([], dtype=np.int64), lot=(), part_id=(), x_points=f,
+                   range_points=f, x_lcl=f, x_ucl=f, range_lcl=f, range_ucl=f)
+
 
 @dataclass(frozen=True)
 class FeatureStats:
@@ -325,7 +334,7 @@ class FeatureStats:
     resolution: Resolution | None
     lots: LotEffect | None
     notes: tuple[str, ...]
-    series: Series = field(metadata=_NOT_JSON)
+    series: Series = field(default_factory=Series.empty, metadata=_NOT_JSON)
 
     @property
     def individuals(self) -> bool:
@@ -346,27 +355,27 @@ class Plan:
     sample_size: int
     lot_size: int
     rule_text: str
-    standard: str | None = None
+    standard: str | None = field(default=None, metadata=_OMIT_NONE)
     code_letter: str | None = None
-    plan_letter: str | None = None
-    accept: int | None = None
-    reject: int | None = None
-    k: float | None = None
-    aql: float | None = None
-    level: str | None = None
-    severity: str | None = None
+    plan_letter: str | None = field(default=None, metadata=_OMIT_NONE)
+    accept: int | None = field(default=None, metadata=_OMIT_NONE)
+    reject: int | None = field(default=None, metadata=_OMIT_NONE)
+    k: float | None = field(default=None, metadata=_OMIT_NONE)
+    aql: float | None = field(default=None, metadata=_OMIT_NONE)
+    level: str | None = field(default=None, metadata=_OMIT_NONE)
+    severity: str | None = field(default=None, metadata=_OMIT_NONE)
     arrow: str | None = None
-    lot_range: str | None = None
-    hundred_percent: bool | None = None
-    pieces_per_lot: int | None = None
-    periodic_every: int | None = None
-    reaction_limits: Interval | None = None
-    form: int | None = None
-    m: float | None = None
-    m_upper: float | None = None
-    m_lower: float | None = None
-    aql_upper: float | None = None
-    aql_lower: float | None = None
+    lot_range: str | None = field(default=None, metadata=_OMIT_NONE)
+    hundred_percent: bool | None = field(default=None, metadata=_OMIT_NONE)
+    pieces_per_lot: int | None = field(default=None, metadata=_OMIT_NONE)
+    periodic_every: int | None = field(default=None, metadata=_OMIT_NONE)
+    reaction_limits: Interval | None = field(default=None, metadata=_OMIT_NONE)
+    form: int | None = field(default=None, metadata=_OMIT_NONE)
+    m: float | None = field(default=None, metadata=_OMIT_NONE)
+    m_upper: float | None = field(default=None, metadata=_OMIT_NONE)
+    m_lower: float | None = field(default=None, metadata=_OMIT_NONE)
+    aql_upper: float | None = field(default=None, metadata=_OMIT_NONE)
+    aql_lower: float | None = field(default=None, metadata=_OMIT_NONE)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import polars as pl
@@ -9,9 +10,12 @@ import pytest
 
 from pilotqa.decide import Policy, decide
 from pilotqa.decide.policy import policy_from_dict
-from pilotqa.decide.verdict import bissell_lower, resolve_lot_size
-from pilotqa.model import FeatureResult, Inspection
+from pilotqa.decide.verdict import resolve_lot_size
+from pilotqa.model import Inspection
+from pilotqa.report.json import feature_json, to_json
+from pilotqa.results import FeatureResult, FeatureStats, from_mapping
 from pilotqa.settings import Settings
+from pilotqa.stats.capability import bissell_lower
 
 S500 = Settings(lot_size=500)
 
@@ -43,9 +47,70 @@ def make_doc(feature: str = "BORE", ppk: float = 1.8, n: int = 150, cls: str | N
     return doc
 
 
-def run(*docs: dict[str, Any], settings: Settings = S500, policy: Policy | None = None) -> tuple[list[FeatureResult], Any]:
-    frs = [FeatureResult(feature=d["feature"], doc=d) for d in docs]
-    summary = decide(frs, None, settings, policy or Policy())
+#: Every key of a feature's statistics with a neutral value; make_doc's keys override these.
+_DEFAULTS: dict[str, Any] = {
+    "feature": "F", "unit": None, "nominal": None, "lsl": None, "usl": None, "class": None,
+    "lower_bound_zero": False, "n": 0, "n_missing": 0, "n_out_of_spec": 0, "n_subgroups": None,
+    "subgroup_size": None, "mean": None, "sigma_within": None, "sigma_within_method": None,
+    "df_within": None, "sigma_overall": None, **{k: None for k in ("cp", "cpl", "cpu", "cpk", "pp", "ppl", "ppu",
+                                                                     "ppk", "cpm", "target", "target_source",
+                                                                     "cp_ci", "cpk_ci", "pp_ci", "ppk_ci")},
+    "confidence": 0.95, "ppm_expected": None, "ppm_expected_model": None, "ppm_expected_normal": None,
+    "ppm_expected_within": None, "ppm_observed": None, "capability_model": None, "stability": None,
+    "drift": None, "resolution": None, "lots": None, "notes": [],
+    "normality": {"ad_statistic": None, "ad_p_value": None, "sw_p_value": None, "normal": None},
+}
+_NESTED: dict[str, dict[str, Any]] = {
+    "capability_model": {"distribution": "normal", "params": {}, "method": "normal", "cp": None, "cpk": None,
+                         "pp": None, "ppk": None, "ppl": None, "ppu": None, "ppm_expected": None,
+                         "percentiles": None, "selection": None, "candidates": [], "decision_basis": None,
+                         "reason": ""},
+    "stability": {"chart": "i-mr", "center": None, "lcl": None, "ucl": None, "range_center": None,
+                  "range_lcl": None, "range_ucl": None, "violations": [], "stable": None, "sigma": None,
+                  "sigma_method": "mr_d2", "rules": [1, 2, 3, 4], "range_rules": [1], "nsigma": 3.0, "phase": "I",
+                  "n_points": 0, "subgroup_size": 1, "subgroup_sizes": [1], "notes": []},
+    "drift": {"slope": None, "intercept": None, "slope_ci": None, "p_value": None, "hac_maxlags": None,
+              "mann_kendall_p": None, "kendall_tau": None, "n": 0, "notes": []},
+    "lots": {"k": 1, "anova_f": None, "anova_p": None, "welch_f": None, "welch_p": None, "kruskal_p": None,
+             "levene_p": None, "variance_test": "brown-forsythe", "between_lot_share": None,
+             "sigma_between": None, "sigma_within_lots": None, "sigma_bw": None, "var_between_truncated": None,
+             "cp_bw": None, "cpk_bw": None, "lot_mean_range": None, "lot_mean_range_pct_tolerance": None,
+             "tolerance": None, "per_lot": [], "tukey": [], "test_used": None, "significant": None,
+             "practically_relevant": None, "notes": []},
+    "resolution": {"step": None, "pct_tolerance": None, "distinct_values": None, "adequate": None,
+                   "step_method": None, "tolerance": None},
+}
+_LOT = {"lot": "L", "n": 50, "mean": None, "sd": None, "pp": None, "ppk": None, "first_sequence": None}
+
+
+def to_stats(doc: dict[str, Any]) -> FeatureStats:
+    """A complete, typed FeatureStats from a partial feature document (missing keys neutral)."""
+    full = {**_DEFAULTS, **doc}
+    for key, base in _NESTED.items():
+        if isinstance(full.get(key), dict):
+            full[key] = {**base, **full[key]}
+    if full["capability_model"] is not None and full["capability_model"]["decision_basis"] is None:
+        normal = full["normality"]["normal"] is not False
+        full["capability_model"]["decision_basis"] = "normal" if normal else "percentile"
+    if full["lots"] is not None:
+        full["lots"]["per_lot"] = [{**_LOT, **p} for p in full["lots"]["per_lot"]]
+        if full["lots"]["test_used"] is None:
+            full["lots"]["test_used"] = "welch" if full["lots"]["welch_p"] is not None else "anova"
+    return from_mapping(FeatureStats, full)
+
+
+class _Fr:
+    """A decided feature as its JSON object (``doc``), which is what the tests read."""
+
+    def __init__(self, fr: FeatureResult) -> None:
+        self.result = fr
+        self.doc = feature_json(fr)
+
+
+def run(*docs: dict[str, Any], settings: Settings = S500, policy: Policy | None = None) -> tuple[list[_Fr], Any]:
+    stats = [to_stats(d) for d in docs]
+    summary = decide(stats, None, settings, policy or Policy())
+    frs = [_Fr(FeatureResult(stats=s, decision=d)) for s, d in zip(stats, summary.decisions)]
     for fr in frs:
         json.dumps(fr.doc["decision"], allow_nan=False)
     return frs, summary
@@ -65,7 +130,7 @@ def test_capable_stable_gets_variables_plan() -> None:
     assert d["plan"]["sample_size"] == 25 and d["plan"]["k"] == pytest.approx(1.98)
     assert d["evidence"]["ppk_lower"] == pytest.approx(bissell_lower(1.8, 150, 0.95))
     assert any("≥ 1.33 required for a major" in r for r in d["reasons"])
-    entry = s.inspection_plan[0]
+    entry = to_json(s.inspection_plan[0])
     assert set(entry) == {"feature", "class", "verdict", "method", "sample_size", "accept", "reject", "k",
                           "frequency", "rule"}
     assert entry["method"] == "variables" and entry["k"] == pytest.approx(1.98)
@@ -89,12 +154,37 @@ def test_significant_but_small_drift_does_not_block() -> None:
 
 def test_lot_effect_keeps_100() -> None:
     per_lot = [{"lot": "L1", "mean": 9.98}, {"lot": "L2", "mean": 10.0}, {"lot": "L3", "mean": 10.03}]
-    (fr,), _ = run(make_doc(lots={"significant": True, "welch_p": 0.0001, "per_lot": per_lot,
-                                  "between_lot_share": 0.4}))
+    # range of lot means 0.05 mm of a 0.2 mm tolerance = 25 % (as pilotqa.stats.lots writes it)
+    (fr,), _ = run(make_doc(lots={"significant": True, "welch_p": 0.0001, "anova_p": 0.2, "test_used": "welch",
+                                  "per_lot": per_lot, "between_lot_share": 0.4,
+                                  "lot_mean_range_pct_tolerance": 25.0, "practically_relevant": True}))
     d = fr.doc["decision"]
     assert d["verdict"] == "keep_100"
-    # range of lot means 0.05 mm of a 0.2 mm tolerance = 25 %
-    assert any("lot effect across 3 lots" in r and "25 % of tolerance" in r for r in d["reasons"])
+    assert any("lot effect across 3 lots (Welch ANOVA, p < 0.001)" in r and "25 % of tolerance" in r
+               for r in d["reasons"]), d["reasons"]
+    # issue 10: the evidence carries the % of tolerance (it was always null: the verdict read a key
+    # the statistics never wrote)
+    assert d["evidence"]["lot_means_range_pct_tolerance"] == 25.0
+    assert d["evidence"]["lot_effect_test"] == "welch" and d["evidence"]["lot_effect_p"] == 0.0001
+
+
+def test_lot_effect_reason_quotes_the_p_of_the_test_that_decided() -> None:
+    """Issue 10: the classical ANOVA decided (equal lot variances), so its p is quoted — not
+    Welch's (the old reason said "significant … p = 0.20")."""
+    per_lot = [{"lot": "L1", "mean": 9.98}, {"lot": "L2", "mean": 10.0}, {"lot": "L3", "mean": 10.03}]
+    (fr,), _ = run(make_doc(lots={"significant": True, "welch_p": 0.2, "anova_p": 0.003, "test_used": "anova",
+                                  "per_lot": per_lot, "lot_mean_range_pct_tolerance": 25.0}))
+    reasons = fr.doc["decision"]["reasons"]
+    assert any("lot effect across 3 lots (ANOVA, p = 0.003)" in r for r in reasons), reasons
+    assert not any("p = 0.20" in r for r in reasons)
+
+
+def test_unknown_critical_name_is_refused_by_the_library() -> None:
+    """Issue 10: the library (not only the CLI) refuses a --critical name it does not know."""
+    from pilotqa.errors import PolicyError
+
+    with pytest.raises(PolicyError, match="BOER"):
+        run(make_doc("BORE"), settings=Settings(lot_size=500, critical=("BOER",)))
 
 
 def test_non_normal_gets_attributes_plan() -> None:
@@ -203,7 +293,7 @@ def test_reduced_audit() -> None:
     assert d["verdict"] == "reduced_audit"
     # first + last piece + 1 per 100 parts in a lot of 500 = 7 parts
     assert d["plan"]["sample_size"] == 7 and d["plan"]["reaction_limits"] is not None
-    assert s.inspection_plan[0]["method"] == "reduced_audit"
+    assert s.inspection_plan[0].method == "reduced_audit"
 
 
 def test_reduced_audit_needs_no_significant_drift() -> None:
@@ -245,7 +335,7 @@ def test_hundred_percent_plan_and_overall_line() -> None:
                          "1 stays at 100 %.")
     # tiny lots: Z1.9 lot 2–8 → B, n = 3 at AQL 0.65 → ↓ D, n = 5 ≥ lot 4 → in effect 100 %
     (fr,), s2 = run(make_doc("A", ppk=1.8), settings=Settings(lot_size=4))
-    assert s2.inspection_plan[0]["method"] == "100%"
+    assert s2.inspection_plan[0].method == "100%"
     assert any("in effect 100 %" in r for r in fr.doc["decision"]["reasons"])
 
 
@@ -260,9 +350,8 @@ def test_lot_size_default_is_pilot_mean() -> None:
     insp = Inspection(measurements=m, specs=specs, layout="long")
     size, note = resolve_lot_size(Settings(), Policy(), insp)
     assert size == 45 and "90 parts in 2 lots" in note
-    frs = [FeatureResult(feature="BORE", doc=make_doc(ppk=1.8))]
-    decide(frs, insp, Settings(), Policy())
-    d = frs[0].doc["decision"]
+    summary = decide([to_stats(make_doc(ppk=1.8))], insp, Settings(), Policy())
+    d = to_json(summary.decisions[0])
     assert d["plan"]["lot_size"] == 45 and any("lot size not given" in r for r in d["reasons"])
 
 
@@ -285,9 +374,17 @@ def test_isolated_signals_within_chance_do_not_block() -> None:
     assert fr3.doc["decision"]["verdict"] == "variables_plan"
 
 
-def test_poisson_tail() -> None:
-    from pilotqa.decide.verdict import _poisson_sf
+def test_signal_count_tail_is_poisson() -> None:
+    from pilotqa.decide.verdict import stability_signals
+    from pilotqa.results import Stability, Violation
 
-    # P(X >= 2 | λ = 1) = 1 − e⁻¹(1 + 1) = 0.2642 (closed form)
-    assert _poisson_sf(2, 1.0) == pytest.approx(1 - 2 * 2.718281828459045 ** -1, abs=1e-12)
-    assert _poisson_sf(0, 3.0) == 1.0
+    # Two signals with λ = 1 expected: P(X >= 2 | λ = 1) = 1 − e⁻¹(1 + 1) = 0.2642 (closed form)
+    stab = to_stats(make_doc(stability={"stable": False, "violations": [
+        {"chart": "x", "rule": 1, "index": 3}, {"chart": "x", "rule": 1, "index": 9}]})).stability
+    assert isinstance(stab, Stability) and all(isinstance(v, Violation) for v in stab.violations)
+    sig = stability_signals(stab, (1,), round(1 / 0.0027), 0)
+    assert sig.expected == pytest.approx(1.0, abs=2e-3)
+    lam = sig.expected
+    assert sig.p_value == pytest.approx(1 - math.exp(-lam) * (1 + lam), abs=1e-12)
+    assert stability_signals(to_stats(make_doc(stability={"stable": True})).stability,  # type: ignore[arg-type]
+                             (1,), 100, 0).p_value == 1.0

@@ -12,6 +12,7 @@ import pytest
 from pilotqa.analysis import AnalysisResult, analyze
 from pilotqa.model import Inspection
 from pilotqa.read import read
+from pilotqa.report.json import build_document
 
 from .conftest import SAMPLE
 
@@ -20,12 +21,9 @@ LONG = SAMPLE / "housing_pilot_long.csv"
 
 def _sample_inputs() -> list[Path]:
     """Every sample_data input (files and the per-part CALYPSO folder), not the generators."""
-    out = []
-    for p in sorted(SAMPLE.iterdir()):
-        if p.suffix in (".py", ".md") or p.name.startswith((".", "_")) or p.name == "compare":
-            continue
-        out.append(p)
-    return out
+    from tests.golden.make_golden import sample_inputs
+
+    return sample_inputs()
 
 
 @pytest.fixture(scope="module")
@@ -105,8 +103,8 @@ def test_every_layout_gives_the_same_analysis(
 ) -> None:
     """Issue 6/7 acceptance: the same pilot run read from any layout gives identical numbers."""
     result = analyze(_renamed(read([path])))
-    validate_document(result.document)
-    assert not [n for n in result.document["input"]["notes"] if n.startswith("internal:")]
+    validate_document(build_document(result))
+    assert not [n for n in build_document(result)["input"]["notes"] if n.startswith("internal:")]
     got, ref = _by_feature(result), _by_feature(long_result)
     assert set(got) == set(ref)
     for name, f in got.items():
@@ -121,7 +119,7 @@ def test_every_layout_gives_the_same_analysis(
 
 
 def _by_feature(result: AnalysisResult) -> dict[str, dict[str, Any]]:
-    return {f["feature"]: f for f in result.document["features"]}
+    return {f["feature"]: f for f in build_document(result)["features"]}
 
 
 def test_planted_findings(long_result: AnalysisResult) -> None:
@@ -150,7 +148,7 @@ def test_planted_findings(long_result: AnalysisResult) -> None:
 
 
 def test_individuals_use_moving_range(long_result: AnalysisResult) -> None:
-    for f in long_result.document["features"]:
+    for f in build_document(long_result)["features"]:
         assert f["sigma_within_method"] == "mr"
         assert f["stability"]["chart"] == "i-mr"
 
@@ -167,8 +165,8 @@ def test_subgroup_size_option_switches_to_pooled() -> None:
 
 def test_metadata_from_wide_header_block() -> None:
     result = analyze(read([SAMPLE / "housing_pilot_wide.xlsx"]))
-    assert result.document["input"]["metadata"]["part_number"] == "HSG-4711"
-    assert result.document["input"]["metadata"]["revision"] == "C"
+    assert build_document(result)["input"]["metadata"]["part_number"] == "HSG-4711"
+    assert build_document(result)["input"]["metadata"]["revision"] == "C"
 
 
 def test_non_normal_aic_window_reaches_the_decision(long_result: AnalysisResult) -> None:

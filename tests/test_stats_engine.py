@@ -10,9 +10,17 @@ import polars as pl
 import pytest
 
 from pilotqa.errors import PolicyError
-from pilotqa.model import MEASUREMENT_SCHEMA, FeatureResult, Inspection
+from pilotqa.model import MEASUREMENT_SCHEMA, Inspection
+from pilotqa.report.json import to_json
+from pilotqa.results import FeatureStats
 from pilotqa.settings import Settings
 from pilotqa.stats import compute, json_safe
+
+
+def _doc(fs: FeatureStats) -> dict[str, Any]:
+    """The feature's statistics as written to JSON (without the decision)."""
+    out: dict[str, Any] = to_json(fs)
+    return out
 
 REQUIRED_KEYS = (
     "feature unit nominal lsl usl class lower_bound_zero n n_missing n_out_of_spec n_subgroups subgroup_size "
@@ -51,7 +59,7 @@ def feature_validator() -> Any:
 
 
 @pytest.fixture(scope="module")
-def edge_results() -> list[FeatureResult]:
+def edge_results() -> list[FeatureStats]:
     rng = np.random.default_rng(42)
     n = 60
     lots3 = [f"L{1 + i * 3 // n}" for i in range(n)]
@@ -76,23 +84,23 @@ def edge_results() -> list[FeatureResult]:
     return compute(_inspection(readings, specs, lots, sub), Settings())
 
 
-def _by(results: list[FeatureResult]) -> dict[str, dict[str, Any]]:
-    return {r.feature: r.doc for r in results}
+def _by(results: list[FeatureStats]) -> dict[str, dict[str, Any]]:
+    return {r.feature: _doc(r) for r in results}
 
 
-def test_spec_order_keys_and_json_safety(edge_results: list[FeatureResult], feature_validator: Any) -> None:
+def test_spec_order_keys_and_json_safety(edge_results: list[FeatureStats], feature_validator: Any) -> None:
     assert [r.feature for r in edge_results] == ["NORMAL", "SUBGROUPS", "POSITION", "ONE", "ALLNULL", "CONST",
                                                  "ALLOUT", "NOLIMITS", "TWO", "MISSING", "NODATA"]
     for r in edge_results:
         for k in REQUIRED_KEYS:
-            assert k in r.doc, (r.feature, k)
-        json.dumps(r.doc, allow_nan=False)
-        errors = list(feature_validator.iter_errors(r.doc))
+            assert k in _doc(r), (r.feature, k)
+        json.dumps(_doc(r), allow_nan=False)
+        errors = list(feature_validator.iter_errors(_doc(r)))
         assert not errors, (r.feature, [e.message for e in errors[:3]])
-        assert all(isinstance(s, str) and s for s in r.doc["notes"])
+        assert all(isinstance(s, str) and s for s in _doc(r)["notes"])
 
 
-def test_normal_individuals_feature(edge_results: list[FeatureResult]) -> None:
+def test_normal_individuals_feature(edge_results: list[FeatureStats]) -> None:
     d = _by(edge_results)["NORMAL"]
     assert d["sigma_within_method"] == "mr" and d["n_subgroups"] is None and d["subgroup_size"] is None
     # Nothing from the overall SD is labelled C: Cp uses sigma_within, Pp uses sigma_overall.
@@ -103,16 +111,17 @@ def test_normal_individuals_feature(edge_results: list[FeatureResult]) -> None:
     assert d["ppm_expected"] == d["ppm_expected_normal"]
     assert d["stability"] is not None and d["drift"] is not None and d["resolution"]["step"] is not None
     fr = next(r for r in edge_results if r.feature == "NORMAL")
-    assert np.all(np.diff(fr.series["sequence"]) > 0) and len(fr.series["values"]) == 60
-    assert len(fr.series["lot"]) == 60 and "x_points" in fr.series and "range_points" in fr.series
+    assert np.all(np.diff(fr.series.sequence) > 0) and len(fr.series.values) == 60
+    assert len(fr.series.lot) == 60 and len(fr.series.part_id) == 60
+    assert len(fr.series.x_points) == 60 and len(fr.series.range_points) == 59
 
 
-def test_subgrouped_feature_uses_pooled(edge_results: list[FeatureResult]) -> None:
+def test_subgrouped_feature_uses_pooled(edge_results: list[FeatureStats]) -> None:
     d = _by(edge_results)["SUBGROUPS"]
     assert d["sigma_within_method"] == "pooled" and d["n_subgroups"] == 10 and d["subgroup_size"] == 5.0
 
 
-def test_one_sided_bounded_at_zero(edge_results: list[FeatureResult]) -> None:
+def test_one_sided_bounded_at_zero(edge_results: list[FeatureStats]) -> None:
     d = _by(edge_results)["POSITION"]
     assert d["cp"] is None and d["pp"] is None and d["cpk"] == d["cpu"] and d["ppk"] == d["ppu"]
     assert d["cp_ci"] is None and d["cpk_ci"] is not None
@@ -128,12 +137,12 @@ def test_one_sided_bounded_at_zero(edge_results: list[FeatureResult]) -> None:
     ("ALLOUT", "outside the specification"), ("NOLIMITS", "No specification limits"),
     ("NODATA", "No readings"), ("MISSING", "not measured"),
 ])
-def test_edge_cases_explain_themselves(edge_results: list[FeatureResult], feature: str, phrase: str) -> None:
+def test_edge_cases_explain_themselves(edge_results: list[FeatureStats], feature: str, phrase: str) -> None:
     d = _by(edge_results)[feature]
     assert any(phrase in s for s in d["notes"]), d["notes"]
 
 
-def test_edge_case_values(edge_results: list[FeatureResult]) -> None:
+def test_edge_case_values(edge_results: list[FeatureStats]) -> None:
     d = _by(edge_results)
     assert d["ALLNULL"]["n"] == 0 and d["ALLNULL"]["n_missing"] == 3 and d["ALLNULL"]["mean"] is None
     assert d["NODATA"]["n"] == 0 and d["NODATA"]["capability_model"] is None
@@ -162,7 +171,7 @@ def test_sigma_within_setting_is_recorded() -> None:
     insp = _inspection({"A": list(rng.normal(0, 1, 40))}, [("A", 0.0, -5.0, 5.0)],
                        subgroup={"A": [i // 4 for i in range(40)]})
     for method in ("pooled", "rbar", "sbar", "mr"):
-        d = compute(insp, Settings(sigma_within=method))[0].doc
+        d = _doc(compute(insp, Settings(sigma_within=method))[0])
         assert d["sigma_within_method"] == method
 
 
@@ -176,7 +185,7 @@ def test_sample_data_long_csv(sample_dir: Path) -> None:
     from pilotqa.read import read
 
     res = compute(read([path]), Settings())
-    d = {r.feature: r.doc for r in res}
+    d = {r.feature: _doc(r) for r in res}
     assert len(res) == 12
     for doc in d.values():
         json.dumps(doc, allow_nan=False)

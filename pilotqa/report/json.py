@@ -55,7 +55,7 @@ def to_json(obj: Any, where: str = "$", bad: list[str] | None = None) -> Any:
         out: dict[str, Any] = {}
         for f in dataclasses.fields(obj):
             key = json_name(f)
-            if key is not None:
+            if key is not None and not (f.metadata.get("omit_none") and getattr(obj, f.name) is None):
                 out[key] = to_json(getattr(obj, f.name), f"{where}.{key}", bad)
         return out
     if isinstance(obj, (list, tuple)):

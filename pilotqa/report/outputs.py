@@ -92,7 +92,9 @@ def write_outputs(
         if fmt == "json":
             from pilotqa.report.json import write_json
 
-            write_json(result.document, tmp)
+            from pilotqa.report.json import build_document
+
+            write_json(build_document(result), tmp)
         elif fmt == "html":
             from pilotqa.report.html import write_html
 

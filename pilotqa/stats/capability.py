@@ -134,6 +134,39 @@ def index_from_sigma(
     return cp, (min(sides) if sides else None)
 
 
+def bissell_ci(idx: ArrayLike, n: ArrayLike, nu: ArrayLike, z: float) -> NDArray[np.float64]:
+    """Bissell's normal-approximation interval of a Cpk/Ppk-type index, ``[..., (low, high)]``.
+
+    .. math:: \\hat C \\mp z\\sqrt{\\frac{1}{9n} + \\frac{\\hat C^2}{2\\nu}}
+
+    with ν = n − 1 for Ppk and the within-σ degrees of freedom for Cpk; NaN where n < 2 or ν ≤ 0.
+    Bissell, A. F. (1990), Appl. Statist. 39(3) 331–340; Montgomery 8th ed. §8.3.5.
+
+    >>> [round(float(v), 2) for v in bissell_ci(1.33, 20, 19, 1.959963984540054)]
+    [0.88, 1.78]
+    """
+    c, nn, nu_ = (np.asarray(a, dtype=float) for a in (idx, n, nu))
+    nu_ok = np.where(nu_ > 0, nu_, np.nan)
+    n_ok = np.where(nn >= 2, nn, np.nan)
+    half_w = z * np.sqrt(1.0 / (9.0 * n_ok) + c**2 / (2.0 * nu_ok))
+    return np.stack([c - half_w, c + half_w], axis=-1)
+
+
+def bissell_lower(index: float, n: int, confidence: float) -> float | None:
+    """Lower limit of Bissell's two-sided ``confidence`` interval of a Ppk (ν = n − 1), or None.
+
+    Scalar form of :func:`bissell_ci` (Bissell 1990; Montgomery 8th ed. §8.3.5: n = 20,
+    Ĉpk = 1.33, 95 % → 0.88 ≤ Cpk ≤ 1.78).
+
+    >>> round(bissell_lower(1.33, 20, 0.95), 2)
+    0.88
+    """
+    if n is None or n < 2 or index is None or not math.isfinite(float(index)):
+        return None
+    z = float(stats.norm.ppf((1.0 + confidence) / 2.0))
+    return float(bissell_ci(index, n, n - 1, z)[0])
+
+
 def _arr(x: ArrayLike | None) -> NDArray[np.float64]:
     if x is None:
         return np.array(np.nan)
@@ -266,16 +299,10 @@ def capability_from_summary(
             high = idx * np.sqrt(stats.chi2.ppf(1.0 - alpha / 2.0, nu_ok) / nu_ok)
             return np.stack([low, high], axis=-1)
 
-        def bissell_ci(idx: NDArray[np.float64], nu: NDArray[np.float64]) -> NDArray[np.float64]:
-            nu_ok = np.where(nu > 0, nu, np.nan)
-            n_ok = np.where(nn >= 2, nn, np.nan)
-            half_w = z * np.sqrt(1.0 / (9.0 * n_ok) + idx**2 / (2.0 * nu_ok))
-            return np.stack([idx - half_w, idx + half_w], axis=-1)
-
         out["cp_ci"] = chi_ci(out["cp"], nu_w)
         out["pp_ci"] = chi_ci(out["pp"], nn - 1.0)
-        out["cpk_ci"] = bissell_ci(out["cpk"], nu_w)
-        out["ppk_ci"] = bissell_ci(out["ppk"], nn - 1.0)
+        out["cpk_ci"] = bissell_ci(out["cpk"], nn, nu_w, z)
+        out["ppk_ci"] = bissell_ci(out["ppk"], nn, nn - 1.0, z)
 
         for key, sig in (("ppm_expected", so_ok), ("ppm_expected_within", sw_ok)):
             below = np.where(np.isnan(lo), 0.0, stats.norm.cdf((lo - mu) / sig))

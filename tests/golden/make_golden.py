@@ -39,7 +39,7 @@ def golden_document(path: Path) -> dict[str, Any]:
     from pilotqa.settings import Settings
 
     result = analyze(read([path]), Settings(lot_size=500), generated_at=FIXED_TIME)
-    doc = build_document(result) if not getattr(result, "document", None) else result.document
+    doc = build_document(result)
     doc = json.loads(json.dumps(doc))
     doc.pop("generated_at", None)
     # input paths are machine-specific: keep the file name only
