@@ -21,12 +21,26 @@ _LEVELS = ["S-1", "S-2", "S-3", "S-4", "I", "II", "III", "IV", "V"]
 def _describe(p: dict[str, Any]) -> str:
     """Plan in words, a few lines."""
     lines: list[str] = []
-    if p["method"] == "variables":
+    if p["method"] == "variables" and p.get("form") == 2:
+        aqls = (f"AQL {p['aql']:g} % for both limits" if p.get("aql") is not None else
+                f"AQL {p['aql_lower']:g} % (lower limit), {p['aql_upper']:g} % (upper limit)")
+        lines.append(f"Variables plan, {p['standard']} standard-deviation method, double specification "
+                     f"limit (Form 2), {p['severity']} inspection, level {p['level']}, {aqls}")
+        lines.append(f"  lot size {p['lot_size']}: code letter {p['code_letter']}"
+                     + (f" -> plan letter {p['plan_letter']} (arrow)" if p.get("arrow") else ""))
+        if p.get("aql") is not None:
+            lines.append(f"  sample size n = {p['sample_size']}, maximum allowable percent nonconforming "
+                         f"M = {p['m']:.3g} % (estimated above + below)")
+        else:
+            lines.append(f"  sample size n = {p['sample_size']}, M_L = {p['m_lower']:.3g} %, M_U = "
+                         f"{p['m_upper']:.3g} %, sum at most {p['m']:.3g} %")
+    elif p["method"] == "variables":
         lines.append(f"Variables plan, {p['standard']} standard-deviation method (Form 1), "
                      f"{p['severity']} inspection, level {p['level']}, AQL {p['aql']:g} %")
         lines.append(f"  lot size {p['lot_size']}: code letter {p['code_letter']}"
                      + (f" -> plan letter {p['plan_letter']} (arrow)" if p.get("arrow") else ""))
-        lines.append(f"  sample size n = {p['sample_size']}, acceptability constant k = {p['k']:g}")
+        lines.append(f"  sample size n = {p['sample_size']}, acceptability constant k = {p['k']:g}"
+                     + (f" (equivalent Form 2: M = {p['m']:.3g} %)" if p.get("m") is not None else ""))
     elif p["method"] == "attributes":
         lines.append(f"Attributes plan, {p['standard']}, single sampling, {p['severity']} inspection, "
                      f"level {p['level']}, AQL {p['aql']:g} %")
@@ -58,19 +72,38 @@ def _describe(p: dict[str, Any]) -> str:
               help="Inspection severity (reduced: only the sample size is tabulated).")
 @click.option("--standard", default="Z1.9", show_default=True, type=click.Choice(["Z1.9", "MIL-STD-414"]),
               help="Variables standard for --method variables.")
+@click.option("--limits", default="single", show_default=True, type=click.Choice(["single", "double"]),
+              help="Variables plans: single specification limit (Form 1, k) or double specification "
+                   "limit (Form 2, M: estimated percent nonconforming above + below; implies "
+                   "--method variables).")
+@click.option("--aql-lower", type=float, default=None,
+              help="--limits double: AQL of the lower limit when it differs (default --aql).")
+@click.option("--aql-upper", type=float, default=None,
+              help="--limits double: AQL of the upper limit when it differs (default --aql).")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as one JSON object.")
 @handle_errors
 def plan(lot_size: int, aql: float, level: str, method: str, severity: str, standard: str,
-         as_json: bool) -> None:
+         limits: str, aql_lower: float | None, aql_upper: float | None, as_json: bool) -> None:
     """Look up a sampling plan in the standard tables and say how to apply it.
 
     Example: pilotqa plan --lot-size 1000 --aql 1.0        (Z1.4 level II: J, n = 80, Ac 2, Re 3)
+
+    Example: pilotqa plan --lot-size 1000 --aql 0.65 --method variables --limits double
+    (Z1.9 Form 2: J, n = 35, M = 1.87 %)
     """
     from pilotqa.decide import tables
 
     lv = level.upper()
+    ctx = click.get_current_context()
+    if limits == "double" and ctx.get_parameter_source("method") == click.core.ParameterSource.DEFAULT:
+        method = "variables"  # a double-limit (Form 2) plan is a variables plan
+    if method != "variables" and (limits != "single" or aql_lower is not None or aql_upper is not None):
+        raise click.UsageError("--limits, --aql-lower and --aql-upper apply to --method variables only")
+    if limits == "single" and (aql_lower is not None or aql_upper is not None):
+        raise click.UsageError("--aql-lower/--aql-upper need --limits double")
     if method == "variables":
-        p = tables.variables_plan(lot_size, aql, level=lv, severity=severity, standard=standard)
+        p = tables.variables_plan(lot_size, aql, level=lv, severity=severity, standard=standard,
+                                  limits=limits, aql_lower=aql_lower, aql_upper=aql_upper)
     elif method == "c0":
         p = tables.c0_plan(lot_size, aql)
     else:

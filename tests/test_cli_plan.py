@@ -38,6 +38,27 @@ def test_plan_json_keys() -> None:
     assert (d["method"], d["sample_size"], d["accept"], d["reject"]) == ("c0", 13, 0, 1)
 
 
+def test_plan_double_limits_json() -> None:
+    r = _run(plan, ["--lot-size", "1000", "--aql", "0.65", "--limits", "double", "--json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    # Z1.9 J (n = 35), AQL 0.65: Form 2, M derived from k = 2.03 → 1.87 % (printed Table B-3: 1.87)
+    assert (d["method"], d["form"], d["sample_size"], d["m"], d["k"]) == ("variables", 2, 35, 1.87, None)
+    r = _run(plan, ["--lot-size", "1000", "--aql", "0.65", "--method", "variables", "--json"])
+    d = json.loads(r.output)
+    assert (d["form"], d["k"], d["m"]) == (1, 2.03, 1.87)
+    r = _run(plan, ["--lot-size", "1000", "--aql", "0.65", "--limits", "double", "--aql-upper", "1.0", "--json"])
+    d = json.loads(r.output)
+    assert (d["aql_lower"], d["aql_upper"], d["m_lower"], d["m_upper"], d["m"]) == (0.65, 1.0, 1.87, 2.687, 2.687)
+
+
+def test_plan_double_limits_text_and_usage_errors() -> None:
+    r = _run(plan, ["--lot-size", "1000", "--aql", "0.65", "--limits", "double"])
+    assert r.exit_code == 0 and "Form 2" in r.output and "M = 1.87 %" in r.output
+    assert _run(plan, ["--lot-size", "1000", "--aql", "0.65", "--limits", "double", "--method", "c0"]).exit_code == 2
+    assert _run(plan, ["--lot-size", "1000", "--aql", "0.65", "--method", "variables", "--aql-upper", "1.0"]).exit_code == 2
+
+
 def test_plan_errors_exit_2() -> None:
     r = _run(plan, ["--lot-size", "1000", "--aql", "0.7"])
     assert r.exit_code == 2

@@ -213,6 +213,193 @@ def test_variables_bad_level() -> None:
         T.variables_plan(100, 1.0, level="S-1")
 
 
+# ----------------------------------------------------------------------------- Form 2 (M method)
+def test_form2_estimator_is_unbiased_for_normal_lots() -> None:
+    # Independent check of the Table B-5 estimator (Lieberman & Resnikoff 1955: minimum-variance
+    # unbiased): over many samples of n from N(0, 1) with U = 2, the mean of p̂_U is P(X > 2).
+    import numpy as np
+    from scipy import stats
+    from scipy.special import betainc
+
+    rng = np.random.default_rng(7)
+    for n in (5, 20):
+        x = rng.standard_normal((40_000, n))
+        q = (2.0 - x.mean(axis=1)) / x.std(axis=1, ddof=1)
+        xx = np.clip(0.5 - 0.5 * q * np.sqrt(n) / (n - 1), 0.0, 1.0)
+        p_hat = 100 * betainc((n - 2) / 2, (n - 2) / 2, xx)
+        assert p_hat.mean() == pytest.approx(100 * stats.norm.sf(2.0), rel=0.03)
+        # the vectorised formula above is the function's
+        assert T.estimated_percent_nonconforming(float(q[0]), n) == pytest.approx(float(p_hat[0]), rel=1e-12)
+
+
+def test_form2_estimator_edges() -> None:
+    assert T.estimated_percent_nonconforming(0.0, 10) == pytest.approx(50.0)
+    assert T.estimated_percent_nonconforming(-50.0, 10) == pytest.approx(100.0)  # mean far beyond the limit
+    assert T.estimated_percent_nonconforming(50.0, 10) == 0.0
+    # n = 4: a = 1, I_x(1, 1) = x
+    assert T.estimated_percent_nonconforming(1.0, 4) == pytest.approx(100 * (0.5 - 0.5 * 2 / 3))
+    with pytest.raises(InputError, match="at least 3"):
+        T.estimated_percent_nonconforming(1.0, 2)
+
+
+def test_m_data_file_is_the_derivation_from_k() -> None:
+    data = T.load_table("variables_m_form2.json")
+    derived = T.form2_m_table()
+    assert data["aql_columns"] == derived["aql_columns"]
+    assert data["m"] == derived["m"]
+
+
+@pytest.mark.parametrize(
+    "lot,aql,n,printed",
+    [
+        # ANSI/ASQ Z1.9 Table B-3 (normal inspection, σ unknown) as transcribed in CRAN AQLSchemes
+        # (Lawson, R/AAZ19.R): the M derived from the printed k agrees within 1 % (k has only 3
+        # significant digits; benchmarks/derive_form2_m.py lists every cell).
+        (1000, 0.65, 35, 1.87),   # J, AQL 0.65
+        (120, 2.5, 10, 7.26),     # F (lot 91–150, II), AQL 2.5
+        (20000, 2.5, 100, 4.67),  # M, AQL 2.5
+        (60, 0.40, 7, 1.05),      # E (lot 51–90, II), AQL 0.40
+        (5, 4.0, 3, 18.86),       # B, AQL 4.0
+        (200000, 0.10, 200, 0.294),  # P, AQL 0.10
+    ],
+)
+def test_form2_m_matches_printed_z19(lot: int, aql: float, n: int, printed: float) -> None:
+    p = T.variables_plan(lot, aql, limits="double")
+    assert (p["form"], p["sample_size"], p["k"]) == (2, n, None)
+    assert p["m"] == pytest.approx(printed, rel=0.01)
+
+
+def test_printed_check_is_recorded_in_the_data() -> None:
+    chk = T.load_table("variables_m_form2.json")["printed_check"]
+    assert chk["cells_compared"] == len(chk["cells"]) == 116
+    assert chk["cells_confirmed"] == sum(c["confirmed"] for c in chk["cells"]) == 99
+    # the largest disagreement: C (n = 4), AQL 1.0 — k = 1.45 gives 1.67 %, printed 1.49 %
+    worst = max(chk["cells"], key=lambda c: abs(c["m_derived"] - c["m_printed"]) / c["m_printed"])
+    assert (worst["letter"], worst["aql_column"]) == ("C", "1.0")
+
+
+@pytest.mark.parametrize("lot,aql,sev", [(1000, 0.65, "normal"), (40, 1.0, "normal"), (5000, 2.5, "tightened"),
+                                          (150, 0.15, "normal"), (600, 1.0, "tightened")])
+def test_form2_single_limit_accepts_what_form1_accepts(lot: int, aql: float, sev: str) -> None:
+    f1 = T.variables_plan(lot, aql, severity=sev)
+    f2 = T.variables_plan(lot, aql, severity=sev, limits="double")
+    assert (f1["sample_size"], f1["plan_letter"]) == (f2["sample_size"], f2["plan_letter"])
+    assert f1["m"] == f2["m"]
+    n, k, m = f1["sample_size"], f1["k"], f1["m"]
+    for q in (k - 0.3, k - 0.02, k + 0.02, k + 0.3):
+        # one limit only: p̂(Q) ≤ M exactly when Q ≥ k (M stored to 4 significant digits)
+        assert (T.estimated_percent_nonconforming(q, n) <= m) == (q >= k)
+
+
+def test_form2_tightened_uses_next_smaller_aql_column() -> None:
+    t = T.variables_plan(1000, 1.0, severity="tightened", limits="double")
+    n = T.variables_plan(1000, 0.65, limits="double")
+    assert t["m"] == n["m"] and t["sample_size"] == n["sample_size"] == 35
+
+
+def test_form2_different_aqls() -> None:
+    # Z1.9 Example B-4 rule: p_L ≤ M_L, p_U ≤ M_U and p_L + p_U ≤ max(M_L, M_U)
+    p = T.variables_plan(1000, 0.65, limits="double", aql_upper=2.5)
+    assert (p["aql_lower"], p["aql_upper"], p["aql"]) == (0.65, 2.5, None)
+    assert p["m_lower"] == T.variables_plan(1000, 0.65)["m"] and p["m_upper"] == T.variables_plan(1000, 2.5)["m"]
+    assert p["m"] == max(p["m_lower"], p["m_upper"])
+    assert "p_L ≤ M_L" in p["rule_text"] and "the larger M" in p["rule_text"]
+    # an arrow in one column only: the larger sample size serves both limits (lot 26–50, II → D;
+    # AQL 0.10 → G, n = 15; AQL 2.5 has a plan at D)
+    q = T.variables_plan(40, 2.5, limits="double", aql_lower=0.10)
+    assert (q["code_letter"], q["plan_letter"], q["sample_size"], q["arrow"]) == ("D", "G", 15, "down")
+    assert q["m_upper"] == T.variables_plan(200, 2.5)["m"]  # G at 2.5 (lot 151–280, II → G)
+    with pytest.raises(InputError, match="double-limit"):
+        T.variables_plan(1000, 0.65, aql_upper=1.0)
+    with pytest.raises(InputError, match="single, double"):
+        T.variables_plan(1000, 0.65, limits="both")
+
+
+def test_form2_rule_text_explains_the_estimate() -> None:
+    r = T.variables_plan(1000, 0.65, limits="double")["rule_text"]
+    for piece in ("Q_U = (USL − x̄)/s", "Q_L = (x̄ − LSL)/s", "(n − 2)/2 = 16.5", "√n/(n − 1)",
+                  "BETA.DIST", "p_U + p_L ≤ M = 1.87 %", "Form 2", "normally distributed"):
+        assert piece in r
+
+
+def test_form2_estimate_decides_like_the_rule() -> None:
+    p = T.variables_plan(1000, 0.65, limits="double")  # n = 35, M = 1.87 %
+    good = T.form2_estimate(p, 10.0, 0.30, 9.0, 11.0)
+    assert good["accept"] and good["p_total"] == pytest.approx(good["p_upper"] + good["p_lower"])
+    # each side alone below M (≈ 1.3 % each) but the sum above: rejected
+    s = 1.0 / 2.2
+    bad = T.form2_estimate(p, 10.0, s, 9.0, 11.0)
+    assert bad["p_upper"] < p["m"] and bad["p_total"] > p["m"] and not bad["accept"]
+    with pytest.raises(InputError, match="Form 2"):
+        T.form2_estimate(T.variables_plan(1000, 0.65), 10.0, 0.3, 9.0, 11.0)
+
+
+def _eval_formula(f: str, cells: dict[str, float | str]) -> object:
+    """Evaluate the small formula subset of form2_calculator_formulas in Python."""
+    import re
+
+    from scipy.stats import beta
+
+    expr = f[1:]
+    for ref, v in cells.items():
+        expr = re.sub(rf"(?<![A-Z$]){re.escape(ref)}(?![0-9])", repr(v), expr)
+    expr = (expr.replace("BETA.DIST(", "_beta(").replace("TRUE()", "True").replace("ISNUMBER(", "_isnum(")
+            .replace("IF(", "_if(").replace("AND(", "_and(").replace("MIN(", "min(").replace("MAX(", "max("))
+    env = {"_beta": lambda x, a, b, c: beta.cdf(x, a, b), "_isnum": lambda v: isinstance(v, float),
+           "_if": lambda c, a, b: a if c else b, "_and": lambda *a: all(a), "min": min, "max": max}
+    return eval(expr, env)  # noqa: S307 - test helper on formulas built by pilotqa
+
+
+def test_form2_calculator_formulas_match_the_estimate() -> None:
+    p = T.variables_plan(1000, 0.65, limits="double", aql_upper=1.0)
+    f = T.form2_calculator_formulas(p, "C5", "D5", lsl=9.0, usl=11.0)
+    assert set(f) == {"q_upper", "q_lower", "p_upper", "p_lower", "p_total", "decision"}
+    assert all(v.startswith("=") for v in f.values())
+    for mean, s in ((10.0, 0.3), (10.3, 0.4), (9.6, 0.45), (10.0, 0.5)):
+        ref = T.form2_estimate(p, mean, s, 9.0, 11.0)
+        cells = {"C5": mean, "D5": s}
+        assert _eval_formula(f["p_upper"], cells) == pytest.approx(ref["p_upper"], rel=1e-9, abs=1e-12)
+        assert _eval_formula(f["p_lower"], cells) == pytest.approx(ref["p_lower"], rel=1e-9, abs=1e-12)
+        assert _eval_formula(f["p_total"], cells) == pytest.approx(ref["p_total"], rel=1e-9, abs=1e-12)
+        assert _eval_formula(f["decision"], cells) == ("accept" if ref["accept"] else "reject")
+    # every formula is empty ("") until both inputs are numbers and s > 0
+    guard = "IF(AND(ISNUMBER(C5),ISNUMBER(D5),D5>0),"
+    assert all(v.startswith("=" + guard) and v.endswith(',"")') for v in f.values())
+
+
+def test_form2_calculator_refuses_anything_but_cell_references() -> None:
+    p = T.variables_plan(1000, 0.65, limits="double")
+    for bad in ("C5)+HYPERLINK(\"x\"", "=A1", "A0", "C5;D5", "'Sheet'!'A1'"):
+        with pytest.raises(InputError, match="cell reference"):
+            T.form2_calculator_formulas(p, bad, "D5", 9.0, 11.0)
+    assert T.form2_calculator_formulas(p, "'Plan'!$C$5", "Plan!D5", 9.0, 11.0)["p_total"].startswith("=IF(")
+    with pytest.raises(InputError, match="Form 2"):
+        T.form2_calculator_formulas(T.variables_plan(1000, 0.65), "C5", "D5", 9.0, 11.0)
+
+
+def test_plan_for_feature_picks_the_form_and_says_the_lot_size() -> None:
+    two = T.plan_for_feature(1000, 0.65, 9.0, 11.0)
+    one = T.plan_for_feature(1000, 0.65, None, 11.0)
+    assert (two.plan["form"], one.plan["form"]) == (2, 1)
+    assert two.plan == T.variables_plan_for_limits(1000, 0.65, 9.0, 11.0)
+    assert not two.lot_size_assumed and two.lot_size_note is None
+    a = T.plan_for_feature(50, 0.65, 9.0, 11.0, lot_size_given=False,
+                           lot_size_source="the pilot's mean lot size (150 parts in 3 lots)")
+    assert a.lot_size_assumed and a.lot_size == 50
+    assert "assumes lots of 50 parts, the pilot's mean lot size (150 parts in 3 lots)" in (a.lot_size_note or "")
+
+
+def test_plan_keys_fit_the_typed_plan() -> None:
+    # every key a variables plan carries is a field of the typed result (pilotqa.results.Plan)
+    allowed = {"method", "sample_size", "lot_size", "rule_text", "standard", "code_letter", "plan_letter",
+               "accept", "reject", "k", "aql", "level", "severity", "arrow", "lot_range", "hundred_percent",
+               "pieces_per_lot", "periodic_every", "reaction_limits", "form", "m", "m_upper", "m_lower",
+               "aql_upper", "aql_lower"}
+    for p in (T.variables_plan(1000, 0.65), T.variables_plan(1000, 0.65, limits="double"),
+              T.variables_plan(1000, 0.65, limits="double", aql_upper=1.0), T.variables_plan(20, 0.65, limits="double")):
+        assert set(p) <= allowed
+
+
 # ----------------------------------------------------------------------------- c = 0
 @pytest.mark.parametrize(
     "lot,aql,n",

@@ -13,11 +13,19 @@ this module only reads them and applies the rules printed in the standards:
   (Table II-C) only the sample sizes are tabulated — its acceptance numbers could not be verified
   from public sources, so a reduced-inspection look-up raises :class:`~pilotqa.errors.InputError`.
 * :func:`variables_plan` — ANSI/ASQ Z1.9-2003 (tables identical to 1993 and 2008) Section B,
-  standard-deviation method, variability unknown, single limit, Form 1: code letters Table A-2,
-  sample size and acceptability constant k from Table B-1; MIL-STD-414 (1957) Table A-2 and
-  Section B Table B-1 on request (``standard="MIL-STD-414"``). The two standards share the k
-  values at equal sample size but use different code letters and sample sizes (Z1.9 J = 35,
-  MIL-STD-414 J = 30). Equivalent international standard: ISO 3951-1 (not tabulated here).
+  standard-deviation method, variability unknown: single limit, Form 1 (code letters Table A-2,
+  sample size and acceptability constant k from Table B-1), or double specification limit, Form 2
+  (``limits="double"``: estimated percent nonconforming above and below, :func:`estimated_percent_nonconforming`,
+  against the maximum allowable percent nonconforming M; one AQL for both limits or one per
+  limit). M is *derived* from the k of Table B-1 (:func:`maximum_percent_nonconforming`,
+  ``variables_m_form2.json``, checked against the printed Z1.9 Table B-3 by
+  ``benchmarks/derive_form2_m.py``). MIL-STD-414 (1957) Table A-2 and Section B Table B-1 on
+  request (``standard="MIL-STD-414"``). The two standards share the k values at equal sample size
+  but use different code letters and sample sizes (Z1.9 J = 35, MIL-STD-414 J = 30). Equivalent
+  international standard: ISO 3951-1 (not tabulated here). :func:`variables_plan_for_limits` /
+  :func:`plan_for_feature` pick Form 2 for a characteristic with both limits and Form 1 for one
+  limit; :func:`form2_estimate` applies a Form 2 plan to a sample and
+  :func:`form2_calculator_formulas` writes the same as spreadsheet formulas.
 * :func:`c0_plan` — zero-acceptance-number plans after Squeglia, *Zero Acceptance Number
   Sampling Plans* (5th ed., ASQ 2008, Table 1a); only the cells on which two independent public
   transcriptions agree are shipped (see ``c0_squeglia.json``).
@@ -30,9 +38,11 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, Mapping
 
 from pilotqa.errors import InputError
 
@@ -47,6 +57,15 @@ __all__ = [
     "code_letter",
     "attributes_plan",
     "variables_plan",
+    "variables_plan_for_limits",
+    "plan_for_feature",
+    "FeaturePlan",
+    "estimated_percent_nonconforming",
+    "maximum_percent_nonconforming",
+    "form2_m_table",
+    "form2_calculator_formulas",
+    "FORM2_ESTIMATE_TEXT",
+    "form2_estimate",
     "c0_plan",
 ]
 
@@ -58,6 +77,7 @@ _CODE_LETTERS = "code_letters_105e.json"
 _SINGLE = "single_sampling_105e.json"
 _VARIABLES = "variables_z19_414.json"
 _C0 = "c0_squeglia.json"
+_FORM2 = "variables_m_form2.json"
 
 
 @lru_cache(maxsize=None)
@@ -238,33 +258,91 @@ def attributes_plan(lot_size: int, aql: float, level: str = "II",
 
 
 # ----------------------------------------------------------------------------- variables
-def variables_plan(lot_size: int, aql: float, level: str = "II", severity: str = "normal",
-                   standard: str = "Z1.9") -> dict[str, Any]:
-    """Variables plan, standard-deviation method, single limit, Form 1.
+def estimated_percent_nonconforming(q: float, n: int) -> float:
+    """Estimated lot percent nonconforming beyond one limit from its quality index Q (s-method).
 
-    ANSI/ASQ Z1.9-2003 Table A-2 (code letter) and Table B-1 (sample size n, acceptability
-    constant k); or MIL-STD-414 (1957) Table A-2 and Table B-1 with ``standard="MIL-STD-414"``
-    (levels I–V, default IV). Acceptance rule (Z1.9 §B5 / MIL-STD-414 §B5): from the n readings
-    compute x̄ and s; Q_U = (U − x̄)/s, Q_L = (x̄ − L)/s; accept when every defined Q ≥ k. Tightened
-    inspection uses the k of the next smaller AQL column (Table B-1 bottom row). An arrow ("no
-    plan at this sample size") sends the user to the first larger sample size that has a k;
-    that plan's letter and n are used. The method assumes normally distributed readings.
+    ANSI/ASQ Z1.9 / MIL-STD-414, variability unknown, standard-deviation method: with
+    Q_U = (U − x̄)/s or Q_L = (x̄ − L)/s from n readings,
 
-    Returns
-    -------
-    dict
-        ``method`` ("variables"), ``standard``, ``code_letter``, ``plan_letter``,
-        ``sample_size``, ``k``, ``aql``, ``level``, ``severity``, ``lot_size``,
-        ``hundred_percent``, ``arrow``, ``rule_text``.
+    .. math:: \\hat p = 100 \\cdot I_x\\!\\left(\\tfrac{n-2}{2}, \\tfrac{n-2}{2}\\right), \\qquad
+              x = \\max\\!\\left(0,\\ \\tfrac12 - \\tfrac12\\,Q\\,\\tfrac{\\sqrt n}{n-1}\\right)
+
+    where :math:`I_x(a, b)` is the regularised incomplete beta function (the distribution
+    function of the symmetric beta distribution); x is capped at 1 (mean beyond the limit).
+    This is the minimum-variance unbiased estimator of the fraction of a normal population
+    beyond the limit (Lieberman, G. J. & Resnikoff, G. J. (1955), "Sampling plans for inspection
+    by variables", JASA 50, 457–516), the function MIL-STD-414 and Z1.9 tabulate in their
+    Table B-5 ("Table for estimating the lot percent defective/nonconforming using the standard
+    deviation method"); the same formula is used by the CRAN package AQLSchemes (Lawson,
+    ``EPn``/``MPn``).
+
+    >>> round(estimated_percent_nonconforming(1.53, 5), 3)   # Z1.9 D, AQL 1.0: at Q = k
+    3.231
+    >>> estimated_percent_nonconforming(10.0, 35)
+    0.0
     """
-    n_lot = _check_lot_size(lot_size)
-    sev = str(severity).strip().lower()
-    if sev not in ("normal", "tightened"):
-        raise InputError(f"variables plans: severity {severity!r} not tabulated; allowed: normal, tightened")
+    from scipy.special import betainc
+
+    n = int(n)
+    if n < 3:
+        raise InputError(f"the s-method estimate needs a sample of at least 3, got n = {n}")
+    qf = float(q)
+    if not math.isfinite(qf):
+        raise InputError(f"quality index Q must be a finite number, got {q!r}")
+    x = min(1.0, max(0.0, 0.5 - 0.5 * qf * math.sqrt(n) / (n - 1)))
+    a = (n - 2) / 2.0
+    return float(100.0 * betainc(a, a, x))
+
+
+def maximum_percent_nonconforming(k: float, n: int) -> float:
+    """M of a Form 2 plan: the estimate of :func:`estimated_percent_nonconforming` at Q = k.
+
+    Because the estimate falls as Q rises, "p̂ ≤ M" and "Q ≥ k" accept the same samples for a
+    single limit: M derived this way makes Form 2 the same test as the Form 1 plan of the table.
+    """
+    return estimated_percent_nonconforming(k, n)
+
+
+def _m_round(m: float) -> float:
+    """M to 4 significant digits (the standard prints 3)."""
+    return float(f"{m:.4g}")
+
+
+def form2_m_table() -> dict[str, Any]:
+    """The M table (``variables_m_form2.json``) derived from the k table.
+
+    For each standard, severity (normal, tightened) and code letter: M in percent per normal AQL
+    column, "down" where the k table has an arrow, None where k is not verified. Tightened
+    inspection uses the k of the next smaller AQL column (Table B-1/B-3 bottom row), so its M too.
+    """
     table = load_table(_VARIABLES)
-    std_key = next((s for s in VARIABLES_STANDARDS if s.lower() == str(standard).strip().lower()), None)
-    if std_key is None:
-        raise InputError(f"variables standard {standard!r} unknown; allowed: {', '.join(VARIABLES_STANDARDS)}")
+    cols: list[str] = table["k_columns"]
+    normal_cols = [c for c in cols if c != "T"]
+    out: dict[str, Any] = {}
+    for std_key in VARIABLES_STANDARDS:
+        std = table["standards"][std_key]
+        per_sev: dict[str, Any] = {}
+        for sev in ("normal", "tightened"):
+            letters: dict[str, list[Any]] = {}
+            for letter, n in std["sample_sizes"].items():
+                row = table["k"][str(n)]
+                cells: list[Any] = []
+                for label in normal_cols:
+                    k = row[cols.index(label) - (1 if sev == "tightened" else 0)]
+                    if isinstance(k, (int, float)) and not isinstance(k, bool):
+                        cells.append(_m_round(maximum_percent_nonconforming(float(k), int(n))))
+                    else:
+                        cells.append(k)  # "down" or None
+                letters[letter] = cells
+            per_sev[sev] = letters
+        out[std_key] = per_sev
+    return {"aql_columns": normal_cols, "m": out}
+
+
+def _variables_cell(n_lot: int, aql: float, level: str, sev: str,
+                    std_key: str) -> tuple[str, str, int, float, str, str | None, str]:
+    """Resolve one Table A-2/B-1 look-up: (letter, plan letter, n, k, AQL label, arrow, level)."""
+    table = load_table(_VARIABLES)
     std = table["standards"][std_key]
     lv = _norm_level(level)
     if lv not in std["levels"]:
@@ -295,7 +373,126 @@ def variables_plan(lot_size: int, aql: float, level: str = "II", severity: str =
         raise InputError(f"{std_key} Table B-1 gives no verified k for code letter {letter} at AQL {label} "
                          f"({sev}); choose another AQL or level")
     plan_letter = order[j]
-    n = int(std["sample_sizes"][plan_letter])
+    return letter, plan_letter, int(std["sample_sizes"][plan_letter]), float(k), label, arrow, lv
+
+
+def _form2_m(std_key: str, sev: str, plan_letter: str, label: str) -> float:
+    """M (percent) of ``variables_m_form2.json`` for a resolved plan letter and AQL column."""
+    data = load_table(_FORM2)
+    cell = data["m"][std_key][sev][plan_letter][data["aql_columns"].index(label)]
+    if not isinstance(cell, (int, float)) or isinstance(cell, bool):  # pragma: no cover - k exists here
+        raise InputError(f"{std_key}: no M for code letter {plan_letter} at AQL {label} ({sev})")
+    return float(cell)
+
+
+def _check_std(standard: str) -> str:
+    std_key = next((s for s in VARIABLES_STANDARDS if s.lower() == str(standard).strip().lower()), None)
+    if std_key is None:
+        raise InputError(f"variables standard {standard!r} unknown; allowed: {', '.join(VARIABLES_STANDARDS)}")
+    return std_key
+
+
+def _check_sev(severity: str) -> str:
+    sev = str(severity).strip().lower()
+    if sev not in ("normal", "tightened"):
+        raise InputError(f"variables plans: severity {severity!r} not tabulated; allowed: normal, tightened")
+    return sev
+
+
+def _pct_text(m: float) -> str:
+    return f"{m:.3g} %"
+
+
+#: How the Form 2 estimate is computed, in words (part of every Form 2 rule text).
+FORM2_ESTIMATE_TEXT = (
+    "estimate the percent of the lot above USL (p_U, from Q_U) and below LSL (p_L, from Q_L), each as "
+    "100·I_x(a, a) with a = (n − 2)/2 = {a:g} and x = max(0, ½ − ½·Q·√n/(n − 1)), where I_x is the "
+    "symmetric beta distribution function (Excel/LibreOffice BETA.DIST(x; a; a; 1); the standard "
+    "tabulates it in Table B-5) — the unbiased estimate of the share of a normal lot beyond that limit"
+)
+
+
+def form2_estimate(plan: Mapping[str, Any], mean: float, s: float, lsl: float | None,
+                   usl: float | None) -> dict[str, Any]:
+    """Apply a Form 2 plan to one sample: estimated percents nonconforming and the lot decision.
+
+    Returns ``{"q_upper", "q_lower", "p_upper", "p_lower", "p_total", "accept"}`` (percent; a side
+    without a limit has Q None and p 0). Accept when p_U ≤ M_U, p_L ≤ M_L and p_U + p_L ≤ M
+    (one AQL: M_U = M_L = M, so only the sum matters).
+
+    >>> plan = variables_plan(1000, 0.65, limits="double")     # Z1.9 J, n = 35, M = 1.87 %
+    >>> r = form2_estimate(plan, 10.0, 0.3, 9.0, 11.0)
+    >>> round(r["p_total"], 3), r["accept"]
+    (0.026, True)
+    """
+    if plan.get("method") != "variables" or plan.get("form") != 2:
+        raise InputError("form2_estimate needs a double-limit (Form 2) variables plan")
+    n = int(plan["sample_size"])
+    if not (math.isfinite(float(mean)) and math.isfinite(float(s)) and float(s) > 0):
+        raise InputError(f"mean and a positive standard deviation are needed, got {mean!r}, {s!r}")
+    qu = (float(usl) - float(mean)) / float(s) if usl is not None else None
+    ql = (float(mean) - float(lsl)) / float(s) if lsl is not None else None
+    pu = estimated_percent_nonconforming(qu, n) if qu is not None else 0.0
+    pl = estimated_percent_nonconforming(ql, n) if ql is not None else 0.0
+    m = float(plan["m"])
+    m_u, m_l = float(plan.get("m_upper", m)), float(plan.get("m_lower", m))
+    return {"q_upper": qu, "q_lower": ql, "p_upper": pu, "p_lower": pl, "p_total": pu + pl,
+            "accept": bool(pu <= m_u and pl <= m_l and pu + pl <= m)}
+
+
+def variables_plan(lot_size: int, aql: float, level: str = "II", severity: str = "normal",
+                   standard: str = "Z1.9", limits: str = "single", aql_lower: float | None = None,
+                   aql_upper: float | None = None) -> dict[str, Any]:
+    """Variables plan, standard-deviation method (variability unknown): Form 1 or Form 2.
+
+    ANSI/ASQ Z1.9-2003 Table A-2 (code letter) and Table B-1 (sample size n, acceptability
+    constant k); or MIL-STD-414 (1957) Table A-2 and Table B-1 with ``standard="MIL-STD-414"``
+    (levels I–V, default IV). Tightened inspection uses the k of the next smaller AQL column
+    (Table B-1 bottom row). An arrow ("no plan at this sample size") sends the user to the first
+    larger sample size that has a k; that plan's letter and n are used. The method assumes
+    normally distributed readings.
+
+    ``limits="single"`` — Form 1 (Z1.9 §B5 / MIL-STD-414 §B5): from the n readings compute x̄ and
+    s; Q_U = (U − x̄)/s, Q_L = (x̄ − L)/s; accept when every defined Q ≥ k. The plan also carries
+    ``m``, the M of the equivalent Form 2 single-limit plan.
+
+    ``limits="double"`` — Form 2 for a double specification limit (Z1.9 / MIL-STD-414 Section B
+    Part II, "M method"): estimate the percent nonconforming above U and below L
+    (:func:`estimated_percent_nonconforming`) and accept when p̂_U + p̂_L ≤ M (one AQL for both
+    limits, Example B-3). With different AQLs (``aql_lower`` ≠ ``aql_upper``, Example B-4):
+    accept when p̂_L ≤ M_L, p̂_U ≤ M_U and p̂_L + p̂_U ≤ max(M_L, M_U). M is the maximum allowable
+    percent nonconforming of the code letter and AQL (Table B-3), here derived from the k of
+    Table B-1 by :func:`maximum_percent_nonconforming` (``variables_m_form2.json``). When the
+    two AQLs resolve to different sample sizes (an arrow in one column only), the larger sample
+    size is used for both limits (pilotqa's rule; both columns have a plan at that size).
+
+    Returns
+    -------
+    dict
+        ``method`` ("variables"), ``standard``, ``code_letter``, ``plan_letter``,
+        ``sample_size``, ``k`` (Form 1; None for Form 2), ``form`` (1 or 2), ``m`` (percent:
+        Form 1 — the equivalent single-limit M; Form 2 — the bound on p̂_U + p̂_L), for Form 2
+        also ``m_lower``, ``m_upper``, ``aql_lower``, ``aql_upper``; ``aql``, ``level``,
+        ``severity``, ``lot_size``, ``hundred_percent``, ``arrow``, ``rule_text``.
+
+    Raises
+    ------
+    InputError
+        bad lot size, level, AQL, severity, standard or ``limits``; no verified k in the column.
+    """
+    n_lot = _check_lot_size(lot_size)
+    sev = _check_sev(severity)
+    std_key = _check_std(standard)
+    lim = str(limits).strip().lower()
+    if lim not in ("single", "double"):
+        raise InputError(f"limits {limits!r} unknown; allowed: single, double")
+    if lim == "double":
+        return _variables_plan_form2(n_lot, aql, level, sev, std_key,
+                                     aql if aql_lower is None else aql_lower,
+                                     aql if aql_upper is None else aql_upper)
+    if aql_lower is not None or aql_upper is not None:
+        raise InputError("aql_lower/aql_upper apply to double-limit (Form 2) plans only")
+    letter, plan_letter, n, k, label, arrow, lv = _variables_cell(n_lot, aql, level, sev, std_key)
     via = (f" (letter {letter} has no plan at this AQL; the first plan below it is letter "
            f"{plan_letter})") if arrow else ""
     rule = (f"Per lot of {n_lot}: measure {n} parts drawn at random{via}; compute the mean x̄ and "
@@ -305,10 +502,169 @@ def variables_plan(lot_size: int, aql: float, level: str = "II", severity: str =
             "Valid only for normally distributed readings.")
     plan = {
         "method": "variables", "standard": std_key, "code_letter": letter,
-        "plan_letter": plan_letter, "sample_size": n, "k": float(k), "aql": float(label),
+        "plan_letter": plan_letter, "sample_size": n, "k": k, "aql": float(label),
         "level": lv, "severity": sev, "lot_size": n_lot, "arrow": arrow, "rule_text": rule,
+        "form": 1, "m": _form2_m(std_key, sev, plan_letter, label),
     }
     return _hundred_percent(plan, n_lot)
+
+
+def _variables_plan_form2(n_lot: int, aql: float, level: str, sev: str, std_key: str,
+                          aql_lower: float, aql_upper: float) -> dict[str, Any]:
+    lo = _variables_cell(n_lot, aql_lower, level, sev, std_key)
+    hi = _variables_cell(n_lot, aql_upper, level, sev, std_key)
+    order = list(load_table(_VARIABLES)["standards"][std_key]["sample_sizes"])
+    letter, lv = lo[0], lo[6]
+    plan_letter = max(lo[1], hi[1], key=order.index)
+    n = int(load_table(_VARIABLES)["standards"][std_key]["sample_sizes"][plan_letter])
+    arrow = "down" if plan_letter != letter else None
+    m_lo = _form2_m(std_key, sev, plan_letter, lo[4])
+    m_hi = _form2_m(std_key, sev, plan_letter, hi[4])
+    same = lo[4] == hi[4]
+    via = (f" (letter {letter} has no plan at this AQL; the first plan below it is letter "
+           f"{plan_letter})") if arrow else ""
+    head = (f"Per lot of {n_lot}: measure {n} parts drawn at random{via}; compute the mean x̄ and the "
+            "standard deviation s (n − 1 divisor) and the quality indices Q_U = (USL − x̄)/s and "
+            f"Q_L = (x̄ − LSL)/s; {FORM2_ESTIMATE_TEXT.format(a=(n - 2) / 2)}")
+    if same:
+        accept = (f"; accept the lot if p_U + p_L ≤ M = {_pct_text(m_lo)}, otherwise reject it "
+                  f"({std_key} standard-deviation method, double specification limit, Form 2, one AQL "
+                  f"{lo[4]} % for both limits")
+    else:
+        accept = (f"; accept the lot if p_L ≤ M_L = {_pct_text(m_lo)}, p_U ≤ M_U = {_pct_text(m_hi)} and "
+                  f"p_L + p_U ≤ {_pct_text(max(m_lo, m_hi))} (the larger M), otherwise reject it ({std_key} "
+                  "standard-deviation method, double specification limit, Form 2, AQL "
+                  f"{lo[4]} % at the lower and {hi[4]} % at the upper limit")
+    rule = (head + accept + f", level {lv}, {sev} inspection). Valid only for normally distributed "
+            "readings.")
+    plan = {
+        "method": "variables", "standard": std_key, "code_letter": letter, "plan_letter": plan_letter,
+        "sample_size": n, "k": None, "aql": float(lo[4]) if same else None,
+        "level": lv, "severity": sev, "lot_size": n_lot, "arrow": arrow, "rule_text": rule,
+        "form": 2, "m": max(m_lo, m_hi), "m_lower": m_lo, "m_upper": m_hi,
+        "aql_lower": float(lo[4]), "aql_upper": float(hi[4]),
+    }
+    return _hundred_percent(plan, n_lot)
+
+
+def variables_plan_for_limits(lot_size: int, aql: float, lsl: float | None, usl: float | None,
+                              level: str = "II", severity: str = "normal",
+                              standard: str = "Z1.9") -> dict[str, Any]:
+    """The variables plan a characteristic's limits call for: Form 2 (double limit, one AQL for
+    both) when both LSL and USL are given, Form 1 (single limit) otherwise.
+
+    Drop-in for :func:`variables_plan` in the decision (same keys, see there).
+    """
+    both = lsl is not None and usl is not None
+    return variables_plan(lot_size, aql, level=level, severity=severity, standard=standard,
+                          limits="double" if both else "single")
+
+
+@dataclass(frozen=True)
+class FeaturePlan:
+    """A plan with the lot size it assumes (see :func:`plan_for_feature`).
+
+    ``plan`` has exactly the keys of :func:`variables_plan`; ``lot_size_assumed`` is True when the
+    lot size was not given (``--lot-size`` or the policy's ``plans.default_lot_size``), and then
+    ``lot_size_note`` is the sentence to show.
+    """
+
+    plan: dict[str, Any]
+    lot_size: int
+    lot_size_assumed: bool
+    lot_size_source: str | None
+    lot_size_note: str | None
+
+
+def plan_for_feature(lot_size: int, aql: float, lsl: float | None, usl: float | None,
+                     level: str = "II", severity: str = "normal", standard: str = "Z1.9",
+                     lot_size_source: str | None = None,
+                     lot_size_given: bool = True) -> FeaturePlan:
+    """Variables plan of one characteristic (:func:`variables_plan_for_limits`) with the lot size
+    it assumes.
+
+    ``lot_size_given`` False (neither ``--lot-size`` nor the policy gave it) makes
+    ``lot_size_assumed`` True and ``lot_size_note`` say which lot size the plan assumes and where
+    it came from (``lot_size_source``, e.g. "the pilot's mean lot size (150 parts in 3 lots)").
+    """
+    plan = variables_plan_for_limits(lot_size, aql, lsl, usl, level=level, severity=severity,
+                                     standard=standard)
+    note = None
+    if not lot_size_given:
+        note = (f"Lot size not given (--lot-size or the policy's plans.default_lot_size): the plan assumes "
+                f"lots of {int(lot_size)} parts" + (f", {lot_size_source}" if lot_size_source else "")
+                + "; the sample size depends on the lot size, so give the production lot size.")
+    return FeaturePlan(plan=plan, lot_size=int(lot_size), lot_size_assumed=not lot_size_given,
+                       lot_size_source=lot_size_source, lot_size_note=note)
+
+
+_CELL_REF = re.compile(r"^(?:'[A-Za-z0-9 _.-]{1,31}'!|[A-Za-z_][A-Za-z0-9_.]{0,30}!)?\$?[A-Z]{1,3}\$?[1-9][0-9]{0,6}$")
+
+
+def _num_literal(x: float) -> str:
+    v = float(x)
+    if not math.isfinite(v):
+        raise InputError(f"a formula constant must be finite, got {x!r}")
+    return repr(v)
+
+
+def form2_calculator_formulas(plan: Mapping[str, Any], mean_cell: str, s_cell: str,
+                              lsl: float | None, usl: float | None) -> dict[str, str]:
+    """Spreadsheet formulas (Excel / LibreOffice) of a Form 2 calculator for one characteristic.
+
+    The user enters the sample's mean in ``mean_cell`` and standard deviation in ``s_cell``
+    (A1 references, optionally with a sheet name); the formulas give Q_U, Q_L, the estimated
+    percent nonconforming above/below (:func:`estimated_percent_nonconforming`, with
+    ``BETA.DIST``), their total and "accept"/"reject" by the plan's rule. Every formula is empty
+    ("") until both inputs are numbers and s > 0.
+
+    Safe by construction: the only inputs are the two references (checked against an A1-reference
+    pattern, else :class:`~pilotqa.errors.InputError`) and numbers from the plan and the limits
+    (written as float literals); no text from the data enters a formula.
+
+    Returns
+    -------
+    dict
+        ``q_upper``, ``q_lower``, ``p_upper``, ``p_lower`` (percent), ``p_total`` (percent),
+        ``decision`` — each a formula string starting with "=". A side without a limit gives
+        ``p_*`` = 0 and ``q_*`` = "".
+    """
+    if plan.get("method") != "variables" or plan.get("form") != 2:
+        raise InputError("the Form 2 calculator needs a double-limit (Form 2) variables plan")
+    for ref in (mean_cell, s_cell):
+        if not isinstance(ref, str) or not _CELL_REF.match(ref):
+            raise InputError(f"not a cell reference: {ref!r}")
+    n = int(plan["sample_size"])
+    if n < 3:
+        raise InputError(f"Form 2 needs a sample of at least 3, got n = {n}")
+    a = _num_literal((n - 2) / 2.0)
+    factor = _num_literal(math.sqrt(n) / (n - 1))
+    ok = f"AND(ISNUMBER({mean_cell}),ISNUMBER({s_cell}),{s_cell}>0)"
+
+    def q(limit: float | None, upper: bool) -> str:
+        if limit is None:
+            return '=""'
+        lim = _num_literal(limit)
+        expr = f"({lim}-{mean_cell})/{s_cell}" if upper else f"({mean_cell}-{lim})/{s_cell}"
+        return f'=IF({ok},{expr},"")'
+
+    def p(limit: float | None, upper: bool) -> str:
+        if limit is None:
+            return f'=IF({ok},0,"")'
+        lim = _num_literal(limit)
+        qq = f"({lim}-{mean_cell})/{s_cell}" if upper else f"({mean_cell}-{lim})/{s_cell}"
+        x = f"MIN(1,MAX(0,0.5-0.5*{qq}*{factor}))"
+        return f'=IF({ok},100*BETA.DIST({x},{a},{a},TRUE()),"")'
+
+    pu, pl = p(usl, True)[1:], p(lsl, False)[1:]
+    total = f'=IF({ok},({pu})+({pl}),"")'
+    m_tot = _num_literal(plan["m"])
+    m_lo = _num_literal(plan.get("m_lower", plan["m"]))
+    m_hi = _num_literal(plan.get("m_upper", plan["m"]))
+    cond = f"AND(({pu})<={m_hi},({pl})<={m_lo},({pu})+({pl})<={m_tot})"
+    decision = f'=IF({ok},IF({cond},"accept","reject"),"")'
+    return {"q_upper": q(usl, True), "q_lower": q(lsl, False), "p_upper": p(usl, True),
+            "p_lower": p(lsl, False), "p_total": total, "decision": decision}
 
 
 # ----------------------------------------------------------------------------- c = 0
