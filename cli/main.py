@@ -188,6 +188,13 @@ def analyze(inputs: tuple[Path, ...], spec_file: Path | None, sheet: str | None,
         sigma_within=sigma_within, confidence=confidence, rules=rule_set, lot_size=lot_size,
         inspection_level=inspection_level, critical=tuple(critical),
     )
+    if lot_size is None and policy.plans.default_lot_size <= 0:
+        from pilotqa.decide.verdict import resolve_lot_size
+
+        assumed, source = resolve_lot_size(settings, policy, insp)
+        # a warning, not progress: shown with --quiet too (the plans depend on the lot size)
+        click.echo(f"pilotqa: warning: no lot size given (--lot-size or the policy's plans.default_lot_size): "
+                   f"the sampling plans assume lots of {assumed} parts, {source}", err=True)
     progress(f"analysing {len(insp.feature_names)} characteristics, {insp.n_parts} parts, "
              f"{len(insp.lots)} lot(s)")
     result = run_analysis(insp, settings, policy)
