@@ -496,7 +496,7 @@ def from_mapping(cls: type[T], data: Mapping[str, Any], where: str = "") -> T:
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"{cls!r} is not a dataclass")
     hints = typing.get_type_hints(cls)
-    by_json = {json_name(f): f for f in dataclasses.fields(cls) if json_name(f) is not None}
+    by_json = {str(json_name(f)): f for f in dataclasses.fields(cls) if json_name(f) is not None}
     unknown = [k for k in data if k not in by_json]
     if unknown:
         raise TypeError(f"{where or cls.__name__}: unknown key(s) {', '.join(map(str, unknown))}")
@@ -523,10 +523,10 @@ def _convert(tp: Any, value: Any, where: str) -> Any:
             return value
         return from_mapping(tp, value, where)
     if origin is tuple:
-        args = typing.get_args(tp)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_convert(args[0], v, f"{where}[{i}]") for i, v in enumerate(value))
-        return tuple(_convert(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, value)))
+        targs = typing.get_args(tp)
+        if len(targs) == 2 and targs[1] is Ellipsis:
+            return tuple(_convert(targs[0], v, f"{where}[{i}]") for i, v in enumerate(value))
+        return tuple(_convert(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(targs, value)))
     if origin in (Mapping, dict) or tp is Mapping:
         return dict(value)
     return value

@@ -19,6 +19,7 @@ from pilotqa.results import (
     CapabilityModel,
     Drift,
     FeatureStats,
+    Interval,
     LotEffect,
     Normality,
     Resolution,
@@ -70,7 +71,6 @@ __all__ = [
     "d3",
 ]
 
-_INDEX_KEYS = ("cp", "cpl", "cpu", "cpk", "pp", "ppl", "ppu", "ppk", "cpm")
 
 
 def _check_settings(settings: Settings) -> None:
@@ -124,6 +124,12 @@ def _capability_notes(row: dict[str, Any], sd_zero: bool) -> list[str]:
     if n >= 2 and n < 25:
         notes.append(f"Only {n} readings: the index intervals are wide; read the lower bounds, not the point values.")
     return notes
+
+
+def _interval(row: dict[str, Any], key: str) -> Interval | None:
+    """``(low, high)`` of ``<key>_ci_low``/``<key>_ci_high`` in a capability row, None when undefined."""
+    low = finite_or_none(row[f"{key}_ci_low"])
+    return None if low is None else (low, finite_or_none(row[f"{key}_ci_high"]))
 
 
 def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureStats]:
@@ -195,6 +201,7 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureS
                  else from_mapping(CapabilityModel, json_safe(model_doc), f"{feat}: capability_model"))
         if model is None and n >= 1:
             notes.append("No capability model: the readings have no spread.")
+        ppm_model: str | None
         if model is not None and model.decision_basis == "percentile":
             ppm_expected, ppm_model = model.ppm_expected, model.distribution
         else:
@@ -257,12 +264,13 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureS
             sigma_within_method=row["sigma_within_method"] if sigma_within is not None else None,
             df_within=finite_or_none(row["df_within"]),
             sigma_overall=finite_or_none(row["sigma_overall"]),
-            **{k: finite_or_none(row[k]) for k in _INDEX_KEYS},
+            cp=finite_or_none(row["cp"]), cpl=finite_or_none(row["cpl"]), cpu=finite_or_none(row["cpu"]),
+            cpk=finite_or_none(row["cpk"]), pp=finite_or_none(row["pp"]), ppl=finite_or_none(row["ppl"]),
+            ppu=finite_or_none(row["ppu"]), ppk=finite_or_none(row["ppk"]), cpm=finite_or_none(row["cpm"]),
             target=finite_or_none(row["target"]),
             target_source=row["target_source"],
-            **{f"{k}_ci": ((finite_or_none(row[f"{k}_ci_low"]), finite_or_none(row[f"{k}_ci_high"]))
-                           if row[f"{k}_ci_low"] is not None else None)
-               for k in ("cp", "cpk", "pp", "ppk")},
+            cp_ci=_interval(row, "cp"), cpk_ci=_interval(row, "cpk"), pp_ci=_interval(row, "pp"),
+            ppk_ci=_interval(row, "ppk"),
             confidence=settings.confidence,
             ppm_expected=finite_or_none(ppm_expected),
             ppm_expected_model=ppm_model,
