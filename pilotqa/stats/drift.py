@@ -16,6 +16,7 @@ import statsmodels.api as sm
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from pilotqa.util import finite_or_none as _num
 from pilotqa.settings import Settings
 
 __all__ = ["MIN_N_DRIFT", "NSIGMA_BAND", "tolerance_width", "newey_west_lags", "parts_to_limit", "drift_test", "drift_all"]
@@ -23,14 +24,6 @@ __all__ = ["MIN_N_DRIFT", "NSIGMA_BAND", "tolerance_width", "newey_west_lags", "
 #: Fewest readings for a trend test: with n = 4 the smallest two-sided Mann–Kendall p-value is
 #: 2/4! = 0.083, so no trend could ever be significant at α = 0.05.
 MIN_N_DRIFT: int = 5
-
-
-def _num(x: Any) -> float | None:
-    """Finite float or None (JSON-safe)."""
-    if x is None:
-        return None
-    f = float(x)
-    return f if math.isfinite(f) else None
 
 
 def tolerance_width(

@@ -18,6 +18,7 @@ from numpy.typing import ArrayLike
 from scipy import stats
 from statsmodels.stats.oneway import anova_oneway
 
+from pilotqa.util import finite_or_none as _num
 from pilotqa.settings import Settings
 from pilotqa.stats.capability import index_from_sigma
 from pilotqa.stats.drift import tolerance_width
@@ -27,14 +28,6 @@ __all__ = ["MIN_PER_LOT", "variance_components", "lots_all"]
 #: A lot enters the tests only with at least this many readings (a lot of one reading has no
 #: within-lot variance).
 MIN_PER_LOT: int = 2
-
-
-def _num(x: Any) -> float | None:
-    """Finite float or None (JSON-safe)."""
-    if x is None:
-        return None
-    f = float(x)
-    return f if math.isfinite(f) else None
 
 
 def variance_components(n: ArrayLike, means: ArrayLike, sds: ArrayLike) -> dict[str, float | None]:

@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import ArrayLike, NDArray
 
+from pilotqa.util import finite_or_none as _num
 from pilotqa.settings import Settings
 from pilotqa.stats.constants import D2_MR2, c4, d2_array, d3_array
 
@@ -605,14 +606,6 @@ def chart_from_values(
 # --------------------------------------------------------------------------------------------
 # Frame-level wrapper
 # --------------------------------------------------------------------------------------------
-
-
-def _num(x: Any) -> float | None:
-    """Finite float or None (JSON-safe)."""
-    if x is None:
-        return None
-    f = float(x)
-    return f if math.isfinite(f) else None
 
 
 def _doc(ch: ControlChart | None, rules: list[int], extra_notes: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
