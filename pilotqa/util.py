@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["finite_or_none", "cell_text", "json_safe"]
+__all__ = ["finite_or_none", "cell_text", "json_safe", "toml_module"]
 
 
 def finite_or_none(x: Any) -> float | None:
@@ -23,6 +23,17 @@ def finite_or_none(x: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return v if math.isfinite(v) else None
+
+
+def toml_module() -> Any:
+    """The TOML parser: ``tomllib`` (Python ≥ 3.11) or its backport ``tomli`` (Python 3.10,
+    declared in pyproject.toml for ``python_version < '3.11'``); both have ``load``, ``loads`` and
+    ``TOMLDecodeError``."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef,import-not-found,unused-ignore]
+    return tomllib
 
 
 def cell_text(v: Any) -> str:

@@ -316,7 +316,9 @@ def load_policy(path: str | None) -> Policy:
     """
     if path is None:
         return Policy()
-    import tomllib
+    from pilotqa.util import toml_module
+
+    tomllib = toml_module()
 
     try:
         with open(path, "rb") as fh:

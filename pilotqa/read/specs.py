@@ -57,6 +57,7 @@ import polars as pl
 from pilotqa.errors import InputError, SpecError
 from pilotqa.model import SPEC_SCHEMA
 from pilotqa.read.cells import CellProblem, Missing, parse_cell
+from pilotqa.read.limits import add_decimal
 from pilotqa.util import cell_text as _cell_text
 
 __all__ = [
@@ -260,11 +261,7 @@ def parse_spec_number(raw: Any, **place: Any) -> float | None:
     return r
 
 
-def _add(a: float, b: float) -> float:
-    """``a + b`` in decimal arithmetic on the numbers as written (42 + 0.025 -> 42.025 exactly)."""
-    from decimal import Decimal
-
-    return float(Decimal(repr(float(a))) + Decimal(repr(float(b))))
+_add = add_decimal  # limits in decimal arithmetic (42 + 0.025 -> 42.025 exactly)
 
 
 def _close(a: float, b: float) -> bool:
@@ -603,7 +600,9 @@ def read_spec_file(path: str | Path) -> pl.DataFrame:
 
 
 def _read_spec_toml(p: Path) -> pl.DataFrame:
-    import tomllib
+    from pilotqa.util import toml_module
+
+    tomllib = toml_module()
 
     try:
         doc = tomllib.loads(p.read_text(encoding="utf-8-sig"))
