@@ -11,7 +11,7 @@ histogram             binned counts (``numpy.histogram``, never raw values), LSL
                       normal densities (overall and within σ) and the chosen model's density
 probability plot      ordered readings against the chosen model's quantiles at Benard's
                       median ranks, the x axis labelled in cumulative percent
-X̄ / I chart           centre line and limits from ``doc["stability"]``, rule-breaking points
+X̄ / I chart           centre line and limits from ``stats.stability``, rule-breaking points
 R / S / MR chart      idem for the dispersion chart
 run chart             readings by sequence coloured by lot, LSL/USL, the OLS drift line
 box plot by lot       quartiles and fences computed here (plotly draws them precomputed)
@@ -31,10 +31,11 @@ from __future__ import annotations
 
 import html
 import math
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
+from pilotqa.results import FeatureStats, Stability, Violation
 from pilotqa.util import finite_or_none as _num
 
 __all__ = [
@@ -155,109 +156,31 @@ def box_stats(values: np.ndarray) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- distribution of the model
-_SCIPY = {
-    "normal": "norm", "norm": "norm", "gaussian": "norm",
-    "lognormal": "lognorm", "lognorm": "lognorm", "log_normal": "lognorm",
-    "weibull": "weibull_min", "weibull_min": "weibull_min",
-    "gamma": "gamma", "halfnormal": "halfnorm", "half_normal": "halfnorm", "halfnorm": "halfnorm",
-    "foldednormal": "foldnorm", "folded_normal": "foldnorm", "foldnorm": "foldnorm",
-    "johnson_su": "johnsonsu", "johnsonsu": "johnsonsu",
-    "johnson_sb": "johnsonsb", "johnsonsb": "johnsonsb",
-    "rayleigh": "rayleigh", "exponential": "expon", "expon": "expon",
-    "loglogistic": "fisk", "log_logistic": "fisk", "logistic": "logistic",
-    "largest_extreme_value": "gumbel_r", "smallest_extreme_value": "gumbel_l",
-}
-_ALIASES = {
-    "loc": ("loc", "mu", "mean", "location", "threshold", "xi", "theta"),
-    "scale": ("scale", "sigma", "sd", "std", "lambda_", "eta"),
-}
+def frozen_model(distribution: str, params: Mapping[str, float | None]) -> Any | None:
+    """A frozen scipy.stats distribution (``pdf``/``ppf``) of a capability model, or None.
 
-
-class _BoxCoxNormal:
-    """X with Box–Cox transform y = (x^λ − 1)/λ (λ ≠ 0) or ln x distributed N(μ, σ²) (Box & Cox
-    1964): pdf f(x) = φ((y − μ)/σ)/σ · x^(λ−1); ppf x = (λ y_p + 1)^(1/λ)."""
-
-    def __init__(self, lam: float, mu: float, sigma: float) -> None:
-        from scipy import stats
-
-        self.lam, self.norm = lam, stats.norm(mu, sigma)
-
-    def _y(self, x: np.ndarray) -> np.ndarray:
-        with np.errstate(all="ignore"):
-            return np.log(x) if self.lam == 0 else (np.power(x, self.lam) - 1) / self.lam
-
-    def pdf(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=float)
-        with np.errstate(all="ignore"):
-            out = self.norm.pdf(self._y(x)) * np.power(x, self.lam - 1)
-        return np.where(x > 0, out, 0.0)
-
-    def ppf(self, p: np.ndarray) -> np.ndarray:
-        y = self.norm.ppf(p)
-        with np.errstate(all="ignore"):
-            return np.exp(y) if self.lam == 0 else np.power(self.lam * y + 1, 1 / self.lam)
-
-
-def frozen_model(model: dict[str, Any] | None) -> Any | None:
-    """A frozen distribution (``pdf``/``ppf``) from ``doc["capability_model"]``, or None.
-
-    ``params`` may use scipy.stats' own names (shape names, ``loc``, ``scale``) or the usual
-    aliases (``mu``/``sigma`` for the normal; for the lognormal ``mu``/``sigma`` of ln x, i.e.
-    ``s = sigma``, ``scale = exp(mu)``; ``shape``/``c``/``k`` for a single shape parameter;
-    ``lambda``/``mu``/``sigma`` for Box–Cox). Any other scipy.stats continuous distribution is
-    taken by its scipy name. Unknown names or parameters give None (the report then draws the
-    normal curves only).
+    ``distribution``/``params`` as :class:`pilotqa.results.CapabilityModel` holds them: the
+    normal model as ``"normal"`` with ``mean``/``sd``; a fitted model by its scipy.stats name
+    with scipy's parameter names (shapes, ``loc``, ``scale``). An unknown name, a missing
+    parameter or a scale ≤ 0 gives None (the report then draws the normal curves only).
     """
     from scipy import stats
 
-    if not model or not isinstance(model.get("params"), dict):
-        return None
-    name = str(model.get("distribution", "")).strip().lower().replace("-", "_").replace(" ", "_")
-    raw = {str(k).lower(): _num(v) for k, v in model["params"].items()}
-    params: dict[str, float] = {k: v for k, v in raw.items() if v is not None}
+    p = {k: v for k, v in ((str(k), _num(v)) for k, v in params.items()) if v is not None}
     try:
-        if name in ("boxcox", "box_cox"):
-            lam = next(params[k] for k in ("lambda", "lmbda", "lam") if params.get(k) is not None)
-            mu = next(params[k] for k in ("mu", "mean", "loc") if params.get(k) is not None)
-            sg = next(params[k] for k in ("sigma", "sd", "scale") if params.get(k) is not None)
-            return _BoxCoxNormal(float(lam), float(mu), float(sg))
-        sname = _SCIPY.get(name)
-        if sname is None and isinstance(getattr(stats, name, None), stats.rv_continuous):
-            sname = name  # any other scipy.stats distribution, in scipy's parameterisation
-        if sname is None:
-            return None
-        dist = getattr(stats, sname)
-        shapes = [s.strip() for s in dist.shapes.split(",")] if dist.shapes else []
-        if sname == "lognorm" and "s" not in params and params.get("sigma") is not None \
-                and params.get("mu") is not None:
-            loc = params.get("loc") or params.get("threshold") or 0.0
-            return dist(params["sigma"], loc=loc, scale=math.exp(params["mu"]))
-        args: list[float] = []
-        for i, s in enumerate(shapes):
-            cand = [s]
-            if len(shapes) == 1:
-                cand += ["shape", "c", "k", "a", "beta", "s"]
-            if sname == "johnsonsu" or sname == "johnsonsb":
-                cand += [("gamma", "delta")[i]]
-            v = next((params[c] for c in cand if params.get(c) is not None), None)
-            if v is None:
+        if distribution == "normal":
+            if "mean" not in p or p.get("sd", 0.0) <= 0:
                 return None
-            args.append(float(v))
-        kw: dict[str, float] = {}
-        for key, names in _ALIASES.items():
-            if key == "scale" and params.get("rate"):
-                kw["scale"] = 1.0 / float(params["rate"])
-                continue
-            v = next((params[c] for c in names if params.get(c) is not None), None)
-            if v is not None:
-                kw[key] = float(v)
-        if sname == "johnsonsu" or sname == "johnsonsb":
-            if "scale" not in kw and params.get("lambda") is not None:
-                kw["scale"] = float(params["lambda"])
-        if kw.get("scale", 1.0) <= 0:
+            return stats.norm(loc=p["mean"], scale=p["sd"])
+        dist = getattr(stats, distribution, None)
+        if not isinstance(dist, stats.rv_continuous):
             return None
-        return dist(*args, **kw)
-    except (StopIteration, TypeError, ValueError, OverflowError):
+        shapes = [s.strip() for s in dist.shapes.split(",")] if dist.shapes else []
+        if any(s not in p for s in shapes) or p.get("scale", 1.0) <= 0:
+            return None
+        kw = {k: p[k] for k in ("loc", "scale") if k in p}
+        return dist(*(p[s] for s in shapes), **kw)
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
@@ -280,15 +203,15 @@ def _label(text: str, x: Any, y: Any, axis: str, vertical: bool, color: str) -> 
             "showarrow": False, "xanchor": "left", "font": {"size": 9, "color": color}}
 
 
-def _spec_lines(doc: dict[str, Any], axis: str, vertical: bool, shapes: list[Any],
+def _spec_lines(fs: FeatureStats, axis: str, vertical: bool, shapes: list[Any],
                 notes: list[Any], nominal: bool = True) -> list[float]:
     pts: list[float] = []
-    items = [("LSL", doc.get("lsl"), _LIMIT), ("USL", doc.get("usl"), _LIMIT)]
+    items = [("LSL", fs.lsl, _LIMIT), ("USL", fs.usl, _LIMIT)]
     if nominal:
-        items.append(("Nom", doc.get("nominal"), _NOMINAL))
+        items.append(("Nom", fs.nominal, _NOMINAL))
     seen: dict[float, dict[str, Any]] = {}
-    for label, v, color in items:
-        v = _num(v)
+    for label, x, color in items:
+        v = _num(x)
         if v is None:
             continue
         if v in seen:  # e.g. LSL = nominal: one line, one joined label
@@ -301,7 +224,7 @@ def _spec_lines(doc: dict[str, Any], axis: str, vertical: bool, shapes: list[Any
     return pts
 
 
-def _histogram(doc: dict[str, Any], v: np.ndarray, model: Any, traces: list[Any],
+def _histogram(fs: FeatureStats, v: np.ndarray, model: Any, traces: list[Any],
                shapes: list[Any], notes: list[Any]) -> None:
     counts, edges = histogram_counts(v)
     if counts.size:
@@ -311,7 +234,7 @@ def _histogram(doc: dict[str, Any], v: np.ndarray, model: Any, traces: list[Any]
                        "marker": {"color": _BAR, "line": {"color": "#6d87a3", "width": 0.5}},
                        "name": "readings", "showlegend": False,
                        "hovertemplate": "%{x}: %{y}<extra></extra>"})
-    pts = _spec_lines(doc, "", True, shapes, notes)
+    pts = _spec_lines(fs, "", True, shapes, notes)
     if v.size < 2:
         return
     from scipy import stats
@@ -322,29 +245,29 @@ def _histogram(doc: dict[str, Any], v: np.ndarray, model: Any, traces: list[Any]
     grid = np.linspace(lo - pad, hi + pad, 121)
     scale = v.size * (float(edges[1] - edges[0]) if edges.size > 1 else 1.0)
     mean = float(v.mean())
-    curves = [("normal (overall σ)", _num(doc.get("sigma_overall")), "#1f3b73", "solid"),
-              ("normal (within σ)", _num(doc.get("sigma_within")), "#1f3b73", "dot")]
+    curves = [("normal (overall σ)", _num(fs.sigma_overall), "#1f3b73", "solid"),
+              ("normal (within σ)", _num(fs.sigma_within), "#1f3b73", "dot")]
     for name, sigma, color, dash in curves:
         if sigma and sigma > 0:
             traces.append({"type": "scatter", "mode": "lines", "x": _r(grid, 8),
                            "y": _r(stats.norm.pdf(grid, mean, sigma) * scale),
                            "name": name, "line": {"color": color, "dash": dash, "width": 1.5},
                            "hoverinfo": "skip"})
-    cm = doc.get("capability_model") or {}
-    if model is not None and str(cm.get("distribution", "")).lower() not in ("normal", "norm"):
+    cm = fs.capability_model
+    if model is not None and cm is not None and cm.distribution.lower() not in ("normal", "norm"):
         with np.errstate(all="ignore"):
             dens = np.asarray(model.pdf(grid), dtype=float) * scale
         traces.append({"type": "scatter", "mode": "lines", "x": _r(grid, 8), "y": _r(dens),
-                       "name": _t(cm.get("distribution")), "hoverinfo": "skip",
+                       "name": _t(cm.distribution), "hoverinfo": "skip",
                        "line": {"color": "#E69F00", "width": 2}})
 
 
-def _probability(doc: dict[str, Any], v: np.ndarray, model: Any, traces: list[Any],
+def _probability(fs: FeatureStats, v: np.ndarray, model: Any, traces: list[Any],
                  layout: dict[str, Any], max_points: int) -> str:
     from scipy import stats
 
-    cm = doc.get("capability_model") or {}
-    label = str(cm.get("distribution") or "normal") if model is not None else "normal"
+    cm = fs.capability_model
+    label = (cm.distribution if cm is not None else "") or "normal" if model is not None else "normal"
     if model is None:
         sd = float(v.std(ddof=1)) if v.size > 1 else 0.0
         if sd <= 0:
@@ -402,8 +325,9 @@ def _varying(a: Any, n: int) -> np.ndarray | None:
     return arr
 
 
-def _control(values: np.ndarray, start: int, axis: str, center: Any, lcl: Any, ucl: Any,
-             violations: list[dict[str, Any]], chart: str, traces: list[Any], shapes: list[Any],
+def _control(values: np.ndarray, start: int, axis: str, center: float | None,
+             lcl: float | None, ucl: float | None, violations: tuple[Violation, ...], chart: str,
+             traces: list[Any], shapes: list[Any],
              notes: list[Any], max_points: int,
              limits: tuple[Any, Any] = (None, None)) -> None:
     y = np.asarray(values, dtype=float)
@@ -415,8 +339,8 @@ def _control(values: np.ndarray, start: int, axis: str, center: Any, lcl: Any, u
                    "line": {"color": "#1f3b73", "width": 1}, "marker": {"size": 3},
                    "hovertemplate": "%{x}: %{y}<extra></extra>"})
     var_lcl, var_ucl = _varying(limits[0], y.size), _varying(limits[1], y.size)
-    for label, v, color, dash in (("UCL", ucl, _LIMIT, "dash"), ("CL", center, _CENTER, "solid"),
-                                  ("LCL", lcl, _LIMIT, "dash")):
+    for label, line, color, dash in (("UCL", ucl, _LIMIT, "dash"),
+                                     ("CL", center, _CENTER, "solid"), ("LCL", lcl, _LIMIT, "dash")):
         per_point = var_ucl if label == "UCL" else var_lcl if label == "LCL" else None
         if per_point is not None:  # limits that change with the subgroup size: a step line
             traces.append({"type": "scatter", "mode": "lines", "x": x[keep].tolist(),
@@ -426,17 +350,15 @@ def _control(values: np.ndarray, start: int, axis: str, center: Any, lcl: Any, u
             notes.append(_label(label, None, _r(float(per_point[np.isfinite(per_point)][-1]), 10),
                                 axis, False, color))
             continue
-        v = _num(v)
+        v = _num(line)
         if v is not None:
             shapes.append(_hline(_r(v, 10), axis, color, dash))
             notes.append(_label(label, None, _r(v, 10), axis, False, color))
     rules: dict[int, list[int]] = {}
     for viol in violations:
-        if viol.get("chart") != chart:
-            continue
-        i = viol.get("index")
-        if isinstance(i, int) and 0 <= i < y.size:
-            rules.setdefault(i, []).append(int(viol.get("rule", 0)))
+        i = int(viol.index)
+        if viol.chart == chart and 0 <= i < y.size:
+            rules.setdefault(i, []).append(int(viol.rule))
     if rules:
         idx = sorted(rules)
         traces.append({"type": "scatter", "mode": "markers", "x": [int(x[i]) for i in idx],
@@ -448,7 +370,7 @@ def _control(values: np.ndarray, start: int, axis: str, center: Any, lcl: Any, u
                        "hovertemplate": "%{x}: %{y}<br>%{text}<extra></extra>"})
 
 
-def _run_chart(doc: dict[str, Any], v: np.ndarray, seq: np.ndarray, lots: list[str],
+def _run_chart(fs: FeatureStats, v: np.ndarray, seq: np.ndarray, lots: list[str],
                traces: list[Any], shapes: list[Any], notes: list[Any],
                max_points: int) -> list[str]:
     keep = decimate_minmax(v, max_points)
@@ -461,15 +383,14 @@ def _run_chart(doc: dict[str, Any], v: np.ndarray, seq: np.ndarray, lots: list[s
                        "showlegend": False, "legendgroup": f"lot{j}",
                        "marker": {"size": 4, "color": LOT_COLORS[j % len(LOT_COLORS)]},
                        "hovertemplate": "seq %{x}: %{y}<extra>%{fullData.name}</extra>"})
-    _spec_lines(doc, "4", False, shapes, notes, nominal=False)
-    drift = doc.get("drift") or {}
-    slope = _num(drift.get("slope"))
+    _spec_lines(fs, "4", False, shapes, notes, nominal=False)
+    slope = _num(fs.drift.slope) if fs.drift is not None else None
     if slope is not None and v.size >= 2:
         # OLS passes through the centroid: intercept = ȳ − b·x̄ (HAC changes only the errors).
         xs = seq.astype(float)
         b0 = float(v.mean()) - slope * float(xs.mean())
         x0, x1 = float(xs.min()), float(xs.max())
-        sig = bool(drift.get("significant"))
+        sig = bool(fs.drift is not None and fs.drift.significant)
         traces.append({"type": "scatter", "mode": "lines", "x": [x0, x1],
                        "y": _r([b0 + slope * x0, b0 + slope * x1], 10), "xaxis": "x4",
                        "yaxis": "y4", "showlegend": False,
@@ -480,7 +401,7 @@ def _run_chart(doc: dict[str, Any], v: np.ndarray, seq: np.ndarray, lots: list[s
     return order
 
 
-def _box(doc: dict[str, Any], v: np.ndarray, lots: list[str], order: list[str],
+def _box(fs: FeatureStats, v: np.ndarray, lots: list[str], order: list[str],
          traces: list[Any], shapes: list[Any], notes: list[Any]) -> None:
     lot_arr = np.asarray(lots, dtype=object)
     stats_ = [(lot, box_stats(v[lot_arr == lot])) for lot in order if (lot_arr == lot).any()]
@@ -507,43 +428,15 @@ def _box(doc: dict[str, Any], v: np.ndarray, lots: list[str], order: list[str],
                        "yaxis": "y6", "showlegend": False, "name": "outside fences",
                        "marker": {"size": 4, "color": "#1f3b73", "symbol": "circle-open"},
                        "hovertemplate": "%{x}: %{y}<extra></extra>"})
-    _spec_lines(doc, "6", False, shapes, notes, nominal=False)
+    _spec_lines(fs, "6", False, shapes, notes, nominal=False)
 
 
-def sixpack(doc: dict[str, Any], series: dict[str, Any], *,
-            max_points: int = MAX_POINTS) -> dict[str, Any]:
-    """The capability sixpack of one characteristic as plotly.js JSON ``{"data", "layout"}``.
-
-    Parameters
-    ----------
-    doc : dict
-        The feature's ``pilotqa.analysis/1`` object (spec, stability, drift, model …).
-    series : dict
-        ``values``, ``sequence``, ``lot``, ``x_points``, ``range_points`` (see
-        :class:`pilotqa.model.FeatureResult`).
-    max_points : int
-        Decimation threshold of the run and control charts.
-
-    Returns
-    -------
-    dict
-        JSON-safe figure (no NaN/Infinity): ``data`` (traces), ``layout``.
-    """
-    v = np.asarray(series.get("values", []), dtype=float)
-    finite = np.isfinite(v)
-    seq = np.asarray(series.get("sequence", np.arange(1, v.size + 1)))
-    lots = list(series.get("lot") or ["—"] * v.size)
-    if not finite.all():
-        v, seq = v[finite], seq[finite]
-        lots = [lo for lo, ok in zip(lots, finite) if ok]
-    lots = [str(lo) if lo is not None else "—" for lo in lots]
-    stab = doc.get("stability") or {}
-    chart = str(stab.get("chart") or "i-mr").lower()
+def _layout(chart: str, unit: str) -> tuple[dict[str, Any], list[Any], int]:
+    """Figure layout of the six panels, their title annotations and the first point number of
+    the dispersion chart (2 for a moving range, else 1)."""
     x_title, r_title, r_start = {
         "xbar-r": ("X̄ chart", "R chart", 1), "xbar-s": ("X̄ chart", "S chart", 1),
     }.get(chart, ("Individuals chart", "Moving-range chart", 2))
-    unit = _t(doc.get("unit") or "")
-
     layout: dict[str, Any] = {
         "height": 600, "autosize": True, "margin": {"l": 58, "r": 40, "t": 34, "b": 34},
         "font": {"size": 10, "family": "Helvetica, Arial, sans-serif"},
@@ -575,27 +468,63 @@ def sixpack(doc: dict[str, Any], series: dict[str, Any], *,
     layout["xaxis3"]["title"] = {"text": "subgroup" if r_start == 1 else "observation",
                                  "standoff": 2}
     layout["xaxis4"]["title"] = {"text": "sequence", "standoff": 2}
+    return layout, annotations, r_start
 
+
+def _control_charts(fs: FeatureStats, v: np.ndarray, r_start: int, traces: list[Any],
+                    shapes: list[Any], notes: list[Any], max_points: int) -> None:
+    """The X̄/I chart and the R/S/MR chart with their limits and rule-breaking points."""
+    st: Stability | None = fs.stability
+    sr = fs.series
+    viol = st.violations if st is not None else ()
+    xp = np.asarray(sr.x_points, dtype=float)
+    rp = np.asarray(sr.range_points, dtype=float)
+    _control(xp, 1, "3", st.center if st else None, st.lcl if st else None,
+             st.ucl if st else None, viol, "x", traces, shapes, notes, max_points,
+             (sr.x_lcl, sr.x_ucl))
+    if rp.size:
+        _control(rp, r_start, "5", st.range_center if st else None,
+                 st.range_lcl if st else None, st.range_ucl if st else None, viol, "range",
+                 traces, shapes, notes, max_points, (sr.range_lcl, sr.range_ucl))
+
+
+def sixpack(fs: FeatureStats, *, max_points: int = MAX_POINTS) -> dict[str, Any]:
+    """The capability sixpack of one characteristic as plotly.js JSON ``{"data", "layout"}``.
+
+    Parameters
+    ----------
+    fs : FeatureStats
+        The characteristic's statistics (spec, stability, drift, model …) and plot series
+        (``fs.series``: readings, sequence, lots, chart points and per-point limits).
+    max_points : int
+        Decimation threshold of the run and control charts.
+
+    Returns
+    -------
+    dict
+        JSON-safe figure (no NaN/Infinity): ``data`` (traces), ``layout``.
+    """
+    v = np.asarray(fs.series.values, dtype=float)
+    finite = np.isfinite(v)
+    seq = np.asarray(fs.series.sequence)
+    lots = list(fs.series.lot or ["—"] * v.size)
+    if not finite.all():
+        v, seq = v[finite], seq[finite]
+        lots = [lo for lo, ok in zip(lots, finite) if ok]
+    lots = [str(lo) if lo is not None else "—" for lo in lots]
+    chart = str((fs.stability.chart if fs.stability else None) or "i-mr").lower()
+    layout, annotations, r_start = _layout(chart, _t(fs.unit or ""))
     traces: list[Any] = []
     shapes: list[Any] = []
-    model = frozen_model(doc.get("capability_model"))
+    cm = fs.capability_model
+    model = frozen_model(cm.distribution, cm.params) if cm is not None else None
     if v.size:
-        _histogram(doc, v, model, traces, shapes, annotations)
-        label = _probability(doc, v, model, traces, layout, max_points)
+        _histogram(fs, v, model, traces, shapes, annotations)
+        label = _probability(fs, v, model, traces, layout, max_points)
         annotations[1]["text"] = f"<b>Probability plot ({_t(label)})</b>"
-        viol = list(stab.get("violations") or [])
-        xp = np.asarray(series.get("x_points", v), dtype=float)
-        rp = np.asarray(series.get("range_points", []), dtype=float)
-        _control(xp, 1, "3", stab.get("center"), stab.get("lcl"), stab.get("ucl"), viol, "x",
-                 traces, shapes, annotations, max_points,
-                 (series.get("x_lcl"), series.get("x_ucl")))
-        if rp.size:
-            _control(rp, r_start, "5", stab.get("range_center"), stab.get("range_lcl"),
-                     stab.get("range_ucl"), viol, "range", traces, shapes, annotations,
-                     max_points, (series.get("range_lcl"), series.get("range_ucl")))
-        order = _run_chart(doc, v, seq, lots, traces, shapes, annotations, max_points)
-        _box(doc, v, lots, order, traces, shapes, annotations)
+        _control_charts(fs, v, r_start, traces, shapes, annotations, max_points)
+        order = _run_chart(fs, v, seq, lots, traces, shapes, annotations, max_points)
+        _box(fs, v, lots, order, traces, shapes, annotations)
     layout["shapes"] = shapes
     layout["annotations"] = annotations
     return {"data": traces, "layout": layout}
-

@@ -1,7 +1,9 @@
 """Self-contained HTML capability report (one file, offline, printable).
 
-The report is rendered from ``result.document`` (the ``pilotqa.analysis/1`` JSON document, so
-the HTML and the JSON can never disagree) plus ``result.features[i].series`` for the plots:
+The report is rendered from the typed :class:`pilotqa.analysis.AnalysisResult` (read by
+attribute: the statistics, decision and plot series of each characteristic, the inspection, the
+settings and the policy); the summary rows come from :func:`pilotqa.report.summary.summary_row`,
+the same rows as the XLSX Summary sheet:
 
 * cover — part, revision, description, supplier and the other metadata, lots with their dates
   and part counts, input files with SHA-256, pilotqa version, settings and policy, generation
@@ -25,126 +27,48 @@ helpers of :mod:`pilotqa.report.safe` and for plotly.js itself.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
-import json
-import math
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 
+from pilotqa import __version__
 from pilotqa.report.figures import MAX_POINTS, sixpack
 from pilotqa.report.safe import NULL_TEXT, clean_text, css_string, json_for_script
+from pilotqa.report.summary import Flag, SummaryRow, summary_row
+from pilotqa.report.text import (CLASS_ORDER, VERDICT_LABELS, fmt_value, generated_text,
+                                 lot_details, ordered_features, plan_summary, scalar_text,
+                                 settings_display, value_decimals, verdict_label)
+from pilotqa.results import (CapabilityModel, Decision, FeatureResult, FeatureStats, LotEffect,
+                             Plan, Stability)
+from pilotqa.util import finite_or_none, json_safe
 
 if TYPE_CHECKING:
     from pilotqa.analysis import AnalysisResult
 
-__all__ = ["render_html", "write_html", "VERDICT_LABELS", "CLASS_ORDER", "fmt_value",
-           "value_decimals", "plan_summary", "ordered_features"]
+__all__ = ["render_html", "write_html", "PERCENTILE_MARK"]
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-#: Display names of the verdicts, in the order "most inspection" first.
-VERDICT_LABELS: dict[str, str] = {
-    "keep_100": "Keep 100 %",
-    "attributes_plan": "Attributes plan",
-    "variables_plan": "Variables plan",
-    "reduced_audit": "Reduced audit",
-}
-#: Sort rank of the characteristic classes (critical first; unknown last).
-CLASS_ORDER: dict[str, int] = {"critical": 0, "major": 1, "minor": 2}
-
+#: Labels of the plan fields shown on a characteristic's page (others show their field name).
 _PLAN_LABELS: dict[str, str] = {
-    "method": "method", "standard": "standard", "code_letter": "code letter",
-    "sample_size": "sample size n", "n": "sample size n", "accept": "accept (Ac)",
-    "ac": "accept (Ac)", "reject": "reject (Re)", "re": "reject (Re)",
-    "k": "acceptability constant k", "aql": "AQL %", "level": "inspection level",
-    "inspection_level": "inspection level", "lot_size": "lot size",
-    "rule": "acceptance rule", "rule_text": "acceptance rule", "frequency": "frequency",
+    "standard": "standard", "code_letter": "code letter", "sample_size": "sample size n",
+    "accept": "accept (Ac)", "reject": "reject (Re)", "k": "acceptability constant k",
+    "aql": "AQL %", "level": "inspection level", "lot_size": "lot size",
     "severity": "severity", "plan_letter": "plan letter", "pieces_per_lot": "pieces per lot",
     "periodic_every": "one part every", "reaction_limits": "reaction limits",
     "hundred_percent": "sample = whole lot", "lot_range": "lot-size range", "arrow": "table arrow",
 }
 
-
-# ---------------------------------------------------------------- formatting helpers
-def _num(x: Any) -> float | None:
-    if x is None or isinstance(x, bool):
-        return None
-    if isinstance(x, (int, float)):
-        v = float(x)
-        return v if math.isfinite(v) else None
-    return None
-
-
-def value_decimals(doc: dict[str, Any]) -> int:
-    """Decimals for a characteristic's readings: resolve 1/1000 of the tolerance (2 … 7).
-
-    The tolerance is USL − LSL, or |limit − nominal| (|limit| without a nominal) when one-sided.
-    """
-    lsl, usl, nom = _num(doc.get("lsl")), _num(doc.get("usl")), _num(doc.get("nominal"))
-    if lsl is not None and usl is not None:
-        tol = usl - lsl
-    else:
-        lim = usl if usl is not None else lsl
-        tol = abs(lim - (nom or 0.0)) if lim is not None else 0.0
-        tol = tol or (abs(lim) if lim else 0.0)
-    if not tol or tol <= 0:
-        return 4
-    return int(min(7, max(2, math.ceil(-math.log10(tol / 1000.0)))))
-
-
-def fmt_value(x: Any, kind: str = "g", decimals: int = 4) -> str:
-    """Text of a number for the report; None/NaN -> "—".
-
-    kind: ``val`` (``decimals`` places), ``idx`` (2 places), ``p`` (p-value: 3 places,
-    "< 0.001"), ``ppm`` (0 or 1 place), ``pct`` (1 place), ``int``, ``g`` (6 significant).
-    """
-    if isinstance(x, bool):
-        return "yes" if x else "no"
-    v = _num(x)
-    if v is None:
-        return NULL_TEXT
-    if kind == "val":
-        return f"{v:.{decimals}f}"
-    if kind == "idx":
-        return f"{v:.2f}"
-    if kind == "p":
-        return "< 0.001" if v < 0.001 else f"{v:.3f}"
-    if kind == "ppm":
-        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.1f}"
-    if kind == "pct":
-        return f"{v:.1f}"
-    if kind == "int":
-        return f"{v:.0f}"
-    return f"{v:.6g}"
-
-
-def _flag(x: Any, good: bool) -> tuple[str, str]:
-    """(css class, text) of a yes/no evidence flag; ``good`` = which boolean is good."""
-    if x is None:
-        return "na", NULL_TEXT
-    return ("ok" if bool(x) == good else "bad"), ("yes" if x else "no")
-
-
-def _scalar_text(v: Any) -> str:
-    if v is None:
-        return NULL_TEXT
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        return fmt_value(v)
-    if isinstance(v, (list, tuple)):
-        return ", ".join(_scalar_text(x) for x in v) if v else NULL_TEXT
-    if isinstance(v, dict):
-        return json.dumps(v, ensure_ascii=False, allow_nan=False, default=str)
-    return clean_text(str(v))
+#: Marks a summary Ppk that is the ISO 22514-2 percentile index of a fitted non-normal model.
+PERCENTILE_MARK = " †"
 
 
 def _flatten(d: Any, prefix: str = "") -> list[tuple[str, str]]:
-    """Nested dict -> [("a.b", text)], lists of scalars joined, lists of dicts as JSON."""
+    """Nested dict (the settings and policy) -> [("a.b", text)], lists of scalars joined."""
     rows: list[tuple[str, str]] = []
     if not isinstance(d, dict):
         return rows
@@ -153,338 +77,309 @@ def _flatten(d: Any, prefix: str = "") -> list[tuple[str, str]]:
         if isinstance(v, dict) and v:
             rows += _flatten(v, key + ".")
         else:
-            rows.append((clean_text(key), _scalar_text(v)))
+            rows.append((clean_text(key), scalar_text(v)))
     return rows
 
 
-def plan_summary(verdict: str | None, plan: dict[str, Any] | None) -> str:
-    """One-line description of a feature's inspection plan for tables."""
-    if verdict == "keep_100" or verdict is None:
-        return "100 % inspection" if verdict == "keep_100" else NULL_TEXT
-    if not plan:
-        return VERDICT_LABELS.get(verdict, str(verdict))
-    if plan.get("hundred_percent"):
-        return "100 % (the plan's sample reaches the lot size)"
-    if plan.get("method") == "reduced_audit":
-        every = plan.get("periodic_every")
-        return (f"audit {_scalar_text(plan.get('sample_size'))} per lot: first, last"
-                + (f", 1 every {_scalar_text(every)}" if every is not None else ""))
-    parts: list[str] = []
-    if plan.get("method"):
-        parts.append(_scalar_text(plan["method"]))
-    n = plan.get("sample_size", plan.get("n"))
-    if n is not None:
-        parts.append(f"n = {_scalar_text(n)}")
-    if plan.get("k") is not None:
-        parts.append(f"k = {_scalar_text(plan['k'])}")
-    ac, re_ = plan.get("accept", plan.get("ac")), plan.get("reject", plan.get("re"))
-    if plan.get("k") is None and ac is not None:
-        parts.append(f"Ac {_scalar_text(ac)}" + (f" / Re {_scalar_text(re_)}" if re_ is not None
-                                                 else ""))
-    if plan.get("code_letter"):
-        parts.append(f"code {_scalar_text(plan['code_letter'])}")
-    if plan.get("aql") is not None:
-        parts.append(f"AQL {_scalar_text(plan['aql'])}")
-    return ", ".join(parts) or VERDICT_LABELS.get(verdict, str(verdict))
+# ---------------------------------------------------------------- summary table
+def _cell(text: str, sort: Any = None, cls: str = "") -> dict[str, str]:
+    s = "" if sort is None else (f"{sort:.12g}" if isinstance(sort, float) else str(sort))
+    return {"text": text, "sort": s, "cls": cls}
 
 
-def ordered_features(features: list[dict[str, Any]]) -> list[int]:
-    """Indices of the features in report order: critical, major, minor, then unknown class;
-    within a class in input (spec) order."""
-    return sorted(range(len(features)),
-                  key=lambda i: (CLASS_ORDER.get(str(features[i].get("class")), 3), i))
+def _flag_cell(flag: Flag) -> dict[str, str]:
+    sort = None if flag.status == "na" else int(flag.status == "bad")
+    return _cell(flag.text or NULL_TEXT, sort, flag.status)
 
 
-def _required(doc: dict[str, Any], policy: dict[str, Any]) -> float | None:
-    """Required lower bound of Ppk for this feature, when the decision or policy states it."""
-    ev = ((doc.get("decision") or {}).get("evidence") or {})
-    for key in ("required", "required_lower_bound", "required_ppk", "ppk_required",
-                "min_lower_bound"):
-        v = _num(ev.get(key))
-        if v is not None:
-            return v
-    klass = str(doc.get("class"))
-    for key, val in policy.items():
-        if isinstance(val, dict) and "lower" in key and _num(val.get(klass)) is not None:
-            return _num(val.get(klass))
-    return None
+def _summary_cells(row: SummaryRow) -> dict[str, Any]:
+    """The HTML cells (text, sort key, CSS class) of one summary row."""
+    d = row.decimals
+    mark = PERCENTILE_MARK if row.percentile else ""
 
+    def idx_cell(x: float | None, suffix: str = "") -> dict[str, str]:
+        v = finite_or_none(x)
+        return _cell(fmt_value(v, "idx") + (suffix if v is not None else ""), v,
+                     row.index_status(v))
 
-#: Marks a summary Ppk that is the ISO 22514-2 percentile index of a fitted non-normal model.
-PERCENTILE_MARK = " †"
-
-
-def _ci(doc: dict[str, Any], key: str) -> tuple[Any, Any]:
-    ci = doc.get(key)
-    if isinstance(ci, (list, tuple)) and len(ci) == 2:
-        return ci[0], ci[1]
-    return None, None
-
-
-# ---------------------------------------------------------------- context
-def _summary_row(i: int, doc: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:
-    dec = doc.get("decision") or {}
-    verdict = dec.get("verdict")
-    d = value_decimals(doc)
-    cpk_lo, _ = _ci(doc, "cpk_ci")
-    ppk, (ppk_lo, _) = doc.get("ppk"), _ci(doc, "ppk_ci")
-    cm = doc.get("capability_model") or {}
-    mark = ""
-    if cm.get("decision_basis") == "percentile":
-        # show the Ppk the decision used: the fitted model's percentile index and the decision's
-        # bound (the lowest among the plausible models, pilotqa.decide.verdict)
-        ev = (doc.get("decision") or {}).get("evidence") or {}
-        ppk, ppk_lo, mark = cm.get("ppk"), ev.get("ppk_lower"), PERCENTILE_MARK
-    req = _required(doc, policy)
-
-    def cell(text: str, sort: Any = None, cls: str = "") -> dict[str, Any]:
-        s = "" if sort is None else (f"{sort:.12g}" if isinstance(sort, float) else str(sort))
-        return {"text": text, "sort": s, "cls": cls}
-
-    def idx_cell(x: Any, suffix: str = "") -> dict[str, Any]:
-        v = _num(x)
-        cls = "" if v is None or req is None else ("ok" if v >= req else "bad")
-        return cell(fmt_value(v, "idx") + (suffix if v is not None else ""), v, cls)
-
-    stab = (doc.get("stability") or {}).get("stable")
-    drift = (doc.get("drift") or {}).get("significant")
-    lots = (doc.get("lots") or {}).get("significant")
-    klass = str(doc.get("class") or "")
+    klass = row.class_
     cells = [
-        cell(str(i + 1), i + 1, "num"),
-        cell(clean_text(str(doc.get("feature"))), None, "name"),
-        cell(klass or NULL_TEXT, CLASS_ORDER.get(klass, 3), f"cls-{klass}"),
-        cell(fmt_value(doc.get("nominal"), "val", d), _num(doc.get("nominal")), "num"),
-        cell(fmt_value(doc.get("lsl"), "val", d), _num(doc.get("lsl")), "num"),
-        cell(fmt_value(doc.get("usl"), "val", d), _num(doc.get("usl")), "num"),
-        cell(clean_text(str(doc.get("unit") or NULL_TEXT))),
-        cell(fmt_value(doc.get("n"), "int"), _num(doc.get("n")), "num"),
-        cell(fmt_value(doc.get("mean"), "val", d + 1), _num(doc.get("mean")), "num"),
-        idx_cell(doc.get("cpk")), idx_cell(cpk_lo), idx_cell(ppk, mark), idx_cell(ppk_lo, mark),
+        _cell(str(row.number), row.number, "num"),
+        _cell(clean_text(row.feature), None, "name"),
+        _cell(klass or NULL_TEXT, CLASS_ORDER.get(klass, 3), f"cls-{klass}"),
+        _cell(fmt_value(row.nominal, "val", d), finite_or_none(row.nominal), "num"),
+        _cell(fmt_value(row.lsl, "val", d), finite_or_none(row.lsl), "num"),
+        _cell(fmt_value(row.usl, "val", d), finite_or_none(row.usl), "num"),
+        _cell(clean_text(row.unit or NULL_TEXT)),
+        _cell(fmt_value(row.n, "int"), finite_or_none(row.n), "num"),
+        _cell(fmt_value(row.mean, "val", d + 1), finite_or_none(row.mean), "num"),
+        idx_cell(row.cpk), idx_cell(row.cpk_lower), idx_cell(row.ppk, mark),
+        idx_cell(row.ppk_lower, mark),
     ]
-    ev_stable = ((doc.get("decision") or {}).get("evidence") or {}).get("stability_accepted")
-    for flag, good, bad_text in ((stab, True, "unstable"), (drift, False, "drift"),
-                                 (lots, False, "lot effect")):
-        cls, text = _flag(flag, good)
-        if cls == "bad":
-            text = bad_text
-        elif cls == "ok":
-            text = "ok"
-        if flag is stab and stab is False and ev_stable is True:
-            # rules fired, but the decision judged the signals consistent with chance
-            cls, text = "warn", "signals (chance)"
-        cells.append(cell(text, None if flag is None else int(cls == "bad"), cls))
-    vlabel = VERDICT_LABELS.get(str(verdict), NULL_TEXT if verdict is None else str(verdict))
-    rank = list(VERDICT_LABELS).index(verdict) if verdict in VERDICT_LABELS else 9
-    cells.append(cell(vlabel, rank, f"verdict v-{verdict}"))
-    cells.append(cell(plan_summary(verdict, dec.get("plan"))))
-    return {"anchor": f"c{i}", "cells": cells, "verdict": verdict or "none"}
+    cells += [_flag_cell(f) for f in row.flags]
+    rank = list(VERDICT_LABELS).index(row.verdict) if row.verdict in VERDICT_LABELS else 9
+    cells.append(_cell(row.verdict_label, rank, f"verdict v-{row.verdict}"))
+    cells.append(_cell(row.plan))
+    return {"anchor": f"c{row.number - 1}", "cells": cells, "verdict": row.verdict or "none"}
 
 
-def _section(i: int, pos: int, total: int, doc: dict[str, Any], series: dict[str, Any],
-             conf: float, max_points: int) -> dict[str, Any]:
-    d = value_decimals(doc)
-    unit = clean_text(str(doc.get("unit") or ""))
-    method = doc.get("sigma_within_method")
-    cm = doc.get("capability_model") or {}
-    idx_rows = []
-    for label, key, ci in (("Cp", "cp", "cp_ci"), ("Cpk", "cpk", "cpk_ci"), ("Pp", "pp", "pp_ci"),
-                           ("Ppk", "ppk", "ppk_ci"), ("Cpl", "cpl", None), ("Cpu", "cpu", None),
-                           ("Ppl", "ppl", None), ("Ppu", "ppu", None), ("Cpm", "cpm", None)):
-        lo, hi = _ci(doc, ci) if ci else (None, None)
-        if doc.get(key) is None and ci is None:
-            continue
-        idx_rows.append([label, fmt_value(doc.get(key), "idx"), fmt_value(lo, "idx"),
-                         fmt_value(hi, "idx")])
-    if cm and str(cm.get("distribution", "")).lower() not in ("normal", "norm"):
-        for key in ("cp", "cpk", "pp", "ppk", "ppl", "ppu"):
-            if cm.get(key) is not None:
-                mlo, mhi = _ci(cm, "ppk_ci") if key == "ppk" else (None, None)
-                idx_rows.append([f"{key.capitalize()} ({clean_text(str(cm.get('distribution')))})",
-                                 fmt_value(cm.get(key), "idx"), fmt_value(mlo, "idx"),
-                                 fmt_value(mhi, "idx")])
-    norm = doc.get("normality") or {}
-    process = [
-        ("n", f"{fmt_value(doc.get('n'), 'int')} ({fmt_value(doc.get('n_missing'), 'int')} missing,"
-              f" {fmt_value(doc.get('n_out_of_spec'), 'int')} out of spec)"),
-        ("mean", fmt_value(doc.get("mean"), "val", d + 1)),
-        (f"σ within ({clean_text(str(method)) if method else NULL_TEXT})",
-         fmt_value(doc.get("sigma_within"), "val", d + 1)),
-        ("σ overall", fmt_value(doc.get("sigma_overall"), "val", d + 1)),
-        ("PPM expected", fmt_value(doc.get("ppm_expected"), "ppm")),
-        ("PPM observed", fmt_value(doc.get("ppm_observed"), "ppm")),
-        ("Anderson–Darling A² (p)", f"{fmt_value(norm.get('ad_statistic'), 'g')} "
-                                    f"({fmt_value(norm.get('ad_p_value'), 'p')})"),
-        ("Shapiro–Wilk p", fmt_value(norm.get("sw_p_value"), "p")),
-        ("normal", fmt_value(norm.get("normal"))),
-        ("capability model", clean_text(str(cm.get("distribution") or NULL_TEXT))
-         + (f" — {clean_text(str(cm['method']))}" if cm.get("method") else "")),
+# ---------------------------------------------------------------- characteristic pages
+def _index_rows(fs: FeatureStats) -> list[list[str]]:
+    """Capability indices with their intervals; a fitted non-normal model's indices after."""
+    rows = []
+    for label, value, ci in (("Cp", fs.cp, fs.cp_ci), ("Cpk", fs.cpk, fs.cpk_ci),
+                             ("Pp", fs.pp, fs.pp_ci), ("Ppk", fs.ppk, fs.ppk_ci)):
+        lo, hi = ci or (None, None)
+        rows.append([label, fmt_value(value, "idx"), fmt_value(lo, "idx"), fmt_value(hi, "idx")])
+    for label, x in (("Cpl", fs.cpl), ("Cpu", fs.cpu), ("Ppl", fs.ppl), ("Ppu", fs.ppu),
+                     ("Cpm", fs.cpm)):
+        if x is not None:
+            rows.append([label, fmt_value(x, "idx"), NULL_TEXT, NULL_TEXT])
+    cm = fs.capability_model
+    if cm is not None and cm.distribution.lower() not in ("normal", "norm"):
+        dist = clean_text(cm.distribution)
+        for label, x in (("Cp", cm.cp), ("Cpk", cm.cpk), ("Pp", cm.pp), ("Ppk", cm.ppk),
+                         ("Ppl", cm.ppl), ("Ppu", cm.ppu)):
+            if x is not None:
+                lo, hi = (cm.ppk_ci or (None, None)) if label == "Ppk" else (None, None)
+                rows.append([f"{label} ({dist})", fmt_value(x, "idx"), fmt_value(lo, "idx"),
+                             fmt_value(hi, "idx")])
+    return rows
+
+
+def _model_rows(cm: CapabilityModel, d: int) -> list[tuple[str, str]]:
+    """Parameters, percentiles, the models weighed and the decision basis of a fitted model."""
+    rows: list[tuple[str, str]] = []
+    if cm.params:
+        rows.append(("model parameters", ", ".join(
+            f"{clean_text(str(k))} = {scalar_text(v)}" for k, v in cm.params.items())))
+    if cm.percentiles is not None:
+        pc = cm.percentiles
+        rows.append(("model X0.135 / X50 / X99.865", " / ".join(
+            fmt_value(v, "val", d + 1) for v in (pc.x0_135, pc.x50, pc.x99_865))))
+    if cm.alternatives:
+        rows.append(("fitted models: ΔAIC, Ppk (lower bound)", "; ".join(
+            f"{clean_text(a.distribution)} {fmt_value(a.aic_delta, 'g')}, "
+            f"{fmt_value(a.ppk, 'idx')} ({fmt_value(a.ppk_ci[0] if a.ppk_ci else None, 'idx')})"
+            for a in cm.alternatives)))
+    if cm.decision_basis:
+        rows.append(("decisions use", clean_text(cm.decision_basis)))
+    return rows
+
+
+def _process_rows(fs: FeatureStats, d: int) -> list[tuple[str, str]]:
+    """n, mean, σ, PPM, normality tests and the capability model."""
+    norm, cm, method = fs.normality, fs.capability_model, fs.sigma_within_method
+    model = NULL_TEXT
+    if cm is not None:
+        model = clean_text(cm.distribution or NULL_TEXT) + (
+            f" — {clean_text(cm.method)}" if cm.method else "")
+    rows = [
+        ("n", f"{fmt_value(fs.n, 'int')} ({fmt_value(fs.n_missing, 'int')} missing,"
+              f" {fmt_value(fs.n_out_of_spec, 'int')} out of spec)"),
+        ("mean", fmt_value(fs.mean, "val", d + 1)),
+        (f"σ within ({clean_text(method) if method else NULL_TEXT})",
+         fmt_value(fs.sigma_within, "val", d + 1)),
+        ("σ overall", fmt_value(fs.sigma_overall, "val", d + 1)),
+        ("PPM expected", fmt_value(fs.ppm_expected, "ppm")),
+        ("PPM observed", fmt_value(fs.ppm_observed, "ppm")),
+        ("Anderson–Darling A² (p)", f"{fmt_value(norm.ad_statistic, 'g')} "
+                                    f"({fmt_value(norm.ad_p_value, 'p')})"),
+        ("Shapiro–Wilk p", fmt_value(norm.sw_p_value, "p")),
+        ("normal", fmt_value(norm.normal)),
+        ("capability model", model),
     ]
-    if isinstance(cm.get("params"), dict) and cm["params"]:
-        process.append(("model parameters", ", ".join(
-            f"{clean_text(str(k))} = {_scalar_text(v)}" for k, v in cm["params"].items())))
-    if isinstance(cm.get("percentiles"), dict) and cm["percentiles"]:
-        process.append(("model X0.135 / X50 / X99.865", " / ".join(
-            fmt_value(v, "val", d + 1) for v in cm["percentiles"].values())))
-    alts = [a for a in cm.get("alternatives") or [] if isinstance(a, dict)]
-    if alts:
-        process.append(("fitted models: ΔAIC, Ppk (lower bound)", "; ".join(
-            f"{clean_text(str(a.get('distribution')))} {fmt_value(a.get('aic_delta'), 'g')}, "
-            f"{fmt_value(a.get('ppk'), 'idx')} ({fmt_value(_ci(a, 'ppk_ci')[0], 'idx')})" for a in alts)))
-    if cm.get("decision_basis"):
-        process.append(("decisions use", clean_text(str(cm["decision_basis"]))))
-    stab = doc.get("stability") or {}
+    return rows + (_model_rows(cm, d) if cm is not None else [])
+
+
+def _violations_text(st: Stability | None) -> str:
+    """Run-rule signals grouped by chart and rule, with the first five points (1-based)."""
     viol: dict[tuple[str, int], list[int]] = {}
-    for v in stab.get("violations") or []:
-        viol.setdefault((str(v.get("chart")), int(v.get("rule", 0))), []).append(
-            int(v.get("index", -1)) + 1)
-    viol_text = "; ".join(
+    for v in st.violations if st is not None else ():
+        viol.setdefault((str(v.chart), int(v.rule)), []).append(int(v.index) + 1)
+    return "; ".join(
         f"{'X' if c == 'x' else 'range'} chart rule {r}: {len(pts)} point"
         f"{'s' if len(pts) != 1 else ''} ({', '.join(map(str, pts[:5]))}"
         f"{' …' if len(pts) > 5 else ''})" for (c, r), pts in sorted(viol.items())) or "none"
-    drift = doc.get("drift") or {}
-    lots = doc.get("lots") or {}
-    res = doc.get("resolution") or {}
-    evidence = [
-        ("chart", clean_text(str(stab.get("chart") or NULL_TEXT))),
-        ("centre / LCL / UCL", " / ".join(fmt_value(stab.get(k), "val", d + 1)
-                                          for k in ("center", "lcl", "ucl"))),
-        ("range CL / LCL / UCL", " / ".join(fmt_value(stab.get(k), "val", d + 1)
-                                            for k in ("range_center", "range_lcl", "range_ucl"))),
-        ("rules broken", viol_text),
-        ("stable", fmt_value(stab.get("stable"))),
-        (f"drift slope ({unit}/part)" if unit else "drift slope (per part)",
-         fmt_value(drift.get("slope"), "g")),
-        ("drift p (HAC / Mann–Kendall)", f"{fmt_value(drift.get('p_value'), 'p')} / "
-                                         f"{fmt_value(drift.get('mann_kendall_p'), 'p')}"),
-        ("drift, % of tolerance", fmt_value(drift.get("drift_pct_tolerance"), "pct")),
-        ("parts to a limit", fmt_value(drift.get("parts_to_limit"), "int")),
-        ("drift significant", fmt_value(drift.get("significant"))),
-        ("lots", fmt_value(lots.get("k"), "int")),
-        ("ANOVA F (p) / Welch p", f"{fmt_value(lots.get('anova_f'), 'g')} "
-                                  f"({fmt_value(lots.get('anova_p'), 'p')}) / "
-                                  f"{fmt_value(lots.get('welch_p'), 'p')}"),
-        ("Kruskal–Wallis p / Levene p", f"{fmt_value(lots.get('kruskal_p'), 'p')} / "
-                                        f"{fmt_value(lots.get('levene_p'), 'p')}"),
-        ("between-lot variance share", fmt_value(lots.get("between_lot_share"), "g")),
-        ("lot effect", fmt_value(lots.get("significant"))),
-        ("resolution step (% of tol.)", f"{fmt_value(res.get('step'), 'g')} "
-                                        f"({fmt_value(res.get('pct_tolerance'), 'pct')})"),
-        ("distinct values / adequate", f"{fmt_value(res.get('distinct_values'), 'int')} / "
-                                       f"{fmt_value(res.get('adequate'))}"),
+
+
+def _stability_rows(st: Stability | None, d: int) -> list[tuple[str, str]]:
+    def val(x: float | None) -> str:
+        return fmt_value(x, "val", d + 1)
+
+    limits = (st.center, st.lcl, st.ucl) if st else (None, None, None)
+    rlimits = (st.range_center, st.range_lcl, st.range_ucl) if st else (None, None, None)
+    return [
+        ("chart", clean_text(st.chart if st and st.chart else NULL_TEXT)),
+        ("centre / LCL / UCL", " / ".join(val(x) for x in limits)),
+        ("range CL / LCL / UCL", " / ".join(val(x) for x in rlimits)),
+        ("rules broken", _violations_text(st)),
+        ("stable", fmt_value(st.stable if st else None)),
     ]
-    per_lot = [p for p in (lots.get("per_lot") or []) if isinstance(p, dict)]
-    lot_cols: list[str] = []
-    for p in per_lot:
-        for k, v in p.items():
-            if k not in lot_cols and not isinstance(v, (dict, list)):
-                lot_cols.append(k)
-    lot_rows = [[_scalar_text(p.get(k)) if not isinstance(p.get(k), float)
-                 else fmt_value(p.get(k), "idx" if "cp" in k.lower() or "pp" in k.lower()
-                                else "val", d + 1) for k in lot_cols] for p in per_lot]
-    dec = doc.get("decision") or {}
-    verdict = dec.get("verdict")
-    plan = dec.get("plan") if isinstance(dec.get("plan"), dict) else {}
-    plan_rows = [(clean_text(_PLAN_LABELS.get(str(k), str(k))), _scalar_text(v))
-                 for k, v in (plan or {}).items()
-                 if v is not None and k not in ("rule_text", "rule", "method")]
-    plan_rule = clean_text(str((plan or {}).get("rule_text") or (plan or {}).get("rule") or ""))
-    fig = sixpack(doc, series, max_points=max_points)
+
+
+def _evidence_rows(fs: FeatureStats, d: int, unit: str) -> list[tuple[str, str]]:
+    """Stability, drift, lot-to-lot and resolution evidence of one characteristic."""
+    dr, lt, res = fs.drift, fs.lots, fs.resolution
+    rows = _stability_rows(fs.stability, d)
+    rows += [
+        (f"drift slope ({unit}/part)" if unit else "drift slope (per part)",
+         fmt_value(dr.slope if dr else None, "g")),
+        ("drift p (HAC / Mann–Kendall)", f"{fmt_value(dr.p_value if dr else None, 'p')} / "
+                                         f"{fmt_value(dr.mann_kendall_p if dr else None, 'p')}"),
+        ("drift, % of tolerance", fmt_value(dr.drift_pct_tolerance if dr else None, "pct")),
+        ("parts to a limit", fmt_value(dr.parts_to_limit if dr else None, "int")),
+        ("drift significant", fmt_value(dr.significant if dr else None)),
+    ]
+    rows += _lot_rows(lt)
+    rows += [
+        ("resolution step (% of tol.)", f"{fmt_value(res.step if res else None, 'g')} "
+                                        f"({fmt_value(res.pct_tolerance if res else None, 'pct')})"),
+        ("distinct values / adequate",
+         f"{fmt_value(res.distinct_values if res else None, 'int')} / "
+         f"{fmt_value(res.adequate if res else None)}"),
+    ]
+    return rows
+
+
+def _lot_rows(lt: LotEffect | None) -> list[tuple[str, str]]:
+    return [
+        ("lots", fmt_value(lt.k if lt else None, "int")),
+        ("ANOVA F (p) / Welch p", f"{fmt_value(lt.anova_f if lt else None, 'g')} "
+                                  f"({fmt_value(lt.anova_p if lt else None, 'p')}) / "
+                                  f"{fmt_value(lt.welch_p if lt else None, 'p')}"),
+        ("Kruskal–Wallis p / Levene p", f"{fmt_value(lt.kruskal_p if lt else None, 'p')} / "
+                                        f"{fmt_value(lt.levene_p if lt else None, 'p')}"),
+        ("between-lot variance share", fmt_value(lt.between_lot_share if lt else None, "g")),
+        ("lot effect", fmt_value(lt.significant if lt else None)),
+    ]
+
+
+#: Columns of the per-lot table (the fields of :class:`pilotqa.results.LotSummary`).
+_LOT_COLUMNS: tuple[str, ...] = ("lot", "n", "mean", "sd", "pp", "ppk", "first_sequence")
+
+
+def _lot_table(lt: LotEffect | None, d: int) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the per-lot table (empty without lots)."""
+    if lt is None or not lt.per_lot:
+        return [], []
+    rows = [[scalar_text(p.lot), scalar_text(p.n), fmt_value(p.mean, "val", d + 1),
+             fmt_value(p.sd, "val", d + 1), fmt_value(p.pp, "idx"), fmt_value(p.ppk, "idx"),
+             scalar_text(p.first_sequence)] for p in lt.per_lot]
+    return list(_LOT_COLUMNS), rows
+
+
+def _plan_block(dec: Decision) -> dict[str, Any]:
+    """Verdict, plan line, acceptance rule, plan details and reasons of a decision."""
+    verdict, plan = dec.verdict, dec.plan
     return {
-        "anchor": f"c{i}", "pos": pos, "total": total, "number": i + 1,
-        "name": clean_text(str(doc.get("feature"))), "klass": str(doc.get("class") or ""),
-        "unit": unit,
-        "spec": [("nominal", fmt_value(doc.get("nominal"), "val", d)),
-                 ("LSL", fmt_value(doc.get("lsl"), "val", d)),
-                 ("USL", fmt_value(doc.get("usl"), "val", d))],
-        "conf": f"{100 * conf:g} %", "idx_rows": idx_rows, "process": process,
-        "evidence": evidence, "lot_cols": [clean_text(str(c)) for c in lot_cols],
-        "lot_rows": lot_rows, "verdict": verdict or "none",
-        "verdict_label": VERDICT_LABELS.get(str(verdict), NULL_TEXT if verdict is None
-                                            else clean_text(str(verdict))),
-        "plan_rows": plan_rows, "plan_rule": plan_rule,
-        "plan_text": plan_summary(verdict, plan) if verdict not in (None, "keep_100") else "",
-        "reasons": [clean_text(str(r)) for r in dec.get("reasons") or []],
-        "model_reason": clean_text(str(cm.get("reason") or "")),
-        "notes": [clean_text(str(n)) for n in doc.get("notes") or []],
-        "fig_id": f"fig{i}", "fig_json": json_for_script(fig),
+        "verdict": verdict or "none",
+        "verdict_label": clean_text(verdict_label(verdict)),
+        "plan_rows": _plan_rows(plan),
+        "plan_rule": clean_text(plan.rule_text or "") if plan is not None else "",
+        "plan_text": plan_summary(verdict, plan) if verdict != "keep_100" else "",
+        "reasons": [clean_text(r) for r in dec.reasons],
     }
 
 
-def _lots(inp: dict[str, Any]) -> list[dict[str, str]]:
-    details = inp.get("lot_details") or inp.get("lot_dates") or []
+def _plan_rows(plan: Plan | None) -> list[tuple[str, str]]:
+    if plan is None:
+        return []
+    rows = []
+    for f in dataclasses.fields(plan):
+        v = getattr(plan, f.name)
+        if v is not None and f.name not in ("rule_text", "method"):
+            rows.append((clean_text(_PLAN_LABELS.get(f.name, f.name)), scalar_text(v)))
+    return rows
+
+
+def _section(fr: FeatureResult, i: int, pos: int, total: int, conf: float,
+             max_points: int) -> dict[str, Any]:
+    """The template context of one characteristic's page (``i``: its index in the input)."""
+    fs = fr.stats
+    d = value_decimals(fs)
+    unit = clean_text(fs.unit or "")
+    cm = fs.capability_model
+    lot_cols, lot_rows = _lot_table(fs.lots, d)
+    return {
+        "anchor": f"c{i}", "pos": pos, "total": total, "number": i + 1,
+        "name": clean_text(fs.feature), "klass": fr.class_ or "", "unit": unit,
+        "spec": [("nominal", fmt_value(fs.nominal, "val", d)),
+                 ("LSL", fmt_value(fs.lsl, "val", d)),
+                 ("USL", fmt_value(fs.usl, "val", d))],
+        "conf": f"{100 * conf:g} %", "idx_rows": _index_rows(fs),
+        "process": _process_rows(fs, d), "evidence": _evidence_rows(fs, d, unit),
+        "lot_cols": lot_cols, "lot_rows": lot_rows,
+        **_plan_block(fr.decision),
+        "model_reason": clean_text(cm.reason or "") if cm is not None else "",
+        "notes": [clean_text(n) for n in fs.notes],
+        "fig_id": f"fig{i}", "fig_json": json_for_script(sixpack(fs, max_points=max_points)),
+    }
+
+
+# ---------------------------------------------------------------- cover
+def _lots(result: "AnalysisResult") -> list[dict[str, str]]:
+    by_lot = {str(d.lot): d for d in lot_details(result)}
+
+    def day(ts: str | None) -> str:
+        return ts.replace("T", " ")[:16] if ts else ""
+
     out: list[dict[str, str]] = []
-    by_lot = {str(d.get("lot")): d for d in details if isinstance(d, dict)}
-
-    def day(ts: Any) -> str:
-        if not ts:
-            return ""
-        s = str(ts).replace("T", " ")
-        return s[:16] if len(s) >= 16 else s
-
-    for lot in inp.get("lots") or list(by_lot):
-        d = by_lot.get(str(lot), {})
-        first, last = day(d.get("first_timestamp") or d.get("start")), day(
-            d.get("last_timestamp") or d.get("end"))
+    for lot in result.inspection.lots or list(by_lot):
+        d = by_lot.get(str(lot))
+        first, last = (day(d.first), day(d.last)) if d else ("", "")
         dates = first if first == last else (f"{first} … {last}" if first and last else
                                              first or last)
-        out.append({"lot": clean_text(str(lot)), "parts": _scalar_text(d.get("parts")),
+        out.append({"lot": clean_text(str(lot)), "parts": scalar_text(d.parts if d else None),
                     "dates": clean_text(dates) or NULL_TEXT})
     return out
 
 
-def _build_context(result: "AnalysisResult", max_points: int) -> dict[str, Any]:
-    from pilotqa.report.json import build_document
-
-    doc = build_document(result)
-    inp = doc.get("input") or {}
-    meta = {str(k): v for k, v in (inp.get("metadata") or {}).items()}
-    settings = dict(doc.get("settings") or {})
-    policy = settings.pop("policy", None) or doc.get("policy") or {}
-    conf = _num(settings.get("confidence")) or 0.95
-    feats: list[dict[str, Any]] = list(doc.get("features") or [])
-    series = [vars(fr.stats.series) for fr in result.features]
-    series += [{}] * (len(feats) - len(series))
-    order = ordered_features(feats)
-    generated = doc.get("generated_at")
-    if not generated:
-        g = getattr(result, "generated_at", None) or datetime.now(timezone.utc)
-        generated = g.isoformat()
-    gen_text = str(generated).replace("T", " ")[:19] + " UTC"
+def _cover(result: "AnalysisResult") -> dict[str, Any]:
+    """Metadata, lots, input files, settings and policy of the cover page."""
+    insp = result.inspection
+    meta = {str(k): v for k, v in json_safe(dict(insp.metadata)).items()}
+    settings, policy = settings_display(result)
     part = clean_text(str(meta.get("part_number") or NULL_TEXT))
     rev = clean_text(str(meta.get("revision") or NULL_TEXT))
     known = ("part_number", "revision", "description", "supplier")
-    tool = doc.get("tool") or {}
-    header_text = f"Part {part}, rev. {rev}"
     return {
         "title": f"Capability report {part} rev. {rev}",
         "part": part, "revision": rev,
         "description": clean_text(str(meta.get("description") or NULL_TEXT)),
         "supplier": clean_text(str(meta.get("supplier") or NULL_TEXT)),
-        "other_meta": [(clean_text(k.replace("_", " ")), _scalar_text(v))
+        "other_meta": [(clean_text(k.replace("_", " ")), scalar_text(v))
                        for k, v in meta.items() if k not in known],
-        "lots": _lots(inp), "parts": _scalar_text(inp.get("parts")),
-        "n_features": len(feats), "layout": clean_text(str(inp.get("layout") or NULL_TEXT)),
-        "readings": _scalar_text(inp.get("readings")),
-        "files": [{"path": clean_text(str(f.get("path"))), "sha256": clean_text(str(f.get("sha256"))),
-                   "format": clean_text(str(f.get("format") or ""))}
-                  for f in inp.get("files") or [] if isinstance(f, dict)],
-        "input_notes": [clean_text(str(n)) for n in inp.get("notes") or []],
-        "version": clean_text(str(tool.get("version") or "")),
-        "generator": f"pilotqa {clean_text(str(tool.get('version') or ''))}".strip(),
+        "lots": _lots(result), "parts": scalar_text(insp.n_parts),
+        "layout": clean_text(insp.layout or NULL_TEXT),
+        "readings": scalar_text(insp.measurements.height),
+        "files": [{"path": clean_text(f.path), "sha256": clean_text(f.sha256),
+                   "format": clean_text(f.format or "")} for f in insp.files],
+        "input_notes": [clean_text(n) for n in insp.notes],
         "settings": _flatten(settings), "policy": _flatten(policy),
+        "css_header": css_string(f"Part {part}, rev. {rev}"),
+    }
+
+
+def _build_context(result: "AnalysisResult", max_points: int) -> dict[str, Any]:
+    feats = result.features
+    conf = finite_or_none(result.settings.confidence) or 0.95
+    order = ordered_features(feats)
+    gen_text = generated_text(result)
+    version = clean_text(__version__)
+    return {
+        **_cover(result),
+        "n_features": len(feats),
+        "version": version, "generator": f"pilotqa {version}".strip(),
         "generated": gen_text,
-        "overall": clean_text(str(doc.get("overall") or getattr(result, "overall", "") or "")),
+        "overall": clean_text(result.overall or ""),
         "conf": f"{100 * conf:g} %",
-        "counts": {v: sum(1 for f in feats if (f.get("decision") or {}).get("verdict") == v)
-                   for v in VERDICT_LABELS},
+        "counts": {v: sum(1 for f in feats if f.verdict == v) for v in VERDICT_LABELS},
         "verdict_labels": VERDICT_LABELS,
-        "rows": [_summary_row(i, feats[i], policy if isinstance(policy, dict) else {})
-                 for i in order],
-        "sections": [_section(i, pos + 1, len(feats), feats[i], series[i], conf, max_points)
+        "rows": [_summary_cells(summary_row(feats[i], i + 1)) for i in order],
+        "sections": [_section(feats[i], i, pos + 1, len(feats), conf, max_points)
                      for pos, i in enumerate(order)],
-        "css_header": css_string(header_text),
-        "css_footer": css_string(f"pilotqa {tool.get('version') or ''} · {gen_text}"),
+        "css_footer": css_string(f"pilotqa {__version__} · {gen_text}"),
         "plotly_js": _plotly_js(),
     }
 
@@ -513,8 +408,7 @@ def render_html(result: "AnalysisResult", *, max_points: int = MAX_POINTS) -> st
     Parameters
     ----------
     result : AnalysisResult
-        ``document`` (the ``pilotqa.analysis/1`` JSON document) and ``features`` (their
-        ``series`` feed the plots).
+        The typed analysis (:func:`pilotqa.analysis.analyze`).
     max_points : int
         Run and control charts with more points are decimated (min/max per bucket).
     """

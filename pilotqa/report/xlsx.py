@@ -1,6 +1,7 @@
 """XLSX summary workbook of an analysis (openpyxl), ready to paste into a control plan.
 
-Sheets (all rendered from ``result.document``, so the workbook and the JSON agree):
+Sheets (all rendered from the typed :class:`pilotqa.analysis.AnalysisResult`, read by attribute;
+the Summary rows are :func:`pilotqa.report.summary.summary_row`'s, the rows of the HTML summary):
 
 * **Summary** — one row per characteristic like the HTML summary table: class, spec, n, mean,
   Cpk/Ppk with their lower confidence bounds, stable/drift/lot flags, verdict and plan;
@@ -20,17 +21,23 @@ cell of the workbook is ever a formula.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pilotqa.report.html import VERDICT_LABELS, ordered_features, plan_summary, value_decimals
+from pilotqa import __version__
 from pilotqa.report.safe import xlsx_text
+from pilotqa.report.summary import summary_row
+from pilotqa.report.text import (lot_details, ordered_features, settings_display, value_decimals,
+                                 verdict_label)
+from pilotqa.results import FeatureResult, LotSummary, PlanEntry, json_name
+from pilotqa.util import finite_or_none, json_safe
 
 if TYPE_CHECKING:
     from pilotqa.analysis import AnalysisResult
@@ -118,86 +125,59 @@ def _table(ws: Worksheet, headers: list[str], rows: Iterable[list[tuple[Any, str
     return n
 
 
-def _ci(doc: dict[str, Any], key: str) -> tuple[Any, Any]:
-    ci = doc.get(key)
-    return (ci[0], ci[1]) if isinstance(ci, (list, tuple)) and len(ci) == 2 else (None, None)
-
-
-def _flag_text(x: Any, good: bool, bad_text: str) -> tuple[str | None, str | None]:
-    if x is None:
-        return None, None
-    return ("ok", "ok") if bool(x) == good else ("bad", bad_text)
-
-
-def _summary(ws: Worksheet, feats: list[dict[str, Any]], order: list[int], conf: str) -> None:
+def _summary(ws: Worksheet, feats: tuple[FeatureResult, ...], order: list[int],
+             conf: str) -> None:
+    """The Summary sheet: the rows of :func:`pilotqa.report.summary.summary_row`, numbers as
+    numbers, the Stable/Drift/Lot-effect cells with the same texts as the HTML summary."""
     headers = ["#", "Characteristic", "Class", "Nominal", "LSL", "USL", "Unit", "n", "Mean",
                "Cpk", f"Cpk lower ({conf})", "Ppk", f"Ppk lower ({conf})", "Stable", "Drift",
                "Lot effect", "Verdict", "Plan", "Required lower bound", "Decision basis"]
-    rows, verdict_marks = [], []
+    rows: list[list[tuple[Any, str | None]]] = []
+    verdict_marks: list[str | None] = []
     flag_marks: dict[int, list[str | None]] = {14: [], 15: [], 16: []}
     for i in order:
-        doc = feats[i]
-        d = value_decimals(doc)
-        vf, mf = "0." + "0" * d, "0." + "0" * (d + 1)
-        dec = doc.get("decision") or {}
-        ev = dec.get("evidence") or {}
-        verdict = dec.get("verdict")
-        cm = doc.get("capability_model") or {}
-        ppk, ppk_lo = doc.get("ppk"), _ci(doc, "ppk_ci")[0]
-        if cm.get("decision_basis") == "percentile":
-            # the Ppk the decision used (percentile method of the fitted model; "Decision basis"
-            # says so); the normal-theory values stay on the Statistics sheet
-            ppk, ppk_lo = cm.get("ppk"), ev.get("ppk_lower")
+        s = summary_row(feats[i], i + 1)
+        vf, mf = "0." + "0" * s.decimals, "0." + "0" * (s.decimals + 1)
         row: list[tuple[Any, str | None]] = [
-            (i + 1, _INT), (doc.get("feature"), None), (doc.get("class"), None),
-            (doc.get("nominal"), vf), (doc.get("lsl"), vf), (doc.get("usl"), vf),
-            (doc.get("unit"), None), (doc.get("n"), _INT), (doc.get("mean"), mf),
-            (doc.get("cpk"), _IDX), (_ci(doc, "cpk_ci")[0], _IDX), (ppk, _IDX), (ppk_lo, _IDX)]
-        for col, (x, good, bad) in zip((14, 15, 16), (
-                ((doc.get("stability") or {}).get("stable"), True, "unstable"),
-                ((doc.get("drift") or {}).get("significant"), False, "drift"),
-                ((doc.get("lots") or {}).get("significant"), False, "lot effect"))):
-            mark, text = _flag_text(x, good, bad)
-            if col == 14 and x is False and ev.get("stability_accepted") is True:
-                mark, text = None, "signals (chance)"  # the decision judged them chance
-            flag_marks[col].append(mark)
-            row.append((text, None))
-        row += [(VERDICT_LABELS.get(str(verdict), verdict), None),
-                (plan_summary(verdict, dec.get("plan")), None),
-                (ev.get("required"), _IDX), (ev.get("decision_basis"), None)]
+            (s.number, _INT), (s.feature, None), (s.class_, None),
+            (s.nominal, vf), (s.lsl, vf), (s.usl, vf), (s.unit, None), (s.n, _INT),
+            (s.mean, mf), (s.cpk, _IDX), (s.cpk_lower, _IDX), (s.ppk, _IDX),
+            (s.ppk_lower, _IDX)]
+        for col, flag in zip((14, 15, 16), s.flags):
+            flag_marks[col].append(flag.status if flag.status in ("ok", "bad") else None)
+            row.append((flag.text, None))
+        row += [(s.verdict_label, None), (s.plan, None), (s.required, _IDX),
+                (s.decision_basis, None)]
         rows.append(row)
-        verdict_marks.append(verdict)
+        verdict_marks.append(s.verdict)
     _table(ws, headers, rows, freeze="C2", fill_cols={17: verdict_marks, **flag_marks})
 
 
-def _plan_sheet(ws: Worksheet, doc: dict[str, Any], feats: list[dict[str, Any]],
-                order: list[int]) -> None:
-    entries = {str(e.get("feature")): e for e in doc.get("inspection_plan") or []
-               if isinstance(e, dict)}
+def _plan_row(i: int, fr: FeatureResult, e: PlanEntry) -> list[tuple[Any, str | None]]:
+    dec, plan = fr.decision, fr.decision.plan
+    hundred = e.verdict == "keep_100" or e.method == "100%" or bool(plan and plan.hundred_percent)
+    return [
+        (i + 1, _INT), (fr.feature, None), (e.class_, None), (verdict_label(e.verdict), None),
+        ("100 %" if hundred else "sampling", None), (e.method, None),
+        (plan.standard if plan else None, None), (plan.code_letter if plan else None, None),
+        (e.sample_size, _INT), (e.accept, _INT), (e.reject, _INT), (e.k, "0.000"),
+        (plan.aql if plan else None, "0.00#"), (plan.lot_size if plan else None, _INT),
+        (e.frequency, None), (e.rule, None), ("; ".join(dec.reasons), None)]
+
+
+def _plan_sheet(ws: Worksheet, result: "AnalysisResult", order: list[int]) -> None:
+    """The Inspection plan sheet: the part's plan entries with the plan details and reasons."""
+    entries = {e.feature: e for e in result.inspection_plan}
     headers = ["#", "Characteristic", "Class", "Verdict", "Inspection", "Method", "Standard",
                "Code letter", "Sample size per lot", "Accept (Ac)", "Reject (Re)", "k",
                "AQL %", "Lot size", "Frequency", "Acceptance rule", "Reasons"]
-    rows, marks = [], []
+    rows: list[list[tuple[Any, str | None]]] = []
+    marks: list[str | None] = []
     for i in order:
-        f = feats[i]
-        dec = f.get("decision") or {}
-        plan: dict[str, Any] = dec["plan"] if isinstance(dec.get("plan"), dict) else {}
-        e = entries.get(str(f.get("feature")), {})
-        verdict = e.get("verdict", dec.get("verdict"))
-        method = e.get("method", plan.get("method"))
-        hundred = verdict == "keep_100" or method == "100%" or bool(plan.get("hundred_percent"))
-        rows.append([
-            (i + 1, _INT), (f.get("feature"), None), (e.get("class", f.get("class")), None),
-            (VERDICT_LABELS.get(str(verdict), verdict), None),
-            ("100 %" if hundred else "sampling", None), (method, None),
-            (plan.get("standard"), None), (plan.get("code_letter"), None),
-            (e.get("sample_size", plan.get("sample_size")), _INT),
-            (e.get("accept", plan.get("accept")), _INT),
-            (e.get("reject", plan.get("reject")), _INT), (e.get("k", plan.get("k")), "0.000"),
-            (plan.get("aql"), "0.00#"), (plan.get("lot_size"), _INT),
-            (e.get("frequency"), None), (e.get("rule", plan.get("rule_text")), None),
-            ("; ".join(str(r) for r in dec.get("reasons") or []), None)])
-        marks.append(verdict)
+        fr = result.features[i]
+        e = entries[fr.feature]
+        rows.append(_plan_row(i, fr, e))
+        marks.append(e.verdict)
     _table(ws, headers, rows, freeze="C2", fill_cols={4: marks})
     for col in ("P", "Q"):
         ws.column_dimensions[col].width = 60
@@ -205,32 +185,43 @@ def _plan_sheet(ws: Worksheet, doc: dict[str, Any], feats: list[dict[str, Any]],
             cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
-def _flatten_feature(doc: dict[str, Any]) -> dict[str, Any]:
+def _walk(out: dict[str, Any], prefix: str, v: Any) -> None:
+    """Flatten a typed result into ``out`` by its JSON field names (:func:`json_name`):
+    intervals as ``.lower``/``.upper``, lists of records as ``.count``, lists of scalars
+    joined; leaves as their JSON values (:func:`pilotqa.util.json_safe`)."""
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        for f in dataclasses.fields(v):
+            key = json_name(f)
+            if key is not None:
+                _walk(out, f"{prefix}.{key}" if prefix else key, getattr(v, f.name))
+    elif isinstance(v, Mapping):
+        for k, x in v.items():
+            _walk(out, f"{prefix}.{k}" if prefix else str(k), x)
+    elif isinstance(v, (list, tuple)):
+        leaf = prefix.rsplit(".", 1)[-1]
+        if leaf.endswith("_ci") and len(v) == 2:
+            out[f"{prefix}.lower"], out[f"{prefix}.upper"] = json_safe(v[0]), json_safe(v[1])
+        elif leaf in ("violations", "tukey", "per_lot"):
+            out[f"{prefix}.count"] = len(v)
+        elif all(not (isinstance(x, (dict, list, tuple)) or dataclasses.is_dataclass(x))
+                 for x in v):
+            out[prefix] = ", ".join("—" if x is None else str(json_safe(x)) for x in v)
+    else:
+        out[prefix] = json_safe(v)
+
+
+def _flatten_feature(fr: FeatureResult) -> dict[str, Any]:
+    """Every number of a characteristic (statistics, the class the decision used, the verdict
+    and the decision's evidence) keyed by its JSON path; notes and plot series left out."""
     out: dict[str, Any] = {}
-
-    def walk(prefix: str, v: Any) -> None:
-        if isinstance(v, dict):
-            for k, x in v.items():
-                walk(f"{prefix}.{k}" if prefix else str(k), x)
-        elif isinstance(v, (list, tuple)):
-            leaf = prefix.rsplit(".", 1)[-1]
-            if leaf.endswith("_ci") and len(v) == 2:
-                out[f"{prefix}.lower"], out[f"{prefix}.upper"] = v[0], v[1]
-            elif leaf in ("violations", "tukey", "per_lot"):
-                out[f"{prefix}.count"] = len(v)
-            elif all(not isinstance(x, (dict, list)) for x in v):
-                out[prefix] = ", ".join("—" if x is None else str(x) for x in v)
-        else:
-            out[prefix] = v
-
-    for k, v in doc.items():
-        if k in ("notes",):
+    for f in dataclasses.fields(fr.stats):
+        key = json_name(f)
+        if key is None or key == "notes":
             continue
-        if k == "decision" and isinstance(v, dict):
-            out["decision.verdict"] = v.get("verdict")
-            walk("decision.evidence", v.get("evidence") or {})
-            continue
-        walk(k, v)
+        _walk(out, key, fr.class_ if key == "class" else getattr(fr.stats, f.name))
+    out["class_source"] = fr.class_source
+    out["decision.verdict"] = fr.verdict
+    _walk(out, "decision.evidence", fr.decision.evidence)
     return out
 
 
@@ -252,7 +243,7 @@ def _stat_format(key: str, decimals: int) -> str | None:
     return None
 
 
-def _statistics(ws: Worksheet, feats: list[dict[str, Any]], order: list[int]) -> None:
+def _statistics(ws: Worksheet, feats: tuple[FeatureResult, ...], order: list[int]) -> None:
     flat = [_flatten_feature(feats[i]) for i in order]
     keys: list[str] = []
     seen: set[str] = set()
@@ -263,66 +254,62 @@ def _statistics(ws: Worksheet, feats: list[dict[str, Any]], order: list[int]) ->
                 keys.append(k)
     rows = []
     for i, f in zip(order, flat):
-        d = value_decimals(feats[i])
+        d = value_decimals(feats[i].stats)
         rows.append([(i + 1, _INT), (f.get("feature"), None)]
                     + [(f.get(k), _stat_format(k, d)) for k in keys])
     _table(ws, ["#", "Characteristic"] + keys, rows, freeze="C2")
 
 
-def _lots_sheet(ws: Worksheet, feats: list[dict[str, Any]], order: list[int]) -> None:
-    cols: list[str] = []
-    data: list[tuple[int, dict[str, Any], int]] = []
-    for i in order:
-        for p in (feats[i].get("lots") or {}).get("per_lot") or []:
-            if not isinstance(p, dict):
-                continue
-            data.append((i, p, value_decimals(feats[i])))
-            for k, v in p.items():
-                if k not in cols and not isinstance(v, (dict, list)):
-                    cols.append(k)
+def _lots_sheet(ws: Worksheet, feats: tuple[FeatureResult, ...], order: list[int]) -> None:
+    """Per-lot statistics of each characteristic (the fields of :class:`LotSummary`)."""
+    cols = [json_name(f) or f.name for f in dataclasses.fields(LotSummary)]
     rows = []
-    for i, p, d in data:
-        rows.append([(i + 1, _INT), (feats[i].get("feature"), None)]
-                    + [(p.get(k), _stat_format(k, d)) for k in cols])
-    _table(ws, ["#", "Characteristic"] + cols, rows, freeze="C2")
+    for i in order:
+        fs = feats[i].stats
+        d = value_decimals(fs)
+        for p in fs.lots.per_lot if fs.lots is not None else ():
+            values = [json_safe(getattr(p, f.name)) for f in dataclasses.fields(p)]
+            rows.append([(i + 1, _INT), (fs.feature, None)]
+                        + [(v, _stat_format(k, d)) for k, v in zip(cols, values)])
+    _table(ws, ["#", "Characteristic"] + (cols if rows else []), rows, freeze="C2")
 
 
-def _cover(ws: Worksheet, doc: dict[str, Any]) -> None:
-    inp = doc.get("input") or {}
-    tool = doc.get("tool") or {}
-    settings = dict(doc.get("settings") or {})
-    policy = settings.pop("policy", None) or doc.get("policy") or {}
+def _cover_rows(result: "AnalysisResult") -> list[tuple[str, Any]]:
+    """(item, value) rows of the Cover sheet."""
+    insp = result.inspection
+    known = ("part_number", "revision", "description", "supplier")
+    meta: dict[str, Any] = json_safe(dict(insp.metadata))
     rows: list[tuple[str, Any]] = [("report", "pilotqa capability summary"),
-                                   ("overall", doc.get("overall"))]
-    meta = inp.get("metadata") or {}
-    for key in ("part_number", "revision", "description", "supplier"):
-        rows.append((key.replace("_", " "), meta.get(key)))
-    rows += [(str(k).replace("_", " "), v) for k, v in meta.items()
-             if k not in ("part_number", "revision", "description", "supplier")]
-    rows += [("parts", inp.get("parts")), ("characteristics", inp.get("features")),
-             ("readings", inp.get("readings")), ("layout", inp.get("layout")),
-             ("pilotqa version", tool.get("version")),
-             ("generated (UTC)", doc.get("generated_at"))]
-    for lot in inp.get("lot_details") or []:
-        if isinstance(lot, dict):
-            rows.append((f"lot {lot.get('lot')}",
-                         f"{lot.get('parts')} parts, {lot.get('first_timestamp') or '—'} … "
-                         f"{lot.get('last_timestamp') or '—'}"))
-    for i, f in enumerate((f for f in inp.get("files") or [] if isinstance(f, dict)), start=1):
-        rows.append((f"input file {i}", f.get("path")))
-        rows.append((f"input file {i} SHA-256", f.get("sha256")))
+                                   ("overall", result.overall)]
+    rows += [(key.replace("_", " "), meta.get(key)) for key in known]
+    rows += [(str(k).replace("_", " "), v) for k, v in meta.items() if k not in known]
+    rows += [("parts", insp.n_parts), ("characteristics", len(result.features)),
+             ("readings", insp.measurements.height), ("layout", insp.layout),
+             ("pilotqa version", __version__),
+             ("generated (UTC)", result.generated_at.isoformat())]
+    for lot in lot_details(result):
+        rows.append((f"lot {lot.lot}", f"{lot.parts} parts, {lot.first or '—'} … "
+                                       f"{lot.last or '—'}"))
+    for i, f in enumerate(insp.files, start=1):
+        rows.append((f"input file {i}", f.path))
+        rows.append((f"input file {i} SHA-256", f.sha256))
 
-    def flat(prefix: str, d: Any) -> None:
-        for k, v in (d.items() if isinstance(d, dict) else []):
+    def flat(prefix: str, d: dict[str, Any]) -> None:
+        for k, v in d.items():
             if isinstance(v, dict):
                 flat(f"{prefix}{k}.", v)
             else:
                 rows.append((f"{prefix}{k}", v))
 
+    settings, policy = settings_display(result)
     flat("setting ", settings)
     flat("policy ", policy)
-    for note in inp.get("notes") or []:
-        rows.append(("input note", note))
+    rows += [("input note", note) for note in insp.notes]
+    return rows
+
+
+def _cover(ws: Worksheet, result: "AnalysisResult") -> None:
+    rows = _cover_rows(result)
     _table(ws, ["item", "value"], [[(k, None), (v, None)] for k, v in rows], freeze="A2")
     ws.column_dimensions["A"].width = 36
     ws.column_dimensions["B"].width = 90
@@ -330,24 +317,21 @@ def _cover(ws: Worksheet, doc: dict[str, Any]) -> None:
 
 def build_workbook(result: "AnalysisResult") -> Workbook:
     """The summary workbook of ``result`` (not yet saved)."""
-    from pilotqa.report.json import build_document
-
-    doc = build_document(result)
-    feats = [f for f in doc.get("features") or [] if isinstance(f, dict)]
+    feats = result.features
     order = ordered_features(feats)
-    conf_v: Any = (doc.get("settings") or {}).get("confidence")
-    conf = f"{100 * float(conf_v):g} %" if _finite(conf_v) else "CI"
+    conf_v = finite_or_none(result.settings.confidence)
+    conf = f"{100 * conf_v:g} %" if conf_v is not None else "CI"
     wb = Workbook()
     wb.properties.creator = "pilotqa"
-    meta = ((doc.get("input") or {}).get("metadata") or {})
-    wb.properties.title = xlsx_text(f"Capability summary {meta.get('part_number') or ''}")[0]
+    part = result.inspection.metadata.get("part_number")
+    wb.properties.title = xlsx_text(f"Capability summary {part or ''}")[0]
     ws = wb.active
     ws.title = SHEETS[0]
     _summary(ws, feats, order, conf)
-    _plan_sheet(wb.create_sheet(SHEETS[1]), doc, feats, order)
+    _plan_sheet(wb.create_sheet(SHEETS[1]), result, order)
     _statistics(wb.create_sheet(SHEETS[2]), feats, order)
     _lots_sheet(wb.create_sheet(SHEETS[3]), feats, order)
-    _cover(wb.create_sheet(SHEETS[4]), doc)
+    _cover(wb.create_sheet(SHEETS[4]), result)
     return wb
 
 
