@@ -231,6 +231,9 @@ def inspect(inputs: tuple[Path, ...], spec_file: Path | None, sheet: str | None,
         click.echo(describe_text(insp))
 
 
+LazyGroup.lazy["msa"] = ".msa_cmd:msa"  # pilotqa msa (cli/msa_cmd.py), imported on first use
+
+
 def main() -> None:
     """Console-script entry point."""
     cli.main(prog_name="pilotqa")
