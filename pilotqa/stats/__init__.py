@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 import polars as pl
 
 from pilotqa.errors import PolicyError
@@ -166,10 +167,10 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureS
     specs = insp.specs
     meas = meas_all.filter(pl.col("value").is_not_null())
 
+    # frame-level statistics of all features at once
     cap = capability_all(meas_all, specs, settings)
     res = resolution_all(meas, specs)
     sigma_map = {r["feature"]: r["sigma_within"] for r in cap.select("feature", "sigma_within").iter_rows(named=True)}
-
     stab = stability_all(meas, settings)
     drift = drift_all(meas, specs, sigma_map, settings)
     lots = lots_all(meas, specs, settings)
@@ -178,112 +179,137 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureS
     parts = {k[0] if isinstance(k, tuple) else k: v for k, v in ordered.partition_by("feature", as_dict=True).items()}
     spec_rows = {r["feature"]: r for r in specs.iter_rows(named=True)}
     res_rows = {r["feature"]: r for r in res.iter_rows(named=True)}
+    return [
+        _feature_stats(row, spec_rows[row["feature"]], parts.get(row["feature"]), res_rows.get(row["feature"]),
+                       stab.get(row["feature"]), drift.get(row["feature"]), lots.get(row["feature"]), settings)
+        for row in cap.iter_rows(named=True)
+    ]
 
-    out: list[FeatureStats] = []
-    for row in cap.iter_rows(named=True):
-        feat = row["feature"]
-        sp = spec_rows[feat]
-        part = parts.get(feat)
-        values = part["value"].to_numpy() if part is not None else np.array([], dtype=float)
-        n = int(row["n"])
-        sd_zero = n >= 2 and row["sigma_overall"] is not None and row["sigma_overall"] == 0.0
-        notes = _capability_notes({**row, "nominal": sp["nominal"], "lsl": sp["lsl"], "usl": sp["usl"]}, sd_zero)
 
-        norm_doc, norm_notes = normality(values, settings.alpha)
-        notes += norm_notes
-        normal_idx = {k: row[k] for k in ("cp", "cpk", "pp", "ppk", "ppl", "ppu", "ppm_expected")}
-        model_doc, model_notes = capability_model(
-            values, sp["lsl"], sp["usl"], bool(sp["lower_bound_zero"]), norm_doc, normal_idx,
-            settings.alpha, row["sigma_within_method"], settings.confidence,
-        )
-        notes += model_notes
-        model = (None if model_doc is None
-                 else from_mapping(CapabilityModel, json_safe(model_doc), f"{feat}: capability_model"))
-        if model is None and n >= 1:
+def _model_step(values: NDArray[np.float64], row: dict[str, Any], sp: dict[str, Any], norm_doc: dict[str, Any],
+                settings: Settings, notes: list[str]) -> CapabilityModel | None:
+    """The capability model the decision uses (normal theory or a fitted distribution)."""
+    normal_idx = {k: row[k] for k in ("cp", "cpk", "pp", "ppk", "ppl", "ppu", "ppm_expected")}
+    model_doc, model_notes = capability_model(
+        values, sp["lsl"], sp["usl"], bool(sp["lower_bound_zero"]), norm_doc, normal_idx,
+        settings.alpha, row["sigma_within_method"], settings.confidence,
+    )
+    notes += model_notes
+    if model_doc is None:
+        if int(row["n"]) >= 1:
             notes.append("No capability model: the readings have no spread.")
-        ppm_model: str | None
-        if model is not None and model.decision_basis == "percentile":
-            ppm_expected, ppm_model = model.ppm_expected, model.distribution
-        else:
-            ppm_expected, ppm_model = row["ppm_expected"], ("normal" if row["ppm_expected"] is not None else None)
+        return None
+    return from_mapping(CapabilityModel, json_safe(model_doc), f"{row['feature']}: capability_model")
 
-        r = res_rows.get(feat)
-        resolution = None
-        if r is not None:
-            resolution = Resolution(
-                step=finite_or_none(r["step"]), pct_tolerance=finite_or_none(r["pct_tolerance"]),
-                distinct_values=r["distinct_values"], adequate=r["adequate"], step_method=r["step_method"],
-                tolerance=finite_or_none(r["tolerance"]),
-            )
-            if r["note"]:
-                notes.append(r["note"])
-            if r["adequate"] is False and norm_doc["normal"] is False:
-                notes.append("Normality tests react to readings rounded to a coarse gauge step; the rejection may "
-                             "reflect the resolution rather than the process.")
 
-        st = stab.get(feat)
-        stab_doc, stab_series = (st if st is not None else (None, {}))
-        if st is None:
-            notes.append("No control chart: no readings.")
-        drift_doc = drift.get(feat)
-        lots_doc = lots.get(feat)
-        if lots_doc is None and n >= 1:
-            n_lots = part["lot"].n_unique() if part is not None else 0
-            notes.append(f"Lot-to-lot analysis needs at least 2 lots; {n_lots} lot(s) present." if n_lots < 2
-                         else "Lot-to-lot analysis not possible for this feature (too few readings per lot).")
+def _resolution_step(r: dict[str, Any] | None, normal: bool | None, notes: list[str]) -> Resolution | None:
+    """The gauge-resolution result of one feature, with its notes."""
+    if r is None:
+        return None
+    if r["note"]:
+        notes.append(r["note"])
+    if r["adequate"] is False and normal is False:
+        notes.append("Normality tests react to readings rounded to a coarse gauge step; the rejection may "
+                     "reflect the resolution rather than the process.")
+    return Resolution(
+        step=finite_or_none(r["step"]), pct_tolerance=finite_or_none(r["pct_tolerance"]),
+        distinct_values=r["distinct_values"], adequate=r["adequate"], step_method=r["step_method"],
+        tolerance=finite_or_none(r["tolerance"]),
+    )
 
-        if model is not None and model.decision_basis == "percentile" and lots_doc and lots_doc.get("significant"):
-            notes.append("The lot means differ significantly: the non-normal shape may come from the lot-to-lot "
-                         "shift, and the fitted model then describes the mixture of lots.")
-        individuals = bool(row["individuals"]) if row["individuals"] is not None else True
-        sigma_within = row["sigma_within"]
-        empty = np.array([], dtype=float)
-        series = Series(
-            values=values.astype(float),
-            sequence=part["sequence"].to_numpy() if part is not None else np.array([], dtype=np.int64),
-            lot=tuple(str(x) for x in part["lot"].to_list()) if part is not None else (),
-            part_id=tuple(str(x) for x in part["part_id"].to_list()) if part is not None else (),
-            **{k: np.asarray(stab_series.get(k, empty), dtype=float)
-               for k in ("x_points", "range_points", "x_lcl", "x_ucl", "range_lcl", "range_ucl")},
-        )
-        out.append(FeatureStats(
-            feature=feat,
-            unit=sp["unit"],
-            nominal=finite_or_none(sp["nominal"]),
-            lsl=finite_or_none(sp["lsl"]),
-            usl=finite_or_none(sp["usl"]),
-            class_=sp["class"],
-            lower_bound_zero=bool(sp["lower_bound_zero"]) if sp["lower_bound_zero"] is not None else False,
-            n=n,
-            n_missing=int(row["n_missing"]),
-            n_out_of_spec=int(row["n_out_of_spec"]),
-            n_subgroups=None if individuals else row["n_subgroups"],
-            subgroup_size=None if individuals else row["subgroup_size"],
-            mean=finite_or_none(row["mean"]),
-            sigma_within=finite_or_none(sigma_within),
-            sigma_within_method=row["sigma_within_method"] if sigma_within is not None else None,
-            df_within=finite_or_none(row["df_within"]),
-            sigma_overall=finite_or_none(row["sigma_overall"]),
-            cp=finite_or_none(row["cp"]), cpl=finite_or_none(row["cpl"]), cpu=finite_or_none(row["cpu"]),
-            cpk=finite_or_none(row["cpk"]), pp=finite_or_none(row["pp"]), ppl=finite_or_none(row["ppl"]),
-            ppu=finite_or_none(row["ppu"]), ppk=finite_or_none(row["ppk"]), cpm=finite_or_none(row["cpm"]),
-            target=finite_or_none(row["target"]),
-            target_source=row["target_source"],
-            cp_ci=_interval(row, "cp"), cpk_ci=_interval(row, "cpk"), pp_ci=_interval(row, "pp"),
-            ppk_ci=_interval(row, "ppk"),
-            confidence=settings.confidence,
-            ppm_expected=finite_or_none(ppm_expected),
-            ppm_expected_model=ppm_model,
-            ppm_expected_normal=finite_or_none(row["ppm_expected"]),
-            ppm_expected_within=finite_or_none(row["ppm_expected_within"]),
-            ppm_observed=finite_or_none(row["ppm_observed"]),
-            normality=from_mapping(Normality, json_safe(norm_doc), f"{feat}: normality"),
-            capability_model=model,
-            stability=(None if stab_doc is None else from_mapping(Stability, json_safe(stab_doc), f"{feat}: stability")),
-            drift=None if drift_doc is None else from_mapping(Drift, json_safe(drift_doc), f"{feat}: drift"),
-            resolution=resolution,
-            lots=None if lots_doc is None else from_mapping(LotEffect, json_safe(lots_doc), f"{feat}: lots"),
-            notes=tuple(notes),
-            series=series,
-        ))
-    return out
+
+def _series(part: pl.DataFrame | None, values: NDArray[np.float64], stab_series: dict[str, Any]) -> Series:
+    """The plotted arrays of one feature (time order) and the serial of every reading."""
+    empty = np.array([], dtype=float)
+
+    def chart(key: str) -> NDArray[np.float64]:
+        return np.asarray(stab_series.get(key, empty), dtype=float)
+
+    return Series(
+        values=values.astype(float),
+        sequence=part["sequence"].to_numpy() if part is not None else np.array([], dtype=np.int64),
+        lot=tuple(str(x) for x in part["lot"].to_list()) if part is not None else (),
+        part_id=tuple(str(x) for x in part["part_id"].to_list()) if part is not None else (),
+        x_points=chart("x_points"), range_points=chart("range_points"), x_lcl=chart("x_lcl"),
+        x_ucl=chart("x_ucl"), range_lcl=chart("range_lcl"), range_ucl=chart("range_ucl"),
+    )
+
+
+def _context_notes(n: int, part: pl.DataFrame | None, st: Any, lots_doc: dict[str, Any] | None,
+                   model: CapabilityModel | None) -> list[str]:
+    """Notes on analyses that could not run, and on a non-normal shape that may be a lot mixture."""
+    notes: list[str] = []
+    if st is None:
+        notes.append("No control chart: no readings.")
+    if lots_doc is None and n >= 1:
+        n_lots = part["lot"].n_unique() if part is not None else 0
+        notes.append(f"Lot-to-lot analysis needs at least 2 lots; {n_lots} lot(s) present." if n_lots < 2
+                     else "Lot-to-lot analysis not possible for this feature (too few readings per lot).")
+    if model is not None and model.decision_basis == "percentile" and lots_doc and lots_doc.get("significant"):
+        notes.append("The lot means differ significantly: the non-normal shape may come from the lot-to-lot "
+                     "shift, and the fitted model then describes the mixture of lots.")
+    return notes
+
+
+def _feature_stats(row: dict[str, Any], sp: dict[str, Any], part: pl.DataFrame | None, res_row: dict[str, Any] | None,
+                   st: Any, drift_doc: dict[str, Any] | None, lots_doc: dict[str, Any] | None,
+                   settings: Settings) -> FeatureStats:
+    """Assemble one feature's typed statistics from the frame-level results."""
+    feat = row["feature"]
+    values = part["value"].to_numpy().astype(float) if part is not None else np.array([], dtype=float)
+    n = int(row["n"])
+    sd_zero = n >= 2 and row["sigma_overall"] is not None and row["sigma_overall"] == 0.0
+    notes = _capability_notes({**row, "nominal": sp["nominal"], "lsl": sp["lsl"], "usl": sp["usl"]}, sd_zero)
+    norm_doc, norm_notes = normality(values, settings.alpha)
+    notes += norm_notes
+    model = _model_step(values, row, sp, norm_doc, settings, notes)
+    ppm_model: str | None
+    if model is not None and model.decision_basis == "percentile":
+        ppm_expected, ppm_model = model.ppm_expected, model.distribution
+    else:
+        ppm_expected, ppm_model = row["ppm_expected"], ("normal" if row["ppm_expected"] is not None else None)
+    resolution = _resolution_step(res_row, norm_doc["normal"], notes)
+    stab_doc, stab_series = (st if st is not None else (None, {}))
+    notes += _context_notes(n, part, st, lots_doc, model)
+    individuals = bool(row["individuals"]) if row["individuals"] is not None else True
+    sigma_within = row["sigma_within"]
+    return FeatureStats(
+        feature=feat,
+        unit=sp["unit"],
+        nominal=finite_or_none(sp["nominal"]),
+        lsl=finite_or_none(sp["lsl"]),
+        usl=finite_or_none(sp["usl"]),
+        class_=sp["class"],
+        lower_bound_zero=bool(sp["lower_bound_zero"]) if sp["lower_bound_zero"] is not None else False,
+        n=n,
+        n_missing=int(row["n_missing"]),
+        n_out_of_spec=int(row["n_out_of_spec"]),
+        n_subgroups=None if individuals else row["n_subgroups"],
+        subgroup_size=None if individuals else row["subgroup_size"],
+        mean=finite_or_none(row["mean"]),
+        sigma_within=finite_or_none(sigma_within),
+        sigma_within_method=row["sigma_within_method"] if sigma_within is not None else None,
+        df_within=finite_or_none(row["df_within"]),
+        sigma_overall=finite_or_none(row["sigma_overall"]),
+        cp=finite_or_none(row["cp"]), cpl=finite_or_none(row["cpl"]), cpu=finite_or_none(row["cpu"]),
+        cpk=finite_or_none(row["cpk"]), pp=finite_or_none(row["pp"]), ppl=finite_or_none(row["ppl"]),
+        ppu=finite_or_none(row["ppu"]), ppk=finite_or_none(row["ppk"]), cpm=finite_or_none(row["cpm"]),
+        target=finite_or_none(row["target"]),
+        target_source=row["target_source"],
+        cp_ci=_interval(row, "cp"), cpk_ci=_interval(row, "cpk"), pp_ci=_interval(row, "pp"),
+        ppk_ci=_interval(row, "ppk"),
+        confidence=settings.confidence,
+        ppm_expected=finite_or_none(ppm_expected),
+        ppm_expected_model=ppm_model,
+        ppm_expected_normal=finite_or_none(row["ppm_expected"]),
+        ppm_expected_within=finite_or_none(row["ppm_expected_within"]),
+        ppm_observed=finite_or_none(row["ppm_observed"]),
+        normality=from_mapping(Normality, json_safe(norm_doc), f"{feat}: normality"),
+        capability_model=model,
+        stability=(None if stab_doc is None else from_mapping(Stability, json_safe(stab_doc), f"{feat}: stability")),
+        drift=None if drift_doc is None else from_mapping(Drift, json_safe(drift_doc), f"{feat}: drift"),
+        resolution=resolution,
+        lots=None if lots_doc is None else from_mapping(LotEffect, json_safe(lots_doc), f"{feat}: lots"),
+        notes=tuple(notes),
+        series=_series(part, values, stab_series),
+    )
