@@ -22,7 +22,6 @@ ECMA-376 Part 1 §18.8.45 (``xf@quotePrefix``).
 from __future__ import annotations
 
 import json
-import math
 import re
 from typing import Any
 
@@ -35,7 +34,6 @@ __all__ = [
     "xlsx_text",
     "FORMULA_TRIGGERS",
     "clean_text",
-    "finite_or_none",
 ]
 
 #: What a report shows for an undefined (null) value.
@@ -57,13 +55,6 @@ _SCRIPT_ESCAPES = {
     0x2028: "\\u2028",
     0x2029: "\\u2029",
 }
-
-
-def finite_or_none(x: Any) -> Any:
-    """A float that is NaN or infinite becomes None; everything else is returned unchanged."""
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 def json_for_script(obj: Any) -> Markup:
