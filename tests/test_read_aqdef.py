@@ -207,7 +207,7 @@ def test_mixed_encodings_note_names_line(tmp_path: Path) -> None:
     [
         # truncated: the line ends inside characteristic 1's portion
         (DC4.join(["10.01", "0", "01.02.2024/08:00"]), 18, "truncated"),
-        (DC4.join(["10.01", "0", "01.02.20"]) + SO + DC4.join(["0.01", "0"]), 18, "K0004"),
+        (DC4.join(["10.01", "0", "31.02.2024"]) + SO + DC4.join(["0.01", "0"]), 18, "K0004"),
         ("K0001/3 5.0", 18, "out of range"),
         (DC4.join(["abc", "0"]) + SO + DC4.join(["0.01", "0"]), 18, "not a number"),
         ("K20X1/1 7", 18, "malformed K-field"),
@@ -395,3 +395,19 @@ def test_equal_limits_and_offset_nominal(tmp_path: Path) -> None:
     assert flat["lsl"] is None and flat["usl"] is None
     joined = " | ".join(insp.notes)
     assert "nominal K2101 8 lies outside the limits" in joined and "both 0" in joined
+
+
+def test_reading_exactly_at_an_allowance_limit_is_in_tolerance(tmp_path: Path) -> None:
+    """Issue 10: nominal 1.1 with allowance K2112 -0.2 gives LSL 0.9 (binary floats: 1.1 - 0.2 =
+    0.9000000000000001, and a reading of 0.9 counted as out of tolerance)."""
+    from pilotqa.settings import Settings
+    from pilotqa.stats.capability import capability_all
+
+    assert 1.1 + -0.2 != 0.9  # the float trap the reader must avoid
+    text = ("K0100 1\nK2001/1 1\nK2002/1 Web\nK2101/1 1.1\nK2112/1 -0.2\nK2113/1 0.2\n"
+            + "\n".join(["0.9", "1.3", "1.1", "1.0", "1.2"]) + "\n")
+    insp = aqdef.read_path(write(tmp_path, text), OPTS)
+    spec = insp.specs.row(0, named=True)
+    assert (spec["lsl"], spec["usl"]) == (0.9, 1.3)
+    cap = capability_all(insp.measurements, insp.specs, Settings())
+    assert cap["n_out_of_spec"].to_list() == [0]

@@ -65,7 +65,9 @@ from pilotqa.model import (
     SourceFile,
     sha256_file,
 )
+from pilotqa.read import dates
 from pilotqa.read.cells import CellProblem, Missing, parse_cell
+from pilotqa.read.limits import add_decimal
 
 if TYPE_CHECKING:
     from pilotqa.read import ReadOptions
@@ -113,9 +115,7 @@ _EPOCH = datetime(1970, 1, 1)
 _KEY_RE = re.compile(r"^K(\d{4})(?:/(\d+))?(?:[ \t](.*))?$")
 _KEY_START_RE = re.compile(rb"^\s*(?:\xef\xbb\xbf)?K\d{4}(?:/\d+)?(?:[ \t]|\r?$)", re.MULTILINE)
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
-_DT_FORMATS = ("%d.%m.%Y/%H:%M:%S", "%d.%m.%Y/%H:%M", "%d.%m.%y/%H:%M:%S", "%d.%m.%y/%H:%M",
-               "%d.%m.%Y %H:%M:%S", "%d.%m.%Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
-               "%Y-%m-%d")
+_DATE_ORDER = ("dmy_dot", "iso")  # see pilotqa.read.dates
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -144,14 +144,8 @@ def decode_text(raw: bytes, file: str) -> tuple[str, str, list[str]]:
 
 
 def parse_datetime(raw: str) -> datetime | None:
-    """Parse an AQDEF date/time (``dd.mm.yyyy/hh:mm:ss`` and close variants); None if not."""
-    s = raw.strip()
-    for fmt in _DT_FORMATS:
-        try:
-            return datetime.strptime(s, fmt)
-        except ValueError:
-            continue
-    return None
+    """Parse an AQDEF date/time (``dd.mm.yyyy/hh:mm:ss``, ``dd.mm.yy``, ISO); None if not."""
+    return dates.parse_datetime(raw, _DATE_ORDER)
 
 
 # --------------------------------------------------------------------------- sniffing
@@ -367,9 +361,9 @@ def _spec(st: _State, c: _Char, name: str, notes: list[str], source: str) -> dic
     lo_a, hi_a = _num(st, c, "K2112"), _num(st, c, "K2113")
     how = "limits K2110/K2111"
     if lo is None and lo_a is not None and nominal is not None:
-        lo, how = nominal + lo_a, "nominal K2101 + allowances K2112/K2113"
+        lo, how = add_decimal(nominal, lo_a), "nominal K2101 + allowances K2112/K2113"
     if hi is None and hi_a is not None and nominal is not None:
-        hi, how = nominal + hi_a, "nominal K2101 + allowances K2112/K2113"
+        hi, how = add_decimal(nominal, hi_a), "nominal K2101 + allowances K2112/K2113"
     lbz = False
     lt, ut = _code(st, c, "K2120"), _code(st, c, "K2121")
     if lt in _NATURAL_CODES:

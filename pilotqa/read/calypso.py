@@ -30,7 +30,9 @@ import polars as pl
 from pilotqa.errors import InputError
 from pilotqa.model import MEASUREMENT_SCHEMA, SPEC_SCHEMA, Inspection, SourceFile, sha256_file
 from pilotqa.read.aqdef import decode_text
+from pilotqa.read import dates
 from pilotqa.read.cells import CellProblem, Missing, parse_cell
+from pilotqa.read.limits import limit_from_tolerance
 
 if TYPE_CHECKING:
     from pilotqa.read import ReadOptions
@@ -46,8 +48,7 @@ GDT_SYMBOLS = frozenset({"position", "truePosition".lower(), "flatness", "roundn
                          "angularity", "concentricity", "coaxiality", "symmetry"})
 _REQUIRED = ("id", "actual", "nominal")
 _LOT_KEYS = ("lot", "batch", "charge", "u_lot", "u_batch")
-_DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%m/%d/%Y", "%d/%m/%Y", "%Y/%m/%d", "%d.%m.%y")
-_TIME_FORMATS = ("%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p")
+_DATE_ORDER = ("iso", "dmy_dot", "mdy_slash", "dmy_slash", "ymd_slash")  # pilotqa.read.dates
 
 
 def _stem_base(path: Path) -> str | None:
@@ -113,22 +114,13 @@ def _timestamp(hdr: dict[str, str], file: str, notes: list[str]) -> datetime | N
         return None
     if " " in date and not time:
         date, time = date.split(" ", 1)
-    for dfmt in _DATE_FORMATS:
-        try:
-            d = datetime.strptime(date, dfmt)
-        except ValueError:
-            continue
-        if dfmt == "%m/%d/%Y" and d.day <= 12:
+    got = dates.parse_date(date, _DATE_ORDER)
+    if got is not None:
+        if got[1] == "mdy_slash" and got[0].day <= 12:
             notes.append("CALYPSO: header dates with '/' read as month/day/year")
-        if not time:
-            return d
-        for tfmt in _TIME_FORMATS:
-            try:
-                t = datetime.strptime(time.upper(), tfmt)
-            except ValueError:
-                continue
-            return d.replace(hour=t.hour, minute=t.minute, second=t.second)
-        break
+        ts = dates.combine_date_time(date, time, _DATE_ORDER)
+        if ts is not None:
+            return ts
     raise InputError(f"header date/time '{date} {time}' not recognised", file=file)
 
 
@@ -200,8 +192,7 @@ def read_path(path: Path, opts: "ReadOptions") -> Inspection:
         empty += actual is None
         nominal = num(cells, "nominal", lineno)
         up, lo = num(cells, "uppertol", lineno), num(cells, "lowertol", lineno)
-        usl = nominal + up if nominal is not None and up is not None else None
-        lsl = nominal + lo if nominal is not None and lo is not None else None
+        usl, lsl = limit_from_tolerance(nominal, up), limit_from_tolerance(nominal, lo)
         nat_lo, nat_up = cell(cells, "natlowertolid"), cell(cells, "natuppertolid")
         symbol = cell(cells, "idsymbol")
         lbz = False

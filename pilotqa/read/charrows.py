@@ -64,11 +64,12 @@ from pilotqa.read.charrows_header import display_text as _text
 from pilotqa.read.charrows_header import is_blank as _blank
 from pilotqa.read.charrows_header import norm_label as _norm
 from pilotqa.read.charrows_header import read_metadata as _metadata
+from pilotqa.read.dates import parse_datetime
+from pilotqa.read.limits import add_decimal
 from pilotqa.read.specs import normalize_class
 from pilotqa.read.tolerance_text import (
     TextTolerance,
     ToleranceTextError,
-    add_decimal,
     geometric_kind,
     parse_tolerance_text,
 )
@@ -562,11 +563,11 @@ def _timestamp(v: Any, where: dict[str, Any]) -> datetime | None:
         return v or None
     if isinstance(v, date):
         return datetime(v.year, v.month, v.day)
-    try:
-        return datetime.fromisoformat(str(v).strip())
-    except ValueError:
+    ts = parse_datetime(str(v))  # ISO or dd.mm.yyyy (pilotqa.read.dates)
+    if ts is None:
         raise InputError(f"'{_text(v)}' in the date row is not a date (use ISO, e.g. 2026-10-05)",
-                         **where) from None
+                         **where)
+    return ts
 
 
 def read_charrows(rows: list[list[Any]], *, file: str, sheet: str | None,

@@ -6,6 +6,7 @@ from typing import Any
 import polars as pl
 
 from pilotqa.model import Inspection
+from pilotqa.util import json_safe
 
 __all__ = ["describe", "describe_text"]
 
@@ -16,8 +17,6 @@ def _num(x: Any) -> str:
 
 def describe(insp: Inspection) -> dict[str, Any]:
     """A JSON-safe description of the inspection: files, layout, metadata, lots, features, notes."""
-    from pilotqa.report.json import json_safe
-
     m = insp.measurements
     counts = m.group_by("feature").agg(
         pl.col("value").is_not_null().sum().alias("n"),

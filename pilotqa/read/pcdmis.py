@@ -38,6 +38,8 @@ from pilotqa.errors import InputError
 from pilotqa.model import MEASUREMENT_SCHEMA, SPEC_SCHEMA, Inspection, SourceFile, sha256_file
 from pilotqa.read.aqdef import decode_text
 from pilotqa.read.cells import CellProblem, Missing, parse_cell
+from pilotqa.read.dates import combine_date_time
+from pilotqa.read.limits import limit_from_tolerance
 
 if TYPE_CHECKING:
     from pilotqa.read import ReadOptions
@@ -61,8 +63,6 @@ _KV_RE = re.compile(r"(PART NAME|REV NUMBER|SER NUMBER|SERIAL NUMBER|STATS COUNT
                     r"DATE|TIME)\s*[:=]|$)", re.IGNORECASE)
 _MODIFIERS = {"MMC", "LMC", "RFS"}
 _GRAPH_RE = re.compile(r"^[-#<>+|]+$")
-_DATE_FORMATS = ("%m/%d/%Y", "%d.%m.%Y", "%Y-%m-%d", "%m/%d/%y", "%d.%m.%y", "%A, %B %d, %Y")
-_TIME_FORMATS = ("%I:%M:%S %p", "%I:%M %p", "%H:%M:%S", "%H:%M")
 _CSV_SYNONYMS = {
     "feature": ("feature", "feat", "feature name"),
     "dimension": ("dimension", "dim", "dim name", "dimension name", "name"),
@@ -101,25 +101,8 @@ def sniff(path: Path, head: bytes) -> bool:
 def parse_date_time(date: str | None, time: str | None) -> datetime | None:
     """Combine a report DATE and TIME (US ``m/d/yyyy`` as PC-DMIS prints it, or ``dd.mm.yyyy`` /
     ISO; 12- or 24-hour time). None when not recognised."""
-    if not date:
-        return None
-    d = None
-    for fmt in _DATE_FORMATS:
-        try:
-            d = datetime.strptime(date.strip(), fmt)
-            break
-        except ValueError:
-            continue
-    if d is None:
-        return None
-    if time:
-        for fmt in _TIME_FORMATS:
-            try:
-                t = datetime.strptime(time.strip().upper(), fmt)
-                return d.replace(hour=t.hour, minute=t.minute, second=t.second)
-            except ValueError:
-                continue
-    return d
+    order = ("mdy_slash", "dmy_dot", "iso", "long")  # pilotqa.read.dates families
+    return combine_date_time(date, time, order) or combine_date_time(date, None, order)
 
 
 class _Run:
@@ -405,7 +388,7 @@ def _spec(r: dict[str, Any], feat: str, fname: str) -> dict[str, Any]:
         if r["axis"] == "TP" and r["ptol"] is not None:
             tol = r["ptol"]
         return {"feature": feat, "nominal": nominal if nominal is not None else 0.0, "lsl": None,
-                "usl": (nominal or 0.0) + tol if tol is not None else None, "unit": units,
+                "usl": limit_from_tolerance(nominal or 0.0, tol), "unit": units,
                 "class": None, "lower_bound_zero": True,
                 "source": f"{fname}: DIM {r['dim']} (GD&T, one-sided: USL = tolerance)"}
     if nominal is None:
@@ -413,7 +396,7 @@ def _spec(r: dict[str, Any], feat: str, fname: str) -> dict[str, Any]:
     ptol = r["ptol"] if r["ptol"] is not None else r["tol"]
     mtol = r["mtol"] if r["mtol"] is not None else r["tol"]
     return {"feature": feat, "nominal": nominal,
-            "lsl": nominal - abs(mtol) if mtol is not None else None,
-            "usl": nominal + ptol if ptol is not None else None,
+            "lsl": limit_from_tolerance(nominal, -abs(mtol) if mtol is not None else None),
+            "usl": limit_from_tolerance(nominal, ptol),
             "unit": units, "class": None, "lower_bound_zero": False,
             "source": f"{fname}: DIM {r['dim']} NOMINAL/+TOL/-TOL"}

@@ -33,6 +33,7 @@ import polars as pl
 from pilotqa.errors import InputError, SpecError
 from pilotqa.model import SPEC_SCHEMA, Inspection, SourceFile, merge_metadata, sha256_file
 from pilotqa.read.cells import excel_column_letter, parse_cell, parse_column
+from pilotqa.read.dates import parse_datetime
 from pilotqa.read.grids import (OLE2_MAGIC, TEXT_EXTENSIONS, decode_text, detect_delimiter, is_workbook,
                                 is_xlsx, read_grids)
 from pilotqa.read.specs import (
@@ -63,8 +64,6 @@ _SUMMARY = {"mean", "average", "avg", "x̄", "xbar", "std", "std dev", "stdev", 
             "sigma", "s", "range", "r", "cp", "cpk", "pp", "ppk", "count", "n", "median",
             "total", "sum", "mittelwert", "spannweite"}
 _LOT_NAME_RE = re.compile(r"(?i)(^|[^a-z])(lot|batch|charge|los)([^a-z]|$)|^L\d+$")
-_DATE_FORMATS = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%d.%m.%Y/%H:%M:%S",
-                 "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -145,18 +144,8 @@ def _ts_cell(v: Any, cache: dict[Any, datetime | None], ctx: _Ctx, sheet: str | 
         if v in cache:
             return cache[v]
         s = v.strip()
-        out: datetime | None = None
-        try:
-            out = datetime.fromisoformat(s)
-        except ValueError:
-            for fmt in _DATE_FORMATS:
-                try:
-                    out = datetime.strptime(s, fmt)
-                    break
-                except ValueError:
-                    continue
+        out = parse_datetime(s)  # ISO, dd.mm.yyyy[ hh:mm[:ss]], yyyy/mm/dd (pilotqa.read.dates)
         if out is not None:
-            out = out.astimezone(timezone.utc).replace(tzinfo=None) if out.tzinfo else out
             cache[v] = out
             return out
     raise InputError(

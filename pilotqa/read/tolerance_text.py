@@ -36,6 +36,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from pilotqa.read.limits import add_decimal  # re-exported: the one limit-arithmetic helper
+
 __all__ = [
     "ToleranceTextError",
     "TextTolerance",
@@ -152,13 +154,6 @@ _IT_UM: dict[int, tuple[int, ...]] = {
 
 def _dec(s: str) -> Decimal:
     return Decimal(s.replace(" ", "").replace(",", "."))
-
-
-def add_decimal(a: float | str | Decimal, b: float | str | Decimal) -> float:
-    """``a + b`` in decimal arithmetic from the numbers' shortest repr (42 + 0.025 -> 42.025)."""
-    da = a if isinstance(a, Decimal) else _dec(str(a) if isinstance(a, str) else repr(float(a)))
-    db = b if isinstance(b, Decimal) else _dec(str(b) if isinstance(b, str) else repr(float(b)))
-    return float(da + db)
 
 
 def iso286_limits(size: float, letter: str, grade: int) -> tuple[float, float]:
