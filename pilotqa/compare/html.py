@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from jinja2 import Environment
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from pilotqa.compare.core import VERDICT_TEXT
 from pilotqa.report.safe import NULL_TEXT, clean_text, json_for_script
@@ -230,6 +230,12 @@ def _limit_shapes(e: dict[str, Any], axis: str) -> list[dict[str, Any]]:
     return shapes
 
 
+def _plot_text(text: str) -> str:
+    """Input text for a plotly label: plotly reads labels as a subset of HTML (``<b>``, ``<a
+    href>`` …), so the text is entity-escaped (plotly shows ``&lt;`` as "<", never as a tag)."""
+    return str(escape(clean_text(text)))
+
+
 def _clean_list(x: np.ndarray) -> list[float]:
     return [float(v) for v in x if math.isfinite(float(v))]
 
@@ -251,9 +257,9 @@ def histogram_figure(e: dict[str, Any], before: np.ndarray, after: np.ndarray) -
          "opacity": 0.55, "marker": {"color": _AFTER_COLOR}, "xbins": xbins,
          "histnorm": "probability density"},
     ]
-    layout = {"title": {"text": clean_text(f"{name}: distribution before and after")},
+    layout = {"title": {"text": _plot_text(f"{name}: distribution before and after")},
               "barmode": "overlay", "shapes": _limit_shapes(e, "x"),
-              "xaxis": {"title": {"text": clean_text(str(e.get("unit") or ""))}},
+              "xaxis": {"title": {"text": _plot_text(str(e.get("unit") or ""))}},
               "yaxis": {"title": {"text": "density"}}, "legend": {"orientation": "h"},
               "margin": {"l": 50, "r": 20, "t": 50, "b": 40}}
     return {"data": data, "layout": layout}
@@ -288,9 +294,9 @@ def run_figure(e: dict[str, Any], before: np.ndarray, after: np.ndarray) -> dict
         shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": before.size + 0.5,
                        "x1": before.size + 0.5, "y0": 0, "y1": 1,
                        "line": {"color": "#444", "width": 1, "dash": "dashdot"}})
-    layout = {"title": {"text": clean_text(f"{name}: run chart, before then after")},
+    layout = {"title": {"text": _plot_text(f"{name}: run chart, before then after")},
               "shapes": shapes, "xaxis": {"title": {"text": "reading (before, then after)"}},
-              "yaxis": {"title": {"text": clean_text(str(e.get("unit") or ""))}},
+              "yaxis": {"title": {"text": _plot_text(str(e.get("unit") or ""))}},
               "legend": {"orientation": "h"}, "margin": {"l": 60, "r": 20, "t": 50, "b": 40}}
     return {"data": data, "layout": layout}
 
