@@ -128,3 +128,52 @@ def test_sample_folder_equals_long_csv() -> None:
     assert lsl_got == pytest.approx(lsl_ref, abs=1e-9)
     assert sorted(specs.filter("lower_bound_zero")["feature"]) == ["FLATNESS_TOP", "HOLE1_POS",
                                                                    "ROUGHNESS_RA"]
+
+
+def _real_like_table(folder: Path, *, end: str = "END", partnb: str = "10") -> Path:
+    """A table shaped like the only public real ``_chr.txt`` (CalypsoAPI's test_chr.txt, not
+    redistributable; see shared/real_exports/README.md): no header table, ``partnb`` 10, plan name
+    in ``planid``, the last line holding only ``END``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = ["\t".join(COLS) + "\t",
+            chr_row(planid="Welle_4711", partnb=partnb, id="FlatnessA", type="Ebenheit",
+                    idsymbol="gdtFlat", actual="0.0007984", nominal="0.0000000",
+                    uppertol="0.0050000", lowertol="0.0000000", natuppertolid="1",
+                    natlowertolid="2"),
+            chr_row(planid="Welle_4711", partnb=partnb, id="Durchmesser1", type="Durchmesser",
+                    idsymbol="diameter", actual="23.4021000", nominal="23.4000000",
+                    uppertol="0.0050000", lowertol="0.0000000", natuppertolid="1",
+                    natlowertolid="1")]
+    p = folder / "Welle_4711_chr.txt"
+    p.write_text("\r\n".join(rows + [end]) + "\r\n", encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize("end", ["END", "END\t", "END\t\t\t"])
+def test_closing_end_line_partnb_and_planid(tmp_path: Path, end: str) -> None:
+    p = _real_like_table(tmp_path / "run", end=end)
+    insp = calypso.read_path(p, OPTS)
+    assert insp.feature_names == ["FlatnessA", "Durchmesser1"]
+    m = insp.measurements
+    assert m["part_id"].to_list() == ["10", "10"]
+    assert insp.metadata["plan"] == "Welle_4711"
+    assert any("END line (line 4)" in n for n in insp.notes)
+    assert "partnb" not in insp.details["unused_columns"]
+
+
+def test_text_after_end_is_refused(tmp_path: Path) -> None:
+    p = _real_like_table(tmp_path / "run", end="END\r\n" + chr_row(id="X", actual="1", nominal="1"))
+    with pytest.raises(InputError, match="after the closing END") as exc:
+        calypso.read_path(p, OPTS)
+    assert exc.value.line == 5
+
+
+def test_folder_of_real_like_tables_parts_from_partnb(tmp_path: Path) -> None:
+    for n in ("10", "11", "12"):
+        _real_like_table(tmp_path / "run" / n, partnb=n)
+    insp = calypso.read_path(_real_like_table(tmp_path / "one", partnb="10"), OPTS)
+    assert insp.n_parts == 1
+    from pilotqa.read import read
+    insp = read([tmp_path / "run" / n / "Welle_4711_chr.txt" for n in ("10", "11", "12")],
+                ReadOptions(strict=False))
+    assert sorted(insp.measurements["part_id"].unique()) == ["10", "11", "12"]

@@ -9,7 +9,11 @@ Readings: ``actual``; limits: ``nominal + lowertol`` / ``nominal + uppertol`` (t
 relative to nominal); ``natlowertolid`` / ``natuppertolid`` = 2 marks a natural boundary (1 = an
 ordinary limit — inferred from one file); ``idsymbol`` is the language-neutral type key —
 ``gdt…`` symbols (``gdtFlat``, ``gdtRound``, position, runout, profile …) are GD&T
-characteristics: one-sided, bounded at 0. No unit column exists: units stay empty.
+characteristics: one-sided, bounded at 0. No unit column exists: units stay empty. The table
+may end with a line holding only ``END`` (the real file does); ``partnb`` is the measured part's
+number (the real file: ``10``) and ``planid`` the measurement plan's name (metadata ``plan``).
+Part id: ``partnbinc`` of the header table, else the row's ``partnb``, else the header's
+``partnb``, else the file name; rows of several parts in one table are read as several parts.
 
 ``_hdr.txt``: no public example was found, so it is read defensively — either a header row plus
 one value row (tab-separated like ``_chr.txt``) or ``key<TAB>value`` lines. Keys used (case
@@ -149,7 +153,8 @@ def read_path(path: Path, opts: "ReadOptions") -> Inspection:
     hdr_path = _partner(path, "hdr")
     hdr = read_header(hdr_path) if hdr_path else {}
     ts = _timestamp(hdr, str(hdr_path), notes) if hdr_path else None
-    part_id = hdr.get("partnbinc") or hdr.get("partnb") or _stem_base(path) or path.stem
+    file_part = hdr.get("partnbinc") or None
+    fallback_part = hdr.get("partnb") or _stem_base(path) or path.stem
     lot = next((hdr[k] for k in _LOT_KEYS if hdr.get(k)), None)
     if lot is None and hdr.get("order"):
         lot = hdr["order"]
@@ -158,8 +163,8 @@ def read_path(path: Path, opts: "ReadOptions") -> Inspection:
         lot = path.parent.name or None
         notes.append("CALYPSO: no lot in the header; lot = the folder name")
     if hdr_path is None:
-        notes.append("CALYPSO: no _hdr.txt beside the _chr.txt; part id from the file name, no "
-                     "timestamp")
+        notes.append("CALYPSO: no _hdr.txt beside the _chr.txt; part id from the partnb column "
+                     "(else the file name), no timestamp")
 
     def cell(cells: list[str], name: str) -> str:
         i = col.get(name)
@@ -175,19 +180,34 @@ def read_path(path: Path, opts: "ReadOptions") -> Inspection:
 
     meas: list[dict[str, Any]] = []
     specs: list[dict[str, Any]] = []
-    seen: dict[str, int] = {}
+    seen: dict[tuple[str, str], int] = {}
+    spec_of: dict[str, dict[str, Any]] = {}
+    parts: dict[str, int] = {}  # part id -> sequence (order of first appearance)
+    plans: list[str] = []
     empty = 0
     for lineno, line in enumerate(lines[1:], start=2):
         if not line.strip():
             continue
         cells = line.rstrip("\r").split("\t")
+        if [c.strip() for c in cells if c.strip()] == ["END"]:
+            rest = [i for i, ln in enumerate(lines[lineno:], start=lineno + 1) if ln.strip()]
+            if rest:
+                raise InputError(f"text after the closing END line (line {rest[0]})", file=file,
+                                 line=rest[0])
+            notes.append(f"CALYPSO: the table ends with an END line (line {lineno})")
+            break
         name = cell(cells, "id")
         if not name:
             raise InputError("characteristic row without id", file=file, line=lineno, column="id")
-        if name in seen:
-            raise InputError(f"characteristic '{name}' appears twice (line {seen[name]})",
+        part_id = file_part or cell(cells, "partnb") or fallback_part
+        if (part_id, name) in seen:
+            raise InputError(f"characteristic '{name}' appears twice (line {seen[(part_id, name)]})",
                              file=file, line=lineno, column="id")
-        seen[name] = lineno
+        seen[(part_id, name)] = lineno
+        seq = parts.setdefault(part_id, len(parts) + 1)
+        plan = cell(cells, "planid")
+        if plan and plan not in plans:
+            plans.append(plan)
         actual = num(cells, "actual", lineno)
         empty += actual is None
         nominal = num(cells, "nominal", lineno)
@@ -207,10 +227,17 @@ def read_path(path: Path, opts: "ReadOptions") -> Inspection:
         if nat_up == "2":
             usl = None
             how += "; natuppertolid 2: upper value is a natural boundary"
-        specs.append({"feature": name, "nominal": nominal, "lsl": lsl, "usl": usl, "unit": None,
-                      "class": None, "lower_bound_zero": lbz,
-                      "source": f"{path.name} ({how})"})
-        meas.append({"part_id": part_id, "lot": lot, "subgroup": None, "sequence": 1,
+        spec = {"feature": name, "nominal": nominal, "lsl": lsl, "usl": usl, "unit": None,
+                "class": None, "lower_bound_zero": lbz, "source": f"{path.name} ({how})"}
+        known = spec_of.get(name)
+        if known is None:
+            spec_of[name] = spec
+            specs.append(spec)
+        elif (known["nominal"], known["lsl"], known["usl"]) != (nominal, lsl, usl):
+            raise InputError(f"characteristic '{name}' has other limits than on line "
+                             f"{seen[next(k for k in seen if k[1] == name)]}", file=file,
+                             line=lineno, column="nominal")
+        meas.append({"part_id": part_id, "lot": lot, "subgroup": None, "sequence": seq,
                      "timestamp": ts, "feature": name, "value": actual})
     if not meas:
         raise InputError("the CALYPSO table holds no characteristic rows", file=file)
@@ -218,7 +245,7 @@ def read_path(path: Path, opts: "ReadOptions") -> Inspection:
         notes.append(f"{empty} empty 'actual' cell(s) counted as not measured")
     fet = _partner(path, "fet")
     meta = {k: v for k, v in {"part_number": hdr.get("partnb") if hdr.get("partnbinc") else None,
-                              "plan": hdr.get("planid") or cell(lines[1].split("\t"), "planid"),
+                              "plan": hdr.get("planid") or " / ".join(plans) or None,
                               "operator": hdr.get("operator"), "order": hdr.get("order")}.items()
             if v}
     return Inspection(
@@ -233,7 +260,7 @@ def read_path(path: Path, opts: "ReadOptions") -> Inspection:
                  "feature_table_used": False,
                  "unused_columns": [c for c in header if c and c.lower() not in
                                     {"id", "actual", "nominal", "uppertol", "lowertol", "idsymbol",
-                                     "natlowertolid", "natuppertolid", "planid"}],
+                                     "natlowertolid", "natuppertolid", "planid", "partnb"}],
                  "assumptions": ["natlowertolid/natuppertolid 2 = natural boundary (one file)",
                                  "idsymbol gdt* = one-sided GD&T, bounded at 0",
                                  "no unit column: unit left empty"]},
