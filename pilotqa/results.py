@@ -360,7 +360,7 @@ class Plan:
     plan_letter: str | None = field(default=None, metadata=_OMIT_NONE)
     accept: int | None = field(default=None, metadata=_OMIT_NONE)
     reject: int | None = field(default=None, metadata=_OMIT_NONE)
-    k: float | None = field(default=None, metadata=_OMIT_NONE)
+    k: float | None = None
     aql: float | None = field(default=None, metadata=_OMIT_NONE)
     level: str | None = field(default=None, metadata=_OMIT_NONE)
     severity: str | None = field(default=None, metadata=_OMIT_NONE)

@@ -126,14 +126,25 @@ def test_capable_stable_gets_variables_plan() -> None:
     (fr,), s = run(make_doc(ppk=1.8))
     d = fr.doc["decision"]
     assert d["verdict"] == "variables_plan"
-    # Z1.9 Table A-2: lot 401–500, level II → I, n = 25; Table B-1 AQL 0.65 → k = 1.98
-    assert d["plan"]["sample_size"] == 25 and d["plan"]["k"] == pytest.approx(1.98)
+    # Z1.9 Table A-2: lot 401–500, level II → I, n = 25. Two limits → Form 2 (issue 13): accept on
+    # the estimated percent nonconforming p_L + p_U ≤ M; M for I / AQL 0.65 is the value derived
+    # in pilotqa/decide/data/variables_m_form2.json from k = 1.98 (Table B-1) — pinned here, see
+    # tests/test_decide_tables.py for the check against the printed Table B-3.
+    from pilotqa.decide.tables import variables_plan
+
+    plan = d["plan"]
+    assert plan["sample_size"] == 25 and plan["form"] == 2 and plan["k"] is None
+    assert plan["m"] == pytest.approx(variables_plan(500, 0.65, limits="double")["m"])
     assert d["evidence"]["ppk_lower"] == pytest.approx(bissell_lower(1.8, 150, 0.95))
     assert any("≥ 1.33 required for a major" in r for r in d["reasons"])
     entry = to_json(s.inspection_plan[0])
     assert set(entry) == {"feature", "class", "verdict", "method", "sample_size", "accept", "reject", "k",
                           "frequency", "rule"}
-    assert entry["method"] == "variables" and entry["k"] == pytest.approx(1.98)
+    assert entry["method"] == "variables" and "p_U" in entry["rule"] and "p_L" in entry["rule"]
+    # one limit (USL only) → Form 1 with Table B-1's k = 1.98
+    (fr1,), _ = run(make_doc(ppk=1.8, lsl=None))
+    p1 = fr1.doc["decision"]["plan"]
+    assert p1["form"] == 1 and p1["k"] == pytest.approx(1.98)
 
 
 def test_drift_keeps_100_with_reason() -> None:

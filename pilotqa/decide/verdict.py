@@ -514,8 +514,9 @@ def _choose_plan(c: _Context, ev: Evidence, lot_size: int, info: list[str]) -> t
     verdict = ""
     if c.normal is True:
         try:
-            plan = _plan(tables.variables_plan(lot_size, rule.aql, level=level, severity=sev,
-                                               standard=policy.plans.variables_standard))
+            # Z1.9 / MIL-STD-414: Form 2 (M method) for two limits, Form 1 (k method) for one
+            plan = _plan(tables.variables_plan_for_limits(lot_size, rule.aql, c.fs.lsl, c.fs.usl, level=level,
+                                                          severity=sev, standard=policy.plans.variables_standard))
             verdict = "variables_plan"
             reasons.append(f"{lb_txt} ≥ {_f2(rule.min_lower_bound)} required for a {cls} characteristic; "
                            "stable, no relevant drift or lot effect; readings consistent with a normal "
