@@ -71,6 +71,7 @@ class AnalysisView:
     """What the comparison takes from one side's analysis of a characteristic."""
 
     verdict: str | None
+    class_: str | None
     ppk: float | None
     ppk_ci: tuple[float, float] | None
     decision_basis: str | None
@@ -78,33 +79,21 @@ class AnalysisView:
 
 
 def analysis_view(fr: Any) -> AnalysisView:
-    """The verdict, Ppk and decision basis of one analysed characteristic.
+    """The verdict, class, Ppk and decision basis of one analysed characteristic.
 
     The only place that reads an analysis's per-characteristic result
-    (:class:`pilotqa.results.FeatureResult`: ``verdict``, ``stats.ppk``, ``stats.ppk_ci``,
-    ``decision.evidence.decision_basis``). A result still in the older dict form (``fr.doc``)
-    is read from its JSON keys.
+    (:class:`pilotqa.results.FeatureResult`): when its shape changes, only this function does.
     """
-    if hasattr(fr, "stats"):
-        st = fr.stats
-        ci = st.ppk_ci
-        model = st.capability_model
-        return AnalysisView(
-            verdict=fr.verdict,
-            ppk=st.ppk,
-            ppk_ci=(ci[0], ci[1]) if ci is not None and None not in ci else None,
-            decision_basis=fr.decision.evidence.decision_basis,
-            distribution=model.distribution if model is not None else None,
-        )
-    doc = fr.doc
-    dec = doc.get("decision") or {}
-    dci = doc.get("ppk_ci")
+    st = fr.stats
+    ci = st.ppk_ci
+    model = st.capability_model
     return AnalysisView(
-        verdict=dec.get("verdict"),
-        ppk=doc.get("ppk"),
-        ppk_ci=(dci[0], dci[1]) if isinstance(dci, (list, tuple)) and None not in dci else None,
-        decision_basis=(dec.get("evidence") or {}).get("decision_basis"),
-        distribution=(doc.get("capability_model") or {}).get("distribution"),
+        verdict=fr.verdict,
+        class_=fr.class_,
+        ppk=st.ppk,
+        ppk_ci=(ci[0], ci[1]) if ci is not None and None not in ci else None,
+        decision_basis=fr.decision.evidence.decision_basis,
+        distribution=model.distribution if model is not None else None,
     )
 
 
@@ -227,7 +216,7 @@ def _feature_entry(name: str, sb: dict[str, Any], sa: dict[str, Any], c: SampleC
     return {
         "feature": name,
         "unit": sb.get("unit") or sa.get("unit"),
-        "class": sb.get("class") or sa.get("class"),
+        "class": vb.class_ or va.class_ or sb.get("class") or sa.get("class"),
         "nominal": _fnum(sb.get("nominal")),
         "lsl": _fnum(sb.get("lsl")),
         "usl": _fnum(sb.get("usl")),
@@ -325,7 +314,7 @@ def feature_entry(name: str, spec_before: dict[str, Any], spec_after: dict[str, 
                   c: SampleComparison, view_before: AnalysisView | None = None,
                   view_after: AnalysisView | None = None) -> dict[str, Any]:
     """The document entry of one characteristic before :func:`decide_changes` completes it."""
-    none_view = AnalysisView(None, None, None, None, None)
+    none_view = AnalysisView(None, None, None, None, None, None)
     return _feature_entry(name, spec_before, spec_after, c, view_before or none_view,
                           view_after or none_view)
 
@@ -397,7 +386,7 @@ def compare(
     specs_b, specs_a = _specs(before), _specs(after)
     vals_b, vals_a = _values(before), _values(after)
     empty = np.array([], dtype=float)
-    none_view = AnalysisView(None, None, None, None, None)
+    none_view = AnalysisView(None, None, None, None, None, None)
 
     entries: list[dict[str, Any]] = []
     series: dict[str, tuple[np.ndarray, np.ndarray]] = {}
