@@ -22,6 +22,9 @@ class Settings:
     drift_pct : a drift is practically relevant when it exceeds this % of the tolerance over the run.
     lot_size : production lot size used for sampling plans.
     critical : features marked critical on the command line.
+    stream_effect_pct : a stream effect (fixture, nest, machine …) is practically relevant when
+        the range of stream means exceeds this % of the tolerance.
+    by : stream factors named with ``--by`` (analysed besides the recognised stream columns).
     """
 
     sigma_within: str = "auto"
@@ -33,9 +36,12 @@ class Settings:
     lot_size: int | None = None
     inspection_level: str = "II"
     critical: tuple[str, ...] = field(default_factory=tuple)
+    stream_effect_pct: float = 10.0
+    by: tuple[str, ...] = field(default_factory=tuple)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["rules"] = list(self.rules)
         d["critical"] = list(self.critical)
+        d["by"] = list(self.by)
         return d

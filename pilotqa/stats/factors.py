@@ -1,0 +1,439 @@
+"""One grouping factor of the readings — lot, fixture, nest, spindle, machine, operator … — against
+the characteristic: per-group summaries, one-way ANOVA, Welch ANOVA, Kruskal–Wallis,
+Brown–Forsythe, random-effects variance components, between/within capability, the offset of the
+most extreme group and Tukey HSD.
+
+This is the one implementation behind the lot-to-lot analysis (:func:`pilotqa.stats.lots.lots_all`
+calls :func:`factor_effect_all` with ``factor="lot"`` and renames the keys it has always written)
+and the stream analysis (:func:`streams_all`, every other factor).
+
+Two layers (style pattern 3): :func:`variance_components` is the summary-statistics core (group
+sizes, means, SDs → mean squares and σ² components); :func:`factor_effect_all` computes the
+per-group summaries of all features in one polars ``group_by`` and runs the scipy/statsmodels
+tests once per feature.
+"""
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+import polars as pl
+from numpy.typing import ArrayLike
+from scipy import stats
+from statsmodels.stats.oneway import anova_oneway
+
+from pilotqa.errors import InputError
+from pilotqa.model import MEASUREMENT_SCHEMA, STREAM_COLUMNS
+from pilotqa.settings import Settings
+from pilotqa.stats.capability import bissell_ci, index_from_sigma
+from pilotqa.stats.drift import tolerance_width
+from pilotqa.util import finite_or_none as _num
+
+__all__ = ["MIN_PER_GROUP", "variance_components", "factor_effect_all", "streams_all", "stream_factors",
+           "stream_key"]
+
+#: A group enters the tests only with at least this many readings (a group of one reading has no
+#: within-group variance).
+MIN_PER_GROUP: int = 2
+
+
+def stream_key(name: str) -> str:
+    """Normalised name of a stream factor: lower case, inner blanks/hyphens → ``_``.
+
+    >>> stream_key(" Fixture  No-2 ")
+    'fixture_no_2'
+    """
+    return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
+
+
+def variance_components(n: ArrayLike, means: ArrayLike, sds: ArrayLike) -> dict[str, float | None]:
+    """One-way random-effects variance components by the ANOVA method of moments.
+
+    Parameters
+    ----------
+    n, means, sds : array_like
+        Per group (lot, fixture …): number of readings, mean and sample SD (ddof 1).
+
+    Returns
+    -------
+    dict
+        ``msb``, ``msw`` (mean squares between/within, units²), ``n0``, ``var_between``,
+        ``var_within`` (units²; ``var_between`` truncated at 0), ``truncated`` (bool: the raw
+        moment estimate was negative), ``between_share`` (σ²_B/(σ²_B + σ²_W), None when the
+        total is 0), ``sigma_between``, ``sigma_within``, ``sigma_bw`` (units).
+
+    Notes
+    -----
+    With k groups, N readings, grand mean :math:`\\bar y`:
+
+    .. math::
+        MSB = \\frac{\\sum n_i(\\bar y_i - \\bar y)^2}{k-1}, \\quad
+        MSW = \\frac{\\sum (n_i - 1)s_i^2}{N-k}, \\quad
+        n_0 = \\frac{N - \\sum n_i^2/N}{k-1}
+
+    .. math::
+        \\hat\\sigma^2_B = \\max\\left(0, \\frac{MSB - MSW}{n_0}\\right), \\quad
+        \\hat\\sigma^2_W = MSW, \\quad
+        \\sigma_{B/W} = \\sqrt{\\hat\\sigma^2_B + \\hat\\sigma^2_W}
+
+    (:math:`n_0 = n` for balanced groups). A negative moment estimate is taken as evidence that
+    σ²_B = 0 (Montgomery DOE §3.9).
+
+    Validated against: Montgomery, *Design and Analysis of Experiments* 8th ed., Example 3.11
+    (looms, balanced: σ̂² = 1.90, σ̂²_τ = 6.96).
+
+    References
+    ----------
+    Montgomery, *Design and Analysis of Experiments* 8th ed. (2013), §3.9 (random effects
+    model, ANOVA estimators of the variance components); Searle, Casella & McCulloch,
+    *Variance Components* (1992), ch. 3 (one-way classification, unbalanced data, n0).
+
+    Examples
+    --------
+    >>> vc = variance_components([4, 4], [10.0, 12.0], [1.0, 1.0])
+    >>> vc["msb"], vc["msw"], vc["var_between"], vc["between_share"]
+    (8.0, 1.0, 1.75, 0.6363636363636364)
+    """
+    ni = np.asarray(n, dtype=float)
+    mi = np.asarray(means, dtype=float)
+    si = np.asarray(sds, dtype=float)
+    k, big_n = ni.size, float(ni.sum())
+    out: dict[str, Any] = dict.fromkeys(
+        ["msb", "msw", "n0", "var_between", "var_within", "between_share", "sigma_between", "sigma_within", "sigma_bw"]
+    )
+    out["truncated"] = False
+    if k < 2 or big_n - k < 1:
+        return out
+    grand = float(np.sum(ni * mi) / big_n)
+    msb = float(np.sum(ni * (mi - grand) ** 2) / (k - 1))
+    msw = float(np.sum((ni - 1) * si**2) / (big_n - k))
+    n0 = (big_n - float(np.sum(ni**2)) / big_n) / (k - 1)
+    raw = (msb - msw) / n0
+    vb = max(0.0, raw)
+    total = vb + msw
+    out.update(
+        msb=msb, msw=msw, n0=n0, var_between=vb, var_within=msw, truncated=bool(raw < 0),
+        between_share=(vb / total if total > 0 else None),
+        sigma_between=math.sqrt(vb), sigma_within=math.sqrt(msw), sigma_bw=math.sqrt(total),
+    )
+    return {key: (_num(v) if isinstance(v, float) else v) for key, v in out.items()}
+
+
+def _quiet(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, str | None]:
+    """Call a scipy/statsmodels test; degenerate data → (None, reason) instead of a warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return fn(*args, **kwargs), None
+        except (ValueError, ZeroDivisionError, FloatingPointError, np.linalg.LinAlgError) as exc:
+            return None, str(exc).split("\n")[0]
+
+
+def _extreme_offset(groups: list[np.ndarray], names: list[Any]) -> tuple[Any, float | None]:
+    """The group whose mean lies farthest from the mean of all readings of the other groups,
+    and that offset (group mean − mean of the others, units)."""
+    best: tuple[Any, float | None] = (None, None)
+    for i, g in enumerate(groups):
+        others = np.concatenate([x for j, x in enumerate(groups) if j != i])
+        if not others.size or not g.size:
+            continue
+        off = float(g.mean() - others.mean())
+        if best[1] is None or abs(off) > abs(best[1]) + 1e-15:
+            best = (names[i], off)
+    return best
+
+
+def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Settings, factor: str, *,
+                      label: str | None = None, relevance_pct: float | None = None,
+                      tukey_min_k: int = 2, tukey_only_significant: bool = True) -> dict[str, dict[str, Any] | None]:
+    """Effect of one grouping factor (a column of ``meas``) on every feature.
+
+    Parameters
+    ----------
+    meas : pl.DataFrame
+        Canonical measurements, null values dropped, with the column ``factor``.
+    specs : pl.DataFrame
+        Canonical specs (lsl, usl, nominal, lower_bound_zero).
+    settings : Settings
+        ``alpha``, ``confidence`` (per-group Ppk interval).
+    factor : str
+        The grouping column (``lot``, ``fixture``, ``nest`` …).
+    label : str, optional
+        The word the notes use for one group (default: ``factor``).
+    relevance_pct : float, optional
+        A range of group means above this % of the tolerance is practically relevant (default
+        ``settings.lot_effect_pct``).
+    tukey_min_k, tukey_only_significant :
+        Tukey HSD pairs are computed when at least ``tukey_min_k`` groups are tested (and, when
+        ``tukey_only_significant``, only when the mean test is significant).
+
+    Returns
+    -------
+    dict
+        feature → None when the feature has fewer than 2 groups, else a dict: ``k`` (groups
+        tested, each ≥ :data:`MIN_PER_GROUP` readings), ``anova_f``, ``anova_p`` (classical
+        one-way ANOVA, ``scipy.stats.f_oneway``), ``welch_f``, ``welch_p`` (Welch,
+        ``statsmodels.stats.oneway.anova_oneway(use_var="unequal")``), ``kruskal_p``
+        (Kruskal–Wallis, tie-corrected), ``levene_p`` (Brown–Forsythe: Levene with
+        ``center="median"``), ``variance_test``, ``between_share``, ``sigma_between``,
+        ``sigma_within``, ``sigma_bw`` (units), ``var_between_truncated``, ``cp_bw``, ``cpk_bw``
+        (indices with σ_B/W), ``mean_range`` (units), ``mean_range_pct_tolerance`` (%),
+        ``tolerance``, ``extreme`` (the group whose mean lies farthest from the mean of all
+        readings of the other tested groups), ``offset`` (its mean − that mean, units),
+        ``offset_pct_tolerance`` (%), ``per_group`` [{``group``, ``n``, ``mean``, ``sd``, ``pp``,
+        ``ppk``, ``ppk_ci``, ``first_sequence``}] in production order, ``tukey`` [{``a``, ``b``,
+        ``diff`` = mean_a − mean_b, ``p_adj``, ``reject`` = p_adj < α}] (Tukey–Kramer HSD,
+        ``scipy.stats.tukey_hsd``), ``test_used`` (``anova`` or ``welch``), ``significant``,
+        ``practically_relevant``, ``notes``.
+
+    Notes
+    -----
+    ``significant``: the Brown–Forsythe test decides which mean test counts — when it rejects
+    equal variances (p < α) the Welch ANOVA p-value is used, otherwise the classical ANOVA
+    p-value; significant = that p < α. ``practically_relevant``: range of group means >
+    ``relevance_pct`` % of the tolerance (:func:`pilotqa.stats.drift.tolerance_width`). The
+    decision stage flags an effect only when both hold.
+
+    Classical ANOVA (Montgomery DOE §3.3): :math:`F_0 = MSB/MSW` on (k − 1, N − k) df. Welch
+    (1951): :math:`F^* = \\frac{\\sum w_i(\\bar y_i - \\tilde y)^2/(k-1)}{1 + \\frac{2(k-2)}{k^2-1}
+    \\sum \\frac{(1 - w_i/W)^2}{n_i - 1}}`, :math:`w_i = n_i/s_i^2`, :math:`\\tilde y = \\sum
+    w_i\\bar y_i/W`. Brown–Forsythe (1974): the one-way ANOVA F of :math:`|y_{ij} -
+    \\tilde y_i|` (:math:`\\tilde y_i` the group median).
+
+    Per-group indices use the group's overall SD (Pp/Ppk, not Cp/Cpk); ``ppk_ci`` is Bissell's
+    two-sided ``settings.confidence`` interval with ν = n − 1
+    (:func:`pilotqa.stats.capability.bissell_ci`; Bissell 1990).
+
+    Between/within capability: σ_B/W = √(σ²_B + σ²_W) from :func:`variance_components`, and
+    :math:`C_{pk,B/W} = \\min(USL - \\bar y, \\bar y - LSL)/(3\\sigma_{B/W})`, so a group shift
+    lowers the index. Minitab's Between/Within capability estimates σ_between from the moving
+    range of subgroup means over time; groups are few (2–5) and not a time series, so the ANOVA
+    moment estimator is used here instead — same model, different estimator.
+
+    Tukey HSD uses ``scipy.stats.tukey_hsd`` (Tukey–Kramer for unequal group sizes) for the
+    adjusted p-values only (``reject`` ⇔ the simultaneous interval excludes 0); its p-values
+    equal ``statsmodels``' ``pairwise_tukeyhsd`` (checked in the tests).
+
+    References
+    ----------
+    Montgomery, *Design and Analysis of Experiments* 8th ed., §3.3 (ANOVA), §3.5.7 (Tukey),
+    §3.9 (random effects), §3.11.1 (Kruskal–Wallis); Welch (1951), Biometrika 38, 330–336;
+    Brown & Forsythe (1974), JASA 69, 364–367; NIST/SEMATECH e-Handbook §1.3.5.10 (Levene),
+    §7.4.3 (one-way ANOVA), §7.4.7.1 (Tukey); Minitab 21, "Methods and formulas for
+    Between/Within Capability Analysis"; Bissell (1990), Appl. Statist. 39(3) 331–340.
+
+    Examples
+    --------
+    >>> m = pl.DataFrame({"feature": ["F"] * 8, "fixture": ["A"] * 4 + ["B"] * 4,
+    ...     "sequence": list(range(8)), "value": [1.0, 1.2, 0.9, 1.1, 2.0, 2.1, 1.9, 2.2]})
+    >>> sp = pl.DataFrame({"feature": ["F"], "nominal": [1.5], "lsl": [0.0], "usl": [3.0],
+    ...     "lower_bound_zero": [False]})
+    >>> r = factor_effect_all(m, sp, Settings(), "fixture")["F"]
+    >>> r["k"], r["significant"], r["extreme"], round(r["offset"], 2), round(r["offset_pct_tolerance"], 1)
+    (2, True, 'A', -1.0, -33.3)
+    """
+    label = label or factor
+    pct_limit = settings.lot_effect_pct if relevance_pct is None else relevance_pct
+    out: dict[str, dict[str, Any] | None] = {}
+    if meas.height == 0:
+        return out
+    m = meas.select("feature", pl.col(factor).cast(pl.String).alias("_g"), "sequence", "value")
+    null_g = dict(m.filter(pl.col("_g").is_null()).group_by("feature").agg(pl.len()).iter_rows())
+    m = m.filter(pl.col("_g").is_not_null())
+    per_group = (
+        m.group_by("feature", "_g")
+        .agg(
+            pl.len().alias("n"),
+            pl.col("value").mean().alias("mean"),
+            pl.col("value").std(ddof=1).alias("sd"),
+            pl.col("sequence").min().alias("first_sequence"),
+        )
+        .sort(["feature", "first_sequence", "_g"], nulls_last=True)
+    )
+    spec_rows = {
+        r["feature"]: r
+        for r in specs.select("feature", "nominal", "lsl", "usl", "lower_bound_zero").iter_rows(named=True)
+    }
+    summaries = per_group.partition_by("feature", as_dict=True, maintain_order=True)
+    raw = m.sort(["feature", "sequence"], maintain_order=True).partition_by("feature", as_dict=True, maintain_order=True)
+    all_features = meas["feature"].unique(maintain_order=True).to_list()
+    alpha = settings.alpha
+    z = float(stats.norm.ppf((1.0 + settings.confidence) / 2.0))
+    for feat in all_features:
+        summ = summaries.get((feat,))
+        if summ is None or summ.height < 2:
+            out[feat] = None
+            continue
+        sp = spec_rows.get(feat, {})
+        lsl, usl = _num(sp.get("lsl")), _num(sp.get("usl"))
+        notes: list[str] = []
+        if null_g.get(feat):
+            notes.append(f"{null_g[feat]} reading(s) without a {label} excluded from the {label} analysis")
+        cols = summ.to_dict(as_series=False)
+        n_arr = np.asarray(cols["n"], dtype=np.int64)
+        ok = n_arr >= MIN_PER_GROUP
+        dropped = [str(g) for g, keep in zip(cols["_g"], ok) if not keep]
+        if dropped:
+            notes.append(f"{label}(s) {', '.join(dropped)} with fewer than {MIN_PER_GROUP} readings excluded from the tests")
+        per = []
+        for grp, n_i, mean_i, sd_i, first in zip(cols["_g"], cols["n"], cols["mean"], cols["sd"], cols["first_sequence"]):
+            pp, ppk = index_from_sigma(mean_i, sd_i, lsl, usl)
+            ci = None
+            if _num(ppk) is not None and int(n_i) >= 2:
+                lo, hi = (float(v) for v in bissell_ci(ppk, int(n_i), int(n_i) - 1, z))
+                ci = (_num(lo), _num(hi))
+            per.append({
+                "group": grp, "n": int(n_i), "mean": _num(mean_i), "sd": _num(sd_i),
+                "pp": _num(pp), "ppk": _num(ppk), "ppk_ci": ci,
+                "first_sequence": int(first) if first is not None else None,
+            })
+        k = int(ok.sum())
+        tol, basis = tolerance_width(lsl, usl, sp.get("nominal"), sp.get("lower_bound_zero"))
+        res: dict[str, Any] = {
+            "k": k, "anova_f": None, "anova_p": None, "welch_f": None, "welch_p": None,
+            "kruskal_p": None, "levene_p": None, "variance_test": "brown-forsythe",
+            "between_share": None, "sigma_between": None, "sigma_within": None,
+            "sigma_bw": None, "var_between_truncated": None, "cp_bw": None, "cpk_bw": None,
+            "mean_range": None, "mean_range_pct_tolerance": None, "tolerance": _num(tol),
+            "extreme": None, "offset": None, "offset_pct_tolerance": None,
+            "per_group": per, "tukey": [], "test_used": None, "significant": None,
+            "practically_relevant": None, "notes": notes,
+        }
+        out[feat] = res
+        if k < 2:
+            notes.append(f"fewer than 2 {label}s with at least {MIN_PER_GROUP} readings: no {label} comparison")
+            continue
+        names_ok = [g for g, keep in zip(cols["_g"], ok) if keep]
+        g = raw[(feat,)]
+        g_all = g["_g"].to_numpy()
+        keep = np.isin(g_all, names_ok)
+        g_col = g_all[keep]
+        vals = g["value"].to_numpy().astype(float)[keep]
+        groups = [vals[g_col == name] for name in names_ok]
+
+        # Variance components and between/within capability (summary layer).
+        means = np.asarray(cols["mean"], dtype=float)[ok]
+        sds = np.array([0.0 if v is None else v for v in cols["sd"]], dtype=float)[ok]
+        vc = variance_components(n_arr[ok], means, sds)
+        if vc["truncated"]:
+            notes.append(f"between-{label} variance estimate was negative (MSB < MSW): set to 0")
+        grand = float(vals.mean())
+        cp_bw, cpk_bw = index_from_sigma(grand, vc["sigma_bw"], lsl, usl)
+        rng = float(means.max() - means.min())
+        pct = _num(rng / tol * 100.0) if tol else None
+        if tol is None:
+            notes.append(f"no tolerance width ({basis}): {label} effect not expressed as % of tolerance")
+        extreme, offset = _extreme_offset(groups, names_ok)
+        res.update(
+            between_share=vc["between_share"], sigma_between=vc["sigma_between"],
+            sigma_within=vc["sigma_within"], sigma_bw=vc["sigma_bw"],
+            var_between_truncated=vc["truncated"], cp_bw=_num(cp_bw), cpk_bw=_num(cpk_bw),
+            mean_range=_num(rng), mean_range_pct_tolerance=pct,
+            extreme=extreme, offset=_num(offset),
+            offset_pct_tolerance=(_num(offset / tol * 100.0) if tol and offset is not None else None),
+            practically_relevant=(bool(pct > pct_limit) if pct is not None else None),
+        )
+
+        # Hypothesis tests (raw-data layer).
+        if not any(np.ptp(x) > 0 for x in groups):
+            notes.append(f"no variation within any {label}: ANOVA-type tests undefined")
+        an, _why = _quiet(stats.f_oneway, *groups)
+        if an is not None:
+            res.update(anova_f=_num(an.statistic), anova_p=_num(an.pvalue))
+        we, _why_w = _quiet(anova_oneway, groups, use_var="unequal")
+        if we is not None:
+            res.update(welch_f=_num(we.statistic), welch_p=_num(we.pvalue))
+        kw, why_k = _quiet(stats.kruskal, *groups)
+        if kw is not None:
+            res["kruskal_p"] = _num(kw.pvalue)
+        elif why_k:
+            notes.append(f"Kruskal–Wallis undefined: {why_k}")
+        lv, _ = _quiet(stats.levene, *groups, center="median")
+        if lv is not None:
+            res["levene_p"] = _num(lv.pvalue)
+        lev = res["levene_p"]
+        use_welch = lev is not None and lev < alpha
+        p_used = res["welch_p"] if use_welch else res["anova_p"]
+        res["test_used"] = "welch" if use_welch else "anova"
+        if use_welch:
+            notes.append(f"{label} variances differ (Brown–Forsythe p < alpha): Welch ANOVA decides significance")
+        if p_used is None:
+            notes.append(f"{label} mean test undefined (degenerate data): significance unknown")
+        else:
+            res["significant"] = bool(p_used < alpha)
+        if k >= tukey_min_k and (res["significant"] or not tukey_only_significant):
+            tk, why_t = _quiet(stats.tukey_hsd, *groups)
+            if tk is not None:
+                pv = tk.pvalue
+                res["tukey"] = [
+                    {
+                        "a": str(names_ok[i]), "b": str(names_ok[j]),
+                        "diff": _num(groups[i].mean() - groups[j].mean()), "p_adj": _num(pv[i, j]),
+                        "reject": bool(pv[i, j] < alpha),
+                    }
+                    for i in range(k) for j in range(i + 1, k)
+                ]
+            else:
+                notes.append(f"Tukey HSD undefined: {why_t}")
+    return out
+
+
+def stream_factors(meas: pl.DataFrame, by: Sequence[str] = ()) -> tuple[str, ...]:
+    """The stream factors to analyse: every ``--by`` name (normalised by :func:`stream_key`),
+    then every recognised stream column (:data:`pilotqa.model.STREAM_COLUMNS`) present in the
+    measurements with at least one value.
+
+    Raises :class:`~pilotqa.errors.InputError` (one line) when a ``--by`` name is not a column of
+    the measurements, naming it and the stream columns that are available.
+    """
+    present = [c for c in meas.columns if c not in MEASUREMENT_SCHEMA and not c.startswith("_")]
+    wanted: list[str] = []
+    for name in by:
+        key = stream_key(name)
+        if key == "lot":
+            continue  # the lot is always analysed (``lots``)
+        if key not in present:
+            avail = ", ".join(present) if present else "none"
+            raise InputError(f"--by {name}: no such column in the measurements; stream columns available: "
+                             f"{avail} (recognised names: {', '.join(STREAM_COLUMNS)}; or name any column "
+                             "of a long export)")
+        if key not in wanted:
+            wanted.append(key)
+    for c in present:
+        if c in STREAM_COLUMNS and c not in wanted and meas[c].drop_nulls().len():
+            wanted.append(c)
+    return tuple(wanted)
+
+
+def streams_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Settings,
+                factors: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Stream analysis of every feature: feature → {factor → result} (:func:`factor_effect_all`
+    with the factor's own name in the notes, relevance limit ``settings.stream_effect_pct`` and
+    Tukey pairs whenever more than two streams are tested). A factor with fewer than two streams
+    for a feature is left out of that feature's mapping. Keys are renamed for streams:
+    ``per_group`` → ``per_stream`` with ``stream``, ``extreme`` → ``stream``, Tukey ``a``/``b`` →
+    ``stream_a``/``stream_b``; ``factor`` is added.
+    """
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    pct = settings.stream_effect_pct
+    for factor in factors:
+        res = factor_effect_all(meas, specs, settings, factor, relevance_pct=pct, tukey_min_k=3,
+                                tukey_only_significant=False)
+        for feat, r in res.items():
+            if r is None:
+                continue
+            doc = {key: v for key, v in r.items() if key not in ("per_group", "tukey", "extreme")}
+            doc["factor"] = factor
+            doc["stream"] = None if r["extreme"] is None else str(r["extreme"])
+            doc["per_stream"] = [
+                {"stream": str(p["group"]), "n": p["n"], "mean": p["mean"], "sd": p["sd"], "pp": p["pp"],
+                 "ppk": p["ppk"], "ppk_ci": p["ppk_ci"], "first_sequence": p["first_sequence"]}
+                for p in r["per_group"]
+            ]
+            doc["tukey"] = [{"stream_a": t["a"], "stream_b": t["b"], "diff": t["diff"], "p_adj": t["p_adj"],
+                             "reject": t["reject"]} for t in r["tukey"]]
+            out.setdefault(feat, {})[factor] = doc
+    return out
