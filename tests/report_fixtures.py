@@ -1,17 +1,18 @@
-"""Hand-built analysis results for the report tests (HTML, XLSX, browser).
+"""Analysis results for the report tests (HTML, XLSX, browser).
 
-:func:`make_result` builds an object with the attributes of ``pilotqa.analysis.AnalysisResult``
-(``document`` shaped like ``pilotqa.report.json.build_document``'s output, ``features[i].series``
-with the plot arrays) without running the statistics pipeline, so the report tests do not depend
-on the statistics and can plant hostile strings anywhere. The numbers are computed with simple
-textbook formulas so the plots are self-consistent; they are not reference values and no test
-asserts them. :func:`pipeline_result` runs the real pipeline on the bundled sample when it is
-available.
+:func:`make_result` generates an inspection (normal readings, a planted drift and a planted lot
+shift, lognormal readings for the one-sided characteristics), runs the real pipeline
+(:func:`pilotqa.analysis.analyze`) on it, and then replaces each characteristic's decision by a
+cyclic one (keep 100 %, variables plan, attributes plan, reduced audit, with typed
+:class:`~pilotqa.results.Plan` objects) so every kind of plan is rendered whatever the generated
+numbers decide. Names, lots, units, metadata and file names are parameters so the tests can plant
+hostile strings anywhere; :func:`with_feature` changes one characteristic of a (frozen) result.
+:func:`pipeline_result` runs the real pipeline on a bundled sample.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from pilotqa.model import FeatureResult
+from pilotqa.analysis import AnalysisResult, analyze
+from pilotqa.model import MEASUREMENT_SCHEMA, SPEC_SCHEMA, Inspection, SourceFile
+from pilotqa.results import Decision, FeatureResult, FeatureStats, Plan, PlanEntry
+from pilotqa.settings import Settings
 
-__all__ = ["FakeResult", "make_result", "pipeline_result", "INJECTION",
-           "BREAKOUT", "FORMULAS", "SAMPLE_LONG", "SAMPLE_WIDE", "parse_report", "ReportParser", "Chromium",
-           "find_chromium", "CHROMIUM_FLAGS", "CDPError"]
+__all__ = ["make_result", "with_feature", "pipeline_result", "INJECTION",
+           "BREAKOUT", "FORMULAS", "SAMPLE_LONG", "SAMPLE_WIDE", "parse_report", "ReportParser",
+           "Chromium", "find_chromium", "CHROMIUM_FLAGS", "CDPError", "GENERATED"]
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_LONG = REPO / "sample_data" / "housing_pilot_long.csv"
@@ -36,6 +40,8 @@ BREAKOUT = "</script><script>alert(2)</script>"
 #: Spreadsheet formula-injection payloads (OWASP CSV-injection examples).
 FORMULAS = ("=1+1", "+SUM(A1:A2)", "-2+3", "@SUM(1,1)", "\t=1+1", "\r=1+1",
             "=HYPERLINK(\"http://example.invalid\",\"x\")")
+#: Generation time of every :func:`make_result` result.
+GENERATED = datetime(2026, 11, 2, 8, 30, tzinfo=timezone.utc)
 
 _SPECS: list[tuple[str, float, float | None, float | None, str, str]] = [
     ("BORE_A_DIA", 42.0, 42.000, 42.025, "mm", "critical"),
@@ -52,221 +58,128 @@ _SPECS: list[tuple[str, float, float | None, float | None, str, str]] = [
     ("WALL_THICKNESS", 3.0, 2.900, 3.100, "mm", "minor"),
 ]
 _VERDICTS = ("keep_100", "variables_plan", "attributes_plan", "reduced_audit")
+_PLANS: dict[str, Plan] = {  # shapes as pilotqa.decide.tables returns them
+    "variables_plan": Plan(method="variables", standard="Z1.9", code_letter="I", sample_size=25,
+                           k=1.98, aql=0.65, level="II", lot_size=500, hundred_percent=False,
+                           rule_text="Per lot of 500: measure 25 parts; accept the lot if "
+                                     "(USL − x̄)/s ≥ 1.98 and (x̄ − LSL)/s ≥ 1.98."),
+    "attributes_plan": Plan(method="attributes", standard="Z1.4", code_letter="H",
+                            sample_size=80, accept=1, reject=2, aql=0.65, lot_size=500,
+                            hundred_percent=False,
+                            rule_text="Per lot of 500: draw 80 parts; accept if at most 1 "
+                                      "nonconforming part is found."),
+    "reduced_audit": Plan(method="reduced_audit", pieces_per_lot=2, periodic_every=50,
+                          sample_size=12, lot_size=500, reaction_limits=(1.0, 2.0),
+                          rule_text="Measure the first and the last part of every lot and one "
+                                    "part every 50 parts."),
+}
 
 
-@dataclass
-class FakeResult:
-    """Same attributes as ``pilotqa.analysis.AnalysisResult`` (those the reports read)."""
-
-    document: dict[str, Any]
-    features: list[FeatureResult]
-    generated_at: datetime
-    overall: str
-    inspection_plan: list[dict[str, Any]]
-    settings: Any = None
-    policy: Any = None
-    inspection: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def _index(lsl: float | None, usl: float | None, mean: float, sigma: float) -> dict[str, Any]:
-    """Textbook capability indices (AIAG SPC 2nd ed. ch. IV) for the fixture only."""
-    if sigma <= 0:
-        return {"p": None, "pl": None, "pu": None, "pk": None}
-    pl_ = (mean - lsl) / (3 * sigma) if lsl is not None else None
-    pu = (usl - mean) / (3 * sigma) if usl is not None else None
-    p = (usl - lsl) / (6 * sigma) if lsl is not None and usl is not None else None
-    pk = min(v for v in (pl_, pu) if v is not None)
-    return {"p": p, "pl": pl_, "pu": pu, "pk": pk}
+def _values(k: int, lsl: float | None, usl: float, seq: np.ndarray, lot_index: np.ndarray,
+            rng: np.random.Generator) -> np.ndarray:
+    n = seq.size
+    if lsl is None:
+        return np.round(rng.lognormal(np.log(usl / 4), 0.35, n), 4)
+    mid, tol = (lsl + usl) / 2, usl - lsl
+    values = rng.normal(mid, tol / 8, n)
+    if k % len(_SPECS) == 2:
+        values = values + 0.25 * tol * seq / n  # drift
+    if k % len(_SPECS) == 3:
+        values = values + 0.12 * tol * (lot_index == 1)  # lot effect
+    return np.round(values, 4)
 
 
-def _feature(name: str, nominal: float, lsl: float | None, usl: float | None, unit: str,
-             klass: str, values: np.ndarray, lots: list[str], seq: np.ndarray,
-             k: int) -> FeatureResult:
-    n = values.size
-    mean = float(values.mean())
-    sd = float(values.std(ddof=1))
-    mr = np.abs(np.diff(values))
-    # I-MR chart, AIAG SPC 2nd ed.: sigma = MR-bar / d2, d2 = 1.128 for span 2
-    sw = float(mr.mean() / 1.128)
-    within = _index(lsl, usl, mean, sw)
-    overall = _index(lsl, usl, mean, sd)
-    ucl, lcl = mean + 3 * sw, mean - 3 * sw
-    viol = [{"chart": "x", "rule": 1, "index": int(i)}
-            for i in np.flatnonzero((values > ucl) | (values < lcl))]
-    viol += [{"chart": "range", "rule": 1, "index": int(i)}
-             for i in np.flatnonzero(mr > 3.267 * mr.mean())]
-    slope, _ = np.polyfit(seq.astype(float), values, 1)
-    tol = (usl - lsl) if lsl is not None and usl is not None else (usl if usl is not None else 1.0)
-    one_sided = lsl is None
-    if one_sided:
-        from scipy import stats
-
-        shape, loc, scale = stats.lognorm.fit(values, floc=0)
-        model = {"distribution": "lognormal", "params": {"s": shape, "loc": loc, "scale": scale},
-                 "method": "ISO 22514-2 percentile", "cp": None, "cpk": overall["pk"],
-                 "pp": None, "ppk": overall["pk"]}
-    else:
-        model = {"distribution": "normal", "params": {"loc": mean, "scale": sd},
-                 "method": "normal", "cp": within["p"], "cpk": within["pk"],
-                 "pp": overall["p"], "ppk": overall["pk"]}
-    lot_names = list(dict.fromkeys(lots))
-    per_lot = []
-    for lot in lot_names:
-        v = values[np.array(lots) == lot]
-        per_lot.append({"lot": lot, "n": int(v.size), "mean": float(v.mean()),
-                        "sd": float(v.std(ddof=1)), "cpk": _index(lsl, usl, float(v.mean()),
-                                                                  float(v.std(ddof=1)))["pk"]})
-    verdict = _VERDICTS[k % 4]
-    # plan shapes as pilotqa.decide.tables returns them
-    plan = None if verdict == "keep_100" else {
-        "variables_plan": {"method": "variables", "standard": "Z1.9", "code_letter": "I",
-                           "sample_size": 25, "k": 1.98, "aql": 0.65, "level": "II",
-                           "lot_size": 500, "hundred_percent": False,
-                           "rule_text": "Per lot of 500: measure 25 parts; accept the lot if "
-                                        "(USL − x̄)/s ≥ 1.98 and (x̄ − LSL)/s ≥ 1.98."},
-        "attributes_plan": {"method": "attributes", "standard": "Z1.4", "code_letter": "H",
-                            "sample_size": 80, "accept": 1, "reject": 2, "aql": 0.65,
-                            "lot_size": 500, "hundred_percent": False,
-                            "rule_text": "Per lot of 500: draw 80 parts; accept if at most 1 "
-                                         "nonconforming part is found."},
-        "reduced_audit": {"method": "reduced_audit", "pieces_per_lot": 2, "periodic_every": 50,
-                          "sample_size": 12, "lot_size": 500, "reaction_limits": [1.0, 2.0],
-                          "rule_text": "Measure the first and the last part of every lot and "
-                                       "one part every 50 parts."},
-    }[verdict]
-    ppk_lo = None if overall["pk"] is None else overall["pk"] * 0.85
-    doc: dict[str, Any] = {
-        "feature": name, "unit": unit, "nominal": nominal, "lsl": lsl, "usl": usl,
-        "class": klass, "n": int(n), "n_missing": 0,
-        "n_out_of_spec": int(np.sum(values < lsl) if lsl is not None else 0)
-        + int(np.sum(values > usl) if usl is not None else 0),
-        "mean": mean, "sigma_within": sw, "sigma_within_method": "mr", "sigma_overall": sd,
-        "cp": within["p"], "cpl": within["pl"], "cpu": within["pu"], "cpk": within["pk"],
-        "pp": overall["p"], "ppl": overall["pl"], "ppu": overall["pu"], "ppk": overall["pk"],
-        "cpm": None,
-        "cp_ci": None if within["p"] is None else [within["p"] * 0.85, within["p"] * 1.15],
-        "cpk_ci": None if within["pk"] is None else [within["pk"] * 0.85, within["pk"] * 1.15],
-        "pp_ci": None if overall["p"] is None else [overall["p"] * 0.85, overall["p"] * 1.15],
-        "ppk_ci": None if overall["pk"] is None else [ppk_lo, overall["pk"] * 1.15],
-        "ppm_expected": 12.5, "ppm_observed": 0.0,
-        "normality": {"ad_statistic": 0.41, "ad_p_value": 0.34, "sw_p_value": 0.29,
-                      "normal": not one_sided},
-        "capability_model": model,
-        "stability": {"chart": "i-mr", "center": mean, "lcl": lcl, "ucl": ucl,
-                      "range_center": float(mr.mean()), "range_lcl": 0.0,
-                      "range_ucl": float(3.267 * mr.mean()), "violations": viol,
-                      "stable": not viol},
-        "drift": {"slope": float(slope), "p_value": 0.02 if k == 2 else 0.6,
-                  "mann_kendall_p": 0.01 if k == 2 else 0.5,
-                  "drift_pct_tolerance": float(abs(slope) * n / tol * 100),
-                  "parts_to_limit": None, "significant": k == 2},
-        "resolution": {"step": 0.0001, "pct_tolerance": 0.4, "distinct_values": 90,
-                       "adequate": True},
-        "lots": {"k": len(lot_names), "anova_f": 2.1, "anova_p": 0.12, "welch_p": 0.13,
-                 "kruskal_p": 0.15, "levene_p": 0.5, "between_lot_share": 0.04,
-                 "per_lot": per_lot, "tukey": [], "significant": k == 3},
-        "decision": {"verdict": verdict, "plan": plan,
-                     "reasons": [f"Ppk lower 95 % bound {ppk_lo if ppk_lo is None else round(ppk_lo, 2)}"
-                                 f" vs 1.33 required for a {klass} characteristic"],
-                     "evidence": {"ppk_lower": ppk_lo, "required": 1.33}},
-        "notes": ["target defaulted to nominal"],
-    }
-    x_points = values.copy()
-    return FeatureResult(feature=name, doc=doc, series={
-        "values": values, "sequence": seq, "lot": lots, "x_points": x_points,
-        "range_points": mr,
-    })
-
-
-def make_result(n_features: int = 12, n_parts: int = 150, *, seed: int = 0,
-                names: list[str] | None = None, metadata: dict[str, str] | None = None,
-                files: list[dict[str, str]] | None = None,
-                lots: list[str] | None = None) -> FakeResult:
-    """A complete, self-consistent fake analysis with ``n_features`` characteristics."""
+def _inspection(n_features: int, n_parts: int, seed: int, names: list[str] | None,
+                metadata: dict[str, str] | None, files: list[dict[str, str]] | None,
+                lots: list[str] | None, unit: str | None) -> Inspection:
     rng = np.random.default_rng(seed)
     lot_names = lots or ["L01", "L02", "L03"]
-    lot_of = [lot_names[min(i * len(lot_names) // n_parts, len(lot_names) - 1)]
-              for i in range(n_parts)]
+    lot_index = np.array([min(i * len(lot_names) // n_parts, len(lot_names) - 1)
+                          for i in range(n_parts)])
     seq = np.arange(1, n_parts + 1)
-    feats: list[FeatureResult] = []
+    start = datetime(2026, 10, 5, 6, 0)
+    stamps = []
+    for j in range(len(lot_names)):  # each lot: one 9-hour shift, a week after the previous
+        m = int(np.sum(lot_index == j))
+        stamps += [start + timedelta(days=7 * j, hours=9 * q / max(m - 1, 1)) for q in range(m)]
+    rows, specs = [], []
     for k in range(n_features):
         base = _SPECS[k % len(_SPECS)]
         name = names[k] if names and k < len(names) else (
             base[0] if k < len(_SPECS) else f"{base[0]}_{k}")
-        _, nominal, lsl, usl, unit, klass = base
-        if lsl is None:
-            values = np.round(rng.lognormal(np.log(usl / 4), 0.35, n_parts), 4)
-        else:
-            mid, tol = (lsl + usl) / 2, usl - lsl
-            values = rng.normal(mid, tol / 8, n_parts)
-            if k % len(_SPECS) == 2:
-                values = values + 0.25 * tol * seq / n_parts  # drift
-            values = np.round(values, 4)
-        feats.append(_feature(name, nominal, lsl, usl, unit, klass, values, lot_of, seq, k))
-    generated = datetime(2026, 11, 2, 8, 30, tzinfo=timezone.utc)
-    plan = []
-    for fr in feats:  # entries shaped like pilotqa.decide.verdict._plan_entry's
-        d = fr.doc["decision"]
-        p = d["plan"] or {}
-        plan.append({"feature": fr.feature, "class": fr.doc["class"], "verdict": d["verdict"],
-                     "method": p.get("method", "100%"), "sample_size": p.get("sample_size"),
-                     "accept": p.get("accept"), "reject": p.get("reject"), "k": p.get("k"),
-                     "frequency": "every part" if not p else "every lot of 500",
-                     "rule": p.get("rule_text", "Measure every part (100 % inspection).")})
+        _, nominal, lsl, usl, u, klass = base
+        assert usl is not None
+        specs.append({"feature": name, "nominal": nominal, "lsl": lsl, "usl": usl,
+                      "unit": unit if unit is not None else u, "class": klass,
+                      "lower_bound_zero": lsl is None, "source": "fixture"})
+        for i, v in enumerate(_values(k, lsl, usl, seq, lot_index, rng)):
+            rows.append({"part_id": f"SN{i + 1:04d}", "lot": lot_names[lot_index[i]],
+                         "subgroup": None, "sequence": int(seq[i]), "timestamp": stamps[i],
+                         "feature": name, "value": float(v)})
     meta = metadata if metadata is not None else {
         "part_number": "HSG-4711", "revision": "C", "description": "Pump housing, AlSi9Cu3",
         "supplier": "Example Precision GmbH"}
-    start = datetime(2026, 10, 5, 6, 0)
-    lot_details = []
-    for j, lot in enumerate(lot_names):
-        idx = [i for i, lo in enumerate(lot_of) if lo == lot]
-        lot_details.append({"lot": lot, "parts": len(idx), "first_sequence": idx[0] + 1,
-                            "first_timestamp": (start + timedelta(days=7 * j)).isoformat(),
-                            "last_timestamp": (start + timedelta(days=7 * j, hours=9)).isoformat()})
-    document = {
-        "schema": "pilotqa.analysis/1",
-        "tool": {"name": "pilotqa", "version": "0.1.0"},
-        "generated_at": generated.isoformat(),
-        "input": {
-            "files": files if files is not None else [
-                {"path": "sample_data/housing_pilot_long.csv", "sha256": "ab" * 32,
-                 "format": "csv"}],
-            "layout": "long", "parts": n_parts, "lots": lot_names, "lot_details": lot_details,
-            "features": n_features, "readings": n_parts * n_features, "metadata": meta,
-            "attribute_characteristics": [], "notes": ["3 cells 'N/M' counted as not measured"],
-        },
-        "settings": {"sigma_within": "auto", "confidence": 0.95, "rules": [1, 2, 3, 4],
-                     "lot_effect_pct": 10.0, "drift_pct": 10.0, "alpha": 0.05,
-                     "lot_size": 500, "inspection_level": "II", "critical": [],
-                     "policy": {"min_parts": 30, "required_lower_bound":
-                                {"critical": 1.67, "major": 1.33, "minor": 1.0}}},
-        "inspection_plan": plan,
-        "overall": "5 of 12 characteristics may leave 100 % inspection; 7 stay at 100 %.",
-        "features": [fr.doc for fr in feats],
-    }
-    return FakeResult(document=document, features=feats, generated_at=generated,
-                      overall=document["overall"], inspection_plan=plan)
+    src = files if files is not None else [
+        {"path": "sample_data/housing_pilot_long.csv", "sha256": "ab" * 32, "format": "csv"}]
+    return Inspection(measurements=pl.DataFrame(rows, schema=MEASUREMENT_SCHEMA),
+                      specs=pl.DataFrame(specs, schema=SPEC_SCHEMA), layout="long",
+                      files=[SourceFile(**f) for f in src], metadata=dict(meta),
+                      notes=["3 cells 'N/M' counted as not measured"])
+
+
+def _plan_entry(fr: FeatureResult) -> PlanEntry:
+    p = fr.decision.plan
+    return PlanEntry(feature=fr.feature, class_=fr.class_, verdict=fr.verdict,
+                     method=p.method if p else "100%", sample_size=p.sample_size if p else None,
+                     accept=p.accept if p else None, reject=p.reject if p else None,
+                     k=p.k if p else None,
+                     frequency="every lot of 500" if p else "every part",
+                     rule=p.rule_text if p else "Measure every part (100 % inspection).")
+
+
+def make_result(n_features: int = 12, n_parts: int = 150, *, seed: int = 0,
+                names: list[str] | None = None, metadata: dict[str, str] | None = None,
+                files: list[dict[str, str]] | None = None, lots: list[str] | None = None,
+                unit: str | None = None) -> AnalysisResult:
+    """The real analysis of a generated inspection with ``n_features`` characteristics, the
+    decisions replaced cyclically by keep 100 % / variables / attributes / reduced audit."""
+    insp = _inspection(n_features, n_parts, seed, names, metadata, files, lots, unit)
+    res = analyze(insp, Settings(lot_size=500), generated_at=GENERATED)
+    feats = []
+    for k, fr in enumerate(res.features):
+        verdict = _VERDICTS[k % 4]
+        dec = dataclasses.replace(fr.decision, verdict=verdict, plan=_PLANS.get(verdict))
+        feats.append(FeatureResult(stats=fr.stats, decision=dec))
+    n_sampled = sum(f.verdict != "keep_100" for f in feats)
+    return dataclasses.replace(
+        res, features=tuple(feats), inspection_plan=tuple(_plan_entry(f) for f in feats),
+        overall=f"{n_sampled} of {len(feats)} characteristics may leave 100 % inspection; "
+                f"{len(feats) - n_sampled} stay at 100 %.")
+
+
+def with_feature(result: AnalysisResult, i: int, *, decision: Decision | None = None,
+                 **stats: Any) -> AnalysisResult:
+    """``result`` with characteristic ``i``'s statistics fields replaced by ``stats`` (keyword
+    = field name) and its decision by ``decision``."""
+    fr = result.features[i]
+    new = FeatureResult(stats=dataclasses.replace(fr.stats, **stats) if stats else fr.stats,
+                        decision=decision or fr.decision)
+    feats = result.features[:i] + (new,) + result.features[i + 1:]
+    return dataclasses.replace(result, features=feats)
 
 
 @functools.lru_cache(maxsize=4)
-def pipeline_result(path: Path = SAMPLE_LONG) -> Any:
+def pipeline_result(path: Path = SAMPLE_LONG) -> AnalysisResult:
     """The real analysis of ``path`` (``pilotqa.read.read`` + ``pilotqa.analysis.analyze``),
     cached: the report tests only read it."""
-    from pilotqa.analysis import analyze
     from pilotqa.read import read
 
     return analyze(read([path]))
 
 
-def measurements_frame(result: FakeResult) -> pl.DataFrame:
-    """The long frame behind a fake result (for tests that need it)."""
-    rows = []
-    for fr in result.features:
-        for s, lot, v in zip(fr.series["sequence"], fr.series["lot"], fr.series["values"]):
-            rows.append({"part_id": f"SN{int(s):04d}", "lot": lot, "sequence": int(s),
-                         "feature": fr.feature, "value": float(v)})
-    return pl.DataFrame(rows)
+def feature_stats(result: AnalysisResult, name: str) -> FeatureStats:
+    """The statistics of the characteristic called ``name``."""
+    return next(f.stats for f in result.features if f.feature == name)
 
 
 # ---------------------------------------------------------------- headless Chromium over CDP
@@ -517,8 +430,8 @@ from html.parser import HTMLParser  # noqa: E402
 
 class ReportParser(HTMLParser):
     """Collects what the report tests check: every start tag with its attributes, script and
-    style contents, feature sections, the summary table's rows (cell texts) and the texts of
-    ``span.fname`` headings."""
+    style contents, feature sections, the summary table's header and rows (cell texts and the
+    cells' CSS classes) and the texts of ``span.fname`` headings."""
 
     _VOID = {"meta", "link", "br", "hr", "img", "input", "col", "area", "base", "source", "wbr"}
 
@@ -529,6 +442,10 @@ class ReportParser(HTMLParser):
         self.styles: list[str] = []
         self.sections: list[str] = []
         self.summary_rows: list[list[str]] = []
+        self.summary_head: list[str] = []
+        self.summary_classes: list[list[str]] = []
+        self._head: list[str] | None = None
+        self._cls: list[str] | None = None
         self.fnames: list[str] = []
         self.title = ""
         self._stack: list[tuple[str, dict[str, str | None]]] = []
@@ -550,10 +467,14 @@ class ReportParser(HTMLParser):
             self._summary = True
         if tag == "tbody" and getattr(self, "_summary", False):
             self._in_summary_body = True
+        if tag == "th" and getattr(self, "_summary", False) and not self._in_summary_body:
+            self._head = []
         if self._in_summary_body and tag == "tr":
-            self._row = []
+            self._row, self._cls = [], []
         if self._row is not None and tag == "td":
             self._cell = []
+            if self._cls is not None:
+                self._cls.append(a.get("class") or "")
         if tag == "span" and a.get("class") == "fname":
             self._fname = []
         if tag == "title":
@@ -572,9 +493,13 @@ class ReportParser(HTMLParser):
         if tag == "td" and self._cell is not None and self._row is not None:
             self._row.append("".join(self._cell).strip())
             self._cell = None
+        if tag == "th" and self._head is not None:
+            self.summary_head.append("".join(self._head).strip())
+            self._head = None
         if tag == "tr" and self._row is not None:
             self.summary_rows.append(self._row)
-            self._row = None
+            self.summary_classes.append(self._cls or [])
+            self._row, self._cls = None, None
         if tag == "tbody" and self._in_summary_body:
             self._in_summary_body = False
             self._summary = False
@@ -593,6 +518,8 @@ class ReportParser(HTMLParser):
             self._buf.append(data)
         if self._cell is not None:
             self._cell.append(data)
+        if self._head is not None:
+            self._head.append(data)
         if self._fname is not None:
             self._fname.append(data)
         if self._in_title:

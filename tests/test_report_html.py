@@ -1,10 +1,12 @@
 """HTML report: structure, self-containment, escaping of hostile input, figure content."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -13,10 +15,12 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from pilotqa.report import figures
-from pilotqa.report.html import fmt_value, ordered_features, render_html, value_decimals, write_html
+from pilotqa.report.html import _PLAN_LABELS, render_html, write_html
 from pilotqa.report.safe import css_string, json_for_script, xlsx_text
+from pilotqa.report.text import fmt_value, ordered_features, value_decimals
+from pilotqa.results import Plan, Series, Violation
 from tests.report_fixtures import (BREAKOUT, INJECTION, SAMPLE_WIDE, make_result, parse_report,
-                                   pipeline_result)
+                                   pipeline_result, with_feature)
 
 URL_ATTRS = ("src", "href", "action", "data", "poster", "srcset", "xlink:href", "formaction",
              "background", "manifest", "ping")
@@ -44,7 +48,7 @@ def _executable_scripts(p) -> list[str]:  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------- structure
 def test_one_section_per_feature_and_summary_rows(fake12, html12) -> None:  # type: ignore[no-untyped-def]
     p = parse_report(html12)
-    names = [f["feature"] for f in fake12.document["features"]]
+    names = [f.feature for f in fake12.features]
     assert len(p.sections) == len(names) == 12
     assert len(set(p.sections)) == 12
     assert sorted(p.fnames) == sorted(names)
@@ -100,7 +104,7 @@ def test_generator_meta_and_cover(fake12, html12) -> None:  # type: ignore[no-un
     # pilotqa.report.outputs recognises its own HTML by this tag in the first 4096 bytes
     assert '<meta name="generator" content="pilotqa' in html12[:4096]
     for text in ("HSG-4711", "Pump housing, AlSi9Cu3", "Example Precision GmbH", "ab" * 32,
-                 "2026-10-05 06:00", "2026-11-02 08:30:00 UTC", fake12.document["overall"]):
+                 "2026-10-05 06:00", "2026-11-02 08:30:00 UTC", fake12.overall):
         assert text in html12, text
     assert "min_parts" in html12 and "lot_effect_pct" in html12  # policy and settings
 
@@ -115,23 +119,46 @@ def test_print_css(html12) -> None:  # type: ignore[no-untyped-def]
 
 def test_nulls_show_as_dash() -> None:
     res = make_result(3)
-    doc = res.document["features"][0]
-    for key in ("cpk", "cpk_ci", "ppk", "ppk_ci", "mean"):
-        doc[key] = None
+    dec = res.features[0].decision
+    dec = dataclasses.replace(dec, evidence=dataclasses.replace(dec.evidence, ppk=None,
+                                                                ppk_lower=None))
+    res = with_feature(res, 0, cpk=None, cpk_ci=None, ppk=None, ppk_ci=None, mean=None,
+                       decision=dec)
     p = parse_report(render_html(res))
-    row = next(r for r in p.summary_rows if r[1] == doc["feature"])
+    row = next(r for r in p.summary_rows if r[1] == res.features[0].feature)
     # columns: # name class nominal lsl usl unit n mean cpk cpk_lo ppk ppk_lo
     assert row[8:13] == ["—"] * 5
 
 
-def test_html_numbers_come_from_the_document(fake12, html12) -> None:  # type: ignore[no-untyped-def]
+def test_html_numbers_come_from_the_results(fake12, html12) -> None:  # type: ignore[no-untyped-def]
     p = parse_report(html12)
     by_name = {r[1]: r for r in p.summary_rows}
-    for doc in fake12.document["features"]:
-        row = by_name[doc["feature"]]
-        assert row[11] == fmt_value(doc["ppk"], "idx")
-        assert row[12] == fmt_value(doc["ppk_ci"][0], "idx")
-        assert row[8] == fmt_value(doc["mean"], "val", value_decimals(doc) + 1)
+    assert {fr.decision.evidence.decision_basis for fr in fake12.features} >= {"normal",
+                                                                               "percentile"}
+    for fr in fake12.features:
+        row, fs, ev = by_name[fr.feature], fr.stats, fr.decision.evidence
+        # the Ppk and bound the decision used; a fitted model's are marked
+        mark = " †" if ev.decision_basis == "percentile" else ""
+        assert row[11] == fmt_value(ev.ppk, "idx") + mark
+        assert row[12] == fmt_value(ev.ppk_lower, "idx") + mark
+        if ev.decision_basis == "normal":
+            assert row[11] == fmt_value(fs.ppk, "idx")
+        assert row[9] == fmt_value(fs.cpk, "idx")
+        assert row[8] == fmt_value(fs.mean, "val", value_decimals(fs) + 1)
+        assert row[7] == str(fs.n)
+
+
+def test_plan_details_on_the_characteristic_page(fake12, html12) -> None:  # type: ignore[no-untyped-def]
+    # every plan label names a Plan field (no aliases for keys that do not exist)
+    assert set(_PLAN_LABELS) <= {f.name for f in dataclasses.fields(Plan)}
+    plans = {fr.decision.plan.method: fr.decision.plan for fr in fake12.features
+             if fr.decision.plan is not None}
+    assert set(plans) == {"variables", "attributes", "reduced_audit"}
+    for plan in plans.values():
+        assert plan.rule_text in html12
+    assert "sample size n 25" in re.sub(r"<[^>]+>", "", html12)
+    assert "accept (Ac) 1" in re.sub(r"<[^>]+>", "", html12)
+    assert "reaction limits 1, 2" in re.sub(r"<[^>]+>", "", html12)
 
 
 def test_write_html(tmp_path: Path, fake12) -> None:  # type: ignore[no-untyped-def]
@@ -145,20 +172,17 @@ def test_write_html(tmp_path: Path, fake12) -> None:  # type: ignore[no-untyped-
 def hostile() -> object:
     names = [INJECTION, BREAKOUT, "<img src=x onerror=alert(3)>", "a&b \"q\" 'q'",
              "</style><script>alert(4)</script>"]
-    res = make_result(5, names=names, lots=[INJECTION, BREAKOUT, "L3"],
+    res = make_result(5, names=names, lots=[INJECTION, BREAKOUT, "L3"], unit="<i>mm</i>",
                       metadata={"part_number": INJECTION, "revision": BREAKOUT,
                                 "description": "</title><script>alert(5)</script>",
                                 "supplier": "\"; alert(6); \"", "operation": "<b>bold</b>"},
                       files=[{"path": f"C:/data/{INJECTION}.xlsx", "sha256": "0" * 64,
                               "format": "xlsx"}])
-    for f in res.document["features"]:
-        f["unit"] = "<i>mm</i>"
-        f["notes"].append(BREAKOUT)
-        f["decision"]["reasons"].append(INJECTION)
-        f["capability_model"]["distribution"] = f["capability_model"]["distribution"]
-    res.document["input"]["notes"].append(INJECTION)
-    res.document["overall"] = BREAKOUT
-    return res
+    for i, fr in enumerate(res.features):
+        dec = dataclasses.replace(fr.decision, reasons=fr.decision.reasons + (INJECTION,))
+        res = with_feature(res, i, notes=fr.stats.notes + (BREAKOUT,), decision=dec)
+    res.inspection.notes.append(INJECTION)
+    return dataclasses.replace(res, overall=BREAKOUT)
 
 
 def test_injection_is_text_not_markup(hostile) -> None:  # type: ignore[no-untyped-def]
@@ -274,31 +298,40 @@ def test_median_ranks_benard() -> None:
                                                     abs=5e-5)
 
 
-def test_frozen_model_parameter_spellings() -> None:
+def test_frozen_model_scipy_names() -> None:
     x = np.linspace(0.1, 3, 7)
     ref = stats.lognorm(0.4, loc=0, scale=math.exp(0.2)).pdf(x)
-    a = figures.frozen_model({"distribution": "lognormal",
-                              "params": {"s": 0.4, "loc": 0.0, "scale": math.exp(0.2)}})
-    b = figures.frozen_model({"distribution": "lognormal", "params": {"mu": 0.2, "sigma": 0.4}})
-    assert a.pdf(x) == pytest.approx(ref) and b.pdf(x) == pytest.approx(ref)
-    w = figures.frozen_model({"distribution": "Weibull", "params": {"shape": 2.0, "scale": 1.5}})
+    a = figures.frozen_model("lognorm", {"s": 0.4, "loc": 0.0, "scale": math.exp(0.2)})
+    assert a.pdf(x) == pytest.approx(ref)
+    w = figures.frozen_model("weibull_min", {"c": 2.0, "loc": 0.0, "scale": 1.5})
     assert w.pdf(x) == pytest.approx(stats.weibull_min(2.0, scale=1.5).pdf(x))
-    n = figures.frozen_model({"distribution": "normal", "params": {"mu": 1.0, "sigma": 0.5}})
-    assert n.ppf(0.5) == pytest.approx(1.0)
-    bc = figures.frozen_model({"distribution": "box-cox",
-                               "params": {"lambda": 0.0, "mu": 0.2, "sigma": 0.4}})
-    assert bc.pdf(x) == pytest.approx(ref)  # Box-Cox with lambda 0 is the lognormal
-    assert figures.frozen_model({"distribution": "mystery", "params": {"a": 1}}) is None
-    assert figures.frozen_model(None) is None
+    j = figures.frozen_model("johnsonsu", {"a": 0.3, "b": 1.2, "loc": 1.0, "scale": 0.5})
+    assert j.ppf(0.3) == pytest.approx(stats.johnsonsu(0.3, 1.2, loc=1.0, scale=0.5).ppf(0.3))
+    n = figures.frozen_model("normal", {"mean": 1.0, "sd": 0.5})  # the normal model's names
+    assert n.ppf(0.5) == pytest.approx(1.0) and n.std() == pytest.approx(0.5)
+    assert figures.frozen_model("mystery", {"a": 1.0}) is None
+    assert figures.frozen_model("lognorm", {"loc": 0.0, "scale": 1.0}) is None  # no shape
+    assert figures.frozen_model("gamma", {"a": 2.0, "scale": -1.0}) is None
+    assert figures.frozen_model("normal", {"mean": 1.0, "sd": None}) is None
+
+
+def _with_series(fs, values: np.ndarray, lots: list[str] | None = None):  # type: ignore[no-untyped-def]
+    """``fs`` plotting other readings (an individuals chart of them)."""
+    n = values.size
+    lots = lots if lots is not None else ["L01"] * n
+    empty = np.array([], dtype=float)
+    series = Series(values=values, sequence=np.arange(1, n + 1), lot=tuple(lots),
+                    part_id=tuple(f"SN{i}" for i in range(n)), x_points=values,
+                    range_points=np.abs(np.diff(values)) if n > 1 else empty,
+                    x_lcl=empty, x_ucl=empty, range_lcl=empty, range_ucl=empty)
+    return dataclasses.replace(fs, series=series)
 
 
 def test_sixpack_content_and_violations() -> None:
-    res = make_result(1)
-    fr = res.features[0]
-    fr.doc["stability"]["violations"] = [{"chart": "x", "rule": 1, "index": 5},
-                                         {"chart": "x", "rule": 2, "index": 5},
-                                         {"chart": "range", "rule": 1, "index": 0}]
-    fig = figures.sixpack(fr.doc, fr.series)
+    fs = make_result(1).features[0].stats
+    st = dataclasses.replace(fs.stability, violations=(Violation("x", 1, 5), Violation("x", 2, 5),
+                                                       Violation("range", 1, 0)))
+    fig = figures.sixpack(dataclasses.replace(fs, stability=st))
     json_for_script(fig)  # JSON-safe
     marked = [t for t in fig["data"] if t.get("name") == "rule broken"]
     x_marks = next(t for t in marked if t["yaxis"] == "y3")
@@ -306,22 +339,25 @@ def test_sixpack_content_and_violations() -> None:
     r_marks = next(t for t in marked if t["yaxis"] == "y5")
     assert r_marks["x"] == [2]  # moving range i = |x[i+1] - x[i]| is plotted at observation i+2
     bars = next(t for t in fig["data"] if t["type"] == "bar")
-    assert sum(bars["y"]) == fr.doc["n"]
+    assert sum(bars["y"]) == fs.n
     # the overall-sigma normal density is scaled to counts: its area / bin width ≈ n
     dens = next(t for t in fig["data"] if t.get("name") == "normal (overall σ)")
     area = np.trapezoid(dens["y"], dens["x"]) / bars["width"]
-    assert area == pytest.approx(fr.doc["n"], rel=0.05)
+    assert area == pytest.approx(fs.n, rel=0.05)
     lots = [t for t in fig["data"] if t.get("yaxis") == "y4" and t.get("mode") == "markers"]
     assert [t["name"] for t in lots] == ["L01", "L02", "L03"]
-    assert sum(len(t["x"]) for t in lots) == fr.doc["n"]
+    assert sum(len(t["x"]) for t in lots) == fs.n
+    # control limits are the statistics' own
+    ucl = next(a for a in fig["layout"]["annotations"] if a.get("text") == "UCL"
+               and a.get("yref") == "y3")
+    assert ucl["y"] == pytest.approx(fs.stability.ucl, rel=1e-9)
 
 
 def test_sixpack_large_n_is_decimated_and_light() -> None:
-    res = make_result(1, n_parts=40_000)
-    fr = res.features[0]
-    fr.series["values"] = fr.series["values"].copy()
-    fr.series["values"][[7, 100]] = np.nan  # NaN never reaches JSON
-    fig = figures.sixpack(fr.doc, fr.series, max_points=5000)
+    fs = make_result(1).features[0].stats
+    values = np.random.default_rng(5).normal(42.0125, 0.003, 40_000)
+    values[[7, 100]] = np.nan  # NaN never reaches JSON
+    fig = figures.sixpack(_with_series(fs, values), max_points=5000)
     text = str(json_for_script(fig))
     for t in fig["data"]:
         if t["type"] == "scatter" and t.get("mode") != "lines":
@@ -331,9 +367,19 @@ def test_sixpack_large_n_is_decimated_and_light() -> None:
 
 
 def test_ordered_features_critical_first() -> None:
-    feats = [{"class": "minor"}, {"class": "critical"}, {"class": None}, {"class": "major"},
-             {"class": "critical"}]
-    assert ordered_features(feats) == [1, 4, 3, 0, 2]
+    feats = [SimpleNamespace(class_=c) for c in ("minor", "critical", "", "major", "critical")]
+    assert ordered_features(feats) == [1, 4, 3, 0, 2]  # type: ignore[arg-type]
+
+
+def test_value_decimals_resolve_a_thousandth_of_the_tolerance(fake12) -> None:  # type: ignore[no-untyped-def]
+    fs = {fr.feature: fr.stats for fr in fake12.features}
+    assert value_decimals(fs["BORE_A_DIA"]) == 5   # tolerance 0.025: 1/1000 = 0.000025
+    assert value_decimals(fs["FACE_LENGTH"]) == 4  # tolerance 0.2
+    assert value_decimals(fs["ROUGHNESS_RA"]) == 3  # one-sided: |USL - nominal| = 1.6
+    one_sided = dataclasses.replace(fs["ROUGHNESS_RA"], nominal=None, lower_bound_zero=False)
+    assert value_decimals(one_sided) == 3  # no tolerance width: the size of the limit
+    assert value_decimals(dataclasses.replace(one_sided, usl=1e308)) == 2
+    assert value_decimals(dataclasses.replace(fs["BORE_A_DIA"], lsl=-1e308, usl=1e308)) == 4
 
 
 # ---------------------------------------------------------------- the real pipeline
@@ -342,37 +388,32 @@ def test_report_of_the_sample_pipeline() -> None:
     res = pipeline_result(SAMPLE_WIDE)
     html = render_html(res)
     p = parse_report(html)
-    names = [f["feature"] for f in res.document["features"]]
+    names = [fr.feature for fr in res.features]
     assert len(p.sections) == len(names) == 12
     assert sorted(r[1] for r in p.summary_rows) == sorted(names)
     assert len(_figures(p)) == 12
     # each fitted non-normal model's page lists the models the decision weighed
-    n_fitted = sum(bool((d["capability_model"] or {}).get("alternatives")) for d in res.document["features"])
+    n_fitted = sum(bool(fr.stats.capability_model and fr.stats.capability_model.alternatives)
+                   for fr in res.features)
     assert n_fitted >= 1 and html.count("fitted models: ΔAIC, Ppk (lower bound)") == n_fitted
     by_name = {r[1]: r for r in p.summary_rows}
-    for doc in res.document["features"]:
-        row = by_name[doc["feature"]]
-        cm = doc["capability_model"] or {}
-        if cm.get("decision_basis") == "percentile":
+    for fr in res.features:
+        row, cm, ev = by_name[fr.feature], fr.stats.capability_model, fr.decision.evidence
+        if cm is not None and cm.decision_basis == "percentile":
             # the summary shows the Ppk and bound the decision used: the fitted model's
-            assert row[11] == fmt_value(cm["ppk"], "idx") + " †"
-            ev = doc["decision"]["evidence"]
-            assert row[12] == fmt_value(ev["ppk_lower"], "idx") + " †"
+            assert row[11] == fmt_value(cm.ppk, "idx") + " †"
+            assert row[12] == fmt_value(ev.ppk_lower, "idx") + " †"
             # the decision's bound: the lowest among the plausible models, at most the chosen one's
-            assert ev["ppk_lower"] <= cm["ppk_ci"][0]
+            assert cm.ppk_ci is not None and ev.ppk_lower is not None
+            assert ev.ppk_lower <= cm.ppk_ci[0]
         else:
-            assert row[11] == fmt_value(doc.get("ppk"), "idx")
-            assert row[12] == fmt_value(doc["ppk_ci"][0], "idx")
-        verdict = (doc.get("decision") or {}).get("verdict")
-        assert row[16] != "—" and verdict is not None
-        # the Stable column says what the decision concluded, never contradicting the verdict
-        ev = doc["decision"]["evidence"]
-        expected = {(True, True): "ok", (False, True): "signals (chance)",
-                    (False, False): "unstable"}[(doc["stability"]["stable"], ev["stability_accepted"])]
-        assert row[13] == expected, (doc["feature"], row)
+            assert fr.stats.ppk_ci is not None
+            assert row[11] == fmt_value(fr.stats.ppk, "idx")
+            assert row[12] == fmt_value(fr.stats.ppk_ci[0], "idx")
+        assert row[16] != "—"
     p_cover = html[: html.index('id="summary"')]
     for text in ("HSG-4711", "rev. C", "Pump housing, AlSi9Cu3", "Example Precision GmbH",
-                 res.document["input"]["files"][0]["sha256"], res.document["overall"]):
+                 res.inspection.files[0].sha256, res.overall):
         assert text in p_cover, text
 
 
@@ -380,16 +421,10 @@ def test_degenerate_features_render() -> None:
     """n = 0, n = 1 and zero spread give a report (empty or partial plots), never a crash or
     a NaN in the embedded JSON."""
     res = make_result(3)
-    empty, one, flat = res.features
-    empty.series = {"values": np.array([]), "sequence": np.array([], dtype=int), "lot": [],
-                    "x_points": np.array([]), "range_points": np.array([])}
-    one.series = {"values": np.array([42.01]), "sequence": np.array([1]), "lot": ["L01"],
-                  "x_points": np.array([42.01]), "range_points": np.array([])}
-    flat.series = {**flat.series, "values": np.full(150, 18.0), "x_points": np.full(150, 18.0),
-                   "range_points": np.zeros(149)}
-    for fr in res.features:
-        fr.doc.update({"sigma_within": None, "sigma_overall": 0.0, "capability_model": None,
-                       "cpk": None, "cpk_ci": None, "ppk": None, "ppk_ci": None})
-    res.document["features"] = [fr.doc for fr in res.features]
+    series = (np.array([]), np.array([42.01]), np.full(150, 18.0))
+    for i, values in enumerate(series):
+        fs = _with_series(res.features[i].stats, values)
+        res = with_feature(res, i, series=fs.series, sigma_within=None, sigma_overall=0.0,
+                           capability_model=None, cpk=None, cpk_ci=None, ppk=None, ppk_ci=None)
     p = parse_report(render_html(res))
     assert len(p.sections) == 3 and len(_figures(p)) == 3

@@ -1,6 +1,7 @@
 """XLSX summary workbook: sheets, frozen headers, filters, numeric cells, formula injection."""
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import subprocess
@@ -13,7 +14,7 @@ import pytest
 from pilotqa.report.outputs import written_by_pilotqa
 from pilotqa.report.xlsx import SHEETS, write_xlsx
 from tests.report_fixtures import (FORMULAS, INJECTION, SAMPLE_WIDE, make_result,
-                                   pipeline_result)
+                                   pipeline_result, with_feature)
 
 
 @pytest.fixture(scope="module")
@@ -47,17 +48,22 @@ def test_summary_rows_and_numbers_are_numeric(book) -> None:  # type: ignore[no-
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     assert len(rows) == 12
     col = {h: i for i, h in enumerate(head)}
-    docs = {d["feature"]: d for d in res.document["features"]}
-    assert sorted(r[col["Characteristic"]] for r in rows) == sorted(docs)
+    feats = {fr.feature: fr for fr in res.features}
+    assert sorted(r[col["Characteristic"]] for r in rows) == sorted(feats)
     classes = [r[col["Class"]] for r in rows]
     assert classes == sorted(classes, key=["critical", "major", "minor"].index)
     for r in rows:
-        d = docs[r[col["Characteristic"]]]
-        assert isinstance(r[col["n"]], int) and r[col["n"]] == d["n"]
-        assert isinstance(r[col["Mean"]], float) and r[col["Mean"]] == pytest.approx(d["mean"])
-        assert r[col["Ppk"]] == pytest.approx(d["ppk"])
-        assert r[col["Ppk lower (95 %)"]] == pytest.approx(d["ppk_ci"][0])
-        if d["lsl"] is None:
+        fs, ev = feats[r[col["Characteristic"]]].stats, feats[r[col["Characteristic"]]].decision.evidence
+        assert isinstance(r[col["n"]], int) and r[col["n"]] == fs.n
+        assert isinstance(r[col["Mean"]], float) and r[col["Mean"]] == pytest.approx(fs.mean)
+        assert r[col["Ppk"]] == pytest.approx(ev.ppk)  # the Ppk the decision used
+        assert r[col["Ppk lower (95 %)"]] == pytest.approx(ev.ppk_lower)
+        assert r[col["Decision basis"]] == ev.decision_basis
+        if ev.decision_basis == "normal":
+            assert fs.ppk_ci is not None
+            assert r[col["Ppk"]] == pytest.approx(fs.ppk)
+            assert r[col["Ppk lower (95 %)"]] == pytest.approx(fs.ppk_ci[0])
+        if fs.lsl is None:
             assert r[col["LSL"]] is None  # a null stays an empty cell, never text or 0
     wb = openpyxl.load_workbook(path)
     assert wb["Summary"].cell(row=2, column=col["Ppk"] + 1).number_format == "0.00"
@@ -71,27 +77,42 @@ def test_statistics_and_plan_sheets(book) -> None:  # type: ignore[no-untyped-de
     head = _header(st)
     for key in ("cpk", "cpk_ci.lower", "cpk_ci.upper", "normality.ad_p_value",
                 "stability.violations.count", "drift.slope", "lots.anova_p",
-                "capability_model.params.scale", "decision.verdict"):
+                "capability_model.params.scale", "decision.verdict", "class", "class_source",
+                "decision.evidence.class", "decision.evidence.ppk_lower",
+                "capability_model.percentiles.x50", "stability.rules"):
         assert key in head, key
+    assert not [k for k in head if k.startswith(("series", "notes"))]
     rows = list(st.iter_rows(min_row=2, values_only=True))
     assert len(rows) == 12
     i = head.index("normality.ad_p_value")
     assert all(isinstance(r[i], float) for r in rows)
+    by_name = {r[1]: r for r in rows}
+    for fr in res.features:
+        r = by_name[fr.feature]
+        assert r[head.index("n")] == fr.stats.n
+        assert r[head.index("cpk_ci.lower")] == pytest.approx(fr.stats.cpk_ci[0])
+        assert r[head.index("stability.violations.count")] == len(fr.stats.stability.violations)
+        assert r[head.index("decision.verdict")] == fr.verdict
+        assert r[head.index("class")] == fr.class_
     pl = wb["Inspection plan"]
     ph = _header(pl)
     prow = {r[1]: r for r in pl.iter_rows(min_row=2, values_only=True)}
     assert len(prow) == 12
-    for d in res.document["features"]:
-        r = prow[d["feature"]]
-        plan = d["decision"]["plan"]
-        if d["decision"]["verdict"] == "keep_100":
+    for fr in res.features:
+        r = prow[fr.feature]
+        plan = fr.decision.plan
+        if fr.verdict == "keep_100":
             assert r[ph.index("Inspection")] == "100 %"
             assert r[ph.index("Sample size per lot")] is None
         else:
             assert r[ph.index("Inspection")] == "sampling"
-            assert r[ph.index("Sample size per lot")] == plan["sample_size"]
-            assert r[ph.index("Acceptance rule")] == plan["rule_text"]
+            assert r[ph.index("Sample size per lot")] == plan.sample_size
+            assert r[ph.index("Acceptance rule")] == plan.rule_text
+            assert r[ph.index("AQL %")] == plan.aql
+        assert r[ph.index("Reasons")] == "; ".join(fr.decision.reasons)
     lots = wb["Lots"]
+    assert _header(lots) == ["#", "Characteristic", "lot", "n", "mean", "sd", "pp", "ppk",
+                             "first_sequence"]
     assert len(list(lots.iter_rows(min_row=2))) == 12 * 3
     cover = {r[0]: r[1] for r in wb["Cover"].iter_rows(min_row=2, values_only=True)}
     assert cover["part number"] == "HSG-4711" and cover["supplier"] == "Example Precision GmbH"
@@ -102,15 +123,14 @@ def test_statistics_and_plan_sheets(book) -> None:  # type: ignore[no-untyped-de
 
 def _hostile(tmp_path: Path) -> tuple[Path, object]:
     names = list(FORMULAS) + [INJECTION, "bad\x01char"]
-    res = make_result(len(names), names=names, lots=["=L1", "+L2", "@L3"],
+    res = make_result(len(names), names=names, lots=["=L1", "+L2", "@L3"], unit="=mm",
                       metadata={"part_number": "=cmd|' /C calc'!A0", "revision": "-1+1",
                                 "description": "@SUM(1,1)", "supplier": "\t=1"},
                       files=[{"path": "=evil.xlsx", "sha256": "0" * 64, "format": "xlsx"}])
-    for f in res.document["features"]:
-        f["unit"] = "=mm"
-        f["notes"].append("=1+2")
-        f["decision"]["reasons"].append("+reason")
-    res.document["input"]["notes"].append("-note")
+    for i, fr in enumerate(res.features):
+        dec = dataclasses.replace(fr.decision, reasons=fr.decision.reasons + ("+reason",))
+        res = with_feature(res, i, notes=fr.stats.notes + ("=1+2",), decision=dec)
+    res.inspection.notes.append("-note")
     path = tmp_path / "hostile.xlsx"
     write_xlsx(res, path)
     return path, res
@@ -164,19 +184,19 @@ def test_workbook_of_the_sample_pipeline(tmp_path: Path) -> None:
     write_xlsx(res, path)
     wb = openpyxl.load_workbook(path)
     rows = list(wb["Summary"].iter_rows(min_row=2, values_only=True))
-    assert len(rows) == len(res.document["features"]) == 12
+    assert len(rows) == len(res.features) == 12
     head = _header(wb["Summary"])
-    docs = {d["feature"]: d for d in res.document["features"]}
+    feats = {fr.feature: fr for fr in res.features}
     for r in rows:
-        d = docs[r[1]]
+        fr = feats[r[1]]
         ppk, lo = r[head.index("Ppk")], r[head.index("Ppk lower (95 %)")]
-        ev = d["decision"]["evidence"]
+        ev = fr.decision.evidence
         # the summary shows the Ppk and bound the decision used (a fitted model's for non-normal)
-        assert r[head.index("Decision basis")] == ev["decision_basis"]
-        assert (ppk is None and ev["ppk"] is None) or ppk == pytest.approx(ev["ppk"])
-        assert (lo is None and ev["ppk_lower"] is None) or lo == pytest.approx(ev["ppk_lower"])
-        if ev["decision_basis"] == "normal":
-            assert ppk == pytest.approx(d["ppk"])
+        assert r[head.index("Decision basis")] == ev.decision_basis
+        assert (ppk is None and ev.ppk is None) or ppk == pytest.approx(ev.ppk)
+        assert (lo is None and ev.ppk_lower is None) or lo == pytest.approx(ev.ppk_lower)
+        if ev.decision_basis == "normal":
+            assert ppk == pytest.approx(fr.stats.ppk)
     plan = list(wb["Inspection plan"].iter_rows(min_row=2, values_only=True))
     assert len(plan) == 12 and all(r[4] in ("100 %", "sampling") for r in plan)
     cover = {r[0]: r[1] for r in wb["Cover"].iter_rows(min_row=2, values_only=True)}
