@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from pilotqa.decide.policy import Policy, load_policy
+from pilotqa.decide.readiness import readiness
 from pilotqa.decide.verdict import DecisionSummary, decide
 from pilotqa.model import Inspection
-from pilotqa.results import FeatureResult, PlanEntry
+from pilotqa.results import FeatureResult, PlanEntry, Readiness
 from pilotqa.settings import Settings
 from pilotqa.stats import compute
 
@@ -34,6 +35,8 @@ class AnalysisResult:
     lot_size: int
     lot_size_source: str
     generated_at: datetime
+    #: the part-level answer (status, statement, kept/released characteristics, nonconforming serials)
+    readiness: Readiness
 
 
 def analyze(
@@ -61,14 +64,16 @@ def analyze(
     policy = policy or load_policy(None)
     stats = compute(insp, settings)
     summary: DecisionSummary = decide(stats, insp, settings, policy)
+    features = tuple(FeatureResult(stats=s, decision=d) for s, d in zip(stats, summary.decisions))
     return AnalysisResult(
         inspection=insp,
         settings=settings,
         policy=policy,
-        features=tuple(FeatureResult(stats=s, decision=d) for s, d in zip(stats, summary.decisions)),
+        features=features,
         inspection_plan=summary.inspection_plan,
         overall=summary.overall,
         lot_size=summary.lot_size,
         lot_size_source=summary.lot_size_source,
         generated_at=generated_at or datetime.now(timezone.utc).replace(microsecond=0),
+        readiness=readiness(features),
     )

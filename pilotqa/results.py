@@ -30,7 +30,8 @@ from numpy.typing import NDArray
 __all__ = [
     "Interval", "Normality", "Candidate", "Alternative", "Percentiles", "CapabilityModel",
     "Violation", "Stability", "Drift", "LotSummary", "TukeyPair", "LotEffect", "Resolution",
-    "Series", "FeatureStats", "Plan", "Evidence", "Decision", "FeatureResult", "PlanEntry",
+    "StreamSummary", "StreamTukeyPair", "StreamEffect",
+    "Series", "FeatureStats", "OutOfSpec", "Readiness", "ReadinessItem", "NonconformingPart", "Plan", "Evidence", "Decision", "FeatureResult", "PlanEntry",
     "from_mapping", "json_name", "VERDICTS",
 ]
 
@@ -129,11 +130,27 @@ class CapabilityModel:
 
 @dataclass(frozen=True)
 class Violation:
-    """One run-rule signal: chart (``x`` or ``range``), Nelson rule, 0-based point index."""
+    """One run-rule signal: chart (``x`` or ``range``), Nelson rule, 0-based point index, and the
+    serial and 1-based point number a customer traces it by."""
 
     chart: str
     rule: int
     index: int
+    #: serial of the signalling point's part (subgroup: its parts' serials, first … last)
+    part_id: str | None = None
+    #: 1-based number of the point as the chart shows it (an MR point is numbered by its later reading)
+    point: int | None = None
+
+
+@dataclass(frozen=True)
+class OutOfSpec:
+    """One pilot reading outside the tolerance: serial, lot, value, the limit it passed and which."""
+
+    part_id: str
+    lot: str | None
+    value: float
+    limit: float
+    side: str  # "lower" (below LSL) or "upper" (above USL)
 
 
 @dataclass(frozen=True)
@@ -243,6 +260,74 @@ class LotEffect:
 
 
 @dataclass(frozen=True)
+class StreamSummary:
+    """One stream (fixture, nest, machine …) of one characteristic: size, mean, SD, Pp/Ppk with
+    Ppk's Bissell interval, first sequence number."""
+
+    stream: str
+    n: int
+    mean: float | None
+    sd: float | None
+    ppk: float | None
+    ppk_ci: Interval | None
+    pp: float | None = None
+    first_sequence: int | None = None
+
+
+@dataclass(frozen=True)
+class StreamTukeyPair:
+    """One Tukey HSD comparison of two streams (``diff`` = mean_a − mean_b)."""
+
+    stream_a: str
+    stream_b: str
+    diff: float | None
+    p_adj: float | None
+    reject: bool
+
+
+@dataclass(frozen=True)
+class StreamEffect:
+    """Stream analysis of one factor (:func:`pilotqa.stats.factors.streams_all`; the same
+    computation as the lot analysis). ``stream`` is the stream whose mean lies farthest from the
+    mean of the others, ``offset`` that distance (units, signed) and ``offset_pct_tolerance`` in
+    % of the tolerance; ``between_share`` is the stream share of the total variance."""
+
+    factor: str
+    k: int
+    anova_f: float | None
+    anova_p: float | None
+    welch_p: float | None
+    levene_p: float | None
+    between_share: float | None
+    per_stream: tuple[StreamSummary, ...]
+    significant: bool | None
+    practically_relevant: bool | None
+    stream: str | None
+    offset: float | None
+    offset_pct_tolerance: float | None
+    tukey: tuple[StreamTukeyPair, ...]
+    notes: tuple[str, ...]
+    welch_f: float | None = None
+    kruskal_p: float | None = None
+    variance_test: str = "brown-forsythe"
+    test_used: str | None = None
+    sigma_between: float | None = None
+    sigma_within: float | None = None
+    sigma_bw: float | None = None
+    var_between_truncated: bool | None = None
+    cp_bw: float | None = None
+    cpk_bw: float | None = None
+    mean_range: float | None = None
+    mean_range_pct_tolerance: float | None = None
+    tolerance: float | None = None
+
+    @property
+    def p_used(self) -> float | None:
+        """p-value of the test that decided significance (``test_used``: Welch or classical ANOVA)."""
+        return self.welch_p if self.test_used == "welch" else self.anova_p
+
+
+@dataclass(frozen=True)
 class Resolution:
     """Gauge resolution against the tolerance (:func:`pilotqa.stats.resolution.resolution_all`)."""
 
@@ -334,6 +419,12 @@ class FeatureStats:
     resolution: Resolution | None
     lots: LotEffect | None
     notes: tuple[str, ...]
+    #: "variable" (measured) or "attribute" (go/no-go)
+    type: str = "variable"
+    #: every reading outside the tolerance, by serial (time order)
+    out_of_spec: tuple[OutOfSpec, ...] = ()
+    #: stream analyses by factor (fixture, nest, machine …; ``--by``); empty without streams
+    streams: Mapping[str, StreamEffect] = field(default_factory=dict)
     series: Series = field(default_factory=Series.empty, metadata=_NOT_JSON)
 
     @property
@@ -418,6 +509,14 @@ class Evidence:
     lot_size: int
     lot_size_source: str
     aql: float
+    #: the stream effect that blocks (or the most pronounced one): factor, stream, offset
+    stream_effect_significant: bool | None = None
+    stream_effect_practically_relevant: bool | None = None
+    stream_factor: str | None = None
+    stream: str | None = None
+    stream_offset: float | None = None
+    stream_offset_pct_tolerance: float | None = None
+    stream_effect_p: float | None = None
 
 
 @dataclass(frozen=True)
@@ -444,6 +543,44 @@ class PlanEntry:
     k: float | None
     frequency: str
     rule: str
+
+
+@dataclass(frozen=True)
+class ReadinessItem:
+    """One characteristic in the readiness statement: its verdict and the first reason."""
+
+    feature: str
+    class_: str = field(metadata=_json("class"))
+    verdict: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class NonconformingPart:
+    """A pilot part with at least one characteristic out of tolerance (or rejected go/no-go)."""
+
+    part_id: str
+    lot: str | None
+    features: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """The part-level answer: may the part go to repeat production with sampling?
+
+    ``status``: ``ready_for_sampling`` (every characteristic may leave 100 % inspection and no
+    pilot part is nonconforming), ``containment_required`` (some characteristics stay at 100 %
+    inspection, or nonconforming parts need disposition, but every kept characteristic's point
+    estimate meets its requirement) or ``not_ready`` (a kept characteristic's capability point
+    estimate is below its requirement or undefined: the process must change, more parts alone
+    will not release it).
+    """
+
+    status: str
+    statement: str
+    kept_100: tuple[ReadinessItem, ...]
+    released: tuple[ReadinessItem, ...]
+    nonconforming_parts: tuple[NonconformingPart, ...]
 
 
 @dataclass(frozen=True)

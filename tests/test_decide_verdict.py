@@ -373,7 +373,7 @@ def test_isolated_signals_within_chance_do_not_block() -> None:
     (fr,), _ = run(make_doc(stability={"stable": False, "violations": viol}))
     d = fr.doc["decision"]
     assert d["verdict"] == "variables_plan"
-    assert any("no more than chance" in r and "points 50, 69" in r for r in d["reasons"])
+    assert any("no more than chance" in r and "points 51, 70" in r for r in d["reasons"])
     assert d["evidence"]["stability_signals"] == 2
     assert d["evidence"]["stability_signals_expected"] == pytest.approx(150 * 0.014 + 149 * 0.0092)
     # strict_stability: any signal blocks

@@ -55,7 +55,7 @@ from pilotqa.results import (
 )
 from pilotqa.settings import Settings
 
-__all__ = ["DecisionSummary", "decide", "decide_feature", "resolve_lot_size", "stability_signals",
+__all__ = ["DecisionSummary", "decide", "decide_feature", "resolve_lot_size", "stability_signals", "check_stream_effect",
            "model_bound", "CHECKS", "VERDICTS", "check_critical_names"]
 
 
@@ -268,7 +268,9 @@ def check_out_of_tolerance(c: _Context) -> CheckOutcome:
     oos, allowed = c.fs.n_out_of_spec, c.policy.requirements.max_out_of_spec
     out = CheckOutcome(evidence={"n_out_of_spec": oos})
     if oos > allowed:
-        out.fails.append(f"{oos} of {c.fs.n} pilot parts are out of tolerance; at most {allowed} "
+        serials = [o.part_id for o in c.fs.out_of_spec]
+        named = (": " + ", ".join(serials[:10]) + (" …" if len(serials) > 10 else "")) if serials else ""
+        out.fails.append(f"{oos} of {c.fs.n} pilot parts are out of tolerance{named}; at most {allowed} "
                          "allowed before leaving 100 % inspection")
     return out
 
@@ -323,6 +325,15 @@ def check_capability(c: _Context) -> CheckOutcome:
     return out
 
 
+def _traced_points(stab: Stability) -> list[str]:
+    """Signalling points as the chart numbers them (1-based) with their serials: ``51 (SN0051)``."""
+    seen: dict[int, str | None] = {}
+    for v in stab.violations:
+        point = v.point if v.point is not None else v.index + 1
+        seen.setdefault(point, v.part_id)
+    return [f"{p} ({sn})" if sn else str(p) for p, sn in sorted(seen.items())]
+
+
 def check_stability(c: _Context) -> CheckOutcome:
     """A stable process: no run-rule signals beyond chance (:func:`stability_signals`)."""
     fs, req = c.fs, c.policy.requirements
@@ -338,8 +349,8 @@ def check_stability(c: _Context) -> CheckOutcome:
     out = CheckOutcome()
     if req.stable:
         if stab is not None and stable is False and sig is not None:
-            rl, pts = sig.rules_fired, sig.points
-            pts_txt = ", ".join(str(p) for p in pts[:6]) + (" …" if len(pts) > 6 else "")
+            rl, pts = sig.rules_fired, _traced_points(stab)
+            pts_txt = ", ".join(pts[:6]) + (" …" if len(pts) > 6 else "")
             what = (f"Nelson rule{_s(len(rl))} {', '.join(str(r) for r in rl)} fired "
                     f"{sig.signals} time{_s(sig.signals)} (point{_s(len(pts))} {pts_txt}) on the {stab.chart} chart")
             chance = (f"an in-control process shows about {sig.expected:.1f} such signals on {fs.n} parts "
@@ -440,6 +451,58 @@ def check_resolution(c: _Context) -> CheckOutcome:
     return out
 
 
+def _offset(x: float) -> str:
+    """A signed offset with two significant digits below 1, three above (``+0.008``)."""
+    return f"{x:+.2g}" if abs(x) < 1 else f"{x:+.3g}"
+
+
+def check_stream_effect(c: _Context) -> CheckOutcome:
+    """No stream effect — fixture, nest, spindle, machine, operator … (``--by`` and the recognised
+    stream columns, :func:`pilotqa.stats.factors.streams_all`) — that is both significant and above
+    ``stream_effect_pct`` % of the tolerance (``requirements.no_stream_effect``).
+
+    The same rule as :func:`check_lot_effect` (the lot and stream analyses are one computation,
+    :func:`pilotqa.stats.factors.factor_effect_all`): significant = p < α of the test the
+    Brown–Forsythe test selects (Welch's ANOVA when the stream variances differ, else the
+    classical F test); practically relevant = range of stream means > ``stream_effect_pct`` % of
+    the tolerance. The reason names the factor, the stream whose mean lies farthest from the mean
+    of the other streams' readings and that offset in units and % of the tolerance. The evidence
+    carries the blocking effect (else the most pronounced significant one, else the largest
+    offset).
+    """
+    out = CheckOutcome(evidence={"stream_effect_significant": None, "stream_effect_practically_relevant": None,
+                                 "stream_factor": None, "stream": None, "stream_offset": None,
+                                 "stream_offset_pct_tolerance": None, "stream_effect_p": None})
+    limit = c.settings.stream_effect_pct
+    ranked: list[tuple[tuple[int, int, float], str, Any, bool | None]] = []
+    for factor, se in c.fs.streams.items():
+        rel = se.practically_relevant
+        if rel is None and se.mean_range_pct_tolerance is not None:
+            rel = se.mean_range_pct_tolerance > limit
+        flag = bool(se.significant) and rel is not False
+        ranked.append(((int(flag), int(bool(se.significant)), abs(se.offset_pct_tolerance or 0.0)), factor, se, rel))
+        if not se.significant:
+            continue
+        test = "Welch ANOVA" if se.test_used == "welch" else "ANOVA"
+        where = (f"{factor} {se.stream} sits {_offset(se.offset)}{c.unit}" if se.offset is not None and se.stream
+                 else f"{factor} means differ")
+        txt = (where
+               + (f" ({_pct(abs(se.offset_pct_tolerance))} of tolerance)" if se.offset_pct_tolerance is not None else "")
+               + (" from the others" if se.offset is not None else "")
+               + f", {test} {_p(se.p_used)} across {se.k} {factor}s"
+               + (f", {factor} share of variance {se.between_share * 100:.0f} %" if se.between_share is not None else ""))
+        if flag and c.policy.requirements.no_stream_effect:
+            out.fails.append(f"stream effect: {txt} (significant and above the {limit:g} % relevance limit)")
+        elif not flag:
+            out.info.append(f"stream effect: {txt} — significant but not practically relevant")
+    if ranked:
+        _key, factor, se, rel = max(ranked, key=lambda t: t[0])
+        out.evidence.update(stream_effect_significant=se.significant, stream_effect_practically_relevant=rel,
+                            stream_factor=factor, stream=se.stream, stream_offset=se.offset,
+                            stream_offset_pct_tolerance=se.offset_pct_tolerance, stream_effect_p=se.p_used)
+    return out
+
+
 #: The release checks, in the order their reasons are listed. Each entry: (name, check).
 CHECKS: tuple[tuple[str, Callable[[_Context], CheckOutcome]], ...] = (
     ("minimum evidence", check_evidence),
@@ -448,6 +511,7 @@ CHECKS: tuple[tuple[str, Callable[[_Context], CheckOutcome]], ...] = (
     ("stability", check_stability),
     ("drift", check_drift),
     ("lot effect", check_lot_effect),
+    ("stream effect", check_stream_effect),
     ("resolution", check_resolution),
 )
 
@@ -464,6 +528,7 @@ def _reduced_audit(c: _Context, ev: Evidence, lot_size: int) -> tuple[Plan, str]
     single_lot = ev.lots < c.policy.evidence.min_lots
     ok = (ra.enabled and c.normal is True and lb is not None and lb >= ra.min_lower_bound
           and ev.stable is True and not ev.drift_significant and not (ev.lots >= 2 and ev.lot_effect_significant)
+          and not ev.stream_effect_significant
           and not single_lot and ev.resolution_adequate is True)
     if not ok:
         return None

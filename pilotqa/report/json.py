@@ -122,6 +122,7 @@ def build_document(result: "AnalysisResult") -> dict[str, Any]:
         },
         "inspection_plan": to_json(result.inspection_plan, "$.inspection_plan", bad),
         "overall": result.overall,
+        "readiness": to_json(result.readiness, "$.readiness", bad),
         "features": features,
     }
     document = json_safe(document, "$", bad)

@@ -8,6 +8,7 @@ Python loops only run around the scipy/statsmodels tests and fits.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -23,9 +24,11 @@ from pilotqa.results import (
     Interval,
     LotEffect,
     Normality,
+    OutOfSpec,
     Resolution,
     Series,
     Stability,
+    StreamEffect,
     from_mapping,
 )
 from pilotqa.settings import SIGMA_WITHIN_METHODS, Settings
@@ -47,6 +50,7 @@ from .distributions import (
     percentile_indices,
 )
 from .drift import drift_all
+from .factors import stream_factors, streams_all
 from .lots import lots_all
 from .resolution import resolution_all
 from .stability import stability_all
@@ -174,6 +178,8 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureS
     stab = stability_all(meas, settings)
     drift = drift_all(meas, specs, sigma_map, settings)
     lots = lots_all(meas, specs, settings)
+    # stream factors (--by and the recognised stream columns): the same analysis as the lots
+    streams = streams_all(meas, specs, settings, stream_factors(meas_all, settings.by))
 
     ordered = meas.sort("feature", "sequence", "subgroup", "part_id", nulls_last=True, maintain_order=True)
     parts = {k[0] if isinstance(k, tuple) else k: v for k, v in ordered.partition_by("feature", as_dict=True).items()}
@@ -181,7 +187,8 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureS
     res_rows = {r["feature"]: r for r in res.iter_rows(named=True)}
     return [
         _feature_stats(row, spec_rows[row["feature"]], parts.get(row["feature"]), res_rows.get(row["feature"]),
-                       stab.get(row["feature"]), drift.get(row["feature"]), lots.get(row["feature"]), settings)
+                       stab.get(row["feature"]), drift.get(row["feature"]), lots.get(row["feature"]), settings,
+                       streams.get(row["feature"]))
         for row in cap.iter_rows(named=True)
     ]
 
@@ -251,9 +258,57 @@ def _context_notes(n: int, part: pl.DataFrame | None, st: Any, lots_doc: dict[st
     return notes
 
 
+def _out_of_spec(part: pl.DataFrame | None, lsl: float | None, usl: float | None) -> tuple[OutOfSpec, ...]:
+    """Every reading below LSL or above USL, by serial, in time order (the same comparison as
+    ``n_out_of_spec`` in :func:`pilotqa.stats.capability.capability_all`)."""
+    if part is None or (lsl is None and usl is None):
+        return ()
+    lo = pl.lit(lsl, dtype=pl.Float64) if lsl is not None else pl.lit(None, dtype=pl.Float64)
+    hi = pl.lit(usl, dtype=pl.Float64) if usl is not None else pl.lit(None, dtype=pl.Float64)
+    bad = part.filter(((pl.col("value") < lo) | (pl.col("value") > hi)).fill_null(False))
+    return tuple(
+        OutOfSpec(part_id=str(r["part_id"]), lot=None if r["lot"] is None else str(r["lot"]), value=float(r["value"]),
+                  limit=float(lsl if lsl is not None and r["value"] < lsl else usl),  # type: ignore[arg-type]
+                  side="lower" if lsl is not None and r["value"] < lsl else "upper")
+        for r in bad.iter_rows(named=True)
+    )
+
+
+def _serials(names: list[str]) -> str:
+    """Serials of one chart point: one part, or a subgroup's parts as ``first … last (k parts)``."""
+    if len(names) <= 3:
+        return ", ".join(names)
+    return f"{names[0]} … {names[-1]} ({len(names)} parts)"
+
+
+def _trace_violations(stab: Stability | None, part: pl.DataFrame | None, individuals: bool) -> Stability | None:
+    """Give every run-rule signal the serial of its part and the 1-based point number the chart shows.
+
+    Individuals: X point i is reading i; an MR point i is |x[i+1] − x[i]|, numbered and traced by
+    its later reading (point i + 2). Subgroups: point i is the i-th subgroup in the order of its
+    first sequence number (as :func:`pilotqa.stats.stability.stability_all` orders them).
+    """
+    if stab is None or part is None or not stab.violations:
+        return stab
+    if individuals:
+        ids = [str(x) for x in part["part_id"].to_list()]
+        groups = [[i] for i in ids]
+    else:
+        g = (part.group_by("subgroup", maintain_order=True)
+             .agg(pl.col("sequence").min().alias("first"), pl.col("part_id").cast(pl.Utf8))
+             .sort(["first", "subgroup"], nulls_last=True))
+        groups = [list(x) for x in g["part_id"].to_list()]
+    out = []
+    for v in stab.violations:
+        pos = v.index + 1 if individuals and v.chart == "range" else v.index
+        names = groups[pos] if 0 <= pos < len(groups) else []
+        out.append(dataclasses.replace(v, part_id=_serials(names) if names else None, point=pos + 1))
+    return dataclasses.replace(stab, violations=tuple(out))
+
+
 def _feature_stats(row: dict[str, Any], sp: dict[str, Any], part: pl.DataFrame | None, res_row: dict[str, Any] | None,
                    st: Any, drift_doc: dict[str, Any] | None, lots_doc: dict[str, Any] | None,
-                   settings: Settings) -> FeatureStats:
+                   settings: Settings, streams_doc: dict[str, dict[str, Any]] | None = None) -> FeatureStats:
     """Assemble one feature's typed statistics from the frame-level results."""
     feat = row["feature"]
     values = part["value"].to_numpy().astype(float) if part is not None else np.array([], dtype=float)
@@ -306,10 +361,15 @@ def _feature_stats(row: dict[str, Any], sp: dict[str, Any], part: pl.DataFrame |
         ppm_observed=finite_or_none(row["ppm_observed"]),
         normality=from_mapping(Normality, json_safe(norm_doc), f"{feat}: normality"),
         capability_model=model,
-        stability=(None if stab_doc is None else from_mapping(Stability, json_safe(stab_doc), f"{feat}: stability")),
+        stability=_trace_violations(
+            None if stab_doc is None else from_mapping(Stability, json_safe(stab_doc), f"{feat}: stability"),
+            part, individuals),
         drift=None if drift_doc is None else from_mapping(Drift, json_safe(drift_doc), f"{feat}: drift"),
         resolution=resolution,
         lots=None if lots_doc is None else from_mapping(LotEffect, json_safe(lots_doc), f"{feat}: lots"),
         notes=tuple(notes),
+        out_of_spec=_out_of_spec(part, finite_or_none(sp["lsl"]), finite_or_none(sp["usl"])),
+        streams={factor: from_mapping(StreamEffect, json_safe(doc), f"{feat}: streams.{factor}")
+                 for factor, doc in (streams_doc or {}).items()},
         series=_series(part, values, stab_series),
     )
