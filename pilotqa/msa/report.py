@@ -110,8 +110,11 @@ ul.notes { color: #5d6875; font-size: 12px; } .muted { color: #5d6875; } .tables
 <script>
 (function () {
   "use strict";
+  /* A figure is drawn when it comes near the viewport, and all of them before printing. */
   var CONFIG = { displaylogo: false, responsive: true, typesetMath: false };
-  Array.prototype.forEach.call(document.querySelectorAll("div.fig[data-fig]"), function (div) {
+  var figs = Array.prototype.slice.call(document.querySelectorAll("div.fig[data-fig]"));
+  function render(div) {
+    if (div.getAttribute("data-state")) { return; }
     try {
       var spec = JSON.parse(document.getElementById(div.getAttribute("data-fig")).textContent);
       Plotly.newPlot(div, spec.data, spec.layout, CONFIG);
@@ -120,7 +123,18 @@ ul.notes { color: #5d6875; font-size: 12px; } .muted { color: #5d6875; } .tables
       div.setAttribute("data-state", "error");
       div.textContent = "This plot could not be drawn.";
     }
-  });
+  }
+  window.addEventListener("beforeprint", function () { figs.forEach(render); });
+  if ("IntersectionObserver" in window) {
+    var io = new IntersectionObserver(function (entries) {
+      entries.forEach(function (e) {
+        if (e.isIntersecting) { io.unobserve(e.target); render(e.target); }
+      });
+    }, { rootMargin: "600px 0px" });
+    figs.forEach(function (d) { io.observe(d); });
+  } else {
+    figs.forEach(render);
+  }
 })();
 </script>
 </body>
