@@ -108,6 +108,7 @@ class Requirements:
     no_drift: bool = True
     no_lot_effect: bool = True
     resolution_adequate: bool = True
+    no_stream_effect: bool = True
     max_out_of_spec: int = 0
     non_normal_aic_window: float = 2.0
 
@@ -344,6 +345,8 @@ _COMMENTS: dict[str, str] = {
     "strict_stability": "true = any single Nelson-rule signal blocks the release",
     "no_drift": "no drift that is both significant and practically relevant",
     "no_lot_effect": "no lot effect that is both significant and practically relevant",
+    "no_stream_effect": ("no stream effect (fixture, nest, spindle, machine, operator …; --by) that is both "
+                         "significant and practically relevant"),
     "resolution_adequate": "gauge resolution ≤ 1/10 of the tolerance and enough distinct values",
     "max_out_of_spec": "pilot parts out of tolerance tolerated before release",
     "non_normal_aic_window": ("non-normal data: the capability bound is the lowest among the fitted models within "
@@ -421,6 +424,7 @@ def decision_settings(policy: Policy, settings: Any, lot_size_used: int | None =
         "inspection_level": getattr(settings, "inspection_level", "II"),
         "drift_pct": getattr(settings, "drift_pct", None),
         "lot_effect_pct": getattr(settings, "lot_effect_pct", None),
+        "stream_effect_pct": getattr(settings, "stream_effect_pct", None),
         "alpha": getattr(settings, "alpha", None),
         "lot_size": lot_size_used,
         "lot_size_source": lot_size_source,

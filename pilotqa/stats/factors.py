@@ -132,17 +132,23 @@ def _quiet(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, str | None]:
             return None, str(exc).split("\n")[0]
 
 
-def _extreme_offset(groups: list[np.ndarray], names: list[Any]) -> tuple[Any, float | None]:
+def _extreme_offset(groups: list[np.ndarray], names: list[Any], target: float) -> tuple[Any, float | None]:
     """The group whose mean lies farthest from the mean of all readings of the other groups,
-    and that offset (group mean − mean of the others, units)."""
+    and that offset (group mean − mean of the others, units).
+
+    A tie (always with two groups: the offsets are ±d) goes to the group whose mean lies farther
+    from ``target`` (the nominal, else mid-tolerance, else the grand mean): the one that is off.
+    """
     best: tuple[Any, float | None] = (None, None)
+    best_key = (-1.0, -1.0)
     for i, g in enumerate(groups):
         others = np.concatenate([x for j, x in enumerate(groups) if j != i])
         if not others.size or not g.size:
             continue
         off = float(g.mean() - others.mean())
-        if best[1] is None or abs(off) > abs(best[1]) + 1e-15:
-            best = (names[i], off)
+        key = (round(abs(off), 12), abs(float(g.mean()) - target))
+        if key > best_key:
+            best, best_key = (names[i], off), key
     return best
 
 
@@ -233,7 +239,7 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
     ...     "lower_bound_zero": [False]})
     >>> r = factor_effect_all(m, sp, Settings(), "fixture")["F"]
     >>> r["k"], r["significant"], r["extreme"], round(r["offset"], 2), round(r["offset_pct_tolerance"], 1)
-    (2, True, 'A', -1.0, -33.3)
+    (2, True, 'B', 1.0, 33.3)
     """
     label = label or factor
     pct_limit = settings.lot_effect_pct if relevance_pct is None else relevance_pct
@@ -282,8 +288,9 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
         for grp, n_i, mean_i, sd_i, first in zip(cols["_g"], cols["n"], cols["mean"], cols["sd"], cols["first_sequence"]):
             pp, ppk = index_from_sigma(mean_i, sd_i, lsl, usl)
             ci = None
-            if _num(ppk) is not None and int(n_i) >= 2:
-                lo, hi = (float(v) for v in bissell_ci(ppk, int(n_i), int(n_i) - 1, z))
+            ppk_v = _num(ppk)
+            if ppk_v is not None and int(n_i) >= 2:
+                lo, hi = (float(v) for v in bissell_ci(ppk_v, int(n_i), int(n_i) - 1, z))
                 ci = (_num(lo), _num(hi))
             per.append({
                 "group": grp, "n": int(n_i), "mean": _num(mean_i), "sd": _num(sd_i),
@@ -326,7 +333,9 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
         pct = _num(rng / tol * 100.0) if tol else None
         if tol is None:
             notes.append(f"no tolerance width ({basis}): {label} effect not expressed as % of tolerance")
-        extreme, offset = _extreme_offset(groups, names_ok)
+        nom = _num(sp.get("nominal"))
+        target = nom if nom is not None else (lsl + usl) / 2 if lsl is not None and usl is not None else grand
+        extreme, offset = _extreme_offset(groups, names_ok, target)
         res.update(
             between_share=vc["between_share"], sigma_between=vc["sigma_between"],
             sigma_within=vc["sigma_within"], sigma_bw=vc["sigma_bw"],
