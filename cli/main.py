@@ -154,6 +154,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
               help="Policy TOML overriding any subset of the built-in defaults (see `pilotqa policy --show`).")
 @click.option("--critical", multiple=True, metavar="NAME",
               help="Treat this characteristic as critical. Repeatable.")
+@click.option("--msa", "msa_files", multiple=True, metavar="RESULT.json",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Gauge study result(s) of `pilotqa msa` (pilotqa.msa/1 JSON), matched to characteristics by "
+                   "name: an unacceptable gauge keeps its characteristic at 100 %. Repeatable.")
 @click.option("--force", is_flag=True, help="Overwrite existing output files not written by pilotqa.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages on stderr.")
 @handle_errors
@@ -161,7 +165,8 @@ def analyze(inputs: tuple[Path, ...], spec_file: Path | None, sheet: str | None,
             subgroup_size: int | None, column_map: tuple[str, ...], part: str | None,
             revision: str | None, debug: bool, out_dir: Path | None, formats: str,
             lot_size: int | None, inspection_level: str, sigma_within: str, confidence: float,
-            rules: str, policy_file: Path | None, critical: tuple[str, ...], force: bool,
+            rules: str, policy_file: Path | None, critical: tuple[str, ...], msa_files: tuple[Path, ...],
+            force: bool,
             quiet: bool) -> None:
     """Analyse inspection export(s) and write the HTML report, JSON and XLSX.
 
@@ -197,7 +202,16 @@ def analyze(inputs: tuple[Path, ...], spec_file: Path | None, sheet: str | None,
                    f"the sampling plans assume lots of {assumed} parts, {source}", err=True)
     progress(f"analysing {len(insp.feature_names)} characteristics, {insp.n_parts} parts, "
              f"{len(insp.lots)} lot(s)")
-    result = run_analysis(insp, settings, policy)
+    gauges = None
+    if msa_files:
+        from pilotqa.msa.effect import load_msa_results
+
+        gauges = load_msa_results(msa_files)
+        unmatched = sorted(set(gauges) - set(insp.feature_names))
+        if unmatched:
+            click.echo(f"pilotqa: warning: gauge results for characteristics not in the input, not used: "
+                       f"{', '.join(unmatched)}", err=True)
+    result = run_analysis(insp, settings, policy, gauges=gauges)
     stem = output_stem(inputs)
     out = out_dir if out_dir is not None else Path("reports") / stem
     progress(f"writing {', '.join(fmts)} to {out}")

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Mapping
 
 from pilotqa.decide.policy import Policy, load_policy
 from pilotqa.decide.readiness import readiness
 from pilotqa.decide.verdict import DecisionSummary, decide
 from pilotqa.model import Inspection
-from pilotqa.results import FeatureResult, PlanEntry, Readiness
+from pilotqa.results import FeatureResult, GaugeEvidence, PlanEntry, Readiness
 from pilotqa.settings import Settings
 from pilotqa.stats import compute
 
@@ -45,6 +46,7 @@ def analyze(
     policy: Policy | None = None,
     *,
     generated_at: datetime | None = None,
+    gauges: Mapping[str, GaugeEvidence] | None = None,
 ) -> AnalysisResult:
     """Run statistics and decisions for every feature of ``insp``.
 
@@ -54,6 +56,8 @@ def analyze(
     settings : analysis options (defaults: :class:`pilotqa.settings.Settings`).
     policy : release policy (defaults: the built-in policy).
     generated_at : timestamp recorded in the document (default: now, UTC).
+    gauges : gauge evidence by characteristic name (``pilotqa.msa.effect.load_msa_results``); an
+        unacceptable gauge keeps its characteristic at 100 % (``verdict.check_gauge``).
 
     Raises
     ------
@@ -63,7 +67,7 @@ def analyze(
     settings = settings or Settings()
     policy = policy or load_policy(None)
     stats = compute(insp, settings)
-    summary: DecisionSummary = decide(stats, insp, settings, policy)
+    summary: DecisionSummary = decide(stats, insp, settings, policy, gauges)
     features = tuple(FeatureResult(stats=s, decision=d) for s, d in zip(stats, summary.decisions))
     return AnalysisResult(
         inspection=insp,

@@ -31,7 +31,7 @@ __all__ = [
     "Interval", "Normality", "Candidate", "Alternative", "Percentiles", "CapabilityModel",
     "Violation", "Stability", "Drift", "LotSummary", "TukeyPair", "LotEffect", "Resolution",
     "StreamSummary", "StreamTukeyPair", "StreamEffect",
-    "Series", "FeatureStats", "OutOfSpec", "Readiness", "ReadinessItem", "NonconformingPart", "Plan", "Evidence", "Decision", "FeatureResult", "PlanEntry",
+    "Series", "FeatureStats", "OutOfSpec", "Readiness", "ReadinessItem", "NonconformingPart", "GaugeEvidence", "Plan", "Evidence", "Decision", "FeatureResult", "PlanEntry",
     "from_mapping", "json_name", "VERDICTS",
 ]
 
@@ -509,6 +509,13 @@ class Evidence:
     lot_size: int
     lot_size_source: str
     aql: float
+    #: the gauge study behind the characteristic (``analyze --msa``), None without one
+    gauge_verdict: str | None = None
+    gauge_pct_grr_tolerance: float | None = None
+    gauge_ndc: int | None = None
+    gauge_source: str | None = None
+    #: Ppk with the gauge's variance removed, σ²_process = σ²_observed − σ²_GRR (shown, not decided on)
+    ppk_process: float | None = None
     #: the stream effect that blocks (or the most pronounced one): factor, stream, offset
     stream_effect_significant: bool | None = None
     stream_effect_practically_relevant: bool | None = None
@@ -543,6 +550,28 @@ class PlanEntry:
     k: float | None
     frequency: str
     rule: str
+
+
+@dataclass(frozen=True)
+class GaugeEvidence:
+    """The measurement system behind one characteristic (from a ``pilotqa.msa/1`` result,
+    :func:`pilotqa.msa.effect.load_msa_results`).
+
+    ``pct_grr_tolerance``: %GRR of the tolerance, 100·k·σ_GRR/T (k = ``study_var``, 6 or 5.15;
+    None for a Type 1 study); ``ndc``: number of distinct categories (GR&R only); ``verdict`` ∈
+    acceptable / conditional / not_acceptable / not_assessed; ``sigma_grr``: σ of the measurement
+    system (Type 1: repeatability only, a lower bound of σ_GRR); ``source``: the result file.
+    """
+
+    feature: str
+    method: str
+    pct_grr_tolerance: float | None
+    ndc: int | None
+    verdict: str
+    sigma_grr: float | None
+    source: str
+    study_var: float = 6.0
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

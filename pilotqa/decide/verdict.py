@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from pilotqa.decide import tables
 from pilotqa.decide.policy import CLASS_NAMES, ClassRule, Policy
@@ -48,6 +48,7 @@ from pilotqa.results import (
     Decision,
     Evidence,
     FeatureStats,
+    GaugeEvidence,
     Plan,
     PlanEntry,
     Stability,
@@ -235,6 +236,7 @@ class _Context:
     basis: str
     unit: str
     conf_txt: str
+    gauge: GaugeEvidence | None = None
 
 
 @dataclass
@@ -503,6 +505,38 @@ def check_stream_effect(c: _Context) -> CheckOutcome:
     return out
 
 
+def check_gauge(c: _Context) -> CheckOutcome:
+    """The gauge behind the characteristic (``analyze --msa``): a gauge study whose verdict is
+    ``not_acceptable`` (AIAG MSA 4th ed.: %GRR > 30 % or ndc < 5, by the study's criteria) blocks
+    the release; ``conditional`` (10–30 %) releases only with a note. The report shows Ppk with
+    the gauge's variance removed, σ_process = √(σ²_observed − σ²_GRR) (AIAG MSA 4th ed. ch. I §E),
+    beside the observed Ppk; the decision itself stays on the observed data (conservative)."""
+    g, fs = c.gauge, c.fs
+    out = CheckOutcome()
+    if g is None:
+        return out
+    from pilotqa.stats.capability import process_sigma
+
+    ppk_process = None
+    sp = process_sigma(fs.sigma_overall, g.sigma_grr)
+    if sp is not None and sp > 0 and fs.ppk is not None and fs.sigma_overall:
+        ppk_process = fs.ppk * fs.sigma_overall / sp
+    out.evidence = {"gauge_verdict": g.verdict, "gauge_pct_grr_tolerance": g.pct_grr_tolerance,
+                    "gauge_ndc": g.ndc, "gauge_source": g.source, "ppk_process": ppk_process}
+    what = (f"{g.method} study: "
+            + (f"%GRR {g.pct_grr_tolerance:.1f} % of tolerance" if g.pct_grr_tolerance is not None else "%GRR n/a")
+            + (f", ndc {g.ndc}" if g.ndc is not None else "") + f" ({g.source})")
+    if g.verdict == "not_acceptable":
+        out.fails.append(f"measured with a gauge that is not acceptable ({what}): the readings cannot show "
+                         "capability; improve the measurement system first")
+    elif g.verdict == "conditional":
+        out.info.append(f"gauge conditionally acceptable ({what}); released with this note — AIAG MSA "
+                        "accepts 10–30 % %GRR depending on the application")
+    elif g.verdict == "not_assessed":
+        out.info.append(f"gauge study not assessed against a tolerance ({what})")
+    return out
+
+
 #: The release checks, in the order their reasons are listed. Each entry: (name, check).
 CHECKS: tuple[tuple[str, Callable[[_Context], CheckOutcome]], ...] = (
     ("minimum evidence", check_evidence),
@@ -513,6 +547,7 @@ CHECKS: tuple[tuple[str, Callable[[_Context], CheckOutcome]], ...] = (
     ("lot effect", check_lot_effect),
     ("stream effect", check_stream_effect),
     ("resolution", check_resolution),
+    ("gauge", check_gauge),
 )
 
 
@@ -615,12 +650,13 @@ def _choose_plan(c: _Context, ev: Evidence, lot_size: int, info: list[str]) -> t
 
 # ----------------------------------------------------------------------------- one feature
 def decide_feature(fs: FeatureStats, settings: Settings, policy: Policy, lot_size: int,
-                   lot_size_note: str) -> Decision:
+                   lot_size_note: str, gauge: GaugeEvidence | None = None) -> Decision:
     """Run every check of :data:`CHECKS` on one characteristic, then choose the plan."""
     cls, cls_source = _feature_class(fs, settings, policy)
     normal, basis = _is_normal(fs)
     ctx = _Context(fs=fs, settings=settings, policy=policy, cls=cls, rule=policy.rule(cls), normal=normal,
-                   basis=basis, unit=f" {fs.unit}" if fs.unit else "", conf_txt=f"{fs.confidence * 100:g} %")
+                   basis=basis, unit=f" {fs.unit}" if fs.unit else "", conf_txt=f"{fs.confidence * 100:g} %",
+                   gauge=gauge)
     fails: list[str] = []
     info: list[str] = []
     ev_fields: dict[str, Any] = {"class_": cls, "class_source": cls_source, "lot_size": lot_size,
@@ -678,7 +714,7 @@ def _overall(plan: tuple[PlanEntry, ...]) -> str:
 
 
 def decide(features: list[FeatureStats], insp: Inspection | None, settings: Settings,
-           policy: Policy | None = None) -> DecisionSummary:
+           policy: Policy | None = None, gauges: Mapping[str, GaugeEvidence] | None = None) -> DecisionSummary:
     """Decide every characteristic and build the part-level inspection plan.
 
     Returns one :class:`~pilotqa.results.Decision` and one plan entry per characteristic (same
@@ -689,7 +725,8 @@ def decide(features: list[FeatureStats], insp: Inspection | None, settings: Sett
     pol = policy or Policy()
     check_critical_names(settings, [fs.feature for fs in features])
     lot_size, note = resolve_lot_size(settings, pol, insp)
-    decisions = tuple(decide_feature(fs, settings, pol, lot_size, note) for fs in features)
+    gauges = gauges or {}
+    decisions = tuple(decide_feature(fs, settings, pol, lot_size, note, gauges.get(fs.feature)) for fs in features)
     entries = tuple(_plan_entry(fs, d) for fs, d in zip(features, decisions))
     return DecisionSummary(decisions=decisions, inspection_plan=entries, overall=_overall(entries),
                            lot_size=lot_size, lot_size_source=note)

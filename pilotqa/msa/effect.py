@@ -16,52 +16,14 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
 from pilotqa.errors import InputError
+from pilotqa.results import GaugeEvidence  # the typed result the decision reads (defined upstream)
+from pilotqa.stats.capability import process_sigma  # the one implementation (the decision uses it too)
 
 __all__ = ["GaugeEvidence", "load_msa_results", "process_sigma", "evidence_from_document"]
-
-
-@dataclass(frozen=True)
-class GaugeEvidence:
-    """The measurement system behind one characteristic.
-
-    Attributes
-    ----------
-    feature : str
-        Characteristic name.
-    method : {"anova", "range", "type1"}
-        How the gauge was studied.
-    pct_grr_tolerance : float or None
-        %GRR of the tolerance, 100·k·σ_GRR/T (k = the study's study-variation multiplier,
-        recorded in ``study_var``); None for a Type 1 study or without a tolerance.
-    ndc : int or None
-        Number of distinct categories (GR&R only).
-    verdict : {"acceptable", "conditional", "not_acceptable", "not_assessed"}
-        The study's verdict under the criteria it was run with.
-    sigma_grr : float or None
-        σ of the measurement system: GRR of a crossed study; for a Type 1 study its repeatability
-        s_g only (no appraiser or part influence — a lower bound of σ_GRR).
-    source : str
-        The result file and the study's own source.
-    study_var : float
-        The multiplier k behind ``pct_grr_tolerance`` (6 or 5.15).
-    reasons : tuple of str
-        The verdict's reasons, for the decision's text.
-    """
-
-    feature: str
-    method: str
-    pct_grr_tolerance: float | None
-    ndc: int | None
-    verdict: str
-    sigma_grr: float | None
-    source: str
-    study_var: float = 6.0
-    reasons: tuple[str, ...] = ()
 
 
 def _num(x: Any) -> float | None:
@@ -132,25 +94,3 @@ def load_msa_results(paths: Iterable[str | Path]) -> dict[str, GaugeEvidence]:
     return out
 
 
-def process_sigma(sigma_observed: float | None, sigma_grr: float | None) -> float | None:
-    """σ of the process with the measurement variance removed.
-
-    .. math:: σ_{process} = \\sqrt{σ^2_{observed} − σ^2_{GRR}}
-
-    None when either input is missing or the difference is negative (the gauge study's GRR
-    exceeds the observed spread: the two studies disagree, nothing can be said).
-
-    References: AIAG MSA 4th ed. ch. I §E (observed = process + measurement variance);
-    Montgomery, *Introduction to Statistical Quality Control*, 8th ed., §8.7.
-
-    >>> round(process_sigma(0.5, 0.3), 6)
-    0.4
-    >>> process_sigma(0.3, 0.5) is None
-    True
-    """
-    if sigma_observed is None or sigma_grr is None:
-        return None
-    d = sigma_observed * sigma_observed - sigma_grr * sigma_grr
-    if d < 0 or not math.isfinite(d):
-        return None
-    return math.sqrt(d)

@@ -167,6 +167,30 @@ def bissell_lower(index: float, n: int, confidence: float) -> float | None:
     return float(bissell_ci(index, n, n - 1, z)[0])
 
 
+def process_sigma(sigma_observed: float | None, sigma_grr: float | None) -> float | None:
+    """σ of the process with the measurement variance removed.
+
+    .. math:: σ_{process} = \\sqrt{σ^2_{observed} − σ^2_{GRR}}
+
+    None when either input is missing or the difference is negative (the gauge study's GRR
+    exceeds the observed spread: the two studies disagree, nothing can be said).
+
+    References: AIAG MSA 4th ed. ch. I §E (observed = process + measurement variance);
+    Montgomery, *Introduction to Statistical Quality Control*, 8th ed., §8.7.
+
+    >>> round(process_sigma(0.5, 0.3), 6)
+    0.4
+    >>> process_sigma(0.3, 0.5) is None
+    True
+    """
+    if sigma_observed is None or sigma_grr is None:
+        return None
+    d = sigma_observed * sigma_observed - sigma_grr * sigma_grr
+    if d < 0 or not math.isfinite(d):
+        return None
+    return math.sqrt(d)
+
+
 def _arr(x: ArrayLike | None) -> NDArray[np.float64]:
     if x is None:
         return np.array(np.nan)
