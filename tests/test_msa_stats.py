@@ -319,3 +319,25 @@ def test_qdas_examples_pinned(shared_dir: Path) -> None:
     assert t2["grr"] == pytest.approx(0.00183712, abs=1e-8) and t2["ndc"] == 14
     assert t2["pct_tolerance"]["grr"] == pytest.approx(18.3712, abs=1e-4)
     assert t2["verdict"] == "conditional"
+
+
+def test_qdas_gasket_example_matches_the_sas_qc_report(shared_dir: Path) -> None:
+    """``GC/GC_AIAG.DFQ`` (= ``MSA_2_Edition/MSA2_TYP2.DFQ``) holds the AIAG 2nd ed. gasket
+    example (3 appraisers × 10 parts × 2 trials, 0.6–1.0 mm)."""
+    from pilotqa.msa.kfields import read_gc_file
+
+    gc = shared_dir / "real_exports" / "qdas_examples" / "ENG" / "GC"
+    [s], _ = read_gc_file(gc / "GC_AIAG.DFQ")
+    g = grr_range(s.data)
+    spread = {k: 5.15 * v for k, v in g.sigma.items() if v is not None}
+    pct = percentages(g.sigma, s.tolerance, 5.15)["pct_study_var"]
+    # SAS/QC User's Guide (9.2 / 9.3), "The GAGE Application: Average and Range Method",
+    # Figure A.23 sample report (Gasket, specification 0.6-1.0 mm, 5.15 sigma): EV 0.1747,
+    # AV 0.1570, R&R 0.2349, PV 0.9042, TV 0.9342; %EV 18.70, %AV 16.80, %R&R 25.14, %PV 96.79.
+    # SAS divides by Duncan's tabulated d2* (1.13 for K1, 3.18 for K3) where AIAG 4th ed. takes
+    # d2 = 1.128 and d2*(1, 10) = 3.179: the spreads differ by up to 0.2 %, the ratios less
+    for key, want in (("ev", 0.1747), ("av", 0.1570), ("grr", 0.2349), ("pv", 0.9042),
+                      ("tv", 0.9342)):
+        assert spread[key] == pytest.approx(want, rel=2e-3)
+    for key, want in (("ev", 18.70), ("av", 16.80), ("grr", 25.14), ("pv", 96.79)):
+        assert pct[key] == pytest.approx(want, abs=0.03)
