@@ -72,8 +72,11 @@ def read_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--subgroup-size", type=click.IntRange(min=2),
                      help="Form subgroups of N consecutive parts when the data has no subgroup column."),
         click.option("--map", "column_map", multiple=True, metavar="SRC=CANONICAL",
-                     help="Map a column heading to a canonical name (part_id, lot, feature, value, "
-                          "nominal, lsl, usl, ...). Repeatable."),
+                     help="Map a column heading or row label to a canonical name: part_id, lot, "
+                          "subgroup, sequence, timestamp, date, time, feature, value, nominal, "
+                          "lsl, usl, tol_plus, tol_minus, tol, upper, lower, unit, class, "
+                          "lower_bound_zero, fixture, nest, spindle, machine, operator, gauge, "
+                          "or ignore. Repeatable."),
         click.option("--part", help="Part number (overrides the export's metadata)."),
         click.option("--revision", help="Part revision (overrides the export's metadata)."),
         click.option("--debug", is_flag=True, help="Show the traceback of unexpected errors."),

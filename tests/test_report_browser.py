@@ -75,7 +75,7 @@ def _rendered(c: Chromium) -> int:
 
 def test_renders_offline_lazily_without_errors(chromium_exe: str, report) -> None:  # type: ignore[no-untyped-def]
     path, res = report
-    n = len(res.document["features"])
+    n = len(res.features)
     with _open(chromium_exe, path) as c:
         time.sleep(0.5)
         first = _rendered(c)
@@ -119,7 +119,7 @@ def test_summary_sorts_by_clicking_a_header(chromium_exe: str, report) -> None: 
         c.evaluate(f"document.querySelectorAll('#summary-table thead th')[{col}].click()")
         desc = [float(v) for v in c.evaluate(values) if v]
         assert desc == sorted(nums, reverse=True)
-        assert len(asc) == len(res.document["features"])
+        assert len(asc) == len(res.features)
         _no_problems(c)
 
 
@@ -139,8 +139,8 @@ def _pdf_pages(pdf: Path) -> list[str]:
 def test_prints_one_page_per_characteristic(chromium_exe: str, report,  # type: ignore[no-untyped-def]
                                             tmp_path: Path) -> None:
     path, res = report
-    n = len(res.document["features"])
-    meta = res.document["input"].get("metadata") or {}
+    n = len(res.features)
+    meta = res.inspection.metadata
     with _open(chromium_exe, path) as c:
         pdf = c.print_pdf()
         # printing fired beforeprint: every plot was drawn, not only the first screen
@@ -197,7 +197,7 @@ def test_a_jump_draws_the_figure_in_view_and_not_those_skipped(chromium_exe: str
     """Jumping straight to the last characteristic (a link, End key, a dragged scroll bar) draws
     the figure that is then in view; the ones jumped over stay undrawn until they are reached."""
     path, res = report
-    n = len(res.document["features"])
+    n = len(res.features)
     with _open(chromium_exe, path) as c:
         c.evaluate("Array.from(document.querySelectorAll('div.fig')).pop().scrollIntoView()")
         c.evaluate(NEXT_FRAME)

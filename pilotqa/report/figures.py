@@ -93,12 +93,10 @@ def _r(x: Any, sig: int = 6) -> Any:
 
 def _raw(a: np.ndarray) -> list[Any]:
     """Readings as they are (their repr is already short), non-finite -> None."""
-    out = np.asarray(a, dtype=float).tolist()
+    out: list[Any] = np.asarray(a, dtype=float).tolist()
     if not np.all(np.isfinite(a)):
         out = [v if math.isfinite(v) else None for v in out]
     return out
-
-
 
 
 def decimate_minmax(y: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:

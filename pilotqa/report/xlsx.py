@@ -255,7 +255,7 @@ def _statistics(ws: Worksheet, feats: tuple[FeatureResult, ...], order: list[int
     rows = []
     for i, f in zip(order, flat):
         d = value_decimals(feats[i].stats)
-        rows.append([(i + 1, _INT), (f.get("feature"), None)]
+        rows.append([(i + 1, _INT), (feats[i].feature, None)]
                     + [(f.get(k), _stat_format(k, d)) for k in keys])
     _table(ws, ["#", "Characteristic"] + keys, rows, freeze="C2")
 
