@@ -304,6 +304,12 @@ def _decide(e: dict[str, Any], sb: dict[str, Any], alpha: float) -> None:
     verdict = f"verdict {vbt} → {vat}" if vb != va else f"verdict {vbt} (unchanged)"
     head = {"improved": "improved", "worse": "worse", "no_change": "no change"}[e["change"]]
     e["conclusion"] = f"{head}: " + ", ".join(parts + [verdict])
+    ci = e["ppk_diff_ci"]
+    if e["change"] == "no_change" and ci is not None and (ci[0] > 0 or ci[1] < 0):
+        e["notes"].append("the interval of the Ppk change excludes 0, but it is one of many "
+                          "unadjusted intervals and neither the mean nor the spread changed "
+                          "significantly after Holm's adjustment; unchanged processes give such "
+                          "an interval for about 1 characteristic in 20")
     if e["change"] == "no_change" and vb != va:
         e["notes"].append("the verdict changed although neither the mean nor the spread changed "
                           "significantly: the lower confidence bound of Ppk moved across the "

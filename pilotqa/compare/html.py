@@ -73,7 +73,7 @@ section.feature { border-top: 2px solid #1f3b73; margin-top: 2em; page-break-bef
 </head>
 <body>
 <header>
-  <h1>Before/after comparison — {{ part }}{% if revision %} <span>rev. {{ revision }}</span>{% endif %}</h1>
+  <h1>Before/after comparison{% if part %} — {{ part }}{% endif %}{% if revision %} <span>rev. {{ revision }}</span>{% endif %}</h1>
   <p class="overall" id="overall">{{ overall }}</p>
   <p>
   {% for k, label in change_labels %}<span class="badge c-{{ k }}">{{ label }}: {{ counts[k] }}</span>{% endfor %}
@@ -102,19 +102,30 @@ section.feature { border-top: 2px solid #1f3b73; margin-top: 2em; page-break-bef
 <main>
 <h2>Summary</h2>
 <table id="summary">
-  <tr><th>characteristic</th><th>change</th><th>mean after − before ({{ conf }} CI)</th><th>% of tol.</th><th>p (Welch)</th>
-      <th>σ after/before ({{ conf }} CI)</th><th>p (Brown–Forsythe)</th><th>Ppk before</th><th>Ppk after</th>
-      <th>ΔPpk ({{ conf }} CI)</th><th>verdict before → after</th><th>conclusion</th></tr>
+  <tr><th>characteristic</th><th>class</th><th>change</th><th>verdict before → after</th><th>conclusion</th></tr>
   {% for r in rows %}
   <tr class="c-{{ r.change }}">
-    <td><a href="#f{{ loop.index }}">{{ r.feature }}</a></td><td>{{ r.change_text }}</td>
-    <td class="num">{{ r.mean_diff }}</td><td class="num">{{ r.mean_pct }}</td><td class="num">{{ r.mean_p }}</td>
-    <td class="num">{{ r.sigma_ratio }}</td><td class="num">{{ r.sigma_p }}</td>
-    <td class="num">{{ r.ppk_before }}</td><td class="num">{{ r.ppk_after }}</td><td class="num">{{ r.ppk_diff }}</td>
+    <td><a href="#f{{ loop.index }}">{{ r.feature }}</a></td><td>{{ r.cls }}</td><td>{{ r.change_text }}</td>
     <td>{{ r.verdicts }}</td><td>{{ r.conclusion }}</td>
   </tr>
   {% endfor %}
 </table>
+<h2>Numbers</h2>
+<table id="numbers">
+  <tr><th>characteristic</th><th>n before / after</th><th>mean after − before ({{ conf }} CI)</th><th>% of tol.</th><th>p (Welch)</th>
+      <th>σ after/before ({{ conf }} CI)</th><th>p (Brown–Forsythe)</th><th>Ppk before</th><th>Ppk after</th>
+      <th>ΔPpk ({{ conf }} CI)</th></tr>
+  {% for r in rows %}
+  <tr class="c-{{ r.change }}">
+    <td><a href="#f{{ loop.index }}">{{ r.feature }}</a></td><td class="num">{{ r.n }}</td>
+    <td class="num">{{ r.mean_diff }}</td><td class="num">{{ r.mean_pct }}</td><td class="num">{{ r.mean_p }}</td>
+    <td class="num">{{ r.sigma_ratio }}</td><td class="num">{{ r.sigma_p }}</td>
+    <td class="num">{{ r.ppk_before }}</td><td class="num">{{ r.ppk_after }}</td><td class="num">{{ r.ppk_diff }}</td>
+  </tr>
+  {% endfor %}
+</table>
+<p><small>p-values as computed; the change is decided on the Holm-adjusted values (in each
+characteristic's section and the conclusion).</small></p>
 {% if only_before or only_after %}
 <h2>Characteristics on one side only</h2>
 <table class="kv" id="one-side">
@@ -257,11 +268,12 @@ def histogram_figure(e: dict[str, Any], before: np.ndarray, after: np.ndarray) -
          "opacity": 0.55, "marker": {"color": _AFTER_COLOR}, "xbins": xbins,
          "histnorm": "probability density"},
     ]
-    layout = {"title": {"text": _plot_text(f"{name}: distribution before and after")},
+    layout = {"title": {"text": _plot_text(f"{name}: distribution before and after"), "x": 0.01,
+                        "xanchor": "left"},
               "barmode": "overlay", "shapes": _limit_shapes(e, "x"),
               "xaxis": {"title": {"text": _plot_text(str(e.get("unit") or ""))}},
-              "yaxis": {"title": {"text": "density"}}, "legend": {"orientation": "h"},
-              "margin": {"l": 50, "r": 20, "t": 50, "b": 40}}
+              "yaxis": {"title": {"text": "density"}}, "legend": {"orientation": "h", "y": -0.25},
+              "margin": {"l": 50, "r": 20, "t": 50, "b": 70}}
     return {"data": data, "layout": layout}
 
 
@@ -294,10 +306,11 @@ def run_figure(e: dict[str, Any], before: np.ndarray, after: np.ndarray) -> dict
         shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": before.size + 0.5,
                        "x1": before.size + 0.5, "y0": 0, "y1": 1,
                        "line": {"color": "#444", "width": 1, "dash": "dashdot"}})
-    layout = {"title": {"text": _plot_text(f"{name}: run chart, before then after")},
+    layout = {"title": {"text": _plot_text(f"{name}: run chart, before then after"), "x": 0.01,
+                        "xanchor": "left"},
               "shapes": shapes, "xaxis": {"title": {"text": "reading (before, then after)"}},
               "yaxis": {"title": {"text": _plot_text(str(e.get("unit") or ""))}},
-              "legend": {"orientation": "h"}, "margin": {"l": 60, "r": 20, "t": 50, "b": 40}}
+              "legend": {"orientation": "h", "y": -0.25}, "margin": {"l": 60, "r": 20, "t": 50, "b": 70}}
     return {"data": data, "layout": layout}
 
 
@@ -335,6 +348,7 @@ def _context(result: "ComparisonResult") -> dict[str, Any]:
         change_text = {"improved": "improved", "worse": "worse", "no_change": "no change"}[e["change"]]
         rows.append({
             "feature": e["feature"], "change": e["change"], "change_text": change_text,
+            "cls": e.get("class") or NULL_TEXT, "n": f"{e['n_before']} / {e['n_after']}",
             "mean_diff": _f(e["mean_diff"], dec, True) + _ci(e["mean_diff_ci"], dec, True),
             "mean_pct": _f(e["mean_diff_pct_tolerance"], 1, True),
             "mean_p": _p(e["mean_p"]),
@@ -383,8 +397,8 @@ def _context(result: "ComparisonResult") -> dict[str, Any]:
     counts = {k: len(doc["summary"][k]) for k in ("improved", "worse", "no_change")}
     return {
         "generator": f"pilotqa {__version__}",
-        "title": clean_text(f"pilotqa comparison — {meta.get('part_number', '')}"),
-        "part": meta.get("part_number") or NULL_TEXT, "revision": meta.get("revision"),
+        "title": clean_text("pilotqa comparison" + (f" — {meta['part_number']}" if meta.get("part_number") else "")),
+        "part": meta.get("part_number"), "revision": meta.get("revision"),
         "overall": doc["overall"], "counts": counts,
         "change_labels": [("improved", "improved"), ("worse", "worse"), ("no_change", "no change")],
         "sides": [_side("Before", doc["before"]), _side("After", doc["after"])],
