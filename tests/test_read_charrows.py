@@ -535,10 +535,11 @@ def test_summary_rows_below_the_data_are_skipped_with_a_note(tmp_path: Path) -> 
 
 
 def test_column_map_assigns_roles_to_unknown_headings(tmp_path: Path) -> None:
-    rows = [["Merkmal", "Sollmaß", "OT", "UT", "1", "2"], ["Bohrung", 42, 0.025, 0, 42.01, 42.02]]
+    rows = [["Kennung", "Bezugswert", "Abw. oben", "Abw. unten", "1", "2"],
+            ["Bohrung", 42, 0.025, 0, 42.01, 42.02]]
     path = _book(tmp_path, {"S": rows})
-    opts = ReadOptions(column_map={"Merkmal": "feature", "Sollmaß": "nominal", "OT": "tol_plus",
-                                   "UT": "tol_minus"})
+    opts = ReadOptions(column_map={"Kennung": "feature", "Bezugswert": "nominal",
+                                   "Abw. oben": "tol_plus", "Abw. unten": "tol_minus"})
     grid = _grid(path, "S")
     assert not looks_like_charrows(grid)
     assert looks_like_charrows(grid, opts.column_map)
@@ -561,3 +562,20 @@ def test_offsets_give_decimal_limits_however_written(nom: Decimal, plus: Decimal
     insp = read_charrows([HEAD[:8], body], file="g.csv", sheet=None, opts=OPTS)
     assert _limits(insp, f"1 {body[1]}") == (
         float(nom), float(nom - minus), float(nom + plus))
+
+
+@pytest.mark.parametrize("head", [
+    ["Merkmal", "Nennmaß", "OT", "UT", "Einheit", "1", "2"],
+    ["Merkmal", "Sollwert", "oberes Abmaß", "unteres Abmaß", "Einheit", "1", "2"],
+    ["Caractéristique", "Valeur nominale", "Tolérance supérieure", "Tolérance inférieure", "Unité",
+     "1", "2"],
+    ["Caratteristica", "Nominale", "Tolleranza superiore", "Tolleranza inferiore", "Unità", "1",
+     "2"],
+])
+def test_german_and_romance_report_headings_read_without_map(tmp_path: Path,
+                                                             head: list[str]) -> None:
+    rows = [head, ["Bohrung", 42, 0.025, 0, "mm", 42.01, 42.02]]
+    grid = _grid(_book(tmp_path, {"S": rows}), "S")
+    assert looks_like_charrows(grid)
+    insp = read_charrows(grid, file="x.xlsx", sheet="S", opts=ReadOptions())
+    assert _limits(insp, "Bohrung") == (42.0, 42.0, 42.025)

@@ -255,12 +255,12 @@ def test_column_map_errors(tmp_path: Path) -> None:
 
 
 def test_map_ignore_drops_a_numeric_column(tmp_path: Path) -> None:
-    rows = [["Serial", "Cavity", "BORE"], ["Nominal", None, 10], ["Tol", None, 0.1],
+    rows = [["Serial", "Temp", "BORE"], ["Nominal", None, 10], ["Tol", None, 0.1],
             ["S1", 1, 10.0], ["S2", 2, 10.05]]
     p = write_csv(tmp_path / "c.csv", rows)
-    with pytest.raises(SpecError, match="no specification .* 'Cavity'"):
+    with pytest.raises(SpecError, match="no specification .* 'Temp'"):
         read([p])
-    insp = read([p], ReadOptions(column_map={"cavity": "ignore"}))
+    insp = read([p], ReadOptions(column_map={"temp": "ignore"}))
     assert insp.feature_names == ["BORE"]
     assert insp.specs.row(0, named=True)["lsl"] == 9.9
 
@@ -327,12 +327,12 @@ def test_summary_rows_below_table_not_read(tmp_path: Path) -> None:
 
 def test_text_column_without_spec_is_not_a_feature(tmp_path: Path) -> None:
     rows = wide_rows(False)
-    rows[3].append("Operator")
+    rows[3].append("Remark")
     for r in rows[9:]:
         r.append("JD")
     insp = read([write_xlsx(tmp_path / "t.xlsx", {"S": rows})])
     assert insp.feature_names == ["BORE", "POS"]
-    assert any("'Operator': no spec and no numeric readings" in n for n in insp.notes)
+    assert any("'Remark': no spec and no numeric readings" in n for n in insp.notes)
 
 
 # --------------------------------------------------------------------------- bad input

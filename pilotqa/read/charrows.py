@@ -67,6 +67,8 @@ from pilotqa.read.charrows_header import read_metadata as _metadata
 from pilotqa.read.dates import parse_datetime
 from pilotqa.read.limits import add_decimal
 from pilotqa.read.specs import normalize_class
+from pilotqa.read.vocabulary import DATE_LABELS as _DATE_LABELS
+from pilotqa.read.vocabulary import report_roles
 from pilotqa.read.tolerance_text import (
     TextTolerance,
     ToleranceTextError,
@@ -87,43 +89,8 @@ def _w(words: str) -> frozenset[str]:
     return frozenset(words.split("|"))
 
 
-#: Column headings (normalised by _norm) -> role.
-_ROLE_HEADINGS: dict[str, frozenset[str]] = {
-    "balloon": _w("balloon|balloon no|balloon #|balloon number|char no|char #|characteristic no|"
-                  "characteristic number|char number|item|item no|no|#|nr|ref no|dim no|"
-                  "feature no|bubble|bubble no|char nr"),
-    "name": _w("char id|characteristic id|feature id|feature name|dim name|dimension name|label|"
-               "id|name|cmm feature"),
-    "feature": _w("characteristic|description|feature|requirement|characteristic description|"
-                  "char description|dimension|designation|feature description|"
-                  "drawing requirement|specification|characteristic / requirement|"
-                  "requirement / characteristic|characteristic/requirement|"
-                  "requirement/characteristic"),
-    "nominal": _w("nominal|nom|target|nominal value|nominal dimension|basic|nominal size|soll"),
-    "plus_tol": _w("+tol|+ tol|tol+|tol +|+tolerance|upper tol|upper tolerance|upper deviation|"
-                   "upper dev|+|+dev|plus tol|plus tolerance|utol|up tol"),
-    "minus_tol": _w("-tol|- tol|tol-|tol -|-tolerance|lower tol|lower tolerance|lower deviation|"
-                    "lower dev|-|-dev|minus tol|minus tolerance|ltol|low tol"),
-    "pm_tol": _w("±|± tol|±tol|+/-|+/- tol|+/-tol|tol|tolerance|tol ±|±tolerance|tol +/-"),
-    "usl": _w("usl|max|maximum|upper limit|upper spec limit|max limit|upper specification limit|"
-              "ul|high limit|upper spec|max value"),
-    "lsl": _w("lsl|min|minimum|lower limit|lower spec limit|min limit|lower specification limit|"
-              "ll|low limit|lower spec|min value"),
-    "upper_ambig": _w("upper|up|high|hi"),
-    "lower_ambig": _w("lower|low|lo"),
-    "unit": _w("unit|units|uom|unit of measure"),
-    "cls": _w("class|classification|criticality|char class|characteristic class|designator|"
-              "characteristic designator|char designator|kc|cc|sc|cc/sc|special characteristic|"
-              "special char|significance"),
-    "method": _w("method|gauge|gage|instrument|equipment|measuring equipment|inspection method|"
-                 "method/gauge|method / gauge|gauge/method|measurement method|tool|tooling|"
-                 "gauge id|gage id|cmm program|designed/qualified tooling|measuring device|"
-                 "inspection tool"),
-    "summary": _w("mean|average|avg|range|std|std dev|stdev|sigma|cp|cpk|pp|ppk|result|results|"
-                  "pass/fail|status|ok/nok|accept|reject|remarks|remark|comments|comment|notes|"
-                  "note|ncr|nonconformance|nonconformance number|deviation|dev|ref location|"
-                  "reference location|zone|drawing zone|sheet|location|type|accept/reject"),
-}
+#: Column headings (normalised by _norm) -> role (pilotqa.read.vocabulary.REPORT_ROLES).
+_ROLE_HEADINGS: dict[str, frozenset[str]] = report_roles()
 _SPEC_ROLES = frozenset({"nominal", "plus_tol", "minus_tol", "pm_tol", "usl", "lsl",
                          "upper_ambig", "lower_ambig"})
 _LONG_MARKERS = frozenset({"value", "actual", "measured", "measured value", "part_id", "part id",
@@ -146,8 +113,6 @@ _STOP_RE = re.compile(  # "Notes:" / "NOTES" end a table, "Note hole" (a charact
     r"inspector\b|end of report\b)",
     re.IGNORECASE,
 )
-_DATE_LABELS = frozenset({"date", "measured on", "inspection date", "timestamp", "time",
-                          "date/time", "measurement date"})
 _DIAMONDS = frozenset({"◆", "♦", "◇", "<cc>", "<kc>"})  # drawing marks of a critical characteristic
 _CLASS_MARK_RE = re.compile(r"(?<![A-Za-z])(?:CC|KC)(?![A-Za-z])|[◆♦]|(?i:\bcritical\b)")
 
@@ -269,8 +234,8 @@ def _header_ok(roles: list[str | None]) -> bool:
 
 def find_table(rows: list[list[Any]], colmap: dict[str, str] | None = None) -> Table | None:
     """Locate the header row(s) of a characteristic-per-row table, or None."""
-    cmap = {k.strip().lower(): _CANONICAL_ROLES.get(v.strip().lower(), "other")
-            for k, v in (colmap or {}).items()}
+    cmap = {_norm(k): _CANONICAL_ROLES.get(v.strip().lower(), "other")  # keys as headings are
+            for k, v in (colmap or {}).items()}                      # normalised ("Abw. oben")
     for r in range(min(len(rows), _MAX_HEADER_SCAN)):
         row = rows[r]
         roles = _classify_row(row, cmap)

@@ -14,24 +14,17 @@ from datetime import date, datetime
 from typing import Any
 
 from pilotqa.read.specs import metadata_key
+from pilotqa.read.vocabulary import LOT_LABELS as _LOT_LABELS
+from pilotqa.read.vocabulary import REPORT_METADATA_LABELS
 
 __all__ = ["LOT_LABELS", "UNIT_IN_HEADING_RE", "display_text", "is_blank", "is_label", "norm_label",
            "read_metadata"]
 
 #: Labels of a lot (header block, or a row between table header and data).
-LOT_LABELS = frozenset({"lot", "lot no", "lot number", "batch", "batch no", "lot/batch",
-                        "lot / batch", "batch number"})
+LOT_LABELS = _LOT_LABELS
 #: Header-block labels beyond :data:`pilotqa.read.specs.METADATA_LABELS` -> metadata key.
-_META_LABELS: dict[str, str] = {
-    **dict.fromkeys(["part #", "part", "part num", "dwg no"], "part_number"),
-    **dict.fromkeys(["rev level", "revision level", "drawing rev", "part revision"], "revision"),
-    **dict.fromkeys(["supplier name", "vendor name"], "supplier"),
-    **dict.fromkeys(["operation no", "op no"], "operation"),
-    **dict.fromkeys(["date of inspection"], "date"),
-    **dict.fromkeys(sorted(LOT_LABELS), "lot"),
-    **dict.fromkeys(["unit", "units"], "unit"),
-}
-_LABEL_RE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 .#/()&_\-]{0,40}?)\s*:\s*(.*)$", re.DOTALL)
+_META_LABELS: dict[str, str] = REPORT_METADATA_LABELS
+_LABEL_RE = re.compile(r"^\s*([^\W\d_][\w .#/()&\-]{0,40}?)\s*:\s*(.*)$", re.DOTALL)
 #: A unit in parentheses in a heading, e.g. ``Nominal (mm)``.
 UNIT_IN_HEADING_RE = re.compile(r"\((mm|µm|um|μm|in|inch|°|deg)\)", re.IGNORECASE)
 

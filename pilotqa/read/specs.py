@@ -58,6 +58,7 @@ from pilotqa.errors import InputError, SpecError
 from pilotqa.model import SPEC_SCHEMA
 from pilotqa.read.cells import CellProblem, Missing, parse_cell
 from pilotqa.read.limits import add_decimal
+from pilotqa.read.vocabulary import HEADINGS, METADATA_LABELS, SPEC_ROW_LABELS, synonyms
 from pilotqa.util import cell_text as _cell_text
 
 __all__ = [
@@ -82,40 +83,10 @@ __all__ = [
     "merge_specs",
 ]
 
-#: Canonical column -> accepted headings (normalised by :func:`norm_heading`), best first.
+#: Canonical column -> accepted headings (normalised by :func:`norm_heading`), best first; the
+#: words live in :data:`pilotqa.read.vocabulary.HEADINGS` (by language).
 #: When two columns of one table map to the same canonical name the better-ranked one wins.
-HEADING_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "part_id": ("part id", "serial", "serial number", "serial no", "serial nr", "s/n", "sn",
-                "part", "part no", "part nr", "part#", "part #", "piece", "piece id",
-                "sample id", "seriennummer", "teil"),
-    "lot": ("lot", "batch", "lot no", "lot number", "lot id", "batch no", "batch number",
-            "batch id", "charge", "los"),
-    "feature": ("feature", "characteristic", "char", "feature name", "characteristic name",
-                "char name", "merkmal", "dim", "dimension", "balloon", "balloon no",
-                "char no", "characteristic no"),
-    "value": ("value", "actual", "measured", "reading", "measured value", "actual value",
-              "meas", "measurement", "istwert", "ist"),
-    "nominal": ("nominal", "nom", "target", "nominal value", "soll", "sollwert"),
-    "lsl": ("lsl", "lower limit", "lower spec limit", "lower specification limit", "min",
-            "minimum", "low limit", "usg"),
-    "usl": ("usl", "upper limit", "upper spec limit", "upper specification limit", "max",
-            "maximum", "high limit", "osg"),
-    "tol_plus": ("+tol", "tol+", "upper tol", "upper tolerance", "plus tol", "plus tolerance",
-                 "+tolerance", "tol plus"),
-    "tol_minus": ("-tol", "tol-", "lower tol", "lower tolerance", "minus tol",
-                  "minus tolerance", "-tolerance", "tol minus"),
-    "tol": ("±tol", "+/-tol", "+-tol", "tol", "tolerance", "±"),
-    "upper": ("upper", "high", "hi"),
-    "lower": ("lower", "low", "lo"),
-    "unit": ("unit", "units", "uom", "einheit"),
-    "class": ("class", "classification", "char class", "characteristic class", "criticality",
-              "designator", "characteristic designator", "klasse"),
-    "lower_bound_zero": ("lower bound zero", "natural lower bound", "lower bound 0"),
-    "subgroup": ("subgroup", "sample", "subgroup no", "sample no", "subgroup id"),
-    "sequence": ("sequence", "seq", "order", "run order", "sequence no", "seq no"),
-    "timestamp": ("timestamp", "datetime", "date/time", "date time", "measured at", "date",
-                  "time", "datum", "zeit"),
-}
+HEADING_SYNONYMS: dict[str, tuple[str, ...]] = {c: synonyms(c) for c in HEADINGS}
 
 #: Names a ``--map SRC=CANONICAL`` may target.
 CANONICAL_NAMES: tuple[str, ...] = tuple(HEADING_SYNONYMS)
@@ -128,10 +99,7 @@ _SPEC_FIELDS = ("nominal", "lsl", "usl", "tol_plus", "tol_minus", "tol", "upper"
 SPEC_LABELS: dict[str, str] = {
     syn: field for field in _SPEC_FIELDS for syn in HEADING_SYNONYMS[field]
 }
-SPEC_LABELS.update({"nominal size": "nominal", "upper value": "upper", "lower value": "lower",
-                    "nennmaß": "nominal", "nennmass": "nominal", "oberes abmaß": "tol_plus",
-                    "unteres abmaß": "tol_minus", "oberes abmass": "tol_plus",
-                    "unteres abmass": "tol_minus"})
+SPEC_LABELS.update(SPEC_ROW_LABELS)
 
 #: Accepted class words (case-insensitive) -> canonical class.
 CLASS_SYNONYMS: dict[str, str] = {
@@ -140,23 +108,6 @@ CLASS_SYNONYMS: dict[str, str] = {
     "major": "major", "sc": "major", "significant": "major", "maj": "major",
     "significant characteristic": "major",
     "minor": "minor", "standard": "minor", "std": "minor",
-}
-
-#: Labels of header-block cells ("Part number: X") -> metadata key.
-METADATA_LABELS: dict[str, str] = {
-    "part number": "part_number", "part no": "part_number", "part nr": "part_number",
-    "p/n": "part_number", "pn": "part_number", "drawing number": "part_number",
-    "drawing no": "part_number", "teilenummer": "part_number", "sachnummer": "part_number",
-    "revision": "revision", "rev": "revision", "drawing revision": "revision",
-    "index": "revision", "änderungsstand": "revision",
-    "description": "description", "part name": "description", "designation": "description",
-    "part description": "description", "benennung": "description",
-    "supplier": "supplier", "vendor": "supplier", "manufacturer": "supplier",
-    "lieferant": "supplier",
-    "operation": "operation", "op": "operation", "process": "operation",
-    "date": "date", "report date": "date", "inspection date": "date",
-    "customer": "customer", "program": "program", "machine": "machine",
-    "operator": "operator", "inspector": "inspector", "material": "material",
 }
 
 #: ``Place(field_or_column, index) -> InputError keyword arguments`` (file, sheet, row, column).

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from itertools import zip_longest
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from pilotqa.errors import InputError, SpecError
-from pilotqa.model import SPEC_SCHEMA, Inspection, SourceFile, merge_metadata, sha256_file
+from pilotqa.model import STREAM_COLUMNS, SPEC_SCHEMA, Inspection, SourceFile, merge_metadata, sha256_file
 from pilotqa.read.cells import excel_column_letter, parse_cell, parse_column
-from pilotqa.read.dates import parse_datetime
+from pilotqa.read.dates import parse_datetime, parse_time
 from pilotqa.read.grids import (OLE2_MAGIC, TEXT_EXTENSIONS, decode_text, detect_delimiter, is_workbook,
                                 is_xlsx, read_grids)
 from pilotqa.read.specs import (
@@ -58,7 +58,7 @@ __all__ = ["FORMAT", "MAP_ALIASES", "sniff", "read_path", "read_grids", "detect_
 
 FORMAT = "tabular"
 
-_ID_FIELDS = ("part_id", "lot", "subgroup", "sequence", "timestamp")
+_ID_FIELDS = ("part_id", "lot", "subgroup", "sequence", "timestamp", "date", "time") + STREAM_COLUMNS
 _NUM_SPEC = ("nominal", "lsl", "usl", "tol_plus", "tol_minus", "tol", "upper", "lower")
 _SUMMARY = {"mean", "average", "avg", "x̄", "xbar", "std", "std dev", "stdev", "std.dev",
             "sigma", "s", "range", "r", "cp", "cpk", "pp", "ppk", "count", "n", "median",
@@ -336,11 +336,56 @@ def _ids(body: list[int], rows: list[list[Any]], cols: dict[str, int], head: lis
         if name in cols:
             j = cols[name]
             out[name] = [_int_cell(v, name, ctx, sheet, r, j, head[j]) for r, v in zip(body, cells(j))]
-    if "timestamp" in cols:
-        j = cols["timestamp"]
-        cache: dict[Any, datetime | None] = {}
-        out["timestamp"] = [_ts_cell(v, cache, ctx, sheet, r, j, head[j]) for r, v in zip(body, cells(j))]
+    cache: dict[Any, datetime | None] = {}
+    # a timestamp column; else a date column (with a separate time column when there is one);
+    # else a time column holding date and time
+    j_ts = cols.get("timestamp", cols.get("date", cols.get("time")))
+    if j_ts is not None:
+        out["timestamp"] = [_ts_cell(v, cache, ctx, sheet, r, j_ts, head[j_ts])
+                            for r, v in zip(body, cells(j_ts))]
+        if "timestamp" not in cols and "date" in cols and "time" in cols:
+            j = cols["time"]
+            out["timestamp"] = [_with_time(d, v, ctx, sheet, r, j, head[j])
+                                for d, r, v in zip(out["timestamp"], body, cells(j))]
+    for name in STREAM_COLUMNS:
+        if name in cols:
+            out[name] = _texts(name, cells(cols[name])).to_list()
     return out
+
+
+def _stream_frame(idv: dict[str, list[Any]], n: int) -> list[pl.Series]:
+    """The optional stream columns (machine, operator, nest …) the table has, as String series."""
+    return [pl.Series(c, idv[c], dtype=pl.String) for c in STREAM_COLUMNS if c in idv]
+
+
+def _constant_streams(idv: dict[str, list[Any]]) -> dict[str, str]:
+    """A stream column with one value (``Operator: Anna`` on every row) is metadata too."""
+    out: dict[str, str] = {}
+    for c in STREAM_COLUMNS:
+        vals = {v for v in idv.get(c, []) if v is not None}
+        if c in idv and len(vals) == 1:
+            out[c] = vals.pop()
+    return out
+
+
+def _with_time(day: datetime | None, v: Any, ctx: _Ctx, sheet: str | None, r0: int, c0: int,
+               head: Any) -> datetime | None:
+    """A date cell's datetime with the time of a separate time cell (text ``14:30[:05]``, an
+    Excel time, or a fraction of a day); the date alone when the time cell is blank."""
+    if day is None or v is None or (isinstance(v, str) and not v.strip()):
+        return day
+    if isinstance(v, time):
+        t: time | None = v
+    elif isinstance(v, datetime):
+        t = v.time()
+    elif isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 1:
+        t = (datetime(2000, 1, 1) + timedelta(seconds=round(float(v) * 86400))).time()
+    else:
+        t = parse_time(str(v))
+    if t is None:
+        raise InputError(f"{ctx.cell(r0, c0)}'{v}' is not a time of day (use hh:mm or hh:mm:ss)",
+                         **ctx.place(sheet, r0, c0, head))
+    return datetime.combine(day.date(), t)
 
 
 def _check_duplicates(keys: list[tuple[Any, ...]], body: list[int], what: str, sheet: str | None,
@@ -501,6 +546,7 @@ def _read_wide(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
         "timestamp": idv.get("timestamp", [None] * n), "_order": body,
     }, schema={"part_id": pl.String, "lot": pl.String, "subgroup": pl.Int64, "sequence": pl.Int64,
                "timestamp": pl.Datetime("us"), "_order": pl.Int64})
+    base = base.with_columns(_stream_frame(idv, n))
     wide = pl.concat([base, pl.DataFrame(data)], how="horizontal")
     m = wide.unpivot(on=list(data), index=list(base.columns), variable_name="feature",
                      value_name="value").with_columns(
@@ -510,7 +556,8 @@ def _read_wide(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
                "data_rows": [body[0] + 1, body[-1] + 1],
                "columns": {k: excel_column_letter(v) for k, v in cols.items()},
                "features": len(feats), "parts": n}
-    return _SheetData(sheet, "wide", m, specs, "lot" in cols, "sequence" in cols, notes, {}, details)
+    return _SheetData(sheet, "wide", m, specs, "lot" in cols, "sequence" in cols, notes,
+                      _constant_streams(idv), details)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -602,7 +649,8 @@ def _read_long(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
         "_order": body,
     }, schema={"part_id": pl.String, "lot": pl.String, "subgroup": pl.Int64, "sequence": pl.Int64,
                "timestamp": pl.Datetime("us"), "feature": pl.String, "value": pl.Float64,
-               "_order": pl.Int64})
+               "_order": pl.Int64}).with_columns(_stream_frame(idv, n))
+    meta.update(_constant_streams(idv))
     details = {"sheet": sheet, "layout": "long", "header_row": hdr + 1,
                "columns": {k: _s(head[v]) for k, v in cols.items()},
                "data_rows": [body[0] + 1, body[-1] + 1], "features": specs.height,
