@@ -183,10 +183,11 @@ def process_sigma(sigma_observed: float | None, sigma_grr: float | None) -> floa
     >>> process_sigma(0.3, 0.5) is None
     True
     """
-    if sigma_observed is None or sigma_grr is None:
+    if sigma_observed is None or sigma_grr is None or sigma_grr > sigma_observed:
         return None
-    d = sigma_observed * sigma_observed - sigma_grr * sigma_grr
-    if d < 0 or not math.isfinite(d):
+    # (o − g)(o + g), not o² − g²: a tiny σ_GRR above σ_observed must not underflow to d = 0
+    d = (sigma_observed - sigma_grr) * (sigma_observed + sigma_grr)
+    if not math.isfinite(d):
         return None
     return math.sqrt(d)
 
