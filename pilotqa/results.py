@@ -31,7 +31,7 @@ __all__ = [
     "Interval", "Normality", "Candidate", "Alternative", "Percentiles", "CapabilityModel",
     "Violation", "Stability", "Drift", "LotSummary", "TukeyPair", "LotEffect", "Resolution",
     "StreamSummary", "StreamTukeyPair", "StreamEffect",
-    "Series", "FeatureStats", "OutOfSpec", "Readiness", "ReadinessItem", "NonconformingPart", "GaugeEvidence", "Plan", "Evidence", "Decision", "FeatureResult", "PlanEntry",
+    "Series", "FeatureStats", "OutOfSpec", "Readiness", "ReadinessItem", "NonconformingPart", "GaugeEvidence", "PartsNeeded", "Plan", "Evidence", "Decision", "FeatureResult", "PlanEntry",
     "from_mapping", "json_name", "VERDICTS",
 ]
 
@@ -527,6 +527,62 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class PartsNeeded:
+    """How many parts (or subgroups) would let the capability bound reach the requirement.
+
+    Attributes
+    ----------
+    total : int or None
+        Total number of parts (``unit == "parts"``) or subgroups (``"subgroups"``), the current
+        ones included, at which the bound would reach the requirement; None when not reachable.
+    additional : int or None
+        ``total`` minus what was measured.
+    reachable : bool
+        More parts (or subgroups) from the same process, measured the same way, can release the
+        characteristic (if the point estimate holds).
+    basis : str
+        The formula and assumptions in one sentence, or why more parts will not do.
+    if_unreachable : mapping or None
+        When not reachable because of capability: ``index``, ``point_estimate``, ``required_point_estimate``
+        (the estimate whose bound equals the requirement at the current n), ``centring_shift``
+        (units, toward the centre / away from the limit; None for a fitted model without a
+        location shift), ``centring_shift_pct_tolerance``, ``centring_sufficient``,
+        ``sigma_reduction_pct`` (at the current mean), ``sigma_reduction_pct_if_centred``
+        (both limits only) and ``text``. When kept for other reasons: ``reasons``.
+    unit : str
+        ``"parts"`` or ``"subgroups"``.
+    subgroup_size : int or None
+        Parts per subgroup when ``unit == "subgroups"``.
+    """
+
+    total: int | None
+    additional: int | None
+    reachable: bool
+    basis: str
+    if_unreachable: Mapping[str, Any] | None = None
+    unit: str = "parts"
+    subgroup_size: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"total", "additional", "reachable", "basis", "if_unreachable", "unit", "subgroup_size"}``."""
+        return {"total": self.total, "additional": self.additional, "reachable": self.reachable,
+                "basis": self.basis,
+                "if_unreachable": dict(self.if_unreachable) if self.if_unreachable is not None else None,
+                "unit": self.unit, "subgroup_size": self.subgroup_size}
+
+    def sentence(self) -> str:
+        """One sentence for the report's verdict box."""
+        if self.reachable and self.total is not None and self.additional is not None:
+            what = self.unit if self.unit == "parts" else f"subgroups of {self.subgroup_size}"
+            return (f"About {self.additional} more {what} ({self.total} in total) from the same process would let "
+                    "the bound reach the requirement if the estimate holds (a median-type figure: about half "
+                    "of such pilots get there).")
+        if self.if_unreachable and self.if_unreachable.get("text"):
+            return str(self.if_unreachable["text"])
+        return self.basis
+
+
+@dataclass(frozen=True)
 class Decision:
     """May the characteristic leave 100 % inspection, with which plan, and why."""
 
@@ -534,6 +590,8 @@ class Decision:
     plan: Plan | None
     reasons: tuple[str, ...]
     evidence: Evidence
+    #: for a characteristic kept at 100 %: the parts still needed, or why more parts will not do
+    parts_needed: PartsNeeded | None = None
 
 
 @dataclass(frozen=True)

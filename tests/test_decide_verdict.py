@@ -399,3 +399,20 @@ def test_signal_count_tail_is_poisson() -> None:
     assert sig.p_value == pytest.approx(1 - math.exp(-lam) * (1 + lam), abs=1e-12)
     assert stability_signals(to_stats(make_doc(stability={"stable": True})).stability,  # type: ignore[arg-type]
                              (1,), 100, 0).p_value == 1.0
+
+
+def test_kept_characteristic_states_parts_needed() -> None:
+    """Issue 13: a characteristic kept only because its bound falls short says how many parts in
+    total would let the bound reach the requirement (pilotqa.decide.parts_needed); one kept for
+    another reason says more parts alone will not release it; a released one has none."""
+    from pilotqa.decide.parts_needed import normal_parts_needed
+
+    (kept, other, released), _ = run(make_doc("A", ppk=1.5, n=40), make_doc("B", ppk=1.5, n=150, n_out_of_spec=1),
+                                     make_doc("C", ppk=1.8))
+    pn = kept.doc["decision"]["parts_needed"]
+    assert kept.doc["decision"]["verdict"] == "keep_100" and pn["reachable"] is True
+    assert pn["total"] == normal_parts_needed(1.5, 40, 1.33, 0.95) and pn["additional"] == pn["total"] - 40
+    assert pn["total"] > 40
+    pn2 = other.doc["decision"]["parts_needed"]
+    assert pn2["reachable"] is False and "more parts alone will not release it" in pn2["basis"]
+    assert released.doc["decision"]["parts_needed"] is None

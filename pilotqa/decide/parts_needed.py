@@ -48,6 +48,8 @@ from dataclasses import dataclass
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
+from pilotqa.results import PartsNeeded  # the typed result (defined upstream, read by the report)
+
 if TYPE_CHECKING:  # typed results of the lead's pipeline; only read here
     from pilotqa.decide.policy import Policy
     from pilotqa.results import Decision, FeatureStats
@@ -67,62 +69,6 @@ __all__ = [
 #: Search limit: beyond this many parts (or subgroups) the answer is reported as not reachable in
 #: practice (the estimate is barely above the requirement).
 MAX_PARTS: int = 1_000_000
-
-
-@dataclass(frozen=True)
-class PartsNeeded:
-    """How many parts (or subgroups) would let the capability bound reach the requirement.
-
-    Attributes
-    ----------
-    total : int or None
-        Total number of parts (``unit == "parts"``) or subgroups (``"subgroups"``), the current
-        ones included, at which the bound would reach the requirement; None when not reachable.
-    additional : int or None
-        ``total`` minus what was measured.
-    reachable : bool
-        More parts (or subgroups) from the same process, measured the same way, can release the
-        characteristic (if the point estimate holds).
-    basis : str
-        The formula and assumptions in one sentence, or why more parts will not do.
-    if_unreachable : mapping or None
-        When not reachable because of capability: ``index``, ``point_estimate``, ``required_point_estimate``
-        (the estimate whose bound equals the requirement at the current n), ``centring_shift``
-        (units, toward the centre / away from the limit; None for a fitted model without a
-        location shift), ``centring_shift_pct_tolerance``, ``centring_sufficient``,
-        ``sigma_reduction_pct`` (at the current mean), ``sigma_reduction_pct_if_centred``
-        (both limits only) and ``text``. When kept for other reasons: ``reasons``.
-    unit : str
-        ``"parts"`` or ``"subgroups"``.
-    subgroup_size : int or None
-        Parts per subgroup when ``unit == "subgroups"``.
-    """
-
-    total: int | None
-    additional: int | None
-    reachable: bool
-    basis: str
-    if_unreachable: Mapping[str, Any] | None = None
-    unit: str = "parts"
-    subgroup_size: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """``{"total", "additional", "reachable", "basis", "if_unreachable", "unit", "subgroup_size"}``."""
-        return {"total": self.total, "additional": self.additional, "reachable": self.reachable,
-                "basis": self.basis,
-                "if_unreachable": dict(self.if_unreachable) if self.if_unreachable is not None else None,
-                "unit": self.unit, "subgroup_size": self.subgroup_size}
-
-    def sentence(self) -> str:
-        """One sentence for the report's verdict box."""
-        if self.reachable and self.total is not None and self.additional is not None:
-            what = self.unit if self.unit == "parts" else f"subgroups of {self.subgroup_size}"
-            return (f"About {self.additional} more {what} ({self.total} in total) from the same process would let "
-                    "the bound reach the requirement if the estimate holds (a median-type figure: about half "
-                    "of such pilots get there).")
-        if self.if_unreachable and self.if_unreachable.get("text"):
-            return str(self.if_unreachable["text"])
-        return self.basis
 
 
 def _z(confidence: float) -> float:

@@ -34,11 +34,13 @@ ANSI/ASQ Z1.9-2003 / MIL-STD-414; Squeglia, Zero Acceptance Number Sampling Plan
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from pilotqa.decide import tables
+from pilotqa.decide.parts_needed import parts_needed_for
 from pilotqa.decide.policy import CLASS_NAMES, ClassRule, Policy
 from pilotqa.errors import InputError, PolicyError
 from pilotqa.model import Inspection
@@ -669,7 +671,8 @@ def decide_feature(fs: FeatureStats, settings: Settings, policy: Policy, lot_siz
     ev_fields = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in ev_fields.items()}
     evidence = Evidence(**ev_fields)
     if fails:
-        return Decision(verdict="keep_100", plan=None, reasons=tuple(fails + info), evidence=evidence)
+        kept = Decision(verdict="keep_100", plan=None, reasons=tuple(fails + info), evidence=evidence)
+        return dataclasses.replace(kept, parts_needed=parts_needed_for(fs, kept, policy))
     verdict, plan, reasons = _choose_plan(ctx, evidence, lot_size, info)
     if plan is not None:
         if not settings.lot_size:
