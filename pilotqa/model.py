@@ -7,6 +7,8 @@
 * ``specs`` — one row per feature, schema :data:`SPEC_SCHEMA`; ``lsl``/``usl`` null = no limit
   on that side.
 * ``attributes`` — optional attribute (go/no-go) data, schema :data:`ATTRIBUTE_SCHEMA`.
+* ``attribute_readings`` — optional per-part go/no-go readings, schema
+  :data:`ATTRIBUTE_READING_SCHEMA` (one row per part and attribute characteristic).
 * ``metadata`` — part number, revision, description, supplier, operation, report date …
   (keys: ``part_number``, ``revision``, ``description``, ``supplier``, ``operation``, ``date``,
   plus anything else the export carries, all strings).
@@ -25,6 +27,7 @@ __all__ = [
     "STREAM_COLUMNS",
     "SPEC_SCHEMA",
     "ATTRIBUTE_SCHEMA",
+    "ATTRIBUTE_READING_SCHEMA",
     "CLASSES",
     "SourceFile",
     "Inspection",
@@ -69,6 +72,24 @@ ATTRIBUTE_SCHEMA: dict[str, pl.DataType] = {
     "timestamp": pl.Datetime("us"),
     "sample_size": pl.Int64(),
     "nonconforming": pl.Int64(),
+    #: AQDEF K2004 characteristic type (1 attribute; 5/6 error-log sheet); null from other readers
+    "char_type": pl.Int64(),
+}
+
+#: One go/no-go reading of one part (a cell OK/NOK, pass/fail, i.O./n.i.O. …, read through the
+#: token table :data:`pilotqa.read.gonogo.TOKENS`): ``conforming`` True = accepted, False =
+#: nonconforming; ``raw`` the cell as written; ``class`` the characteristic class the export
+#: gives (null when none). Parts that have only such readings still count as parts.
+ATTRIBUTE_READING_SCHEMA: dict[str, pl.DataType] = {
+    "part_id": pl.String(),
+    "lot": pl.String(),
+    "subgroup": pl.Int64(),
+    "sequence": pl.Int64(),
+    "timestamp": pl.Datetime("us"),
+    "feature": pl.String(),
+    "conforming": pl.Boolean(),
+    "raw": pl.String(),
+    "class": pl.String(),
 }
 
 #: Allowed characteristic classes, most severe first.
@@ -121,7 +142,12 @@ class Inspection:
     notes : list[str]
         Everything the reader assumed or counted (e.g. "3 cells 'N/M' counted as not measured").
     attributes : pl.DataFrame | None
-        Attribute-characteristic data (schema :data:`ATTRIBUTE_SCHEMA`) or None.
+        Sampled attribute counts (schema :data:`ATTRIBUTE_SCHEMA`: AQDEF K0020 sample size /
+        K0021 number nonconforming per sample) or None.
+    attribute_readings : pl.DataFrame | None
+        Per-part go/no-go readings (schema :data:`ATTRIBUTE_READING_SCHEMA`) or None; their
+        characteristics are not in ``specs`` (they have no limits) and their parts count in
+        :attr:`n_parts`.
     details : dict
         Reader-specific description for ``pilotqa inspect`` (header row found, columns …).
     """
@@ -134,6 +160,7 @@ class Inspection:
     notes: list[str] = field(default_factory=list)
     attributes: pl.DataFrame | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    attribute_readings: pl.DataFrame | None = None
 
     def __post_init__(self) -> None:
         # Enforce the canonical column order and dtypes (cheap; catches reader bugs early).
@@ -144,7 +171,13 @@ class Inspection:
         self.specs = self.specs.select([pl.col(c).cast(t) for c, t in SPEC_SCHEMA.items()])
         if self.attributes is not None:
             self.attributes = self.attributes.select(
-                [pl.col(c).cast(t) for c, t in ATTRIBUTE_SCHEMA.items()]
+                [pl.col(c).cast(t) if c in self.attributes.columns else pl.lit(None, dtype=t).alias(c)
+                 for c, t in ATTRIBUTE_SCHEMA.items()]
+            )
+        if self.attribute_readings is not None:
+            self.attribute_readings = self.attribute_readings.select(
+                [pl.col(c).cast(t) if c in self.attribute_readings.columns else pl.lit(None, dtype=t).alias(c)
+                 for c, t in ATTRIBUTE_READING_SCHEMA.items()]
             )
 
     @property
@@ -161,8 +194,10 @@ class Inspection:
 
     @property
     def n_parts(self) -> int:
-        """Number of distinct parts."""
-        return int(self.measurements.select(pl.struct("lot", "part_id").n_unique()).item()) if self.measurements.height else 0
+        """Number of distinct parts (lot, part_id), measured or only go/no-go checked."""
+        keys = [f.select("lot", "part_id") for f in (self.measurements, self.attribute_readings)
+                if f is not None and f.height]
+        return int(pl.concat(keys).select(pl.struct("lot", "part_id").n_unique()).item()) if keys else 0
 
 
 @dataclass
@@ -223,15 +258,24 @@ def combine(parts: list[Inspection]) -> Inspection:
     if len(parts) == 1:
         return parts[0]
     frames: list[pl.DataFrame] = []
+    go_frames: list[pl.DataFrame] = []  # go/no-go readings, renumbered with their file's parts
     offset = 1  # sequences start at 1, as a single file's do
     for insp in parts:
         m = insp.measurements
-        if m.height:
-            seq0 = int(m["sequence"].min())  # type: ignore[arg-type]
-            m = m.with_columns((pl.col("sequence") - seq0 + offset).alias("sequence"))
-            offset = int(m["sequence"].max()) + 1  # type: ignore[arg-type]
+        g = insp.attribute_readings if insp.attribute_readings is not None else None
+        seqs = [f["sequence"].drop_nulls() for f in (m, g) if f is not None and f.height]
+        if seqs and pl.concat(seqs).len():
+            s = pl.concat(seqs)
+            shift = offset - int(s.min())  # type: ignore[arg-type]
+            m = m.with_columns((pl.col("sequence") + shift).alias("sequence"))
+            g = g.with_columns((pl.col("sequence") + shift).alias("sequence")) if g is not None else None
+            offset = int(s.max()) + shift + 1  # type: ignore[arg-type]
         if m["lot"].null_count() and insp.files:
             m = m.with_columns(pl.col("lot").fill_null(Path(insp.files[0].path).stem))
+        if g is not None:
+            if g["lot"].null_count() and insp.files:
+                g = g.with_columns(pl.col("lot").fill_null(Path(insp.files[0].path).stem))
+            go_frames.append(g)
         frames.append(m)
     specs = pl.concat([p.specs for p in parts]).unique(
         subset=["feature", "nominal", "lsl", "usl"], keep="first", maintain_order=True
@@ -258,5 +302,6 @@ def combine(parts: list[Inspection]) -> Inspection:
         metadata=meta,
         notes=[n for p in parts for n in p.notes],
         attributes=pl.concat(attrs) if attrs else None,
+        attribute_readings=pl.concat(go_frames) if go_frames else None,
         details={"inputs": [p.details for p in parts]},
     )
