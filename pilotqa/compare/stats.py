@@ -210,7 +210,8 @@ def brown_forsythe(before: ArrayLike, after: ArrayLike) -> tuple[float | None, f
         return None, None
     if np.ptp(a) == 0 and np.ptp(b) == 0:
         return None, None
-    w, p = stats.levene(a, b, center="median")
+    with np.errstate(divide="ignore", invalid="ignore"):  # no within-group spread: undefined
+        w, p = stats.levene(a, b, center="median")
     return _fin(w), _fin(p)
 
 
