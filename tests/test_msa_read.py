@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from pilotqa.errors import InputError
@@ -250,3 +253,21 @@ def test_folder_input_and_unique_names(gc: Path) -> None:
     assert len(names) == len(set(names)) == 10
     assert "Verfahren 2 (2)" in names
     assert any("K2202" in n for n in notes)  # linearity / stability files skipped with a note
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(1, 3), st.integers(2, 5), st.integers(2, 3), st.randoms(use_true_random=False))
+def test_row_order_does_not_matter(tmp_path_factory: pytest.TempPathFactory, a: int, p: int,
+                                   r: int, rnd: Any) -> None:
+    """With a trial column the rows may come in any order: the same design is read."""
+    y = np.round(np.array([[[rnd.uniform(-1, 1) for _ in range(r)] for _ in range(p)]
+                           for _ in range(a)]), 4)
+    rows = [[f"P{j}", f"Op{i}", k + 1, float(y[i, j, k])]
+            for i in range(a) for j in range(p) for k in range(r)]
+    rnd.shuffle(rows)
+    f = _write_csv(tmp_path_factory.mktemp("order") / "s.csv", ["part", "operator", "trial",
+                                                                "value"], rows)
+    [s], _, _ = read_studies([f])
+    order_a = [int(x[2:]) for x in s.appraisers]
+    order_p = [int(x[1:]) for x in s.parts]
+    np.testing.assert_array_equal(s.data, y[np.ix_(order_a, order_p, list(range(r)))])
