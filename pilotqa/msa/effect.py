@@ -1,8 +1,8 @@
 """Gauge evidence for the release decision: what a ``pilotqa.msa/1`` result says about a
 characteristic's measurement system, and the process spread with the gauge's variance removed.
 
-Pure functions, not yet wired into ``pilotqa analyze`` (the release decision takes them after the
-typed-results refactoring):
+Pure functions; ``pilotqa analyze --msa RESULT.json`` reads the evidence with them and the release
+decision (:mod:`pilotqa.decide.verdict`) uses it:
 
 * :func:`load_msa_results` reads one or more ``pilotqa.msa/1`` documents and returns one
   :class:`GaugeEvidence` per characteristic name (the name matches the capability analysis'
