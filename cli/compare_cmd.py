@@ -52,6 +52,9 @@ class CompareCommand(click.Command):
     """Accepts ``BEFORE... --vs AFTER...``: the arguments that follow ``--vs`` up to the next
     option are the AFTER inputs (``--vs`` may also be repeated, one input each)."""
 
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return ["[OPTIONS]", "BEFORE...", "--vs", "AFTER..."]
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         out: list[str] = []
         i = 0
