@@ -135,9 +135,11 @@ def test_analysis_options_are_those_of_analyze() -> None:
         return {p.name: p.to_info_dict() for p in cmd.params if isinstance(p, click.Option) and p.name}
 
     a, c = opts(analyze), opts(compare)
-    missing = sorted(set(a) - set(c))
+    # analyze options compare does not take (yet): gauge-study results (`--msa`)
+    not_in_compare = {"msa_files"}
+    missing = sorted(set(a) - set(c) - not_in_compare)
     assert not missing, f"compare lacks analyze's options {missing}"
-    for name in a:
+    for name in set(a) - not_in_compare:
         if name == "out_dir":  # the default folder's name differs
             assert c[name]["opts"] == a[name]["opts"]
             continue
