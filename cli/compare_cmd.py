@@ -42,6 +42,10 @@ def analysis_options(f: Callable[..., Any]) -> Callable[..., Any]:
                           "`pilotqa policy --show`)."),
         click.option("--critical", multiple=True, metavar="NAME",
                      help="Treat this characteristic as critical. Repeatable."),
+        click.option("--by", "by", multiple=True, metavar="COLUMN",
+                     help="Stream factor: analyse the readings by this column (fixture, nest, spindle, machine, "
+                          "operator … or any column of a long export) as the lots are analysed. Recognised stream "
+                          "columns are analysed without it. Repeatable."),
     ]
     for d in reversed(decorators):
         f = d(f)
@@ -96,7 +100,7 @@ def compare(inputs: tuple[Path, ...], spec_file: Path | None, sheet: str | None,
             revision: str | None, debug: bool, after_inputs: tuple[Path, ...],
             out_dir: Path | None, formats: str, lot_size: int | None, inspection_level: str,
             sigma_within: str, confidence: float, rules: str, policy_file: Path | None,
-            critical: tuple[str, ...], force: bool, quiet: bool) -> None:
+            critical: tuple[str, ...], force: bool, quiet: bool, by: tuple[str, ...] = ()) -> None:
     """Compare a pilot run BEFORE a change with one AFTER it, characteristic by characteristic:
     change in mean (Welch), in spread (Brown–Forsythe, σ ratio), in Ppk (with intervals), the
     verdict before and after, and a one-line conclusion. Writes HTML, JSON and XLSX.
@@ -116,13 +120,13 @@ def compare(inputs: tuple[Path, ...], spec_file: Path | None, sheet: str | None,
     fmts = parse_formats(formats)
     rule_set = _parse_rules(rules)
     progress(f"reading {len(inputs)} BEFORE input(s)")
-    before = _read(inputs, spec_file, sheet, subgroup_size, column_map, part, revision)
+    before = _read(inputs, spec_file, sheet, subgroup_size, column_map, part, revision, by=by)
     progress(f"reading {len(after_inputs)} AFTER input(s)")
-    after = _read(after_inputs, spec_file, sheet, subgroup_size, column_map, part, revision)
+    after = _read(after_inputs, spec_file, sheet, subgroup_size, column_map, part, revision, by=by)
     policy = load_policy(str(policy_file) if policy_file else None)
     settings = Settings(
         sigma_within=sigma_within, confidence=confidence, rules=rule_set, lot_size=lot_size,
-        inspection_level=inspection_level, critical=tuple(critical),
+        inspection_level=inspection_level, critical=tuple(critical), by=tuple(by),
     )
     progress("analysing both runs and comparing")
     result = run_compare(before, after, settings, policy)

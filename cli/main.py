@@ -88,7 +88,7 @@ def read_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def _read(inputs: tuple[Path, ...], spec_file: Path | None, sheet: str | None,
           subgroup_size: int | None, column_map: tuple[str, ...], part: str | None,
-          revision: str | None, strict: bool = True) -> Any:
+          revision: str | None, strict: bool = True, by: tuple[str, ...] = ()) -> Any:
     from pilotqa.read import ReadOptions, read
 
     opts = ReadOptions(
@@ -99,6 +99,7 @@ def _read(inputs: tuple[Path, ...], spec_file: Path | None, sheet: str | None,
         part=part,
         revision=revision,
         strict=strict,
+        by=tuple(by),
     )
     return read(list(inputs), opts)
 
@@ -161,6 +162,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Gauge study result(s) of `pilotqa msa` (pilotqa.msa/1 JSON), matched to characteristics by "
                    "name: an unacceptable gauge keeps its characteristic at 100 %. Repeatable.")
+@click.option("--by", "by", multiple=True, metavar="COLUMN",
+              help="Stream factor: analyse the readings by this column (fixture, nest, spindle, machine, "
+                   "operator … or any column of a long export) as the lots are analysed. Recognised stream "
+                   "columns are analysed without it. Repeatable.")
 @click.option("--force", is_flag=True, help="Overwrite existing output files not written by pilotqa.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages on stderr.")
 @handle_errors
@@ -170,7 +175,7 @@ def analyze(inputs: tuple[Path, ...], spec_file: Path | None, sheet: str | None,
             lot_size: int | None, inspection_level: str, sigma_within: str, confidence: float,
             rules: str, policy_file: Path | None, critical: tuple[str, ...], msa_files: tuple[Path, ...],
             force: bool,
-            quiet: bool) -> None:
+            quiet: bool, by: tuple[str, ...] = ()) -> None:
     """Analyse inspection export(s) and write the HTML report, JSON and XLSX.
 
     INPUTS are CSV/XLSX exports (long, wide or characteristic-per-row layout), Q-DAS AQDEF
@@ -187,14 +192,14 @@ def analyze(inputs: tuple[Path, ...], spec_file: Path | None, sheet: str | None,
     fmts = parse_formats(formats)
     rule_set = _parse_rules(rules)
     progress(f"reading {len(inputs)} input(s)")
-    insp = _read(inputs, spec_file, sheet, subgroup_size, column_map, part, revision)
+    insp = _read(inputs, spec_file, sheet, subgroup_size, column_map, part, revision, by=by)
     from pilotqa.analysis import analyze as run_analysis
     from pilotqa.decide.policy import load_policy
 
     policy = load_policy(str(policy_file) if policy_file else None)
     settings = Settings(
         sigma_within=sigma_within, confidence=confidence, rules=rule_set, lot_size=lot_size,
-        inspection_level=inspection_level, critical=tuple(critical),
+        inspection_level=inspection_level, critical=tuple(critical), by=tuple(by),
     )
     if lot_size is None and policy.plans.default_lot_size <= 0:
         from pilotqa.decide.verdict import resolve_lot_size

@@ -5,7 +5,7 @@ For each characteristic (:class:`~pilotqa.results.FeatureStats` from :mod:`pilot
 
 * ``keep_100`` — at least one check of :data:`CHECKS` fails; **every** failing check is listed.
 * ``reduced_audit`` — very capable (lower bound ≥ ``reduced_audit.min_lower_bound``), normal,
-  stable, no significant drift or lot effect at all, ≥ ``evidence.min_lots`` lots.
+  stable, no significant drift, lot or stream effect at all, ≥ ``evidence.min_lots`` lots.
 * ``variables_plan`` — normal data: ANSI/ASQ Z1.9-2003 (or MIL-STD-414) s-method.
 * ``attributes_plan`` — non-normal (or undetermined) data: a variables plan assumes normality
   (Z1.9 §A7 "applicable only when the normality of the measurements is assured"), so an attributes
@@ -536,6 +536,58 @@ def check_gauge(c: _Context) -> CheckOutcome:
                         "accepts 10–30 % %GRR depending on the application")
     elif g.verdict == "not_assessed":
         out.info.append(f"gauge study not assessed against a tolerance ({what})")
+    return out
+
+
+def _offset(x: float) -> str:
+    """A signed offset with two significant digits below 1, three above (``+0.008``)."""
+    return f"{x:+.2g}" if abs(x) < 1 else f"{x:+.3g}"
+
+
+def check_stream_effect(c: _Context) -> CheckOutcome:
+    """No stream effect — fixture, nest, spindle, machine, operator … (``--by`` and the recognised
+    stream columns, :func:`pilotqa.stats.factors.streams_all`) — that is both significant and above
+    ``stream_effect_pct`` % of the tolerance (``requirements.no_stream_effect``).
+
+    The same rule as :func:`check_lot_effect` (the lot and stream analyses are one computation,
+    :func:`pilotqa.stats.factors.factor_effect_all`): significant = p < α of the test the
+    Brown–Forsythe test selects (Welch's ANOVA when the stream variances differ, else the
+    classical F test); practically relevant = range of stream means > ``stream_effect_pct`` % of
+    the tolerance. The reason names the factor, the stream whose mean lies farthest from the mean
+    of the other streams' readings and that offset in units and % of the tolerance. The evidence
+    carries the blocking effect (else the most pronounced significant one, else the largest
+    offset).
+    """
+    out = CheckOutcome(evidence={"stream_effect_significant": None, "stream_effect_practically_relevant": None,
+                                 "stream_factor": None, "stream": None, "stream_offset": None,
+                                 "stream_offset_pct_tolerance": None, "stream_effect_p": None})
+    limit = c.settings.stream_effect_pct
+    ranked: list[tuple[tuple[int, int, float], str, Any, bool | None]] = []
+    for factor, se in c.fs.streams.items():
+        rel = se.practically_relevant
+        if rel is None and se.mean_range_pct_tolerance is not None:
+            rel = se.mean_range_pct_tolerance > limit
+        flag = bool(se.significant) and rel is not False
+        ranked.append(((int(flag), int(bool(se.significant)), abs(se.offset_pct_tolerance or 0.0)), factor, se, rel))
+        if not se.significant:
+            continue
+        test = "Welch ANOVA" if se.test_used == "welch" else "ANOVA"
+        where = (f"{factor} {se.stream} sits {_offset(se.offset)}{c.unit}" if se.offset is not None and se.stream
+                 else f"{factor} means differ")
+        txt = (where
+               + (f" ({_pct(abs(se.offset_pct_tolerance))} of tolerance)" if se.offset_pct_tolerance is not None else "")
+               + (" from the others" if se.offset is not None else "")
+               + f", {test} {_p(se.p_used)} across {se.k} {factor}s"
+               + (f", {factor} share of variance {se.between_share * 100:.0f} %" if se.between_share is not None else ""))
+        if flag and c.policy.requirements.no_stream_effect:
+            out.fails.append(f"stream effect: {txt} (significant and above the {limit:g} % relevance limit)")
+        elif not flag:
+            out.info.append(f"stream effect: {txt} — significant but not practically relevant")
+    if ranked:
+        _key, factor, se, rel = max(ranked, key=lambda t: t[0])
+        out.evidence.update(stream_effect_significant=se.significant, stream_effect_practically_relevant=rel,
+                            stream_factor=factor, stream=se.stream, stream_offset=se.offset,
+                            stream_offset_pct_tolerance=se.offset_pct_tolerance, stream_effect_p=se.p_used)
     return out
 
 

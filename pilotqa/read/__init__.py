@@ -30,6 +30,8 @@ class ReadOptions:
     part, revision : override the part number / revision of the export's metadata.
     strict : raise on a data/specification problem (missing spec, LSL >= USL, no numeric data);
         False collects them in ``Inspection.details["problems"]`` (``pilotqa inspect``).
+    by : stream columns named with ``--by``: a column of a long export with this heading is kept
+        per reading (``Inspection.streams``) for the stream analysis.
     """
 
     sheet: str | None = None
@@ -39,6 +41,7 @@ class ReadOptions:
     part: str | None = None
     revision: str | None = None
     strict: bool = True
+    by: tuple[str, ...] = ()
 
 
 def read(paths: Sequence[str | Path], opts: ReadOptions | None = None) -> Inspection:

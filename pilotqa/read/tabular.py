@@ -32,6 +32,7 @@ import polars as pl
 
 from pilotqa.errors import InputError, SpecError
 from pilotqa.model import STREAM_COLUMNS, SPEC_SCHEMA, Inspection, SourceFile, merge_metadata, sha256_file
+from pilotqa.model import stream_key
 from pilotqa.read.cells import excel_column_letter, parse_cell, parse_column
 from pilotqa.read.dates import parse_datetime, parse_time
 from pilotqa.read.grids import (OLE2_MAGIC, TEXT_EXTENSIONS, decode_text, detect_delimiter, is_workbook,
@@ -95,6 +96,8 @@ class _Ctx:
     xlsx: bool
     cmap: dict[str, str]
     seen: set[str] = field(default_factory=set)
+    #: columns named with --by (stream_key form): kept per reading as stream columns (long layout)
+    by: frozenset[str] = frozenset()
 
     def place(self, sheet: str | None, r0: int, c0: int, heading: Any) -> dict[str, Any]:
         col = _s(heading) if heading not in (None, "") else excel_column_letter(c0)
@@ -583,8 +586,12 @@ def _read_long(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
     def cells(j: int) -> list[Any]:
         return list(by_col[j]) if j < len(by_col) else [None] * len(body)
 
+    by_cols: dict[str, list[Any]] = {}  # --by columns, kept per reading
     for j in range(width):
         if j in cols.values() or head[j] is None or ((cj := canon[j]) and cj[0] == "ignore"):
+            continue
+        if ctx.by and stream_key(_s(head[j])) in ctx.by:
+            by_cols[stream_key(_s(head[j]))] = _texts(_s(head[j]), cells(j)).to_list()
             continue
         key = metadata_key(head[j])
         distinct = {_s(v) for v in cells(j) if v is not None}
@@ -651,6 +658,7 @@ def _read_long(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
                "timestamp": pl.Datetime("us"), "feature": pl.String, "value": pl.Float64,
                "_order": pl.Int64}).with_columns(_stream_frame(idv, n))
     meta.update(_constant_streams(idv))
+    m = m.with_columns([pl.Series(c, v, dtype=pl.String) for c, v in by_cols.items()])
     details = {"sheet": sheet, "layout": "long", "header_row": hdr + 1,
                "columns": {k: _s(head[v]) for k, v in cols.items()},
                "data_rows": [body[0] + 1, body[-1] + 1], "features": specs.height,
@@ -692,6 +700,7 @@ def read_path(path: Path, opts: "ReadOptions") -> Inspection:
     file = str(path)
     xlsx = is_workbook(path)
     ctx = _Ctx(file, xlsx, _column_map(opts, file))
+    ctx.by = frozenset(stream_key(b) for b in getattr(opts, "by", ()))
     notes: list[str] = []
     if not xlsx and opts.sheet is not None:
         notes.append(f"{path.name}: --sheet {opts.sheet} does not apply to a CSV file")
@@ -763,6 +772,7 @@ def read_path(path: Path, opts: "ReadOptions") -> Inspection:
         files=[SourceFile(file, sha256_file(path), FORMAT)],
         metadata=metadata,
         notes=notes,
+        streams=tuple(c for c in sorted(ctx.by) if any(c in d.columns for d in done)),
         details={"file": file, "format": FORMAT, "sheets": [r.details for r in results],
                  "skipped": skipped},
     )

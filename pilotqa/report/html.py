@@ -39,9 +39,9 @@ from pilotqa import __version__
 from pilotqa.report.figures import MAX_POINTS, sixpack
 from pilotqa.report.safe import NULL_TEXT, clean_text, css_string, json_for_script
 from pilotqa.report.summary import Flag, SummaryRow, summary_row
-from pilotqa.report.text import (CLASS_ORDER, VERDICT_LABELS, fmt_value, generated_text,
-                                 lot_details, ordered_features, plan_summary, scalar_text,
-                                 settings_display, value_decimals, verdict_label)
+from pilotqa.report.text import (CLASS_ORDER, VERDICT_LABELS, flat_items, fmt_value,
+                                 generated_text, lot_details, ordered_features, plan_summary,
+                                 scalar_text, settings_display, value_decimals, verdict_label)
 from pilotqa.results import (CapabilityModel, Decision, FeatureResult, FeatureStats, LotEffect,
                              Plan, Stability)
 from pilotqa.util import finite_or_none, json_safe
@@ -65,20 +65,6 @@ _PLAN_LABELS: dict[str, str] = {
 
 #: Marks a summary Ppk that is the ISO 22514-2 percentile index of a fitted non-normal model.
 PERCENTILE_MARK = " †"
-
-
-def _flatten(d: Any, prefix: str = "") -> list[tuple[str, str]]:
-    """Nested dict (the settings and policy) -> [("a.b", text)], lists of scalars joined."""
-    rows: list[tuple[str, str]] = []
-    if not isinstance(d, dict):
-        return rows
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict) and v:
-            rows += _flatten(v, key + ".")
-        else:
-            rows.append((clean_text(key), scalar_text(v)))
-    return rows
 
 
 # ---------------------------------------------------------------- summary table
@@ -356,7 +342,8 @@ def _cover(result: "AnalysisResult") -> dict[str, Any]:
         "files": [{"path": clean_text(f.path), "sha256": clean_text(f.sha256),
                    "format": clean_text(f.format or "")} for f in insp.files],
         "input_notes": [clean_text(n) for n in insp.notes],
-        "settings": _flatten(settings), "policy": _flatten(policy),
+        "settings": [(clean_text(k), scalar_text(v)) for k, v in flat_items(settings)],
+        "policy": [(clean_text(k), scalar_text(v)) for k, v in flat_items(policy)],
         "css_header": css_string(f"Part {part}, rev. {rev}"),
     }
 

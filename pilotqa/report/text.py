@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from pilotqa.analysis import AnalysisResult
 
 __all__ = ["VERDICT_LABELS", "CLASS_ORDER", "fmt_value", "scalar_text", "value_decimals",
-           "plan_summary", "ordered_features", "verdict_label", "settings_display",
+           "plan_summary", "ordered_features", "verdict_label", "settings_display", "flat_items",
            "LotDetail", "lot_details", "generated_text"]
 
 #: Display names of the verdicts, in the order "most inspection" first.
@@ -156,6 +156,18 @@ class LotDetail:
     parts: int | None
     first: str | None
     last: str | None
+
+
+def flat_items(d: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """A nested settings/policy mapping as ``[("a.b", value)]`` in order (an empty mapping is
+    a value), for the cover pages."""
+    rows: list[tuple[str, Any]] = []
+    for k, v in d.items():
+        if isinstance(v, dict) and v:
+            rows += flat_items(v, f"{prefix}{k}.")
+        else:
+            rows.append((f"{prefix}{k}", v))
+    return rows
 
 
 def lot_details(result: "AnalysisResult") -> tuple[LotDetail, ...]:

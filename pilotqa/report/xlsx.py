@@ -34,8 +34,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pilotqa import __version__
 from pilotqa.report.safe import xlsx_text
 from pilotqa.report.summary import summary_row
-from pilotqa.report.text import (lot_details, ordered_features, settings_display, value_decimals,
-                                 verdict_label)
+from pilotqa.report.text import (flat_items, lot_details, ordered_features, settings_display,
+                                 value_decimals, verdict_label)
 from pilotqa.results import FeatureResult, LotSummary, PlanEntry, json_name
 from pilotqa.util import finite_or_none, json_safe
 
@@ -293,17 +293,8 @@ def _cover_rows(result: "AnalysisResult") -> list[tuple[str, Any]]:
     for i, f in enumerate(insp.files, start=1):
         rows.append((f"input file {i}", f.path))
         rows.append((f"input file {i} SHA-256", f.sha256))
-
-    def flat(prefix: str, d: dict[str, Any]) -> None:
-        for k, v in d.items():
-            if isinstance(v, dict):
-                flat(f"{prefix}{k}.", v)
-            else:
-                rows.append((f"{prefix}{k}", v))
-
     settings, policy = settings_display(result)
-    flat("setting ", settings)
-    flat("policy ", policy)
+    rows += flat_items(settings, "setting ") + flat_items(policy, "policy ")
     rows += [("input note", note) for note in insp.notes]
     return rows
 

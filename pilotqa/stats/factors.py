@@ -15,7 +15,6 @@ tests once per feature.
 from __future__ import annotations
 
 import math
-import re
 import warnings
 from typing import Any, Sequence
 
@@ -26,7 +25,7 @@ from scipy import stats
 from statsmodels.stats.oneway import anova_oneway
 
 from pilotqa.errors import InputError
-from pilotqa.model import MEASUREMENT_SCHEMA, STREAM_COLUMNS
+from pilotqa.model import MEASUREMENT_SCHEMA, STREAM_COLUMNS, stream_key
 from pilotqa.settings import Settings
 from pilotqa.stats.capability import bissell_ci, index_from_sigma
 from pilotqa.stats.drift import tolerance_width
@@ -38,15 +37,6 @@ __all__ = ["MIN_PER_GROUP", "variance_components", "factor_effect_all", "streams
 #: A group enters the tests only with at least this many readings (a group of one reading has no
 #: within-group variance).
 MIN_PER_GROUP: int = 2
-
-
-def stream_key(name: str) -> str:
-    """Normalised name of a stream factor: lower case, inner blanks/hyphens → ``_``.
-
-    >>> stream_key(" Fixture  No-2 ")
-    'fixture_no_2'
-    """
-    return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
 
 
 def variance_components(n: ArrayLike, means: ArrayLike, sds: ArrayLike) -> dict[str, float | None]:
