@@ -11,6 +11,10 @@ For each characteristic (:class:`~pilotqa.results.FeatureStats` from :mod:`pilot
   (Z1.9 §A7 "applicable only when the normality of the measurements is assured"), so an attributes
   plan is offered instead: Squeglia c = 0 or ANSI/ASQ Z1.4 n/Ac/Re per the class's policy.
 
+Go/no-go characteristics (``type == "attribute"``) run the checks of
+:func:`pilotqa.decide.attributes.attribute_checks` instead (upper bound of the nonconforming
+fraction against ``class.<c>.attribute_max_p_upper``) and get an attributes plan.
+
 The checks are a table (:data:`CHECKS`): each is a named function of the characteristic's
 statistics that returns the reasons it fails (``fails``), remarks that do not block (``info``) and
 the evidence it contributes; a new check is one entry.
@@ -539,57 +543,6 @@ def check_gauge(c: _Context) -> CheckOutcome:
     return out
 
 
-def _offset(x: float) -> str:
-    """A signed offset with two significant digits below 1, three above (``+0.008``)."""
-    return f"{x:+.2g}" if abs(x) < 1 else f"{x:+.3g}"
-
-
-def check_stream_effect(c: _Context) -> CheckOutcome:
-    """No stream effect — fixture, nest, spindle, machine, operator … (``--by`` and the recognised
-    stream columns, :func:`pilotqa.stats.factors.streams_all`) — that is both significant and above
-    ``stream_effect_pct`` % of the tolerance (``requirements.no_stream_effect``).
-
-    The same rule as :func:`check_lot_effect` (the lot and stream analyses are one computation,
-    :func:`pilotqa.stats.factors.factor_effect_all`): significant = p < α of the test the
-    Brown–Forsythe test selects (Welch's ANOVA when the stream variances differ, else the
-    classical F test); practically relevant = range of stream means > ``stream_effect_pct`` % of
-    the tolerance. The reason names the factor, the stream whose mean lies farthest from the mean
-    of the other streams' readings and that offset in units and % of the tolerance. The evidence
-    carries the blocking effect (else the most pronounced significant one, else the largest
-    offset).
-    """
-    out = CheckOutcome(evidence={"stream_effect_significant": None, "stream_effect_practically_relevant": None,
-                                 "stream_factor": None, "stream": None, "stream_offset": None,
-                                 "stream_offset_pct_tolerance": None, "stream_effect_p": None})
-    limit = c.settings.stream_effect_pct
-    ranked: list[tuple[tuple[int, int, float], str, Any, bool | None]] = []
-    for factor, se in c.fs.streams.items():
-        rel = se.practically_relevant
-        if rel is None and se.mean_range_pct_tolerance is not None:
-            rel = se.mean_range_pct_tolerance > limit
-        flag = bool(se.significant) and rel is not False
-        ranked.append(((int(flag), int(bool(se.significant)), abs(se.offset_pct_tolerance or 0.0)), factor, se, rel))
-        if not se.significant:
-            continue
-        test = "Welch ANOVA" if se.test_used == "welch" else "ANOVA"
-        where = (f"{factor} {se.stream} sits {_offset(se.offset)}{c.unit}" if se.offset is not None and se.stream
-                 else f"{factor} means differ")
-        txt = (where
-               + (f" ({_pct(abs(se.offset_pct_tolerance))} of tolerance)" if se.offset_pct_tolerance is not None else "")
-               + (" from the others" if se.offset is not None else "")
-               + f", {test} {_p(se.p_used)} across {se.k} {factor}s"
-               + (f", {factor} share of variance {se.between_share * 100:.0f} %" if se.between_share is not None else ""))
-        if flag and c.policy.requirements.no_stream_effect:
-            out.fails.append(f"stream effect: {txt} (significant and above the {limit:g} % relevance limit)")
-        elif not flag:
-            out.info.append(f"stream effect: {txt} — significant but not practically relevant")
-    if ranked:
-        _key, factor, se, rel = max(ranked, key=lambda t: t[0])
-        out.evidence.update(stream_effect_significant=se.significant, stream_effect_practically_relevant=rel,
-                            stream_factor=factor, stream=se.stream, stream_offset=se.offset,
-                            stream_offset_pct_tolerance=se.offset_pct_tolerance, stream_effect_p=se.p_used)
-    return out
-
 
 #: The release checks, in the order their reasons are listed. Each entry: (name, check).
 CHECKS: tuple[tuple[str, Callable[[_Context], CheckOutcome]], ...] = (
@@ -715,7 +668,10 @@ def decide_feature(fs: FeatureStats, settings: Settings, policy: Policy, lot_siz
     info: list[str] = []
     ev_fields: dict[str, Any] = {"class_": cls, "class_source": cls_source, "lot_size": lot_size,
                                  "lot_size_source": lot_size_note, "aql": ctx.rule.aql}
-    for _name, check in CHECKS:
+    go_nogo = fs.type == "attribute"  # go/no-go characteristic: pilotqa.decide.attributes
+    if go_nogo:
+        from pilotqa.decide.attributes import attribute_checks, choose_attribute_plan
+    for _name, check in (attribute_checks() if go_nogo else CHECKS):
         outcome = check(ctx)
         fails += outcome.fails
         info += outcome.info
@@ -724,8 +680,9 @@ def decide_feature(fs: FeatureStats, settings: Settings, policy: Policy, lot_siz
     evidence = Evidence(**ev_fields)
     if fails:
         kept = Decision(verdict="keep_100", plan=None, reasons=tuple(fails + info), evidence=evidence)
-        return dataclasses.replace(kept, parts_needed=parts_needed_for(fs, kept, policy))
-    verdict, plan, reasons = _choose_plan(ctx, evidence, lot_size, info)
+        return kept if go_nogo else dataclasses.replace(kept, parts_needed=parts_needed_for(fs, kept, policy))
+    verdict, plan, reasons = (choose_attribute_plan(ctx, evidence, lot_size, info) if go_nogo
+                              else _choose_plan(ctx, evidence, lot_size, info))
     if plan is not None:
         if not settings.lot_size:
             reasons.append(f"lot size not given (--lot-size): plan shown for lots of {lot_size} parts, {lot_size_note}")
