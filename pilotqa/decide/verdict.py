@@ -11,10 +11,6 @@ For each characteristic (:class:`~pilotqa.results.FeatureStats` from :mod:`pilot
   (Z1.9 §A7 "applicable only when the normality of the measurements is assured"), so an attributes
   plan is offered instead: Squeglia c = 0 or ANSI/ASQ Z1.4 n/Ac/Re per the class's policy.
 
-Go/no-go characteristics (``type == "attribute"``) run the checks of
-:func:`pilotqa.decide.attributes.attribute_checks` instead (upper bound of the nonconforming
-fraction against ``class.<c>.attribute_max_p_upper``) and get an attributes plan.
-
 The checks are a table (:data:`CHECKS`): each is a named function of the characteristic's
 statistics that returns the reasons it fails (``fails``), remarks that do not block (``info``) and
 the evidence it contributes; a new check is one entry.
@@ -668,10 +664,7 @@ def decide_feature(fs: FeatureStats, settings: Settings, policy: Policy, lot_siz
     info: list[str] = []
     ev_fields: dict[str, Any] = {"class_": cls, "class_source": cls_source, "lot_size": lot_size,
                                  "lot_size_source": lot_size_note, "aql": ctx.rule.aql}
-    go_nogo = fs.type == "attribute"  # go/no-go characteristic: pilotqa.decide.attributes
-    if go_nogo:
-        from pilotqa.decide.attributes import attribute_checks, choose_attribute_plan
-    for _name, check in (attribute_checks() if go_nogo else CHECKS):
+    for _name, check in CHECKS:
         outcome = check(ctx)
         fails += outcome.fails
         info += outcome.info
@@ -680,9 +673,8 @@ def decide_feature(fs: FeatureStats, settings: Settings, policy: Policy, lot_siz
     evidence = Evidence(**ev_fields)
     if fails:
         kept = Decision(verdict="keep_100", plan=None, reasons=tuple(fails + info), evidence=evidence)
-        return kept if go_nogo else dataclasses.replace(kept, parts_needed=parts_needed_for(fs, kept, policy))
-    verdict, plan, reasons = (choose_attribute_plan(ctx, evidence, lot_size, info) if go_nogo
-                              else _choose_plan(ctx, evidence, lot_size, info))
+        return dataclasses.replace(kept, parts_needed=parts_needed_for(fs, kept, policy))
+    verdict, plan, reasons = _choose_plan(ctx, evidence, lot_size, info)
     if plan is not None:
         if not settings.lot_size:
             reasons.append(f"lot size not given (--lot-size): plan shown for lots of {lot_size} parts, {lot_size_note}")
