@@ -71,17 +71,17 @@ def main() -> int:
             c = compare_samples(vb[name], va[name], lsl_before=s["lsl"], usl_before=s["usl"],
                                 lsl_after=s["lsl"], usl_after=s["usl"])
             entries.append(feature_entry(name, s, s, c))
-        decide_changes(entries, specs, args.alpha)
-        by = {e["feature"]: e for e in entries}
+        by = {e.feature: e for e in decide_changes(entries, specs, args.alpha)}
         un = [by[n] for n in unchanged]
-        raw_mean += sum(e["mean_p"] < args.alpha for e in un)
-        raw_sigma += sum(e["sigma_p"] < args.alpha for e in un)
-        any_raw += any(e["mean_p"] < args.alpha or e["sigma_p"] < args.alpha for e in un)
-        false = sum(e["change"] != "no_change" for e in un)
+        raw_mean += sum(e.mean_p is not None and e.mean_p < args.alpha for e in un)
+        raw_sigma += sum(e.sigma_p is not None and e.sigma_p < args.alpha for e in un)
+        any_raw += any((e.mean_p or 1.0) < args.alpha or (e.sigma_p or 1.0) < args.alpha for e in un)
+        false = sum(e.change != "no_change" for e in un)
         false_counts.append(false)
         any_false += false > 0
-        ppk_excl += sum(e["ppk_diff_ci"][0] > 0 or e["ppk_diff_ci"][1] < 0 for e in un)
-        found += planted and by[PLANTED]["change"] == "improved"
+        ppk_excl += sum(e.ppk_diff_ci is not None and (e.ppk_diff_ci[0] > 0 or e.ppk_diff_ci[1] < 0)
+                        for e in un)
+        found += planted and by[PLANTED].change == "improved"
     n, k = args.reps, len(unchanged)
     print(f"{n} pairs, {k} unchanged characteristics each, alpha {args.alpha}")
     print(f"raw per-test rejection: mean {raw_mean / (n * k):.3f}, spread {raw_sigma / (n * k):.3f}")

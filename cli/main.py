@@ -80,10 +80,33 @@ def read_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--part", help="Part number (overrides the export's metadata)."),
         click.option("--revision", help="Part revision (overrides the export's metadata)."),
         click.option("--debug", is_flag=True, help="Show the traceback of unexpected errors."),
+        click.option("--two-sided", "two_sided", multiple=True, metavar="NAME",
+                     help="Keep this characteristic two-sided although its name says form, orientation, "
+                          "location or runout and its lower limit is 0 (read one-sided by default). "
+                          "Repeatable."),
     ]
+    f = _layout_options(f)
     for d in reversed(decorators):
         f = d(f)
     return f
+
+
+#: read options that reach ReadOptions through the click context (not through _read's arguments)
+_LAYOUT_KEYS = ("two_sided", "header_row", "layout")
+
+
+def _layout_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Take the reading-layout options off the command's arguments and keep them for _read."""
+    import functools
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        extra = {k: kwargs.pop(k) for k in _LAYOUT_KEYS if k in kwargs}
+        extra["two_sided"] = tuple(extra.get("two_sided") or ())
+        click.get_current_context().meta["pilotqa.layout_options"] = extra
+        return f(*args, **kwargs)
+
+    return wrapper
 
 
 def _read(inputs: tuple[Path, ...], spec_file: Path | None, sheet: str | None,
@@ -101,6 +124,11 @@ def _read(inputs: tuple[Path, ...], spec_file: Path | None, sheet: str | None,
         strict=strict,
         by=tuple(by),
     )
+    extra = click.get_current_context().meta.get("pilotqa.layout_options")
+    if extra:
+        import dataclasses
+
+        opts = dataclasses.replace(opts, **extra)
     return read(list(inputs), opts)
 
 

@@ -30,7 +30,7 @@ tests it is made of. The verdict of each side comes from its own analysis.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -47,8 +47,8 @@ if TYPE_CHECKING:
     from pilotqa.analysis import AnalysisResult
     from pilotqa.decide.policy import Policy
 
-__all__ = ["SCHEMA_ID", "AnalysisView", "analysis_view", "ComparisonResult", "compare",
-           "feature_entry", "decide_changes",
+__all__ = ["SCHEMA_ID", "AnalysisView", "analysis_view", "FeatureComparison", "ComparisonResult",
+           "compare", "comparison_document", "feature_entry", "decide_changes",
            "VERDICT_TEXT", "MULTIPLICITY", "PPK_INTERVAL"]
 
 SCHEMA_ID = "pilotqa.comparison/1"
@@ -97,15 +97,89 @@ def analysis_view(fr: Any) -> AnalysisView:
     )
 
 
-# ----------------------------------------------------------------- result
+# ----------------------------------------------------------------- results
+Interval = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class FeatureComparison:
+    """The comparison of one characteristic present on both sides.
+
+    Field names are the keys of its ``features[]`` object in ``pilotqa.comparison/1`` (``class_``
+    is written ``class``); differences are after − before, ratios after / before, intervals at
+    ``settings.confidence``; an undefined number is None. ``mean_p``/``sigma_p`` are the raw
+    Welch and Brown–Forsythe p-values, ``*_adjusted`` Holm's over all tests of the comparison;
+    ``change`` and ``conclusion`` follow the rule in the module docstring.
+    """
+
+    feature: str
+    unit: str | None
+    class_: str | None
+    nominal: float | None
+    lsl: float | None
+    usl: float | None
+    tolerance: float | None
+    n_before: int
+    n_after: int
+    mean_before: float | None
+    mean_after: float | None
+    sigma_before: float | None
+    sigma_after: float | None
+    mean_diff: float | None
+    mean_diff_ci: Interval | None
+    mean_diff_pct_tolerance: float | None
+    mean_diff_ci_pct_tolerance: Interval | None
+    mean_t: float | None
+    mean_df: float | None
+    mean_p: float | None
+    sigma_ratio: float | None
+    sigma_ratio_ci: Interval | None
+    sigma_change_pct: float | None
+    sigma_statistic: float | None
+    sigma_p: float | None
+    f_statistic: float | None
+    f_p: float | None
+    ppk_before: float | None
+    ppk_before_ci: Interval | None
+    ppk_after: float | None
+    ppk_after_ci: Interval | None
+    ppk_diff: float | None
+    ppk_diff_ci: Interval | None
+    verdict_before: str | None
+    verdict_after: str | None
+    decision_basis_before: str | None
+    decision_basis_after: str | None
+    notes: tuple[str, ...] = ()
+    sigma_test: str = "brown_forsythe"
+    mean_p_adjusted: float | None = None
+    sigma_p_adjusted: float | None = None
+    mean_significant: bool = False
+    sigma_significant: bool = False
+    change: str = "no_change"
+    conclusion: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The characteristic's JSON object (intervals as lists, NaN never present)."""
+        d = {("class" if f.name == "class_" else f.name): getattr(self, f.name) for f in fields(self)}
+        out: dict[str, Any] = json_safe(d, f"$.features[{self.feature}]")
+        return out
+
+
 @dataclass
 class ComparisonResult:
-    """Both analyses, the readings each comparison used, and the document."""
+    """Both analyses, the per-characteristic comparisons, the readings they used, the document."""
 
     before: "AnalysisResult"
     after: "AnalysisResult"
     settings: Settings
+    policy: "Policy"
     generated_at: datetime
+    features: tuple[FeatureComparison, ...] = ()
+    only_before: tuple[str, ...] = ()
+    only_after: tuple[str, ...] = ()
+    overall: str = ""
+    #: the ``pilotqa.comparison/1`` document (:func:`comparison_document`), which the HTML and
+    #: XLSX render, so the three outputs agree
     document: dict[str, Any] = field(default_factory=dict)
     #: feature -> (before readings, after readings) in time order (the report plots them)
     series: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
@@ -191,8 +265,9 @@ def _side(res: "AnalysisResult") -> dict[str, Any]:
     }
 
 
-def _feature_entry(name: str, sb: dict[str, Any], sa: dict[str, Any], c: SampleComparison,
-                   vb: AnalysisView, va: AnalysisView) -> dict[str, Any]:
+def _measure(name: str, sb: dict[str, Any], sa: dict[str, Any], c: SampleComparison,
+             vb: AnalysisView, va: AnalysisView) -> FeatureComparison:
+    """The comparison of one characteristic before the decision (:func:`decide_changes`)."""
     tol = _tolerance(sb)
     m, s, p = c.mean, c.spread, c.ppk
 
@@ -213,128 +288,105 @@ def _feature_entry(name: str, sb: dict[str, Any], sa: dict[str, Any], c: SampleC
         if v.decision_basis not in (None, "normal"):
             notes.append(f"the {side} verdict is based on a fitted {v.distribution or 'non-normal'} "
                          "model; the Ppk compared here is the normal-theory index")
-    return {
-        "feature": name,
-        "unit": sb.get("unit") or sa.get("unit"),
-        "class": vb.class_ or va.class_ or sb.get("class") or sa.get("class"),
-        "nominal": _fnum(sb.get("nominal")),
-        "lsl": _fnum(sb.get("lsl")),
-        "usl": _fnum(sb.get("usl")),
-        "tolerance": tol,
-        "n_before": c.n_before,
-        "n_after": c.n_after,
-        "mean_before": c.mean_before,
-        "mean_after": c.mean_after,
-        "sigma_before": c.sd_before,
-        "sigma_after": c.sd_after,
-        "mean_diff": m.diff,
-        "mean_diff_ci": None if m.ci_low is None else [m.ci_low, m.ci_high],
-        "mean_diff_pct_tolerance": pct(m.diff),
-        "mean_diff_ci_pct_tolerance": None if m.ci_low is None or not tol
-        else [pct(m.ci_low), pct(m.ci_high)],
-        "mean_t": m.t,
-        "mean_df": m.df,
-        "mean_p": m.p,
-        "mean_p_adjusted": None,
-        "sigma_ratio": s.ratio,
-        "sigma_ratio_ci": None if s.ci_low is None else [s.ci_low, s.ci_high],
-        "sigma_change_pct": None if s.ratio is None else 100.0 * (s.ratio - 1.0),
-        "sigma_test": "brown_forsythe",
-        "sigma_statistic": c.bf_statistic,
-        "sigma_p": c.bf_p,
-        "sigma_p_adjusted": None,
-        "f_statistic": s.f,
-        "f_p": s.f_p,
-        "ppk_before": p.before,
-        "ppk_before_ci": None if p.before_ci is None else list(p.before_ci),
-        "ppk_after": p.after,
-        "ppk_after_ci": None if p.after_ci is None else list(p.after_ci),
-        "ppk_diff": p.diff,
-        "ppk_diff_ci": None if p.diff_ci is None else list(p.diff_ci),
-        "verdict_before": vb.verdict,
-        "verdict_after": va.verdict,
-        "decision_basis_before": vb.decision_basis,
-        "decision_basis_after": va.decision_basis,
-        "mean_significant": False,
-        "sigma_significant": False,
-        "change": "no_change",
-        "conclusion": "",
-        "notes": notes,
-    }
+    def iv(lo: float | None, hi: float | None) -> Interval | None:
+        return None if lo is None or hi is None else (lo, hi)
+
+    pct_lo, pct_hi = pct(m.ci_low), pct(m.ci_high)
+    return FeatureComparison(
+        feature=name,
+        unit=sb.get("unit") or sa.get("unit"),
+        class_=vb.class_ or va.class_ or sb.get("class") or sa.get("class"),
+        nominal=_fnum(sb.get("nominal")), lsl=_fnum(sb.get("lsl")), usl=_fnum(sb.get("usl")),
+        tolerance=tol,
+        n_before=c.n_before, n_after=c.n_after,
+        mean_before=c.mean_before, mean_after=c.mean_after,
+        sigma_before=c.sd_before, sigma_after=c.sd_after,
+        mean_diff=m.diff, mean_diff_ci=iv(m.ci_low, m.ci_high),
+        mean_diff_pct_tolerance=pct(m.diff), mean_diff_ci_pct_tolerance=iv(pct_lo, pct_hi),
+        mean_t=m.t, mean_df=m.df, mean_p=m.p,
+        sigma_ratio=s.ratio, sigma_ratio_ci=iv(s.ci_low, s.ci_high),
+        sigma_change_pct=None if s.ratio is None else 100.0 * (s.ratio - 1.0),
+        sigma_statistic=c.bf_statistic, sigma_p=c.bf_p,
+        f_statistic=s.f, f_p=s.f_p,
+        ppk_before=p.before, ppk_before_ci=p.before_ci, ppk_after=p.after,
+        ppk_after_ci=p.after_ci, ppk_diff=p.diff, ppk_diff_ci=p.diff_ci,
+        verdict_before=vb.verdict, verdict_after=va.verdict,
+        decision_basis_before=vb.decision_basis, decision_basis_after=va.decision_basis,
+        notes=tuple(notes),
+    )
 
 
-def _decide(e: dict[str, Any], sb: dict[str, Any], alpha: float) -> None:
-    """Set ``mean_significant``, ``sigma_significant``, ``change`` and ``conclusion`` of an entry."""
-    pm, ps = e["mean_p_adjusted"], e["sigma_p_adjusted"]
-    e["mean_significant"] = sig_m = pm is not None and pm < alpha
-    e["sigma_significant"] = sig_s = ps is not None and ps < alpha
+def _decide(e: FeatureComparison, sb: dict[str, Any], alpha: float, pm: float | None,
+            ps: float | None) -> FeatureComparison:
+    """``e`` with the adjusted p-values, the significance flags, ``change`` and ``conclusion``."""
+    sig_m = pm is not None and pm < alpha
+    sig_s = ps is not None and ps < alpha
+    notes = list(e.notes)
     signs: list[int] = []
-    if sig_s and e["sigma_ratio"] is not None:
-        signs.append(1 if e["sigma_ratio"] < 1.0 else -1)
+    if sig_s and e.sigma_ratio is not None:
+        signs.append(1 if e.sigma_ratio < 1.0 else -1)
     if sig_m:
-        hb, ha = _headroom(e["mean_before"], sb), _headroom(e["mean_after"], sb)
+        hb, ha = _headroom(e.mean_before, sb), _headroom(e.mean_after, sb)
         if hb is not None and ha is not None and ha != hb:
             signs.append(1 if ha > hb else -1)
     direction = 0
     if signs and all(x == signs[0] for x in signs):
         direction = signs[0]
-    elif signs and e["ppk_diff"]:
-        direction = 1 if e["ppk_diff"] > 0 else -1
+    elif signs and e.ppk_diff:
+        direction = 1 if e.ppk_diff > 0 else -1
     if (sig_m or sig_s) and direction == 0:
-        e["notes"].append("a significant change whose effect on capability has no direction "
-                          "(no specification limit to measure it against); reported as no_change")
-    e["change"] = "improved" if direction > 0 else "worse" if direction < 0 else "no_change"
+        notes.append("a significant change whose effect on capability has no direction "
+                     "(no specification limit to measure it against); reported as no_change")
+    change = "improved" if direction > 0 else "worse" if direction < 0 else "no_change"
 
-    unit = e["unit"] or ""
-    dec = _decimals(e["tolerance"])
-    parts: list[str] = []
-    if e["sigma_change_pct"] is not None:
-        parts.append(f"σ {_signed(e['sigma_change_pct'], '.0f')} % ({_p_text(e['sigma_p'], ps)})")
-    if e["mean_diff"] is not None:
-        t = f"mean {_signed(e['mean_diff'], f'.{dec}f')}{(' ' + unit) if unit else ''}"
-        if e["mean_diff_pct_tolerance"] is not None:
-            t += f" = {_signed(e['mean_diff_pct_tolerance'], '.1f')} % of tolerance"
-        parts.append(f"{t} ({_p_text(e['mean_p'], pm)})")
-    if e["change"] != "no_change":
-        # lead with what changed significantly
-        parts = ([x for x in parts if (x.startswith("σ") and sig_s) or (x.startswith("mean") and sig_m)]
-                 or parts)
-    vb, va = e["verdict_before"], e["verdict_after"]
+    unit = e.unit or ""
+    dec = _decimals(e.tolerance)
+    sigma_text = mean_text = None
+    if e.sigma_change_pct is not None:
+        sigma_text = f"σ {_signed(e.sigma_change_pct, '.0f')} % ({_p_text(e.sigma_p, ps)})"
+    if e.mean_diff is not None:
+        t = f"mean {_signed(e.mean_diff, f'.{dec}f')}{(' ' + unit) if unit else ''}"
+        if e.mean_diff_pct_tolerance is not None:
+            t += f" = {_signed(e.mean_diff_pct_tolerance, '.1f')} % of tolerance"
+        mean_text = f"{t} ({_p_text(e.mean_p, pm)})"
+    parts = [x for x in (sigma_text, mean_text) if x]
+    if change != "no_change":  # name only what changed significantly
+        parts = [x for x, sig in ((sigma_text, sig_s), (mean_text, sig_m)) if x and sig] or parts
+    vb, va = e.verdict_before, e.verdict_after
     vbt, vat = VERDICT_TEXT.get(vb or "", vb or "n/a"), VERDICT_TEXT.get(va or "", va or "n/a")
     verdict = f"verdict {vbt} → {vat}" if vb != va else f"verdict {vbt} (unchanged)"
-    head = {"improved": "improved", "worse": "worse", "no_change": "no change"}[e["change"]]
-    e["conclusion"] = f"{head}: " + ", ".join(parts + [verdict])
-    ci = e["ppk_diff_ci"]
-    if e["change"] == "no_change" and ci is not None and (ci[0] > 0 or ci[1] < 0):
-        e["notes"].append("the interval of the Ppk change excludes 0, but it is one of many "
-                          "unadjusted intervals and neither the mean nor the spread changed "
-                          "significantly after Holm's adjustment; unchanged processes give such "
-                          "an interval for about 1 characteristic in 20")
-    if e["change"] == "no_change" and vb != va:
-        e["notes"].append("the verdict changed although neither the mean nor the spread changed "
-                          "significantly: the lower confidence bound of Ppk moved across the "
-                          "requirement within sampling noise")
+    head = {"improved": "improved", "worse": "worse", "no_change": "no change"}[change]
+    ci = e.ppk_diff_ci
+    if change == "no_change" and ci is not None and (ci[0] > 0 or ci[1] < 0):
+        notes.append("the interval of the Ppk change excludes 0, but it is one of many "
+                     "unadjusted intervals and neither the mean nor the spread changed "
+                     "significantly after Holm's adjustment; unchanged processes give such "
+                     "an interval for about 1 characteristic in 20")
+    if change == "no_change" and vb != va:
+        notes.append("the verdict changed although neither the mean nor the spread changed "
+                     "significantly: the lower confidence bound of Ppk moved across the "
+                     "requirement within sampling noise")
+    return replace(e, mean_p_adjusted=pm, sigma_p_adjusted=ps, mean_significant=sig_m,
+                   sigma_significant=sig_s, change=change,
+                   conclusion=f"{head}: " + ", ".join(parts + [verdict]), notes=tuple(notes))
 
 
 def feature_entry(name: str, spec_before: dict[str, Any], spec_after: dict[str, Any],
                   c: SampleComparison, view_before: AnalysisView | None = None,
-                  view_after: AnalysisView | None = None) -> dict[str, Any]:
-    """The document entry of one characteristic before :func:`decide_changes` completes it."""
+                  view_after: AnalysisView | None = None) -> FeatureComparison:
+    """The comparison of one characteristic before :func:`decide_changes` completes it."""
     none_view = AnalysisView(None, None, None, None, None, None)
-    return _feature_entry(name, spec_before, spec_after, c, view_before or none_view,
-                          view_after or none_view)
+    return _measure(name, spec_before, spec_after, c, view_before or none_view,
+                    view_after or none_view)
 
 
-def decide_changes(entries: list[dict[str, Any]], specs_before: dict[str, dict[str, Any]],
-                   alpha: float) -> None:
-    """Holm-adjust the 2 tests of every entry (over all entries) and set ``change``/``conclusion``.
-
-    See the module docstring for the rule.
-    """
-    adjusted = holm([p for e in entries for p in (e["mean_p"], e["sigma_p"])])
-    for i, e in enumerate(entries):
-        e["mean_p_adjusted"], e["sigma_p_adjusted"] = adjusted[2 * i], adjusted[2 * i + 1]
-        _decide(e, specs_before[e["feature"]], alpha)
+def decide_changes(entries: list[FeatureComparison], specs_before: dict[str, dict[str, Any]],
+                   alpha: float) -> list[FeatureComparison]:
+    """Holm-adjust the 2 tests of every characteristic (over all of them) and decide each
+    ``change`` and ``conclusion`` (the rule is in the module docstring)."""
+    adjusted = holm([p for e in entries for p in (e.mean_p, e.sigma_p)])
+    return [_decide(e, specs_before[e.feature], alpha, adjusted[2 * i], adjusted[2 * i + 1])
+            for i, e in enumerate(entries)]
 
 
 def compare(
@@ -364,7 +416,6 @@ def compare(
     InputError
         when no characteristic is present on both sides.
     """
-    from pilotqa import __version__
     from pilotqa.analysis import analyze
     from pilotqa.decide.policy import load_policy
 
@@ -394,7 +445,7 @@ def compare(
     empty = np.array([], dtype=float)
     none_view = AnalysisView(None, None, None, None, None, None)
 
-    entries: list[dict[str, Any]] = []
+    measured: list[FeatureComparison] = []
     series: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for name in common:
         sb, sa = specs_b[name], specs_a[name]
@@ -402,49 +453,63 @@ def compare(
         c = compare_samples(xb, xa, lsl_before=_fnum(sb["lsl"]), usl_before=_fnum(sb["usl"]),
                             lsl_after=_fnum(sa["lsl"]), usl_after=_fnum(sa["usl"]),
                             confidence=settings.confidence)
-        entries.append(_feature_entry(name, sb, sa, c, views_b.get(name, none_view),
-                                      views_a.get(name, none_view)))
+        measured.append(_measure(name, sb, sa, c, views_b.get(name, none_view),
+                                 views_a.get(name, none_view)))
         series[name] = (xb, xa)
+    features = tuple(decide_changes(measured, specs_b, settings.alpha))
 
-    decide_changes(entries, specs_b, settings.alpha)
+    only_before = tuple(n for n in names_b if n not in set(names_a))
+    only_after = tuple(n for n in names_a if n not in set(names_b))
+    result = ComparisonResult(
+        before=res_b, after=res_a, settings=settings, policy=policy,
+        generated_at=generated_at or datetime.now(timezone.utc).replace(microsecond=0),
+        features=features, only_before=only_before, only_after=only_after,
+        overall=_overall(features, only_before, only_after), series=series)
+    result.document = comparison_document(result)
+    return result
 
-    only_before = [n for n in names_b if n not in set(names_a)]
-    only_after = [n for n in names_a if n not in set(names_b)]
-    by_change = {k: [e["feature"] for e in entries if e["change"] == k]
-                 for k in ("improved", "worse", "no_change")}
-    overall_parts = []
-    for k, label in (("improved", "improved"), ("worse", "worse")):
-        if by_change[k]:
-            overall_parts.append(f"{label}: {', '.join(by_change[k])}")
-    overall_parts.append(f"{len(by_change['no_change'])} of {len(entries)} without a significant "
-                         "change")
+
+def _overall(features: tuple[FeatureComparison, ...], only_before: tuple[str, ...],
+             only_after: tuple[str, ...]) -> str:
+    parts = [f"{k}: {', '.join(f.feature for f in features if f.change == k)}"
+             for k in ("improved", "worse") if any(f.change == k for f in features)]
+    n_same = sum(f.change == "no_change" for f in features)
+    parts.append(f"{n_same} of {len(features)} without a significant change")
     if only_before:
-        overall_parts.append(f"only before: {', '.join(only_before)}")
+        parts.append(f"only before: {', '.join(only_before)}")
     if only_after:
-        overall_parts.append(f"only after: {', '.join(only_after)}")
-    gen = generated_at or datetime.now(timezone.utc).replace(microsecond=0)
+        parts.append(f"only after: {', '.join(only_after)}")
+    return "; ".join(parts)
+
+
+def comparison_document(result: ComparisonResult) -> dict[str, Any]:
+    """The ``pilotqa.comparison/1`` document of a comparison (the one place it is built)."""
+    from pilotqa import __version__
+
+    by_change = {k: [f.feature for f in result.features if f.change == k]
+                 for k in ("improved", "worse", "no_change")}
     bad: list[str] = []
     document: dict[str, Any] = {
         "schema": SCHEMA_ID,
         "tool": {"name": "pilotqa", "version": __version__},
-        "generated_at": gen.isoformat(),
-        "before": _side(res_b),
-        "after": _side(res_a),
+        "generated_at": result.generated_at.isoformat(),
+        "before": _side(result.before),
+        "after": _side(result.after),
         "settings": {
-            **settings.to_json(),
-            "policy": policy.to_json(),
+            **result.settings.to_json(),
+            "policy": result.policy.to_json(),
             "multiplicity": MULTIPLICITY,
             "mean_test": "welch",
             "sigma_test": "brown_forsythe",
             "ppk_interval": PPK_INTERVAL,
         },
-        "overall": "; ".join(overall_parts),
-        "summary": {**by_change, "only_before": only_before, "only_after": only_after},
-        "features": entries,
+        "overall": result.overall,
+        "summary": {**by_change, "only_before": list(result.only_before),
+                    "only_after": list(result.only_after)},
+        "features": [f.to_json() for f in result.features],
     }
     document = json_safe(document, "$", bad)
-    if bad:  # pragma: no cover - every number above is finite or None by construction
+    if bad:  # pragma: no cover - every number is finite or None by construction
         raise RuntimeError("non-finite numbers in the comparison at " + ", ".join(bad[:10]))
-    return ComparisonResult(before=res_b, after=res_a, settings=settings, generated_at=gen,
-                            document=document, series=series)
+    return document
 

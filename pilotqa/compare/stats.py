@@ -253,7 +253,10 @@ def ppk_variance_bissell(ppk: float, n: int) -> float:
     >>> round(ppk_variance_bissell(1.0, 50), 6)
     0.012426
     """
-    return 1.0 / (9.0 * n) + ppk**2 / (2.0 * (n - 1))
+    try:
+        return 1.0 / (9.0 * n) + ppk**2 / (2.0 * (n - 1))
+    except OverflowError:  # an index of ~1e154 and beyond (no spread at all, to rounding)
+        return math.inf
 
 
 @dataclass(frozen=True)
@@ -308,6 +311,8 @@ def ppk_change(ppk_before: float | None, n_before: int, ppk_after: float | None,
         if p is None or n < 2:
             return None, None
         v = ppk_variance_bissell(p, n)
+        if not math.isfinite(v):
+            return None, None
         h = z * math.sqrt(v)
         return (p - h, p + h), v
 
@@ -317,6 +322,8 @@ def ppk_change(ppk_before: float | None, n_before: int, ppk_after: float | None,
         return PpkChange(ppk_before, bci, ppk_after, aci, None, None)
     d = ppk_after - ppk_before
     h = z * math.sqrt(va + vb)
+    if not (math.isfinite(d) and math.isfinite(h)):
+        return PpkChange(ppk_before, bci, ppk_after, aci, None, None)
     return PpkChange(ppk_before, bci, ppk_after, aci, d, (d - h, d + h))
 
 
