@@ -194,10 +194,13 @@ class Inspection:
 
     @property
     def lots(self) -> list[str]:
-        """Distinct lots in order of first appearance (by sequence)."""
-        return (
-            self.measurements.sort("sequence")["lot"].unique(maintain_order=True).drop_nulls().to_list()
-        )
+        """Distinct lots in order of first appearance (by sequence), of measured and go/no-go
+        checked parts."""
+        frames = [f.select("sequence", "lot") for f in (self.measurements, self.attribute_readings)
+                  if f is not None and f.height]
+        if not frames:
+            return []
+        return pl.concat(frames).sort("sequence", maintain_order=True)["lot"].unique(maintain_order=True).drop_nulls().to_list()
 
     @property
     def n_parts(self) -> int:

@@ -144,13 +144,17 @@ class Violation:
 
 @dataclass(frozen=True)
 class OutOfSpec:
-    """One pilot reading outside the tolerance: serial, lot, value, the limit it passed and which."""
+    """One pilot reading outside the tolerance: serial, lot, value, the limit it passed and which.
+
+    For a go/no-go characteristic: a nonconforming part (``value`` and ``limit`` None, ``side``
+    ``"nonconforming"``, ``reading`` the cell as written, e.g. ``"NOK"``)."""
 
     part_id: str
     lot: str | None
-    value: float
-    limit: float
-    side: str  # "lower" (below LSL) or "upper" (above USL)
+    value: float | None
+    limit: float | None
+    side: str  # "lower" (below LSL), "upper" (above USL) or "nonconforming" (go/no-go)
+    reading: str | None = field(default=None, metadata=_OMIT_NONE)
 
 
 @dataclass(frozen=True)
@@ -425,6 +429,17 @@ class FeatureStats:
     out_of_spec: tuple[OutOfSpec, ...] = ()
     #: stream analyses by factor (fixture, nest, machine …; ``--by``); empty without streams
     streams: Mapping[str, StreamEffect] = field(default_factory=dict)
+    # go/no-go (type "attribute") only, left out of the JSON of a variable characteristic
+    # (pilotqa.stats.attributes): x nonconforming of n, x/n, the one-sided Clopper–Pearson upper
+    # bound on the nonconforming fraction, its confidence and method, the success-run sentence
+    # and where the data came from (per-part readings or AQDEF sample counts)
+    n_nonconforming: int | None = field(default=None, metadata=_OMIT_NONE)
+    fraction_nonconforming: float | None = field(default=None, metadata=_OMIT_NONE)
+    p_upper: float | None = field(default=None, metadata=_OMIT_NONE)
+    p_upper_confidence: float | None = field(default=None, metadata=_OMIT_NONE)
+    p_upper_method: str | None = field(default=None, metadata=_OMIT_NONE)
+    success_run: str | None = field(default=None, metadata=_OMIT_NONE)
+    attribute_source: str | None = field(default=None, metadata=_OMIT_NONE)
     series: Series = field(default_factory=Series.empty, metadata=_NOT_JSON)
 
     @property
@@ -524,6 +539,15 @@ class Evidence:
     stream_offset: float | None = None
     stream_offset_pct_tolerance: float | None = None
     stream_effect_p: float | None = None
+    #: go/no-go characteristics only (omitted otherwise; pilotqa.decide.attributes): x of n
+    #: nonconforming, the upper bound p_upper at confidence p_upper_confidence against the class's
+    #: ``attribute_max_p_upper`` (also in ``required``), and the parts that, checked with none
+    #: nonconforming, would show p ≤ that requirement (success-run theorem, same confidence)
+    n_nonconforming: int | None = field(default=None, metadata=_OMIT_NONE)
+    p_upper: float | None = field(default=None, metadata=_OMIT_NONE)
+    p_upper_confidence: float | None = field(default=None, metadata=_OMIT_NONE)
+    attribute_max_p_upper: float | None = field(default=None, metadata=_OMIT_NONE)
+    zero_failure_parts: int | None = field(default=None, metadata=_OMIT_NONE)
 
 
 @dataclass(frozen=True)

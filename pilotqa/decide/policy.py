@@ -39,6 +39,25 @@ Defaults and why a QA engineer can defend them
   of each lot plus one part every 100 parts against the tolerance and the reaction limits
   (pilot mean ± 3 σ overall); any part outside them returns the characteristic to 100 %.
 * ``default_class = "major"`` for characteristics whose export carries no class.
+* **Go/no-go (attribute) characteristics** (thread/pin gauges, visual checks; no measured value,
+  so no capability index): they leave 100 % inspection only when the one-sided upper confidence
+  bound of the nonconforming fraction (Clopper–Pearson, at the same one-sided level as the
+  variables bound, 97.5 % by default; :mod:`pilotqa.stats.attributes`) is at most
+  ``class.<c>.attribute_max_p_upper`` — by default **the class's AQL**: 0.001 (0.1 %) critical,
+  0.0065 major, 0.015 minor — and no pilot part was nonconforming
+  (``requirements.max_out_of_spec``). Why the AQL: the sampling plan that replaces 100 %
+  inspection is built to accept lots at that quality (ANSI/ASQ Z1.4 §3.2; Squeglia c = 0
+  plans at the same AQL), so the pilot must show, with the same confidence the variables
+  decision uses, that the process is no worse than what the plan would accept. A stricter value
+  (e.g. the ~32 ppm a Ppk of 1.33 implies) cannot be shown by attributes at pilot sizes — by
+  the success-run theorem zero nonconforming parts in n show at best p ≤ 1 − 0.025^(1/n) —
+  so those characteristics would simply stay at 100 %. The cost of the AQL choice is stated,
+  not hidden: it takes 3688 conforming parts in a row to release a critical go/no-go
+  characteristic (0.1 %), 566 for major and 245 for minor, which the decision reports
+  ("n = … parts with none nonconforming would show p ≤ …"); a 150-part pilot keeps every
+  go/no-go characteristic at 100 % unless the policy is relaxed (docs/decision-quality.md
+  measures the release rates). The plan is the class's ``attributes_method`` (Squeglia c = 0
+  for critical, ANSI/ASQ Z1.4 n/Ac/Re otherwise), the same key the non-normal variables use.
 
 TOML files override any subset (``pilotqa analyze --policy FILE``); unknown keys, wrong types,
 values out of range and unordered thresholds raise :class:`~pilotqa.errors.PolicyError` naming
@@ -82,12 +101,15 @@ class ClassRule:
     attributes_method : "attributes" (ANSI/ASQ Z1.4 n/Ac/Re) or "c0" (Squeglia c = 0) when an
         attributes plan is needed (non-normal data).
     allow_single_lot : may a plan be given when the pilot holds fewer than ``evidence.min_lots``.
+    attribute_max_p_upper : go/no-go characteristics: the largest upper confidence bound of the
+        nonconforming fraction (a fraction, 0.001 = 0.1 %) that may leave 100 % inspection.
     """
 
     min_lower_bound: float
     aql: float
     attributes_method: str
     allow_single_lot: bool
+    attribute_max_p_upper: float = 0.0065
 
 
 @dataclass(frozen=True)
@@ -138,15 +160,18 @@ class PlanRule:
 
 
 def _default_critical() -> ClassRule:
-    return ClassRule(min_lower_bound=1.67, aql=0.10, attributes_method="c0", allow_single_lot=False)
+    return ClassRule(min_lower_bound=1.67, aql=0.10, attributes_method="c0", allow_single_lot=False,
+                     attribute_max_p_upper=0.001)
 
 
 def _default_major() -> ClassRule:
-    return ClassRule(min_lower_bound=1.33, aql=0.65, attributes_method="attributes", allow_single_lot=True)
+    return ClassRule(min_lower_bound=1.33, aql=0.65, attributes_method="attributes", allow_single_lot=True,
+                     attribute_max_p_upper=0.0065)
 
 
 def _default_minor() -> ClassRule:
-    return ClassRule(min_lower_bound=1.00, aql=1.5, attributes_method="attributes", allow_single_lot=True)
+    return ClassRule(min_lower_bound=1.00, aql=1.5, attributes_method="attributes", allow_single_lot=True,
+                     attribute_max_p_upper=0.015)
 
 
 @dataclass(frozen=True)
@@ -213,6 +238,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "pieces_per_lot": (1, 1000),
     "periodic_every": (1, 10000000),
     "default_lot_size": (0, 100000000),
+    "attribute_max_p_upper": (0.0, 0.5),
 }
 
 
@@ -241,7 +267,7 @@ def _typed(value: Any, proto: Any, key: str, file: str | None) -> Any:
             value = match
     if name in _RANGES:
         lo, hi = _RANGES[name]
-        if not (lo <= value <= hi) or (name == "min_lower_bound" and value <= 0):
+        if not (lo <= value <= hi) or (name in ("min_lower_bound", "attribute_max_p_upper") and value <= 0):
             raise PolicyError(f"{value!r} is out of range ({lo} to {hi})", key=key, file=file)
     if name == "default_lot_size" and value == 1:
         raise PolicyError("a lot holds at least 2 parts (0 = use the pilot's mean lot size)", key=key, file=file)
@@ -300,6 +326,10 @@ def _check_order(pol: Policy, file: str | None) -> None:
     if not (c.aql <= M.aql <= m.aql):
         raise PolicyError(f"AQLs not ordered: critical {c.aql} ≤ major {M.aql} ≤ minor {m.aql} is required",
                           key="class.major.aql", file=file)
+    if not (c.attribute_max_p_upper <= M.attribute_max_p_upper <= m.attribute_max_p_upper):
+        raise PolicyError(
+            f"go/no-go limits not ordered: critical {c.attribute_max_p_upper} ≤ major {M.attribute_max_p_upper} "
+            f"≤ minor {m.attribute_max_p_upper} is required", key="class.major.attribute_max_p_upper", file=file)
     if pol.reduced_audit.min_lower_bound < c.min_lower_bound:
         raise PolicyError(
             f"the reduced-audit bound {pol.reduced_audit.min_lower_bound} must not be below the critical "
@@ -338,6 +368,8 @@ _COMMENTS: dict[str, str] = {
     "aql": "AQL, % nonconforming, for this class's sampling plans",
     "attributes_method": "plan when an attributes plan is needed: attributes (Z1.4 n/Ac/Re) or c0 (Squeglia)",
     "allow_single_lot": "may a plan be given when the pilot has fewer than evidence.min_lots lots",
+    "attribute_max_p_upper": ("go/no-go characteristics: largest upper 97.5 % (Clopper-Pearson) bound of the "
+                              "nonconforming fraction that may leave 100 % (0.001 = 0.1 %; default = the AQL)"),
     "min_parts": "minimum parts measured ...",
     "min_subgroups": "... or minimum rational subgroups (AIAG SPC: 25)",
     "min_lots": "lots needed before lot-to-lot consistency can be claimed",
@@ -389,6 +421,9 @@ def policy_toml_text(policy: Policy | None = None) -> str:
         "# A characteristic leaves 100 % inspection only when the LOWER confidence bound of Ppk",
         "# (and of Cpk when the data have subgroups) reaches min_lower_bound of its class and every",
         "# [requirements] check passes (AIAG PPAP 4th ed. §2.2.11; AIAG SPC 2nd ed.).",
+        "# A go/no-go (attribute) characteristic leaves 100 % only when no pilot part failed it and the",
+        "# one-sided upper bound of its nonconforming fraction (Clopper-Pearson, same one-sided level as",
+        "# the Ppk bound) is at most attribute_max_p_upper of its class; its plan is attributes_method.",
         "",
         f"default_class = {_toml_value(pol.default_class)}  # {_COMMENTS['default_class']}",
         "",

@@ -35,8 +35,13 @@ def _item(fr: FeatureResult) -> ReadinessItem:
 
 
 def _point_meets(fr: FeatureResult) -> bool:
-    """The capability point estimate the decision used meets the class requirement."""
+    """The capability point estimate the decision used meets the class requirement (a go/no-go
+    characteristic: the observed nonconforming fraction x/n is at most the largest upper bound
+    allowed, ``attribute_max_p_upper``)."""
     ev = fr.decision.evidence
+    if fr.stats.type == "attribute":
+        frac = fr.stats.fraction_nonconforming
+        return frac is not None and ev.attribute_max_p_upper is not None and frac <= ev.attribute_max_p_upper
     points = [p for p in (ev.ppk, ev.cpk if ev.subgroups else None) if p is not None]
     return ev.ppk is not None and all(p >= ev.required for p in points)
 
@@ -63,7 +68,9 @@ def readiness(features: tuple[FeatureResult, ...]) -> Readiness:
     incapable = [fr.feature for fr in features if fr.verdict == "keep_100" and not _point_meets(fr)]
     n = len(features)
     serials = ", ".join(p.part_id for p in bad_parts[:10]) + (" …" if len(bad_parts) > 10 else "")
-    nc_txt = (f" {len(bad_parts)} pilot part{'s' if len(bad_parts) != 1 else ''} out of tolerance need "
+    bad_what = ("nonconforming (out of tolerance or failed a go/no-go check)"
+                if any(fr.stats.type == "attribute" for fr in features) else "out of tolerance")
+    nc_txt = (f" {len(bad_parts)} pilot part{'s' if len(bad_parts) != 1 else ''} {bad_what} need "
               f"disposition: {serials}." if bad_parts else "")
     kept_names = ", ".join(k.feature for k in kept)
     if incapable:

@@ -11,6 +11,10 @@ For each characteristic (:class:`~pilotqa.results.FeatureStats` from :mod:`pilot
   (Z1.9 §A7 "applicable only when the normality of the measurements is assured"), so an attributes
   plan is offered instead: Squeglia c = 0 or ANSI/ASQ Z1.4 n/Ac/Re per the class's policy.
 
+Go/no-go characteristics (``type == "attribute"``) run the checks of
+:func:`pilotqa.decide.attributes.attribute_checks` instead (upper bound of the nonconforming
+fraction against ``class.<c>.attribute_max_p_upper``) and get an attributes plan.
+
 The checks are a table (:data:`CHECKS`): each is a named function of the characteristic's
 statistics that returns the reasons it fails (``fails``), remarks that do not block (``info``) and
 the evidence it contributes; a new check is one entry.
@@ -111,7 +115,7 @@ def resolve_lot_size(settings: Settings, policy: Policy, insp: Inspection | None
     if policy.plans.default_lot_size > 0:
         return policy.plans.default_lot_size, "policy plans.default_lot_size"
     parts, lots = 0, 1
-    if insp is not None and insp.measurements.height:
+    if insp is not None and insp.n_parts:  # measured or go/no-go checked parts
         parts = int(insp.n_parts)
         lots = max(1, len(insp.lots))
     size = max(2, int(round(parts / lots))) if parts else 2
@@ -664,7 +668,10 @@ def decide_feature(fs: FeatureStats, settings: Settings, policy: Policy, lot_siz
     info: list[str] = []
     ev_fields: dict[str, Any] = {"class_": cls, "class_source": cls_source, "lot_size": lot_size,
                                  "lot_size_source": lot_size_note, "aql": ctx.rule.aql}
-    for _name, check in CHECKS:
+    go_nogo = fs.type == "attribute"  # go/no-go characteristic: pilotqa.decide.attributes
+    if go_nogo:
+        from pilotqa.decide.attributes import attribute_checks, choose_attribute_plan
+    for _name, check in (attribute_checks() if go_nogo else CHECKS):
         outcome = check(ctx)
         fails += outcome.fails
         info += outcome.info
@@ -673,8 +680,9 @@ def decide_feature(fs: FeatureStats, settings: Settings, policy: Policy, lot_siz
     evidence = Evidence(**ev_fields)
     if fails:
         kept = Decision(verdict="keep_100", plan=None, reasons=tuple(fails + info), evidence=evidence)
-        return dataclasses.replace(kept, parts_needed=parts_needed_for(fs, kept, policy))
-    verdict, plan, reasons = _choose_plan(ctx, evidence, lot_size, info)
+        return kept if go_nogo else dataclasses.replace(kept, parts_needed=parts_needed_for(fs, kept, policy))
+    verdict, plan, reasons = (choose_attribute_plan(ctx, evidence, lot_size, info) if go_nogo
+                              else _choose_plan(ctx, evidence, lot_size, info))
     if plan is not None:
         if not settings.lot_size:
             reasons.append(f"lot size not given (--lot-size): plan shown for lots of {lot_size} parts, {lot_size_note}")

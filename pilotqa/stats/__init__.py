@@ -49,6 +49,7 @@ from .distributions import (
     normality,
     percentile_indices,
 )
+from .attributes import attribute_features
 from .drift import drift_all
 from .factors import stream_factors, streams_all
 from .lots import lots_all
@@ -163,7 +164,9 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureS
     -----
     Formulas and references: :func:`capability_from_summary`, :func:`sigma_within_all`,
     :func:`normality`, :func:`capability_model`, :func:`resolution_all` and the stability, drift
-    and lots modules. Undefined numbers are null with the reason in ``notes``.
+    and lots modules. Undefined numbers are null with the reason in ``notes``. Go/no-go
+    characteristics (``type = "attribute"``, :mod:`pilotqa.stats.attributes`) follow the
+    measured ones.
     """
     settings = settings or Settings()
     _check_settings(settings)
@@ -190,7 +193,7 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureS
                        stab.get(row["feature"]), drift.get(row["feature"]), lots.get(row["feature"]), settings,
                        streams.get(row["feature"]))
         for row in cap.iter_rows(named=True)
-    ]
+    ] + attribute_features(insp, settings)  # go/no-go characteristics after the measured ones
 
 
 def _model_step(values: NDArray[np.float64], row: dict[str, Any], sp: dict[str, Any], norm_doc: dict[str, Any],

@@ -1,0 +1,330 @@
+"""Go/no-go (attribute) readings: the token table and the helpers every reader calls.
+
+A thread gauge, a pin gauge or a visual check gives a verdict per part, not a number: ``OK`` /
+``NOK``, ``pass`` / ``fail``, ``i.O.`` / ``n.i.O.`` … A column (wide layout), a characteristic
+(long layout, characteristic-per-row report) whose every non-blank reading is such a token is an
+**attribute characteristic**: it is read into :attr:`pilotqa.model.Inspection.attribute_readings`
+(one row per part: ``conforming`` True/False and the ``raw`` cell), never dropped and never a
+reason to refuse the file. Numbers and tokens mixed in one characteristic stay an
+:class:`~pilotqa.errors.InputError` naming the cell.
+
+The token table (one place; extend :data:`TOKENS` / :data:`GATED_TOKENS`)
+    Cells are matched case- and language-insensitively after :func:`token_key`: case folded,
+    blanks, dots, hyphens, underscores and slashes removed — ``n.i.O.``, ``N I O`` and ``nio``
+    are one key; ``no-go``, ``No Go`` and ``NOGO`` another.
+
+    * :data:`TOKENS` are go/no-go verdicts wherever they appear: OK/NOK (not OK), pass/fail,
+      i.O./n.i.O. (in Ordnung), IO/NIO, G/NG (no good), go/no-go, accept/reject, good/bad,
+      gut/schlecht, conforming/nonconforming (conforme/non conforme), ✓/✗, 合格/不合格, 良/不良.
+    * :data:`GATED_TOKENS` are read as verdicts **only** in a column (or characteristic) whose
+      heading says it holds go/no-go results (:func:`heading_says_gonogo`: go/no-go, OK/NOK,
+      pass/fail, i.O., attribute, Lehre (gauge), visual/Sicht …): ``1``/``0``, ``y``/``n``,
+      ``yes``/``no``, ``ja``/``nein``, ``P``/``F``, TRUE/FALSE. Elsewhere a 0/1 column is a
+      measured count and a yes/no column may mean "defect present? yes" — reading those as
+      verdicts would invert them. In a go/no-go column ``1``, ``yes``, ``P``, TRUE mean
+      *conforming* (the part passed the check). A heading that names only the failing state
+      ("Defect", "Reject", "NOK", "Fehler") does not open the gate: ``1`` there would mean the
+      opposite, and the column stays numeric.
+    * Not in the table on purpose: a lone ``x`` (a tick on one form, a cross on another).
+
+Blank and not-measured cells (:data:`pilotqa.read.cells.MISSING_TOKENS`) in a go/no-go column are
+parts not checked: left out of the characteristic's readings and counted in a note.
+
+Reader hooks. Inside a reader, go/no-go rows travel with the measurement rows (value null) and
+carry two extra columns, :data:`RAW_COL` (the cell) and :data:`OK_COL` (conforming), so that the
+reader's lot, sequence and sheet handling applies to them unchanged; :func:`split` then moves
+them out of the measurements (and their spec rows out of the specs) into the attribute-readings
+frame just before the :class:`~pilotqa.model.Inspection` is built.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import polars as pl
+
+from pilotqa.errors import InputError
+from pilotqa.model import ATTRIBUTE_READING_SCHEMA, Inspection
+from pilotqa.read.cells import MISSING_TOKENS, parse_cell
+
+__all__ = [
+    "TOKENS", "GATED_TOKENS", "RAW_COL", "OK_COL", "CLASS_COL", "GoNoGo", "token_key",
+    "heading_says_gonogo", "classify", "read_cells", "long_readings", "attach", "split",
+    "rows_back", "readings_frame", "has_attribute_data",
+]
+
+#: go/no-go token (after :func:`token_key`) -> conforming. Read as a verdict in any column.
+TOKENS: dict[str, bool] = {
+    # English
+    "ok": True, "okay": True, "nok": False, "notok": False, "nonok": False,
+    "pass": True, "passed": True, "fail": False, "failed": False,
+    "go": True, "nogo": False, "good": True, "nogood": False, "bad": False, "g": True, "ng": False,
+    "accept": True, "accepted": True, "acc": True, "reject": False, "rejected": False, "rej": False,
+    "conforming": True, "conform": True, "nonconforming": False, "notconforming": False,
+    "inspec": True, "outofspec": False,
+    # German: in Ordnung / nicht in Ordnung, gut / schlecht
+    "io": True, "inordnung": True, "nio": False, "nichtinordnung": False, "gut": True,
+    "schlecht": False,
+    # French, Spanish, Italian, Portuguese
+    "conforme": True, "nonconforme": False, "noconforme": False, "naoconforme": False,
+    "pasa": True, "nopasa": False,
+    # symbols
+    "✓": True, "✔": True, "☑": True, "✗": False, "✘": False, "☒": False, "✕": False,
+    # Chinese / Japanese: pass / fail, good / defective
+    "合格": True, "不合格": False, "良": True, "不良": False, "良品": True, "不良品": False,
+}
+
+#: Tokens read as verdicts only under a go/no-go heading (:func:`heading_says_gonogo`).
+GATED_TOKENS: dict[str, bool] = {
+    "1": True, "0": False, "y": True, "n": False, "yes": True, "no": False, "ja": True, "j": True,
+    "nein": False, "p": True, "f": False, "true": True, "false": False, "wahr": True, "falsch": False,
+    "oui": True, "non": False, "si": True, "sí": True,
+}
+
+_PASS_WORDS = re.compile(r"(?:^| )(?:go|ok|pass|i o|io|accept|gut|g ng)(?: |$)|go ?no ?go|gonogo|attribut|"
+                         r"lehre|visual|sicht|go nogo|ok ?nok|pass ?fail|i o n i o")
+
+#: internal reader columns (removed by :func:`split`)
+RAW_COL, OK_COL, CLASS_COL = "_go_raw", "_go_ok", "_go_class"
+
+_KEY_STRIP = re.compile(r"[\s._\-/\u00a0]+")
+_ZERO_ONE = re.compile(r"^[+]?([01])(?:[.,]0*)?$")
+
+
+def token_key(raw: Any) -> str | None:
+    """Normalised form of a cell for the token tables (None for a blank cell or another number).
+
+    >>> [token_key(x) for x in ("n.i.O.", " No-Go ", "OK", 1, 0.0, "1,0", True, 2.5)]
+    ['nio', 'nogo', 'ok', '1', '0', '1', 'true', None]
+    """
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, (int, float)):
+        return ("1" if raw == 1 else "0") if raw in (0, 1) else None
+    s = str(raw).strip().casefold()
+    m = _ZERO_ONE.match(s)
+    if m:
+        return m.group(1)
+    return _KEY_STRIP.sub("", s)
+
+
+def heading_says_gonogo(heading: Any) -> bool:
+    """Does a column heading (or characteristic name) say its readings are go/no-go verdicts?
+
+    True for go/no-go, OK/NOK, pass/fail, i.O./n.i.O., attribute, Lehre, visual/Sicht …; False
+    for a heading naming only the failing state (Defect, Reject, NOK, Fehler), where a 1 would
+    mean *nonconforming*.
+
+    >>> [heading_says_gonogo(h) for h in ("Thread go/no-go", "OK/NOK", "Gewindelehre", "Defects", "Count")]
+    [True, True, True, False, False]
+    """
+    if heading is None:
+        return False
+    h = " ".join(re.sub(r"[^\w]+", " ", str(heading).casefold().replace("_", " ")).split())
+    return bool(_PASS_WORDS.search(h))
+
+
+def classify(raw: Any, gated: bool) -> bool | None:
+    """Conforming (True), nonconforming (False) or not a go/no-go token (None)."""
+    key = token_key(raw)
+    if key is None:
+        return None
+    if key in TOKENS:
+        return TOKENS[key]
+    if gated and key in GATED_TOKENS:
+        return GATED_TOKENS[key]
+    return None
+
+
+def _blank(raw: Any) -> bool:
+    if raw is None:
+        return True
+    if isinstance(raw, float) and raw != raw:
+        return True
+    return isinstance(raw, str) and raw.replace("\u00a0", " ").strip().lower() in MISSING_TOKENS
+
+
+@dataclass(frozen=True)
+class GoNoGo:
+    """The go/no-go readings of one column or characteristic: per cell conforming (None = not
+    checked: blank / N/A) and the cell as written."""
+
+    conforming: tuple[bool | None, ...]
+    raw: tuple[str | None, ...]
+
+    @property
+    def not_checked(self) -> int:
+        return sum(c is None for c in self.conforming)
+
+
+def _text(raw: Any) -> str | None:
+    if raw is None:
+        return None
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    return str(raw).strip()
+
+
+def read_cells(cells: Sequence[Any], heading: Any) -> GoNoGo | None:
+    """The go/no-go readings of a column or characteristic, or None when it is not one.
+
+    It is one when at least one cell is non-blank and every non-blank cell is a token of
+    :data:`TOKENS` (or of :data:`GATED_TOKENS` when :func:`heading_says_gonogo` says so of
+    ``heading``). A column of 0/1 under a go/no-go heading must also hold no other number.
+    """
+    gated = heading_says_gonogo(heading)
+    out: list[bool | None] = []
+    seen = False
+    for v in cells:
+        if _blank(v):
+            out.append(None)
+            continue
+        c = classify(v, gated)
+        if c is None:
+            return None
+        out.append(c)
+        seen = True
+    if not seen:
+        return None
+    return GoNoGo(tuple(out), tuple(None if c is None else _text(v) for v, c in zip(cells, out)))
+
+
+@dataclass(frozen=True)
+class LongGoNoGo:
+    """Go/no-go readings found in the value column of a long table (one entry per body row)."""
+
+    cells: list[Any]  #: the value cells with go/no-go cells blanked (for the numeric parser)
+    mask: pl.Series  #: True where the row is a go/no-go reading (of an attribute characteristic)
+    raw: list[str | None]
+    ok: list[bool | None]
+
+    def columns(self) -> list[pl.Series]:
+        """The internal go/no-go columns for the reader's measurement frame."""
+        return [pl.Series(RAW_COL, self.raw, dtype=pl.String), pl.Series(OK_COL, self.ok, dtype=pl.Boolean)]
+
+
+def long_readings(cells: Sequence[Any], features: Sequence[str],
+                  place: Callable[[int], dict[str, Any]], prefix: Callable[[int], str]) -> LongGoNoGo:
+    """Per characteristic of a long table: are all its readings go/no-go tokens?
+
+    ``cells`` are the value cells and ``features`` the feature name of each row; the feature name
+    acts as the heading for the gated tokens. A characteristic whose readings mix numbers and
+    tokens is an :class:`~pilotqa.errors.InputError` at its first token cell (``place(i)`` gives
+    file/sheet/row/column of row ``i``, ``prefix(i)`` the "cell B7: " text).
+    """
+    by_feat: dict[str, list[int]] = {}
+    for i, f in enumerate(features):
+        by_feat.setdefault(f, []).append(i)
+    raw: list[str | None] = [None] * len(cells)
+    ok: list[bool | None] = [None] * len(cells)
+    mask = [False] * len(cells)
+    out_cells = list(cells)
+    for f, idx in by_feat.items():
+        sub = [cells[i] for i in idx]
+        if not any(isinstance(v, str) for v in sub) and not heading_says_gonogo(f):
+            continue  # all numbers (fast path): a measured characteristic
+        got = read_cells(sub, f)
+        if got is None:
+            gated = heading_says_gonogo(f)
+            tok = [i for i in idx if not _blank(cells[i]) and classify(cells[i], gated) is not None]
+            num = [i for i in idx if not _blank(cells[i]) and isinstance(parse_cell(cells[i]), float)]
+            if tok and num:
+                i = tok[0]
+                raise InputError(f"{prefix(i)}'{_text(cells[i])}' is a go/no-go result, but "
+                                 f"characteristic '{f}' also has measured values (e.g. "
+                                 f"'{_text(cells[num[0]])}'); one characteristic holds either "
+                                 "numbers or go/no-go results", **place(i))
+            continue
+        for i, c, r in zip(idx, got.conforming, got.raw):
+            mask[i] = True
+            out_cells[i] = None
+            ok[i], raw[i] = c, r
+    return LongGoNoGo(out_cells, pl.Series("go", mask, dtype=pl.Boolean), raw, ok)
+
+
+def attach(m: pl.DataFrame, columns: dict[str, tuple[GoNoGo, list[int]]]) -> pl.DataFrame:
+    """Add the go/no-go columns to a wide sheet's unpivoted frame: ``columns`` maps a feature
+    name to its readings and the body rows (``_order``) they belong to."""
+    if not columns:
+        return m
+    rows = [(f, o, r, c) for f, (g, order) in columns.items() for o, r, c in zip(order, g.raw, g.conforming)]
+    extra = pl.DataFrame({"feature": [x[0] for x in rows], "_order": [x[1] for x in rows],
+                          RAW_COL: [x[2] for x in rows], OK_COL: [x[3] for x in rows]},
+                         schema={"feature": pl.String, "_order": m.schema["_order"], RAW_COL: pl.String,
+                                 OK_COL: pl.Boolean})
+    return m.join(extra, on=["feature", "_order"], how="left")
+
+
+def readings_frame(rows: list[dict[str, Any]]) -> pl.DataFrame | None:
+    """An attribute-readings frame (:data:`~pilotqa.model.ATTRIBUTE_READING_SCHEMA`) from dicts."""
+    if not rows:
+        return None
+    return pl.DataFrame([{k: r.get(k) for k in ATTRIBUTE_READING_SCHEMA} for r in rows],
+                        schema=ATTRIBUTE_READING_SCHEMA)
+
+
+def rows_back(insp: Inspection) -> pl.DataFrame:
+    """The measurements of a sub-reader's Inspection with its go/no-go readings appended as
+    reader rows (value null, :data:`RAW_COL`/:data:`OK_COL`/:data:`CLASS_COL`), so that the
+    calling reader's lot and sequence handling applies to them; :func:`split` takes them out."""
+    g = insp.attribute_readings
+    if g is None or not g.height:
+        return insp.measurements
+    back = g.select(
+        "part_id", "lot", "subgroup", "sequence", "timestamp", "feature",
+        pl.lit(None, dtype=pl.Float64).alias("value"),
+        pl.col("raw").alias(RAW_COL), pl.col("conforming").alias(OK_COL), pl.col("class").alias(CLASS_COL))
+    return pl.concat([insp.measurements, back], how="diagonal_relaxed")
+
+
+def split(meas: pl.DataFrame, specs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None, list[str]]:
+    """Move the go/no-go rows of a reader's measurement frame into an attribute-readings frame.
+
+    Returns (measurements without them and without the internal columns, specs without the
+    attribute characteristics, the attribute readings or None, notes). A characteristic is an
+    attribute characteristic when any of its rows carries a verdict; its rows without one are
+    parts not checked (counted in a note). Its class comes from the reader (:data:`CLASS_COL`)
+    or else from its spec row.
+    """
+    if OK_COL not in meas.columns:
+        return meas, specs, None, []
+    feats = meas.filter(pl.col(OK_COL).is_not_null())["feature"].unique(maintain_order=True)
+    internal = [c for c in (RAW_COL, OK_COL, CLASS_COL) if c in meas.columns]
+    if not feats.len():
+        return meas.drop(internal), specs, None, []
+    is_go = pl.col("feature").is_in(feats.implode())
+    go = meas.filter(is_go)
+    notes: list[str] = []
+    for f, k in (go.filter(pl.col(OK_COL).is_null()).group_by("feature", maintain_order=True).len()
+                 .iter_rows()):
+        notes.append(f"{f}: {k} part{'s' if k != 1 else ''} without a go/no-go result (blank / not "
+                     "checked), left out of this characteristic")
+    go = go.filter(pl.col(OK_COL).is_not_null())
+    cls = specs.select("feature", pl.col("class").alias("_spec_class"))
+    go = go.join(cls, on="feature", how="left")
+    if CLASS_COL not in go.columns:
+        go = go.with_columns(pl.lit(None, dtype=pl.String).alias(CLASS_COL))
+    readings = go.select(
+        "part_id", "lot", "subgroup", "sequence", "timestamp", "feature",
+        pl.col(OK_COL).alias("conforming"), pl.col(RAW_COL).alias("raw"),
+        pl.coalesce(pl.col(CLASS_COL), pl.col("_spec_class")).alias("class"))
+    counts = readings.group_by("feature", maintain_order=True).agg(
+        pl.len().alias("n"), (~pl.col("conforming")).sum().alias("x"))
+    notes.append("go/no-go (attribute) characteristics, read from the token table of "
+                 "pilotqa.read.gonogo: " + ", ".join(f"{f} ({x} of {n} nonconforming)"
+                                                     for f, n, x in counts.iter_rows()))
+    return (meas.filter(~is_go).drop(internal), specs.filter(~pl.col("feature").is_in(feats.implode())),
+            readings, notes)
+
+
+def has_attribute_data(insp: Inspection) -> bool:
+    """True when the inspection holds go/no-go readings or AQDEF attribute counts (K2004 = 1)
+    that :mod:`pilotqa.stats.attributes` analyses — a file without measured values is then
+    still analysable."""
+    if insp.attribute_readings is not None and insp.attribute_readings.height:
+        return True
+    a = insp.attributes
+    return a is not None and a.filter(pl.col("char_type").is_null() | (pl.col("char_type") == 1)).height > 0
