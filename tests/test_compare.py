@@ -96,6 +96,16 @@ def test_document_validates_against_the_shipped_schema(
         assert key in required
 
 
+def test_every_result_field_is_in_the_schema_and_back() -> None:
+    from dataclasses import fields
+
+    from pilotqa.compare.core import FeatureComparison
+
+    props = json.loads(schema_path().read_text(encoding="utf-8"))["properties"]["features"]["items"]["properties"]
+    names = {"class" if f.name == "class_" else f.name for f in fields(FeatureComparison)}
+    assert names == set(props)
+
+
 def _csv_values(path: Path) -> dict[str, np.ndarray]:
     """The readings of a long CSV, read with the csv module (independent of pilotqa's reader)."""
     out: dict[str, list[float]] = {}

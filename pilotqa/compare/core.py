@@ -284,10 +284,12 @@ def _measure(name: str, sb: dict[str, Any], sa: dict[str, Any], c: SampleCompari
     if c.n_before < 2 or c.n_after < 2:
         notes.append(f"too few readings to compare (before {c.n_before}, after {c.n_after}; "
                      "at least 2 each)")
-    for side, v in (("before", vb), ("after", va)):
-        if v.decision_basis not in (None, "normal"):
-            notes.append(f"the {side} verdict is based on a fitted {v.distribution or 'non-normal'} "
-                         "model; the Ppk compared here is the normal-theory index")
+    fitted = [f"{side} {v.distribution or 'non-normal'}" for side, v in (("before", vb), ("after", va))
+              if v.decision_basis not in (None, "normal")]
+    if fitted:
+        notes.append(f"the verdict rests on a fitted model ({', '.join(fitted)}); the Ppk compared "
+                     "here is the normal-theory index")
+
     def iv(lo: float | None, hi: float | None) -> Interval | None:
         return None if lo is None or hi is None else (lo, hi)
 
