@@ -32,6 +32,12 @@ class ReadOptions:
         False collects them in ``Inspection.details["problems"]`` (``pilotqa inspect``).
     by : stream columns named with ``--by``: a column of a long export with this heading is kept
         per reading (``Inspection.streams``) for the stream analysis.
+    two_sided : characteristics (``--two-sided NAME``) kept two-sided although their name says
+        form/orientation/location/runout and their lower limit is 0 (the GD&T rule of
+        :func:`pilotqa.read.validate.finalize` would read them one-sided).
+    header_row : the 1-based row holding the characteristic names or column headings
+        (``--header-row``), overriding detection.
+    layout : ``long``, ``wide``, ``charrows`` or ``as9102`` (``--layout``), overriding detection.
     """
 
     sheet: str | None = None
@@ -42,6 +48,9 @@ class ReadOptions:
     revision: str | None = None
     strict: bool = True
     by: tuple[str, ...] = ()
+    two_sided: tuple[str, ...] = ()
+    header_row: int | None = None
+    layout: str | None = None
 
 
 def read(paths: Sequence[str | Path], opts: ReadOptions | None = None) -> Inspection:

@@ -100,6 +100,15 @@ _GEOMETRIC_WORDS: dict[str, str] = {
     "parallelism": "parallelism", "angularity": "angularity", "concentricity": "concentricity",
     "coaxiality": "concentricity", "symmetry": "symmetry", "total runout": "total runout",
     "circular runout": "runout", "runout": "runout", "run-out": "runout",
+    # German (DIN EN ISO 1101 names as CMM software and drawings write them)
+    "ebenheit": "flatness", "geradheit": "straightness", "rundheit": "circularity",
+    "zylindrizität": "cylindricity", "zylinderform": "cylindricity", "profil": "profile",
+    "linienprofil": "profile", "flächenprofil": "profile", "linienform": "profile",
+    "flächenform": "profile", "rechtwinkligkeit": "perpendicularity",
+    "parallelität": "parallelism", "neigung": "angularity", "positionstoleranz": "position",
+    "konzentrizität": "concentricity", "koaxialität": "concentricity", "symmetrie": "symmetry",
+    "rundlauf": "runout", "planlauf": "runout", "gesamtrundlauf": "total runout",
+    "gesamtplanlauf": "total runout",
 }
 _ROUGHNESS = ("ra", "rz", "rq", "rt", "rmax")
 #: Names :func:`geometric_kind` can return.

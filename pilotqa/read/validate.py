@@ -33,11 +33,12 @@ import polars as pl
 from pilotqa.errors import InputError, PilotqaError, SpecError
 from pilotqa.model import CLASSES, SPEC_SCHEMA, Inspection
 from pilotqa.read.specs import CLASS_SYNONYMS, merge_specs, normalize_class, read_spec_file
+from pilotqa.read.tolerance_text import geometric_kind
 
 if TYPE_CHECKING:
     from pilotqa.read import ReadOptions
 
-__all__ = ["SPEC_RULES", "finalize", "assign_subgroups"]
+__all__ = ["SPEC_RULES", "GDT_RULE", "finalize", "assign_subgroups", "one_sided_geometric"]
 
 _lsl, _usl, _nom = pl.col("lsl"), pl.col("usl"), pl.col("nominal")
 
@@ -103,8 +104,13 @@ def finalize(insp: Inspection, opts: "ReadOptions") -> Inspection:
     if unread:
         specs = specs.filter(pl.col("feature").is_in(feats.implode()))
         notes.append("specified features without readings (ignored): " + ", ".join(unread))
-    if opts.spec_file:
-        specs, spec_notes = merge_specs(specs, read_spec_file(opts.spec_file))
+    extra = read_spec_file(opts.spec_file) if opts.spec_file else None
+    from_file = set() if extra is None else {
+        " ".join(f.lower().split()) for f in extra.filter(pl.col("has_limits"))["feature"]}
+    specs, gdt_notes = one_sided_geometric(specs, opts.two_sided, file, skip=from_file)
+    notes += gdt_notes
+    if extra is not None:
+        specs, spec_notes = merge_specs(specs, extra)
         notes += spec_notes
     specs = _normalize_classes(specs, file)
     try:
@@ -153,14 +159,18 @@ def _check_specs(specs: pl.DataFrame, file: str | None) -> None:
         raise SpecError(
             f"feature '{r['feature']}': nominal {r['nominal']:g} lies outside the limits "
             f"{r['lsl']} .. {r['usl']}{_from(r['source'])}", file=file)
-    no_spec = res.filter(~pl.col("has_spec"))["feature"].to_list()
+    missing = res.filter(~pl.col("has_spec"))
+    no_spec = missing["feature"].to_list()
     if no_spec:
         shown = (", ".join(f"'{f}'" for f in no_spec[:10])
                  + (f" and {len(no_spec) - 10} more" if len(no_spec) > 10 else ""))
+        # several inputs: name the file(s) the features were read from (their spec rows' source)
+        srcs = list(dict.fromkeys(s for s in missing["source"].to_list() if s)) if file is None else []
+        where = f" (read from {', '.join(srcs[:3])}{' …' if len(srcs) > 3 else ''})" if srcs else ""
         raise SpecError(
-            f"no specification (nominal, LSL or USL) for feature{'s' if len(no_spec) > 1 else ''} {shown}; "
-            "give them with --spec FILE (CSV, XLSX or TOML with nominal/lsl/usl per feature)",
-            file=file)
+            f"no specification (nominal, LSL or USL) for feature{'s' if len(no_spec) > 1 else ''} "
+            f"{shown}{where}; give them with --spec FILE (CSV, XLSX or TOML with nominal/lsl/usl "
+            "per feature)", file=file)
 
 
 def _lower_bound_zero(specs: pl.DataFrame) -> tuple[pl.DataFrame, str | None]:
@@ -175,6 +185,63 @@ def _lower_bound_zero(specs: pl.DataFrame) -> tuple[pl.DataFrame, str | None]:
     return specs, ("one-sided upper limit with no lower limit, taken as bounded below by zero "
                    "(lower_bound_zero; set lower_bound_zero = false in a --spec file to change): "
                    + ", ".join(hit))
+
+
+#: The rule's name as notes and spec sources quote it.
+GDT_RULE = "GD&T rule: a form, orientation, location or runout tolerance with lower limit 0"
+_NOT_ZONES = frozenset({"roughness"})
+
+
+def one_sided_geometric(specs: pl.DataFrame, two_sided: tuple[str, ...] | list[str],
+                        file: str | None = None, skip: set[str] | frozenset[str] = frozenset()
+                        ) -> tuple[pl.DataFrame, list[str]]:
+    """Read a geometric tolerance written as nominal 0, +t, lower 0 as one-sided.
+
+    CMM software and shop sheets write flatness, position, runout, roundness, perpendicularity,
+    profile … as nominal 0 / upper tol +t / lower tol 0 (or LSL 0). Zero is the natural boundary
+    of such a zone, not a specification limit: a two-sided spec with LSL 0 would count the
+    best parts as close to a limit (a flatness Ppk of 1.88 became 0.65 in issue 11). A feature
+    whose name names one (:func:`pilotqa.read.tolerance_text.geometric_kind`: English and
+    German words, GD&T symbols) and whose LSL is 0 gets no LSL and ``lower_bound_zero``; the
+    note and the spec's ``source`` name the rule. ``two_sided`` names keep their LSL; a
+    ``--spec`` file, merged afterwards, overrides either way: features it gives limits for
+    (``skip``, names lower case with single spaces) are left to it.
+
+    Returns ``(specs, notes)``; raises InputError for a ``two_sided`` name that is no feature.
+    """
+    names = specs["feature"].to_list()
+    unknown = [n for n in two_sided if n not in names]
+    if unknown:
+        raise InputError(f"--two-sided '{unknown[0]}': no characteristic of that name (there are "
+                         f"{len(names)}: " + ", ".join(f"'{n}'" for n in names[:8])
+                         + (" …" if len(names) > 8 else "") + ")", file=file)
+    kinds = [geometric_kind(n) for n in names]
+    hit = [(k is not None and k not in _NOT_ZONES and lsl == 0.0 and usl is not None and usl > 0
+            and " ".join(n.lower().split()) not in skip)
+           for n, k, lsl, usl in zip(names, kinds, specs["lsl"].to_list(), specs["usl"].to_list())]
+    one = [i for i, h in enumerate(hit) if h and names[i] not in two_sided]
+    kept = [i for i, h in enumerate(hit) if h and names[i] in two_sided]
+    notes: list[str] = []
+    if not one and not kept:
+        return specs, notes
+    src = specs["source"].to_list()
+    for i in one:
+        src[i] = f"{src[i] + '; ' if src[i] else ''}one-sided by the {GDT_RULE} ({kinds[i]})"
+    for i in kept:
+        src[i] = f"{src[i] + '; ' if src[i] else ''}kept two-sided (--two-sided)"
+    mask = pl.Series([i in set(one) for i in range(len(names))])
+    specs = specs.with_columns(
+        pl.when(mask).then(None).otherwise(pl.col("lsl")).alias("lsl"),
+        pl.when(mask).then(True).otherwise(pl.col("lower_bound_zero")).alias("lower_bound_zero"),
+        pl.Series("source", src, dtype=pl.String))
+    if one:
+        notes.append(f"{GDT_RULE} is read one-sided — no LSL, bounded below by zero (keep one "
+                     "two-sided with --two-sided NAME or a --spec file): "
+                     + ", ".join(f"{names[i]} ({kinds[i]})" for i in one))
+    if kept:
+        notes.append("kept two-sided with --two-sided although the GD&T rule applies: "
+                     + ", ".join(names[i] for i in kept))
+    return specs, notes
 
 
 def _check_duplicate_readings(m: pl.DataFrame, file: str | None) -> None:
