@@ -314,3 +314,28 @@ def test_cli_unknown_by_name_is_one_line_exit_2(tmp_path: Path) -> None:
     assert r.exit_code == 2
     lines = [x for x in (r.stderr if hasattr(r, "stderr") else r.output).splitlines() if x.strip()]
     assert len(lines) == 1 and "spindel" in lines[0], lines
+
+
+# --------------------------------------------------------------------------------------------
+# AQDEF: the nest field (K0007) of every reading is a stream column, analysed without --by
+def test_aqdef_nest_field_is_analysed_automatically(tmp_path: Path) -> None:
+    from pilotqa.read import ReadOptions, read
+
+    rng = np.random.default_rng(3)
+    nests = np.array(["1", "2"] * 30)
+    rng.shuffle(nests)
+    values = 10.0 + rng.normal(0, 0.01, 60) + np.where(nests == "2", 0.026, 0.0)  # 13 % of T = 0.2
+    head = "K0100 1\nK1001/1 P-1\nK2001/1 1\nK2002/1 Bore\nK2101/1 10\nK2110/1 9.9\nK2111/1 10.1\nK2142/1 mm\n"
+    lines = ["\x14".join([f"{v:.4f}", "0", f"01.02.2024/08:{i:02d}:00", "", f"#L{i // 20 + 1}", str(nest),
+                          "0", "0"]) for i, (v, nest) in enumerate(zip(values, nests))]
+    path = tmp_path / "nests.dfq"
+    path.write_bytes((head + "\n".join(lines) + "\n").replace("\n", "\r\n").encode("utf-8"))
+    insp = read([path], ReadOptions())
+    assert "nest" in insp.measurements.columns
+    res = analyze(insp, Settings(lot_size=500))
+    bore = res.features[0]
+    se = bore.stats.streams["nest"]
+    assert se.k == 2 and se.stream == "2" and se.significant
+    assert bore.verdict == "keep_100"
+    assert any(r.startswith("stream effect: nest 2 sits +0.02") for r in bore.decision.reasons)
+    assert set(bore.stats.streams) == {"nest"}  # operator/machine 0 = not given: no column
