@@ -233,7 +233,7 @@ def long_readings(cells: Sequence[Any], features: Sequence[str],
             num = [i for i in idx if not _blank(cells[i]) and isinstance(parse_cell(cells[i]), float)]
             if tok and num:
                 i = tok[0]
-                raise InputError(f"{prefix(i)}'{_text(cells[i])}' is a go/no-go result, but "
+                raise InputError(f"{prefix(i)}'{_text(cells[i])}' is a go/no-go (attribute) result, but "
                                  f"characteristic '{f}' also has measured values (e.g. "
                                  f"'{_text(cells[num[0]])}'); one characteristic holds either "
                                  "numbers or go/no-go results", **place(i))

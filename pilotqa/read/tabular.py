@@ -35,6 +35,7 @@ from pilotqa.model import STREAM_COLUMNS, SPEC_SCHEMA, Inspection, SourceFile, m
 from pilotqa.model import stream_key
 from pilotqa.read.cells import excel_column_letter, parse_cell, parse_column
 from pilotqa.read.dates import parse_datetime, parse_time
+from pilotqa.read import gonogo  # go/no-go (attribute) columns and characteristics
 from pilotqa.read.grids import (OLE2_MAGIC, TEXT_EXTENSIONS, decode_text, detect_delimiter, is_workbook,
                                 is_xlsx, read_grids)
 from pilotqa.read.specs import (
@@ -495,12 +496,15 @@ def _read_wide(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
 
     num = {f: [parse_spec_number(spec_cell(f, j), **place(f, i)) for i, j in enumerate(feats)]
            for f in _NUM_SPEC if f in field_row}
-    # columns without spec and without any number (operator, comments, OK/NG): not features
+    # go/no-go columns (every reading a pass/fail token, pilotqa.read.gonogo): attribute characteristics
+    go = {j: g for j in feats
+          if (g := gonogo.read_cells([rows[r][j] if j < len(rows[r]) else None for r in body], head[j]))}
+    # columns without spec and without any number (operator, comments): not features
     keep = []
     for i, j in enumerate(feats):
         has_spec = any(spec_cell(f, j) is not None for f in field_row)
         vals = [rows[r][j] for r in body if j < len(rows[r]) and rows[r][j] is not None]
-        if has_spec or any(isinstance(parse_cell(v), float) for v in vals) or not vals:
+        if j in go or has_spec or any(isinstance(parse_cell(v), float) for v in vals) or not vals:
             keep.append(i)
         else:
             notes.append(f"{_source(ctx, sheet, f'column {excel_column_letter(j)}')} "
@@ -537,6 +541,9 @@ def _read_wide(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
     rows0 = body
     data: dict[str, pl.Series] = {}
     for k, (j, nm) in enumerate(zip(feats, names)):
+        if j in go:  # go/no-go column: its verdicts join the frame after the unpivot (gonogo.attach)
+            data[f"__f{k}"] = pl.Series(f"__f{k}", [None] * len(body), dtype=pl.Float64)
+            continue
         vals = [rows[r][j] if j < len(rows[r]) else None for r in body]
         v, miss = _parse_values(vals, rows0, j, head[j], ctx, sheet, f"__f{k}")
         data[f"__f{k}"] = v
@@ -554,6 +561,7 @@ def _read_wide(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
     m = wide.unpivot(on=list(data), index=list(base.columns), variable_name="feature",
                      value_name="value").with_columns(
         pl.col("feature").replace_strict({f"__f{k}": nm for k, nm in enumerate(names)}))
+    m = gonogo.attach(m, {nm: (go[j], body) for j, nm in zip(feats, names) if j in go})
     details = {"sheet": sheet, "layout": "wide", "header_row": hdr + 1,
                "spec_rows": {f: r + 1 for f, r in field_row.items()},
                "data_rows": [body[0] + 1, body[-1] + 1],
@@ -618,7 +626,10 @@ def _read_long(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
     _check_duplicates(list(zip(lots, idv["part_id"], feat)), body, "reading of part/feature",
                       sheet, ctx, jf, head[jf])
     jv = cols["value"]
-    vals, miss = _parse_values(cells(jv), body, jv, head[jv], ctx, sheet)
+    go = gonogo.long_readings(cells(jv), feat, lambda i: ctx.place(sheet, body[i], jv, head[jv]),
+                              lambda i: ctx.cell(body[i], jv))  # go/no-go characteristics (gonogo)
+    vals, miss = _parse_values(go.cells, body, jv, head[jv], ctx, sheet)
+    miss = miss & ~go.mask
     frame = pl.DataFrame({"feature": feat, "_i": list(range(n))})
     spec_num: dict[str, pl.Series] = {}
     for f in _NUM_SPEC:
@@ -656,7 +667,7 @@ def _read_long(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
         "_order": body,
     }, schema={"part_id": pl.String, "lot": pl.String, "subgroup": pl.Int64, "sequence": pl.Int64,
                "timestamp": pl.Datetime("us"), "feature": pl.String, "value": pl.Float64,
-               "_order": pl.Int64}).with_columns(_stream_frame(idv, n))
+               "_order": pl.Int64}).with_columns(_stream_frame(idv, n)).with_columns(go.columns())
     meta.update(_constant_streams(idv))
     m = m.with_columns([pl.Series(c, v, dtype=pl.String) for c, v in by_cols.items()])
     details = {"sheet": sheet, "layout": "long", "header_row": hdr + 1,
@@ -765,9 +776,14 @@ def read_path(path: Path, opts: "ReadOptions") -> Inspection:
     metadata = merge_metadata([metadata] + [r.metadata for r in results])
     for r in results:
         notes.extend(r.notes)
+    # go/no-go rows leave the measurements for Inspection.attribute_readings (pilotqa.read.gonogo)
+    meas, specs, go_readings, go_notes = gonogo.split(pl.concat(done, how="diagonal_relaxed"),
+                                                      merge_sheet_specs([r.specs for r in results], file))
+    notes += go_notes
     return Inspection(
-        measurements=pl.concat(done, how="diagonal_relaxed"),
-        specs=merge_sheet_specs([r.specs for r in results], file),
+        measurements=meas,
+        specs=specs,
+        attribute_readings=go_readings,
         layout=layouts.pop() if len(layouts) == 1 else "mixed",
         files=[SourceFile(file, sha256_file(path), FORMAT)],
         metadata=metadata,

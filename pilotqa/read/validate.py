@@ -78,7 +78,10 @@ def finalize(insp: Inspection, opts: "ReadOptions") -> Inspection:
             raise exc
         problems.append(str(exc))
 
-    if m.height == 0 or m["value"].null_count() == m.height:
+    from pilotqa.read.gonogo import has_attribute_data
+
+    # a file of go/no-go readings or AQDEF attribute counts only is analysable (pilotqa.stats.attributes)
+    if (m.height == 0 or m["value"].null_count() == m.height) and not has_attribute_data(insp):
         attrs = (insp.attributes["feature"].unique(maintain_order=True).to_list()
                  if insp.attributes is not None else [])
         if attrs:
