@@ -84,6 +84,13 @@ def read_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="Keep this characteristic two-sided although its name says form, orientation, "
                           "location or runout and its lower limit is 0 (read one-sided by default). "
                           "Repeatable."),
+        click.option("--header-row", "header_row", type=click.IntRange(min=1), metavar="N",
+                     help="The row (as the spreadsheet numbers it) holding the characteristic names "
+                          "or column headings; overrides detection."),
+        click.option("--layout", "layout", type=click.Choice(["long", "wide", "charrows", "as9102"]),
+                     help="Layout of the sheets, overriding detection: long (a row per reading), wide "
+                          "(a row per part), charrows (a row per characteristic, a column per serial) "
+                          "or as9102 (AS9102 Form 3)."),
     ]
     f = _layout_options(f)
     for d in reversed(decorators):

@@ -65,6 +65,8 @@ from pilotqa.read.charrows_header import is_blank as _blank
 from pilotqa.read.charrows_header import norm_label as _norm
 from pilotqa.read.charrows_header import read_metadata as _metadata
 from pilotqa.read.dates import parse_datetime
+from pilotqa.read import gonogo  # go/no-go (attribute) rows
+from pilotqa.read.layout import HINT
 from pilotqa.read.limits import add_decimal
 from pilotqa.read.specs import normalize_class
 from pilotqa.read.vocabulary import DATE_LABELS as _DATE_LABELS
@@ -91,6 +93,11 @@ def _w(words: str) -> frozenset[str]:
 
 #: Column headings (normalised by _norm) -> role (pilotqa.read.vocabulary.REPORT_ROLES).
 _ROLE_HEADINGS: dict[str, frozenset[str]] = report_roles()
+_FIELD_NO_RE = re.compile(r"^\d{1,2}\.?\s+")
+#: AS9102 Form 3 column headings (fields 5-11, Rev B/C), normalised
+AS9102_HEADINGS = frozenset({"char no", "reference location", "characteristic designator",
+                             "requirement", "designed / qualified tooling",
+                             "designed/qualified tooling", "nonconformance number"})
 _SPEC_ROLES = frozenset({"nominal", "plus_tol", "minus_tol", "pm_tol", "usl", "lsl",
                          "upper_ambig", "lower_ambig"})
 _LONG_MARKERS = frozenset({"value", "actual", "measured", "measured value", "part_id", "part id",
@@ -126,8 +133,9 @@ def _role(v: Any, colmap: dict[str, str]) -> str | None:
     n = _norm(v)
     if n in colmap:
         return colmap[n]
+    bare = _FIELD_NO_RE.sub("", n)  # AS9102 numbers its fields: "5. Char No."
     for role, names in _ROLE_HEADINGS.items():
-        if n in names:
+        if n in names or bare in names:
             return role
     if isinstance(v, bool) or isinstance(v, (datetime, date)):
         return "other"
@@ -227,19 +235,32 @@ def _combine(top: list[Any], bottom: list[Any]) -> tuple[list[Any], list[str]]:
     return out, shown
 
 
-def _header_ok(roles: list[str | None]) -> bool:
-    return ("feature" in roles and any(r in _SPEC_ROLES for r in roles)
-            and "reading" in roles)
+def _header_ok(roles: list[str | None], row: list[Any] | None = None) -> bool:
+    """Feature, spec and reading headings; or, for an AS9102 Form 3 (tolerance in the
+    Requirement text), feature and reading headings with two AS9102 field names."""
+    if "feature" not in roles or "reading" not in roles:
+        return False
+    return any(r in _SPEC_ROLES for r in roles) or (row is not None and is_as9102_header(row))
 
 
-def find_table(rows: list[list[Any]], colmap: dict[str, str] | None = None) -> Table | None:
-    """Locate the header row(s) of a characteristic-per-row table, or None."""
+def is_as9102_header(row: list[Any]) -> bool:
+    """True for the column headings of an AS9102 Form 3 (Char No., Reference Location,
+    Characteristic Designator, Requirement, Designed/Qualified Tooling …; at least two)."""
+    names = {_FIELD_NO_RE.sub("", _norm(v)) for v in row if not _blank(v)}
+    return len(names & AS9102_HEADINGS) >= 2
+
+
+def find_table(rows: list[list[Any]], colmap: dict[str, str] | None = None,
+               header_row: int | None = None) -> Table | None:
+    """Locate the header row(s) of a characteristic-per-row table, or None; ``header_row``
+    (0-based, from ``--header-row``) is the only row tried."""
     cmap = {_norm(k): _CANONICAL_ROLES.get(v.strip().lower(), "other")  # keys as headings are
             for k, v in (colmap or {}).items()}                      # normalised ("Abw. oben")
-    for r in range(min(len(rows), _MAX_HEADER_SCAN)):
+    for r in range(min(len(rows), _MAX_HEADER_SCAN)) if header_row is None else [header_row]:
         row = rows[r]
         roles = _classify_row(row, cmap)
-        if "feature" not in roles or not any(x in _SPEC_ROLES for x in roles):
+        if "feature" not in roles or not (any(x in _SPEC_ROLES for x in roles)
+                                          or is_as9102_header(row)):
             continue
         if r + 1 < len(rows) and "reading" not in roles:
             nxt = rows[r + 1]
@@ -251,7 +272,7 @@ def find_table(rows: list[list[Any]], colmap: dict[str, str] | None = None) -> T
                     shown = [_text(h) if roles2[c] == "reading" else shown[c] for c, h in enumerate(heads)]
                     return Table([r, r + 1], shown,
                                  _resolve_ambiguous(roles2, rows, r), r + 2)
-        if _header_ok(roles) and not any(_norm(v) in _LONG_MARKERS for v in row):
+        if _header_ok(roles, row) and not any(_norm(v) in _LONG_MARKERS for v in row):
             return Table([r], [_text(h) if not _blank(h) else "" for h in row],
                          _resolve_ambiguous(roles, rows, r), r + 1)
     return None
@@ -274,12 +295,14 @@ def _resolve_ambiguous(roles: list[str | None], rows: list[list[Any]], r: int) -
     return out
 
 
-def looks_like_charrows(rows: list[list[Any]], column_map: dict[str, str] | None = None) -> bool:
+def looks_like_charrows(rows: list[list[Any]], column_map: dict[str, str] | None = None,
+                        header_row: int | None = None) -> bool:
     """True when the grid holds a characteristic-per-row table (see the module docstring).
 
-    ``column_map`` is ``ReadOptions.column_map`` (``--map``), so mapped headings count too.
+    ``column_map`` is ``ReadOptions.column_map`` (``--map``), so mapped headings count too;
+    ``header_row`` (0-based) restricts the search to that row.
     """
-    return find_table(rows, column_map) is not None
+    return find_table(rows, column_map, header_row) is not None
 
 
 
@@ -554,11 +577,15 @@ def read_charrows(rows: list[list[Any]], *, file: str, sheet: str | None,
     inconsistent limits, with the row).
     """
     where: dict[str, Any] = {"file": file, "sheet": sheet}
-    t = find_table(rows, opts.column_map)
+    hrow = None if opts.header_row is None else opts.header_row - 1
+    t = find_table(rows, opts.column_map, hrow)
     if t is None:
+        tried = (f"row {opts.header_row}" if hrow is not None
+                 else f"rows 1-{min(len(rows), _MAX_HEADER_SCAN)}")
         raise InputError("no characteristic-per-row table found: need a header row with a "
-                         "characteristic heading, a nominal or tolerance heading and "
-                         "serial-number columns", **where)
+                         "characteristic heading, a nominal or tolerance heading (or AS9102 "
+                         "Form 3 headings: Char No., Requirement …) and serial-number columns; "
+                         f"tried {tried}; {HINT}", **where)
     hdr = t.header_rows[-1] + 1
     for role in ("feature", "balloon", "name", "unit", "cls", *sorted(_SPEC_ROLES)):
         cs = t.cols(role)
@@ -621,6 +648,7 @@ def read_charrows(rows: list[list[Any]], *, file: str, sheet: str | None,
                 default_unit = m.group(1)
                 break
     spec_rows: list[dict[str, Any]] = []
+    go_rows: dict[str, tuple[gonogo.GoNoGo, str | None]] = {}  # go/no-go rows: no tolerance, verdicts
     names: dict[str, int] = {}
     text_specs = 0
     for r in t.data_rows:
@@ -638,7 +666,13 @@ def read_charrows(rows: list[list[Any]], *, file: str, sheet: str | None,
                              f"{r + 1}; give each characteristic a unique balloon or text",
                              row=r + 1, **where)
         names[name] = r
-        nom, lsl, usl, lbz, how = _row_spec(r, t, vals[r], conv, text, where)
+        mc = t.col("method")  # the name or the gauge ("thread gauge", "Lehre") may say go/no-go
+        go = gonogo.read_cells([cell(r, c) for c in reading_cols],
+                               f"{name} {_text(cell(r, mc)) if mc is not None and not _blank(cell(r, mc)) else ''}")
+        if go is not None:
+            go_rows[name] = (go, _class(r, t, rows[r], text, where))
+        nom, lsl, usl, lbz, how = ((None, None, None, False, "go/no-go") if go is not None
+                                   else _row_spec(r, t, vals[r], conv, text, where))
         text_specs += how.startswith("text")
         unit = _text(cell(r, ucol)) if not _blank(cell(r, ucol)) else default_unit
         spec_rows.append({
@@ -662,6 +696,8 @@ def read_charrows(rows: list[list[Any]], *, file: str, sheet: str | None,
     notes: list[str] = []
     prefix = f"sheet '{sheet}': " if sheet else ""
     for spec, r in zip(spec_rows, t.data_rows):
+        if spec["feature"] in go_rows:  # read by gonogo.report_readings
+            continue
         missing: list[str] = []
         for j, c in enumerate(reading_cols):
             pr = parse_cell(cell(r, c))
@@ -697,6 +733,7 @@ def read_charrows(rows: list[list[Any]], *, file: str, sheet: str | None,
     details = {
         "reader": LAYOUT,
         "sheet": sheet,
+        "form": "AS9102 Form 3" if is_as9102_header(rows[t.header_rows[-1]]) else None,
         "header_rows": [h + 1 for h in t.header_rows],
         "first_data_row": t.data_rows[0] + 1,
         "end_row": t.end_row + 1,
@@ -714,11 +751,13 @@ def read_charrows(rows: list[list[Any]], *, file: str, sheet: str | None,
         "section_rows": [r + 1 for r in t.section_rows],
         "summary_rows_skipped": [r + 1 for r in t.summary_rows],
     }
+    go_frame, go_notes = gonogo.report_readings(go_rows, parts, lots, stamps)
     return Inspection(
         measurements=pl.DataFrame(out, schema=MEASUREMENT_SCHEMA),
-        specs=pl.DataFrame(spec_rows, schema=SPEC_SCHEMA),
+        specs=pl.DataFrame([s for s in spec_rows if s["feature"] not in go_rows], schema=SPEC_SCHEMA),
         layout=LAYOUT,
         metadata=meta,
-        notes=notes,
+        notes=notes + [prefix + x for x in go_notes],
         details=details,
+        attribute_readings=go_frame,
     )

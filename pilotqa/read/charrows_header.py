@@ -25,6 +25,7 @@ LOT_LABELS = _LOT_LABELS
 #: Header-block labels beyond :data:`pilotqa.read.specs.METADATA_LABELS` -> metadata key.
 _META_LABELS: dict[str, str] = REPORT_METADATA_LABELS
 _LABEL_RE = re.compile(r"^\s*([^\W\d_][\w .#/()&\-]{0,40}?)\s*:\s*(.*)$", re.DOTALL)
+_FIELD_NO_RE = re.compile(r"^\d{1,2}\.?\s+")
 #: A unit in parentheses in a heading, e.g. ``Nominal (mm)``.
 UNIT_IN_HEADING_RE = re.compile(r"\((mm|µm|um|μm|in|inch|°|deg)\)", re.IGNORECASE)
 
@@ -58,8 +59,12 @@ def display_text(v: Any) -> str:
 
 
 def is_label(v: Any) -> bool:
-    """True when ``v`` is a known header-block label (``Part number``, ``Rev level`` …)."""
-    return isinstance(v, str) and (norm_label(v) in _META_LABELS or metadata_key(v) is not None)
+    """True when ``v`` is a known header-block label (``Part number``, ``Rev level`` …; an
+    AS9102 field number in front, ``1. Part Number``, is ignored)."""
+    if not isinstance(v, str):
+        return False
+    bare = _FIELD_NO_RE.sub("", norm_label(v))
+    return bare in _META_LABELS or metadata_key(bare) is not None
 
 
 def read_metadata(rows: list[list[Any]], first: int, last: int, meta: dict[str, str],
@@ -73,7 +78,8 @@ def read_metadata(rows: list[list[Any]], first: int, last: int, meta: dict[str, 
 
     def put(label: str, value: Any) -> None:
         n = norm_label(label)
-        key = _META_LABELS.get(n) or metadata_key(label) or re.sub(r"[^a-z0-9]+", "_", n).strip("_")
+        n = _FIELD_NO_RE.sub("", n)  # AS9102: "1. Part Number"
+        key = _META_LABELS.get(n) or metadata_key(n) or re.sub(r"[^a-z0-9]+", "_", n).strip("_")
         if not header and key in {"notes", "note", "remarks", "remark", "comments", "comment"}:
             return  # free text below the table is not metadata
         if not key or is_blank(value) or re.fullmatch(r"[\s_.\-…]*", display_text(value)):

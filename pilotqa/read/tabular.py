@@ -35,6 +35,7 @@ from pilotqa.model import STREAM_COLUMNS, SPEC_SCHEMA, Inspection, SourceFile, m
 from pilotqa.model import stream_key
 from pilotqa.read.cells import excel_column_letter, parse_cell, parse_column
 from pilotqa.read.dates import parse_datetime, parse_time
+from pilotqa.read.layout import HINT, is_balloon_row, is_reading_subheader, tried_rows
 from pilotqa.read import gonogo  # go/no-go (attribute) columns and characteristics
 from pilotqa.read.grids import (OLE2_MAGIC, TEXT_EXTENSIONS, decode_text, detect_delimiter, is_workbook,
                                 is_xlsx, read_grids)
@@ -97,6 +98,9 @@ class _Ctx:
     xlsx: bool
     cmap: dict[str, str]
     seen: set[str] = field(default_factory=set)
+    #: rows _find_header tried as headings, and the balloon row it stepped over (this sheet)
+    tried: list[int] = field(default_factory=list)
+    balloon_row: int | None = None
     #: columns named with --by (stream_key form): kept per reading as stream columns (long layout)
     by: frozenset[str] = frozenset()
 
@@ -229,6 +233,12 @@ def _find_header(rows: list[list[Any]], ctx: _Ctx) -> tuple[int | None, dict[str
             continue
         if len(cells) < 2:
             continue
+        ctx.tried.append(r)
+        nxt = nonempty[k + 1] if k + 1 < len(nonempty) else None
+        if is_balloon_row(rows[r]) and nxt is not None and sum(
+                isinstance(v, str) for v in rows[nxt]) >= 2:
+            ctx.balloon_row = r  # balloon numbers above the characteristic names
+            continue
         known = any(ctx.canon(v) for v in cells if isinstance(v, str))
         texty = sum(isinstance(v, str) for v in cells) >= 0.5 * len(cells)
         nxt = nonempty[k + 1] if k + 1 < len(nonempty) else None
@@ -251,7 +261,9 @@ def _read_sheet(rows: list[list[Any]], sheet: str | None, ctx: _Ctx,
         return "empty"
     from pilotqa.read import charrows
 
-    if charrows.looks_like_charrows(rows, dict(opts.column_map or {})):
+    ctx.tried, ctx.balloon_row = [], None
+    if opts.layout in ("charrows", "as9102") or (opts.layout is None and charrows.looks_like_charrows(
+            rows, dict(opts.column_map or {}), _header_index(opts, rows, ctx, sheet))):
         ctx.seen.update(norm_heading(v) for row in rows for v in row if isinstance(v, str))
         insp = charrows.read_charrows(rows, file=ctx.file, sheet=sheet, opts=opts)
         m = insp.measurements.with_columns(pl.col("sequence").alias("_order"))
@@ -270,25 +282,66 @@ def _read_sheet(rows: list[list[Any]], sheet: str | None, ctx: _Ctx,
     if meta:
         return _SheetData(sheet, "metadata", pl.DataFrame(), pl.DataFrame(schema=SPEC_SCHEMA),
                           False, False, [], meta, {})
-    hdr, meta, pre_spec = _find_header(rows, ctx)
+    forced = _header_index(opts, rows, ctx, sheet)
+    hdr, meta, pre_spec = _find_header(rows, ctx) if forced is None else \
+        _forced_header(rows, forced, ctx)
     if hdr is None:
         if not _has_numbers(rows):
             return "no readings (no numbers)"
         raise InputError(
             "found no heading row: expected a long table (a feature/characteristic column and a "
             "value/actual column, one row per reading) or a wide table (a part/serial column "
-            "and one column per characteristic, spec rows labelled Nominal/USL/LSL)",
+            f"and one column per characteristic, spec rows labelled Nominal/USL/LSL); tried "
+            f"{tried_rows(ctx.tried)} as headings; {HINT}",
             file=ctx.file, sheet=sheet,
         )
     canon = [ctx.canon(v) if v is not None else None for v in rows[hdr]]
     names = {c[0] for c in canon if c}
-    if "feature" in names and "value" in names:
+    if opts.layout == "long" and not ("feature" in names and "value" in names):
+        raise InputError(f"--layout long: heading row {hdr + 1} has no characteristic and value "
+                         "columns (use --map HEADING=feature / HEADING=value)", file=ctx.file,
+                         sheet=sheet, row=hdr + 1)
+    if opts.layout != "wide" and "feature" in names and "value" in names:
         sd = _read_long(rows, hdr, canon, sheet, ctx)
     else:
         sd = _read_wide(rows, hdr, canon, pre_spec, sheet, ctx)
     if isinstance(sd, _SheetData):
         sd.metadata = {**meta, **sd.metadata}
+        if ctx.balloon_row is not None:
+            sd.details["balloon_row"] = ctx.balloon_row + 1
+            sd.notes.append(_source(ctx, sheet, f"row {ctx.balloon_row + 1}") + ": balloon "
+                            f"numbers above the heading row {hdr + 1}, not read as headings")
+    else:
+        sd = f"{sd}, with row {hdr + 1} as the heading row"
     return sd
+
+
+def _header_index(opts: "ReadOptions", rows: list[list[Any]], ctx: _Ctx,
+                  sheet: str | None) -> int | None:
+    """``--header-row N`` as a 0-based index, checked against the sheet; None when not given."""
+    if opts.header_row is None:
+        return None
+    r = opts.header_row - 1
+    if r < 0 or r >= len(rows) or not any(v is not None for v in rows[r]):
+        raise InputError(f"--header-row {opts.header_row}: the row is empty or beyond the sheet's "
+                         f"{len(rows)} rows", file=ctx.file, sheet=sheet, row=opts.header_row)
+    return r
+
+
+def _forced_header(rows: list[list[Any]], hdr: int, ctx: _Ctx) -> tuple[int, dict[str, str],
+                                                                         list[int]]:
+    """The ``--header-row`` row: metadata and spec-label rows are read from the rows above."""
+    meta: dict[str, str] = {}
+    pre_spec: list[int] = []
+    for r in range(hdr):
+        cells = [v for v in rows[r] if v is not None]
+        if not cells:
+            continue
+        if ctx.label(cells[0]) and len(cells) >= 2:
+            pre_spec.append(r)
+        elif (pairs := metadata_pairs(rows[r])):
+            meta.update(pairs)
+    return hdr, meta, pre_spec
 
 
 # ---------------------------------------------------------------------------------------------
@@ -418,12 +471,17 @@ def _read_wide(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
     head = rows[hdr] + [None] * (width - len(rows[hdr]))
     canon = canon + [None] * (width - len(canon))
     post_spec: list[int] = []
+    sub_rows: list[int] = []  # "Actual" / "Measured" rows labelling the readings below
+    key_guess = next((j for j, c in enumerate(canon) if c and c[0] == "part_id"), 0)
     r = hdr + 1
     while r < len(rows):
         if rows[r]:
             if not ctx.label(next(v for v in rows[r] if v is not None)):
-                break
-            post_spec.append(r)
+                if not is_reading_subheader(rows[r], key_guess):
+                    break
+                sub_rows.append(r)
+            else:
+                post_spec.append(r)
         r += 1
     data_start = r
     spec_rows = pre_spec + post_spec
@@ -562,7 +620,12 @@ def _read_wide(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
                      value_name="value").with_columns(
         pl.col("feature").replace_strict({f"__f{k}": nm for k, nm in enumerate(names)}))
     m = gonogo.attach(m, {nm: (go[j], body) for j, nm in zip(feats, names) if j in go})
+    if sub_rows:
+        notes.append(_source(ctx, sheet, "row" + "s" * (len(sub_rows) > 1) + " "
+                             + ", ".join(str(x + 1) for x in sub_rows))
+                     + ": a label row of the readings (Actual/Measured …), not read as data")
     details = {"sheet": sheet, "layout": "wide", "header_row": hdr + 1,
+               **({"reading_label_rows": [x + 1 for x in sub_rows]} if sub_rows else {}),
                "spec_rows": {f: r + 1 for f, r in field_row.items()},
                "data_rows": [body[0] + 1, body[-1] + 1],
                "columns": {k: excel_column_letter(v) for k, v in cols.items()},
@@ -738,7 +801,7 @@ def read_path(path: Path, opts: "ReadOptions") -> Inspection:
         if len(grids) == 1 and skipped and skipped[0].endswith("empty"):
             raise InputError("the file holds no data (empty sheet)" if xlsx else "the file is empty",
                              file=file)
-        raise InputError("no readings found (" + "; ".join(skipped) + ")", file=file)
+        raise InputError("no readings found (" + "; ".join(skipped) + f"); {HINT}", file=file)
     if skipped:
         notes.append(f"{path.name}: skipped " + "; ".join(skipped))
     # lots

@@ -258,7 +258,7 @@ REPORT_ROLES: dict[str, tuple[str, ...]] = {
     "method": _w("method|gauge|gage|instrument|equipment|measuring equipment|inspection method|"
                  "method/gauge|method / gauge|gauge/method|measurement method|tool|tooling|"
                  "gauge id|gage id|cmm program|designed/qualified tooling|measuring device|"
-                 "inspection tool|messmittel|prüfmittel|prüfmethode"),
+                 "inspection tool|messmittel|prüfmittel|prüfmethode|designed / qualified tooling"),
     "summary": _w("mean|average|avg|range|std|std dev|stdev|sigma|cp|cpk|pp|ppk|result|results|"
                   "pass/fail|status|ok/nok|accept|reject|remarks|remark|comments|comment|notes|"
                   "note|ncr|nonconformance|nonconformance number|deviation|dev|ref location|"
