@@ -42,6 +42,8 @@ __all__ = [
     "MIN_N_AD",
     "MIN_N_FIT",
     "AIC_MARGIN",
+    "ALPHA_SWITCH",
+    "MIN_N_BY_PARAMS",
     "ALTERNATIVES_AIC_WINDOW",
     "P_LOW",
     "P_HIGH",
@@ -54,6 +56,21 @@ MIN_N_FIT: int = 10
 #: A non-normal model must beat the normal one by at least this much AIC to be used (models
 #: within 2 AIC units have substantial support: Burnham & Anderson 2002, §2.6).
 AIC_MARGIN: float = 2.0
+#: --- guards of the non-normal path (issue 13: a fitted model must not invent tails) ---
+#: A characteristic without a natural bound (not bounded at zero) leaves the normal model only
+#: when normality is *strongly* rejected: AD p below this level (not just below α). At α = 0.05
+#: one normal pilot in twenty is rejected by chance and a flexible model then fits the noise.
+ALPHA_SWITCH: float = 0.01
+#: Smallest sample for fitting a family with this many free parameters (1 … 4). A 3-parameter
+#: (threshold) model needs 50 readings, the 4-parameter Johnson SU 200: below that its tails are
+#: extrapolated from a handful of extreme readings (ISO 22514-2 asks for enough data to identify
+#: the distribution; pilotqa's choice of numbers, measured in docs/decision-quality.md).
+MIN_N_BY_PARAMS: dict[int, int] = {1: 10, 2: 30, 3: 50, 4: 200}
+#: A fitted model's Ppk interval wider than this multiple of the normal-theory (Bissell) interval
+#: of the same Ppk and n, or a 0.135–99.865 % range beyond this multiple of the data's ±3s (or
+#: below its inverse), gets a note: the tails are extrapolated beyond what n readings support.
+WIDE_FACTOR: float = 2.0
+SPREAD_FACTOR: float = 1.5
 #: Candidates within this AIC distance of the best model are reported as ``alternatives`` with
 #: their percentile Ppk and interval (the decision's policy chooses how many of them to heed).
 ALTERNATIVES_AIC_WINDOW: float = 10.0
@@ -276,7 +293,8 @@ def _fit_fast(name: str, x: NDArray[np.float64], fixed: dict[str, float]) -> tup
     return tuple(float(p) for p in dist.fit(x, **fixed))
 
 
-def fit_candidates(values: ArrayLike, lower_bound_zero: bool = False) -> list[FitResult]:
+def fit_candidates(values: ArrayLike, lower_bound_zero: bool = False,
+                   min_n_by_params: dict[int, int] | None = None) -> list[FitResult]:
     """Fit the candidate distributions by maximum likelihood; best (lowest AIC) first.
 
     Parameters
@@ -288,6 +306,9 @@ def fit_candidates(values: ArrayLike, lower_bound_zero: bool = False) -> list[Fi
         fixed at 0 for lognormal, Weibull, gamma (only if every reading is > 0), half-normal and
         folded normal. Otherwise three-parameter lognormal, Weibull and gamma (free threshold).
         Normal and Johnson SU are always tried.
+    min_n_by_params : dict, optional
+        {number of free parameters: smallest n}; a family needing more readings than the sample
+        has is not fitted (:data:`MIN_N_BY_PARAMS` in :func:`capability_model`).
 
     Returns
     -------
@@ -318,6 +339,10 @@ def fit_candidates(values: ArrayLike, lower_bound_zero: bool = False) -> list[Fi
     positive = bool(x.size and x.min() > 0)
     for name, fixed in _candidates(lower_bound_zero, positive):
         dist = getattr(stats, name)
+        if min_n_by_params is not None:  # skip families the sample is too small to pin down
+            k_free = (dist.numargs + 2) - len(fixed)
+            if x.size < min_n_by_params.get(k_free, 0):
+                continue
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
@@ -513,6 +538,37 @@ def _fmt(v: float | None) -> str:
     return "n/a" if v is None else f"{v:.3g}"
 
 
+def _extrapolation_note(fit: FitResult, x: NDArray[np.float64], pct: dict[str, float | None],
+                        ci: tuple[float, float] | None, confidence: float) -> str | None:
+    """A note when a fitted model's tails reach beyond what the data support (issue 13).
+
+    Two signs: its Ppk interval is more than :data:`WIDE_FACTOR` times as wide as the
+    normal-theory (Bissell) interval of the same Ppk and n,
+    :math:`2z\\sqrt{1/(9n) + P_{pk}^2/(2(n-1))}`; or its 0.135–99.865 % range differs from the
+    data's ±3s by more than a factor :data:`SPREAD_FACTOR` (the model stretches or shrinks the
+    tails it extrapolates). None when neither holds.
+    """
+    n = x.size
+    bits: list[str] = []
+    ppk = pct.get("ppk")
+    if ci is not None and ppk is not None and n >= 3:
+        z = float(stats.norm.ppf(0.5 + confidence / 2))
+        normal_w = 2 * z * math.sqrt(1 / (9 * n) + ppk**2 / (2 * (n - 1)))
+        width = ci[1] - ci[0]
+        if normal_w > 0 and width > WIDE_FACTOR * normal_w:
+            bits.append(f"its Ppk interval is {width / normal_w:.1f} times as wide as the normal-theory interval "
+                        f"at n = {n}")
+    lo_q, hi_q, s = pct.get("x0_135"), pct.get("x99_865"), float(x.std(ddof=1))
+    if lo_q is not None and hi_q is not None and s > 0:
+        ratio = (hi_q - lo_q) / (6 * s)
+        if ratio > SPREAD_FACTOR or ratio < 1 / SPREAD_FACTOR:
+            bits.append(f"its 0.135–99.865 % range is {ratio:.2g} times the data's ±3s")
+    if not bits:
+        return None
+    return (f"The fitted {fit.distribution} model extrapolates its tails beyond what {n} readings support ("
+            + "; ".join(bits) + "): treat its Ppk and bound with caution.")
+
+
 def capability_model(
     values: ArrayLike,
     lsl: float | None,
@@ -556,8 +612,12 @@ def capability_model(
 
     Notes
     -----
-    Distributions are fitted when normality is rejected (AD p < α) or the feature is bounded at
-    zero, and n ≥ :data:`MIN_N_FIT`. The candidate with the lowest AIC is chosen
+    Distributions are fitted when the feature is bounded at zero, or when normality is rejected
+    *strongly* (AD p < :data:`ALPHA_SWITCH`, not just < α: a characteristic without a natural bound
+    is decided with the normal model unless the evidence against it is material), and n ≥
+    :data:`MIN_N_FIT`; a family is fitted only with n ≥ :data:`MIN_N_BY_PARAMS` for its number of
+    parameters (no Johnson SU below 200 readings). A fitted model whose tails reach beyond what
+    the data support (:func:`_extrapolation_note`) gets a note in ``notes`` and ``reason``. The candidate with the lowest AIC is chosen
     (:func:`fit_candidates`) unless the normal model's AIC is within :data:`AIC_MARGIN` of it
     (then the simpler normal model is kept). If a non-normal model wins, decisions use its ISO 22514-2
     percentile indices (:func:`percentile_indices`), which estimate total spread — so the model's
@@ -601,6 +661,14 @@ def capability_model(
         normal_model["reason"] = (f"Normality not rejected ({p_txt}, α = {alpha:g}); decisions use the "
                                   f"normal-theory indices ({cpk_name}, Ppk).")
         return normal_model, notes
+    # issue 13 guard: without a natural bound, leave the normal model only on strong evidence
+    p_norm = normal_doc.get("ad_p_value") if normal_doc.get("ad_p_value") is not None else normal_doc.get("sw_p_value")
+    if not lower_bound_zero and (p_norm is None or p_norm >= ALPHA_SWITCH):
+        normal_model["reason"] = (f"Normality rejected ({p_txt} < α = {alpha:g}) but not strongly (p ≥ "
+                                  f"{ALPHA_SWITCH:g}): a characteristic without a natural bound is decided with "
+                                  f"the normal model unless the evidence against it is material; decisions use "
+                                  f"the normal-theory indices ({cpk_name}, Ppk).")
+        return normal_model, notes
     why = (f"normality rejected ({p_txt} < α = {alpha:g})" if rejected
            else "the characteristic is bounded at zero")
     if x.size < MIN_N_FIT:
@@ -608,7 +676,7 @@ def capability_model(
                                   f"distribution (n ≥ {MIN_N_FIT}); decisions use the normal-theory indices.")
         notes.append(normal_model["reason"])
         return normal_model, notes
-    fits = fit_candidates(x, lower_bound_zero)
+    fits = fit_candidates(x, lower_bound_zero, MIN_N_BY_PARAMS)
     if not fits:
         normal_model["reason"] = f"{why[0].upper()}{why[1:]}, but no distribution could be fitted; normal-theory indices used."
         notes.append(normal_model["reason"])
@@ -644,6 +712,9 @@ def capability_model(
                          "likelihood's curvature at the estimate gives no standard error.")
         alternatives.append({"distribution": f.distribution, "aic_delta": _f(delta), "ppk": _f(alt_ppk),
                              "ppk_ci": list(alt_ci) if alt_ci is not None else None})
+    wide = _extrapolation_note(best, x, pct, ci, confidence)  # issue 13: say when tails are extrapolated
+    if wide:
+        notes.append(wide)
     model = {
         "distribution": best.distribution,
         "params": {k: _f(v) for k, v in best.params.items()},
@@ -661,6 +732,7 @@ def capability_model(
         "reason": (f"Distributions fitted because {why}; {best.distribution} (scipy.stats parameterisation) has the "
                    f"lowest AIC of {len(fits)} candidates, so decisions use its ISO 22514-2 percentile indices "
                    f"(Ppk = {_fmt(pct['ppk'])}; normal-theory Ppk = {_fmt(normal_indices.get('ppk'))}). "
-                   "Percentile indices describe total spread, so only Pp/Ppk are given for this model."),
+                   "Percentile indices describe total spread, so only Pp/Ppk are given for this model."
+                   + (f" {wide}" if wide else "")),
     }
     return model, notes
