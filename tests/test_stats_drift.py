@@ -165,3 +165,129 @@ def test_slope_equivariant_and_pvalues_invariant(seed: int, a: float, b: float, 
     assert r2["slope"] == pytest.approx(k * r1["slope"], rel=1e-6, abs=1e-9)
     assert r2["p_value"] == pytest.approx(r1["p_value"], rel=1e-6)
     assert r2["mann_kendall_p"] == pytest.approx(r1["mann_kendall_p"], rel=1e-9)
+
+
+def _statsmodels_hac(s: np.ndarray, y: np.ndarray, confidence: float = 0.95) -> dict[str, float]:
+    import statsmodels.api as sm
+
+    lags = newey_west_lags(s.size)
+    fit = sm.OLS(y, sm.add_constant(s)).fit(
+        cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True
+    )
+    ci = fit.conf_int(alpha=1.0 - confidence)[1]
+    return {"slope": fit.params[1], "intercept": fit.params[0], "se": fit.bse[1], "p_value": fit.pvalues[1],
+            "ci_low": ci[0], "ci_high": ci[1], "lags": lags}
+
+
+def _tolerance(y: np.ndarray, se: float, s: np.ndarray) -> float:
+    """Relative tolerance of a comparison with statsmodels: 1e-10, or the conditioning limit when larger.
+
+    Both fits see y only to ε·max|y|; the residuals (noise scale σ_e ≈ se·√Sxx) then carry a relative
+    error of order ε·max|y|/σ_e (statsmodels' uncentred pinv fit loses the same digits).
+    """
+    sigma_e = se * math.sqrt(np.sum((s - s.mean()) ** 2) / s.size)
+    return max(1e-10, 100 * np.finfo(float).eps * float(np.max(np.abs(y))) / sigma_e)
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(
+    lengths=st.lists(st.integers(5, 400), min_size=1, max_size=4),
+    seed=st.integers(0, 2**31 - 1),
+    phi=st.floats(-0.9, 0.95),
+    slope=st.floats(-0.05, 0.05),
+    level=st.floats(-1000, 1000),
+    confidence=st.sampled_from([0.9, 0.95, 0.99]),
+    gaps=st.booleans(),
+)
+def test_closed_form_hac_equals_statsmodels(lengths: list[int], seed: int, phi: float, slope: float, level: float,
+                                            confidence: float, gaps: bool) -> None:
+    # Several series of different lengths (AR(1) noise, so the lag terms matter) in one call must each
+    # equal statsmodels' OLS with HAC covariance (Bartlett, use_correction=True, use_t=True).
+    from pilotqa.stats.drift import hac_trend
+
+    rng = np.random.default_rng(seed)
+    seqs, ys = [], []
+    for n in lengths:
+        s = np.cumsum(rng.integers(1, 4, n)) if gaps else np.arange(1, n + 1)
+        e = np.zeros(n)
+        e[0] = rng.normal()
+        for k in range(1, n):
+            e[k] = phi * e[k - 1] + rng.normal()
+        seqs.append(s.astype(float))
+        ys.append(level + slope * s + 0.01 * e)
+    r = hac_trend(np.concatenate(seqs), np.concatenate(ys), np.repeat(np.arange(len(lengths)), lengths),
+                  confidence=confidence)
+    for i, (s, y) in enumerate(zip(seqs, ys)):
+        ref = _statsmodels_hac(s, y, confidence)
+        assert r["lags"][i] == ref["lags"] and r["n"][i] == s.size
+        tol = _tolerance(y, ref["se"], s)
+        # slope, intercept and interval bounds: absolute error on the scale of the standard error
+        for key in ("slope", "ci_low", "ci_high"):
+            assert abs(r[key][i] - ref[key]) <= tol * ref["se"] + 1e-10 * abs(ref[key]), key
+        assert abs(r["intercept"][i] - ref["intercept"]) <= tol * ref["se"] * (1 + s.max()) + 1e-10 * abs(ref["intercept"])
+        assert r["se"][i] == pytest.approx(ref["se"], rel=tol)
+        # p from t: d ln p ≈ −t² d ln t in the tail, so its relative error grows with t²
+        t = abs(ref["slope"] / ref["se"])
+        assert r["p_value"][i] == pytest.approx(ref["p_value"], rel=tol * max(1.0, t * t), abs=1e-300), "p_value"
+
+
+def test_closed_form_hac_matches_exact_rational_arithmetic() -> None:
+    # The same formula in exact rational arithmetic (fractions) on the float inputs: the closed form loses
+    # no more than the conditioning ε·max|y|/σ_e, also at a large level over small noise.
+    from fractions import Fraction
+
+    from pilotqa.stats.drift import hac_trend
+
+    rng = np.random.default_rng(11)
+    for level, n in ((0.0, 7), (42.0, 60), (1000.0, 150)):
+        s = np.cumsum(rng.integers(1, 3, n)).astype(float)
+        y = level + 1e-4 * s + 0.01 * rng.normal(size=n)
+        S, Y = [Fraction(v) for v in s], [Fraction(v) for v in y]
+        ms, my = sum(S) / n, sum(Y) / n
+        d = [v - ms for v in S]
+        sxx = sum(x * x for x in d)
+        b = sum(a * (c - my) for a, c in zip(d, Y)) / sxx
+        v = [a * (c - my - b * a) for a, c in zip(d, Y)]
+        lags = newey_west_lags(n)
+        meat = sum(x * x for x in v) + sum(
+            2 * (1 - Fraction(lag, lags + 1)) * sum(v[i] * v[i - lag] for i in range(lag, n)) for lag in range(1, lags + 1))
+        se = math.sqrt(Fraction(n, n - 2) * meat / (sxx * sxx))
+        r = hac_trend(s, y)
+        tol = _tolerance(y, se, s)
+        assert abs(r["slope"][0] - float(b)) <= 1e-14 * se
+        assert r["se"][0] == pytest.approx(se, rel=tol)
+
+
+def test_drift_all_equals_statsmodels_per_feature() -> None:
+    # drift_all (all features in one closed-form call, unsorted input) against statsmodels per feature
+    rng = np.random.default_rng(5)
+    frames, refs = [], {}
+    for j, n in enumerate((7, 30, 150, 600)):
+        s = np.arange(n)
+        y = 20.0 + 1e-4 * (j - 1) * s + rng.normal(0, 0.01, n)
+        frames.append(_meas(y, f"F{j}", s))
+        refs[f"F{j}"] = _statsmodels_hac(s.astype(float), y)
+    m = pl.concat(frames).sample(fraction=1.0, shuffle=True, seed=2)
+    sp = pl.concat([_spec(19.9, 20.1, feature=f) for f in refs])
+    out = drift_all(m, sp, {f: 0.01 for f in refs}, Settings())
+    assert list(out) == sorted(refs)
+    for f, ref in refs.items():
+        assert out[f]["hac_maxlags"] == ref["lags"]
+        assert out[f]["slope"] == pytest.approx(ref["slope"], rel=1e-10)
+        assert out[f]["intercept"] == pytest.approx(ref["intercept"], rel=1e-10)
+        assert out[f]["p_value"] == pytest.approx(ref["p_value"], rel=1e-9)
+        assert out[f]["slope_ci"] == pytest.approx([ref["ci_low"], ref["ci_high"]], rel=1e-10)
+
+
+def test_drift_module_does_not_import_statsmodels() -> None:
+    # the module's own imports (the package __init__ may still pull statsmodels in through other modules)
+    import ast
+    from pathlib import Path
+
+    import pilotqa.stats.drift as drift
+
+    tree = ast.parse(Path(drift.__file__).read_text(encoding="utf-8"))
+    imported = {a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
+    imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert "numpy" in imported  # the walk sees the imports
+    assert not any(m.split(".")[0] == "statsmodels" for m in imported), imported
