@@ -328,3 +328,22 @@ def has_attribute_data(insp: Inspection) -> bool:
         return True
     a = insp.attributes
     return a is not None and a.filter(pl.col("char_type").is_null() | (pl.col("char_type") == 1)).height > 0
+
+
+def report_readings(go_rows: dict[str, tuple[GoNoGo, str | None]], parts: Sequence[str],
+                    lots: Sequence[str | None], stamps: Sequence[Any]) -> tuple[pl.DataFrame | None, list[str]]:
+    """The attribute readings of a characteristic-per-row report: ``go_rows`` maps a
+    characteristic to its row's readings (one per serial column) and its class; ``parts``,
+    ``lots``, ``stamps`` describe the serial columns (sequence = column order 1…n)."""
+    rows: list[dict[str, Any]] = []
+    notes: list[str] = []
+    for feat, (g, cls) in go_rows.items():
+        for j, (ok, raw) in enumerate(zip(g.conforming, g.raw)):
+            if ok is None:
+                continue
+            rows.append({"part_id": parts[j], "lot": lots[j], "subgroup": None, "sequence": j + 1,
+                         "timestamp": stamps[j], "feature": feat, "conforming": ok, "raw": raw, "class": cls})
+        if g.not_checked:
+            notes.append(f"{feat}: {g.not_checked} serial{'s' if g.not_checked != 1 else ''} without a go/no-go "
+                         "result (blank / not checked), left out of this characteristic")
+    return readings_frame(rows), notes

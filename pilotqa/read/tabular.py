@@ -266,7 +266,7 @@ def _read_sheet(rows: list[list[Any]], sheet: str | None, ctx: _Ctx,
             rows, dict(opts.column_map or {}), _header_index(opts, rows, ctx, sheet))):
         ctx.seen.update(norm_heading(v) for row in rows for v in row if isinstance(v, str))
         insp = charrows.read_charrows(rows, file=ctx.file, sheet=sheet, opts=opts)
-        m = insp.measurements.with_columns(pl.col("sequence").alias("_order"))
+        m = gonogo.rows_back(insp).with_columns(pl.col("sequence").alias("_order"))  # + go/no-go rows
         return _SheetData(sheet, insp.layout or "characteristic-rows", m, insp.specs,
                           has_lot=m["lot"].null_count() < m.height, has_sequence=False,
                           notes=insp.notes, metadata=insp.metadata,
