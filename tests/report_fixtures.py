@@ -22,7 +22,7 @@ import polars as pl
 
 from pilotqa.analysis import AnalysisResult, analyze
 from pilotqa.model import MEASUREMENT_SCHEMA, SPEC_SCHEMA, Inspection, SourceFile
-from pilotqa.results import Decision, FeatureResult, FeatureStats, Plan, PlanEntry
+from pilotqa.results import Decision, FeatureResult, Plan, PlanEntry
 from pilotqa.settings import Settings
 
 __all__ = ["make_result", "with_feature", "pipeline_result", "INJECTION",
@@ -175,11 +175,6 @@ def pipeline_result(path: Path = SAMPLE_LONG) -> AnalysisResult:
     from pilotqa.read import read
 
     return analyze(read([path]))
-
-
-def feature_stats(result: AnalysisResult, name: str) -> FeatureStats:
-    """The statistics of the characteristic called ``name``."""
-    return next(f.stats for f in result.features if f.feature == name)
 
 
 # ---------------------------------------------------------------- headless Chromium over CDP
