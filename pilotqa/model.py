@@ -31,7 +31,6 @@ __all__ = [
     "CLASSES",
     "SourceFile",
     "Inspection",
-    "FeatureResult",
     "empty_measurements",
     "empty_specs",
     "sha256_file",
@@ -208,27 +207,6 @@ class Inspection:
         keys = [f.select("lot", "part_id") for f in (self.measurements, self.attribute_readings)
                 if f is not None and f.height]
         return int(pl.concat(keys).select(pl.struct("lot", "part_id").n_unique()).item()) if keys else 0
-
-
-@dataclass
-class FeatureResult:
-    """Statistics (and later the decision) of one feature.
-
-    ``doc`` is the feature's JSON object of ``pilotqa.analysis/1`` (JSON-safe: finite floats or
-    None, lists, dicts, str, bool, int). ``series`` holds the arrays the report plots and that
-    are not written to JSON:
-
-    * ``values``       readings in time (sequence) order, nulls dropped (np.ndarray float)
-    * ``sequence``     their sequence numbers (np.ndarray int)
-    * ``lot``          their lots (list[str])
-    * ``x_points``     the X̄ (or I) chart statistic per point, time order (np.ndarray)
-    * ``range_points`` the R / S / MR chart statistic per point (np.ndarray; for MR, point i
-      is |x[i+1] - x[i]|, so it has one point fewer than ``x_points``)
-    """
-
-    feature: str
-    doc: dict[str, Any]
-    series: dict[str, Any] = field(default_factory=dict)
 
 
 def merge_metadata(dicts: list[dict[str, str]]) -> dict[str, str]:
