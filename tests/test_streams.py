@@ -135,7 +135,9 @@ def test_offset_share_and_between_within_capability_by_hand() -> None:
     vc = variance_components([5, 4], [m1, m2], [np.std(groups["F1"], ddof=1), np.std(groups["F2"], ddof=1)])
     assert r["between_share"] == pytest.approx(vc["between_share"], rel=1e-12)
     allv = np.concatenate([groups["F1"], groups["F2"]])
-    assert r["cpk_bw"] == pytest.approx(min(11.0 - allv.mean(), allv.mean() - 9.0) / (3 * vc["sigma_bw"]), rel=1e-12)
+    sigma_bw = vc["sigma_bw"]
+    assert sigma_bw is not None
+    assert r["cpk_bw"] == pytest.approx(min(11.0 - allv.mean(), allv.mean() - 9.0) / (3 * sigma_bw), rel=1e-12)
     # per-stream Ppk and its Bissell interval (nu = n - 1, 95 %)
     z = stats.norm.ppf(0.975)
     for p in r["per_group"]:
@@ -211,6 +213,7 @@ def test_shifted_fixture_keeps_the_characteristic_at_100_percent() -> None:
     txt = stream_reasons[0]
     se = bore.stats.streams["fixture"]
     assert se.stream == "F2" and se.significant and se.practically_relevant
+    assert se.offset is not None and se.offset_pct_tolerance is not None
     assert f"fixture F2 sits +{se.offset:.2g} mm ({abs(se.offset_pct_tolerance):.0f} % of tolerance) from the others" in txt
     assert "ANOVA p < 0.001" in txt and "10 % relevance limit" in txt
     assert se.offset_pct_tolerance is not None and 10 < se.offset_pct_tolerance < 16  # planted 12 %
@@ -339,3 +342,23 @@ def test_aqdef_nest_field_is_analysed_automatically(tmp_path: Path) -> None:
     assert bore.verdict == "keep_100"
     assert any(r.startswith("stream effect: nest 2 sits +0.02") for r in bore.decision.reasons)
     assert set(bore.stats.streams) == {"nest"}  # operator/machine 0 = not given: no column
+
+
+def test_wide_export_by_column_is_a_stream_not_a_feature(tmp_path: Path) -> None:
+    from pilotqa.read import ReadOptions, read
+
+    rng = np.random.default_rng(1)
+    press = np.array(["A", "B"] * 30)
+    rng.shuffle(press)
+    lines = ["part_id,lot,Press,BORE_DIA,DEPTH", "nominal,,,20.0,8.0", "lsl,,,19.95,7.9", "usl,,,20.05,8.1"]
+    for i in range(60):
+        bore = 20 + rng.normal(0, 0.005) + (0.013 if press[i] == "B" else 0.0)
+        lines.append(f"SN{i + 1:03d},L{i // 20 + 1},{press[i]},{bore:.4f},{8 + rng.normal(0, 0.01):.4f}")
+    path = tmp_path / "wide.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    insp = read([path], ReadOptions(by=("Press",)))
+    assert insp.layout == "wide" and insp.feature_names == ["BORE_DIA", "DEPTH"]
+    assert insp.measurements["press"].n_unique() == 2
+    res = analyze(insp, Settings(lot_size=500, by=("Press",))).features[0]
+    assert any(r.startswith("stream effect: press B sits +0.01") and "across 2 presses" in r
+               for r in res.decision.reasons)

@@ -495,6 +495,10 @@ def _read_wide(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
         if cand not in cols.values() and (cand in label_cols or generic):
             cols["part_id"] = cand
     used = set(cols.values()) | set(ignored) | label_cols
+    # --by columns: a stream kept per reading, not a feature
+    by_j = {j: stream_key(_s(head[j])) for j in range(width)
+            if ctx.by and j not in used and head[j] is not None and stream_key(_s(head[j])) in ctx.by}
+    used |= set(by_j)
     feats = [j for j in range(width) if j not in used and head[j] is not None]
     blank_head = [j for j in range(width) if j not in used and head[j] is None]
     key_col = cols.get("part_id", feats[0] if feats else 0)
@@ -615,6 +619,9 @@ def _read_wide(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
     }, schema={"part_id": pl.String, "lot": pl.String, "subgroup": pl.Int64, "sequence": pl.Int64,
                "timestamp": pl.Datetime("us"), "_order": pl.Int64})
     base = base.with_columns(_stream_frame(idv, n))
+    for j, c in by_j.items():
+        cells_j = [rows[r][j] if j < len(rows[r]) else None for r in body]
+        base = base.with_columns(pl.Series(c, _texts(c, cells_j).to_list(), dtype=pl.String))
     wide = pl.concat([base, pl.DataFrame(data)], how="horizontal")
     m = wide.unpivot(on=list(data), index=list(base.columns), variable_name="feature",
                      value_name="value").with_columns(

@@ -301,7 +301,8 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
         }
         out[feat] = res
         if k < 2:
-            notes.append(f"fewer than 2 {label}s with at least {MIN_PER_GROUP} readings: no {label} comparison")
+            plural = label + ("es" if label.endswith(("s", "x", "sh", "ch")) else "s")
+            notes.append(f"fewer than 2 {plural} with at least {MIN_PER_GROUP} readings: no {label} comparison")
             continue
         names_ok = [g for g, keep in zip(cols["_g"], ok) if keep]
         g = raw[(feat,)]
