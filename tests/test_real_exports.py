@@ -47,11 +47,32 @@ def test_quirky_real_file_names_the_feature_without_limits(shared_dir: Path, tmp
     assert {x["feature"] for x in doc["features"]} == {"Diameter", "Diameter before drill"}
 
 
-def test_attribute_only_file_is_refused_by_name(shared_dir: Path, tmp_path: Path) -> None:
+def test_attribute_only_file_is_analysed(shared_dir: Path, tmp_path: Path, validate_document: Any) -> None:
+    """Issue 12: an AQDEF attribute characteristic (K2004 = 1, K0020 = 1000 inspected, K0021 = 1
+    nonconforming) is analysed from its counts; the error-log sheet (K2004 = 6: errors, several
+    per part possible, not binomial) is read but not decided."""
+    from scipy.stats import beta
+
     f = _real(shared_dir, "diribet_attributiveDfq.dfq")
-    r = CliRunner().invoke(cli, ["analyze", str(f), "--out", str(tmp_path), "-q"])
+    r = CliRunner().invoke(cli, ["analyze", str(f), "--out", str(tmp_path), "--format", "json", "-q"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads((tmp_path / "diribet_attributiveDfq.json").read_text(encoding="utf-8"))
+    validate_document(doc)
+    assert [x["feature"] for x in doc["features"]] == ["<characteristic_code_1>"]
+    a = doc["features"][0]
+    assert (a["type"], a["n"], a["n_nonconforming"], a["p_upper_confidence"]) == ("attribute", 1000, 1, 0.975)
+    assert a["p_upper"] == pytest.approx(beta.ppf(0.975, 2, 999), rel=1e-12)
+    assert a["decision"]["verdict"] == "keep_100"  # one nonconforming unit; max_out_of_spec = 0
+    assert a["out_of_spec"] == []  # sample counts name no part
+
+
+def test_error_log_only_file_is_refused_by_name(shared_dir: Path, tmp_path: Path) -> None:
+    f = shared_dir / "real_exports" / "qdas_examples" / "ENG" / "ELS.dfq"
+    if not f.exists():
+        pytest.skip(f"{f} is not there")
+    r = CliRunner().invoke(cli, ["analyze", str(f), "--format", "json", "-q", "--out", str(tmp_path)])
     assert r.exit_code == 2
-    assert "only attribute characteristic(s) '<characteristic_code_1>', '<characteristic_code_2>'" in r.stderr
+    assert "only attribute characteristic(s) 'Error Log Sheet 1 - Switch Housing'" in r.stderr
 
 
 def test_tiny_real_file_analyses_without_nan(shared_dir: Path, tmp_path: Path,

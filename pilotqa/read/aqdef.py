@@ -446,11 +446,15 @@ def _build(st: _State, path: Path, sources: list[Path], extra_notes: list[str],
         if ctype in _ATTRIBUTE_TYPES:
             attribute_chars.append(f"{name} (K2004 = {ctype})")
             for k, rec in enumerate(recs, start=1):
+                if _int_field(st, rec, "K0002", file) in _DELETED_ATTRIBUTES:
+                    deleted += 1  # a deleted sample (K0002 255/256) is not counted
+                    continue
                 attr_rows.append({
                     "feature": name, "lot": _lot(rec), "subgroup": k,
                     "timestamp": _ts(st, rec, file),
                     "sample_size": _int_field(st, rec, "K0020", file),
                     "nonconforming": _int_field(st, rec, "K0021", file),
+                    "char_type": ctype,  # K2004: 1 is analysed (pilotqa.stats.attributes), 5/6 error logs are not
                 })
             continue
         if ctype != 0:
