@@ -361,6 +361,8 @@ class Series:
     x_ucl: NDArray[np.float64]
     range_lcl: NDArray[np.float64]
     range_ucl: NDArray[np.float64]
+    #: stream label of every reading (aligned with ``values``) by factor, for the plot by stream
+    streams: Mapping[str, tuple[str | None, ...]] = field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> "Series":

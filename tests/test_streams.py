@@ -362,3 +362,12 @@ def test_wide_export_by_column_is_a_stream_not_a_feature(tmp_path: Path) -> None
     res = analyze(insp, Settings(lot_size=500, by=("Press",))).features[0]
     assert any(r.startswith("stream effect: press B sits +0.01") and "across 2 presses" in r
                for r in res.decision.reasons)
+
+
+def test_series_carry_the_stream_of_every_reading_for_the_plot() -> None:
+    bore = analyze(_pilot(0.012), Settings(lot_size=500)).features[0]
+    s = bore.stats.series
+    labels = np.asarray(s.streams["fixture"])
+    assert len(labels) == len(s.values)
+    for p in bore.stats.streams["fixture"].per_stream:
+        assert float(np.mean(s.values[labels == p.stream])) == pytest.approx(p.mean, rel=1e-12)

@@ -331,6 +331,17 @@ def _feature_stats(row: dict[str, Any], sp: dict[str, Any], part: pl.DataFrame |
     notes += _context_notes(n, part, st, lots_doc, model)
     individuals = bool(row["individuals"]) if row["individuals"] is not None else True
     sigma_within = row["sigma_within"]
+    streams = {factor: from_mapping(StreamEffect, json_safe(doc), f"{feat}: streams.{factor}")
+               for factor, doc in (streams_doc or {}).items()}
+    shifted = [factor for factor, s in streams.items() if s.significant]
+    if model is not None and model.decision_basis == "percentile" and shifted:
+        notes.append(f"The {' and '.join(shifted)} means differ significantly: the non-normal shape may come from "
+                     "the shift between streams, and the fitted model then describes their mixture.")
+    series = _series(part, values, stab_series)
+    if streams and part is not None:
+        series = dataclasses.replace(series, streams={
+            factor: tuple(None if v is None else str(v) for v in part[factor].to_list())
+            for factor in streams if factor in part.columns})
     return FeatureStats(
         feature=feat,
         unit=sp["unit"],
@@ -372,7 +383,6 @@ def _feature_stats(row: dict[str, Any], sp: dict[str, Any], part: pl.DataFrame |
         lots=None if lots_doc is None else from_mapping(LotEffect, json_safe(lots_doc), f"{feat}: lots"),
         notes=tuple(notes),
         out_of_spec=_out_of_spec(part, finite_or_none(sp["lsl"]), finite_or_none(sp["usl"])),
-        streams={factor: from_mapping(StreamEffect, json_safe(doc), f"{feat}: streams.{factor}")
-                 for factor, doc in (streams_doc or {}).items()},
-        series=_series(part, values, stab_series),
+        streams=streams,
+        series=series,
     )
