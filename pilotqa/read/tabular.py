@@ -526,7 +526,8 @@ def _read_wide(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
         hit = next((r for r in body if j < len(rows[r]) and rows[r][j] is not None), None)
         if hit is not None:
             raise InputError(f"{ctx.cell(hit, j)}column {excel_column_letter(j)} holds values but "
-                             "has no heading", **ctx.place(sheet, hit, j, None))
+                             f"has no heading (row {hdr + 1} read as the heading row; {HINT})",
+                             **ctx.place(sheet, hit, j, None))
     names = [_s(head[j]) for j in feats]
     seen: dict[str, int] = {}
     for j, nm in zip(feats, names):
