@@ -124,7 +124,7 @@ def test_header_row_option_and_its_errors(tmp_path: Path) -> None:
     rows += [[s, VALS["Bore A"][i], VALS["Length"][i]] for i, s in enumerate(SERIALS)]
     rows = [["Remarks", "none"]] + rows
     p = write_xlsx(tmp_path / "h.xlsx", {"S": rows})
-    with pytest.raises(InputError, match="row 2 read as the heading row; name the heading row "
+    with pytest.raises(InputError, match="row 1 read as the heading row; name the heading row "
                                          "with --header-row N"):
         read([p])
     insp = read([p], ReadOptions(header_row=3))
