@@ -18,7 +18,7 @@ import pytest
 from pilotqa.analysis import AnalysisResult, analyze
 from pilotqa.read import read
 from pilotqa.report.html import write_html
-from pilotqa.report.summary import summary_row
+from pilotqa.report.summary import PARTS_HEADING, PPAP_HEADING, summary_row
 from pilotqa.report.xlsx import write_xlsx
 from pilotqa.results import Evidence
 from pilotqa.settings import Settings
@@ -113,3 +113,60 @@ def test_summary_row_shows_the_decisions_ppk() -> None:
         assert (row.ppk, row.ppk_lower, row.required) == (ev.ppk, ev.ppk_lower, ev.required)
         assert row.percentile == (ev.decision_basis == "percentile")
         assert row.number == i + 1 and row.feature == fr.feature and row.class_ == fr.class_
+
+
+# ---------------------------------------------------------------- PPAP and parts-needed columns
+def _expected_extra(fr) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """(PPAP cell, parts-needed cell) as the decision says they must read."""
+    ev, pn = fr.decision.evidence, fr.decision.parts_needed
+    ppap = "—" if ev.ppk is None or ev.p_upper is not None else (
+        "yes" if ev.ppk >= ev.required else "no")
+    if pn is None:
+        parts = "—"
+    elif not pn.reachable:
+        parts = "not reachable"
+    else:
+        unit = "" if pn.unit == "parts" else f" subgroups of {pn.subgroup_size}"
+        parts = f"{pn.total}{unit} ({pn.additional} more)"
+    return ppap, parts
+
+
+def _extra_cells(result: AnalysisResult, tmp_path: Path) -> tuple[dict, dict]:  # type: ignore[type-arg]
+    write_html(result, tmp_path / "e.html")
+    write_xlsx(result, tmp_path / "e.xlsx")
+    p = parse_report((tmp_path / "e.html").read_text(encoding="utf-8"))
+    cols = [p.summary_head.index(PPAP_HEADING), p.summary_head.index(PARTS_HEADING)]
+    name = p.summary_head.index("Characteristic")
+    html = {r[name]: tuple(r[c] for c in cols) for r in p.summary_rows}
+    ws = openpyxl.load_workbook(tmp_path / "e.xlsx")["Summary"]
+    head = [c.value for c in ws[1]]
+    xc = [head.index(PPAP_HEADING), head.index(PARTS_HEADING)]
+    xlsx = {str(r[head.index("Characteristic")]): tuple("—" if r[c] is None else str(r[c])
+                                                        for c in xc)
+            for r in ws.iter_rows(min_row=2, values_only=True)}
+    return html, xlsx
+
+
+@pytest.mark.parametrize("path", sample_inputs(), ids=lambda p: p.name)
+def test_ppap_and_parts_needed_columns_agree(path: Path, tmp_path: Path) -> None:
+    result = _analysis(path)
+    html, xlsx = _extra_cells(result, tmp_path)
+    assert html == xlsx
+    for fr in result.features:
+        assert html[fr.feature] == _expected_extra(fr), fr.feature
+        if fr.verdict == "keep_100" and fr.decision.parts_needed is not None:
+            assert html[fr.feature][1] != "—"
+
+
+def test_ppap_column_differs_from_the_bound_where_it_should(tmp_path: Path) -> None:
+    """The point estimate can meet the requirement while the bound does not: the PPAP column
+    says yes where the decision keeps the characteristic (the reason for the column)."""
+    seen = set()
+    for path in sample_inputs():
+        result = _analysis(path)
+        html, _ = _extra_cells(result, tmp_path)
+        for fr in result.features:
+            ev = fr.decision.evidence
+            if ev.ppk is not None and ev.ppk_lower is not None and ev.p_upper is None:
+                seen.add((html[fr.feature][0], ev.ppk_lower >= ev.required))
+    assert ("yes", False) in seen and ("yes", True) in seen and ("no", False) in seen

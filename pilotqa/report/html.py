@@ -38,7 +38,8 @@ from markupsafe import Markup
 from pilotqa import __version__
 from pilotqa.report.figures import MAX_POINTS, sixpack
 from pilotqa.report.safe import NULL_TEXT, clean_text, css_string, json_for_script
-from pilotqa.report.summary import Flag, SummaryRow, summary_row
+from pilotqa.report.summary import (PARTS_HEADING, PPAP_HEADING, PPAP_SENTENCE, Flag, SummaryRow,
+                                    summary_row)
 from pilotqa.report.text import (CLASS_ORDER, VERDICT_LABELS, flat_items, fmt_value,
                                  generated_text, lot_details, ordered_features, plan_summary,
                                  scalar_text, settings_display, value_decimals, verdict_label)
@@ -102,10 +103,15 @@ def _summary_cells(row: SummaryRow) -> dict[str, Any]:
         idx_cell(row.cpk), idx_cell(row.cpk_lower), idx_cell(row.ppk, mark),
         idx_cell(row.ppk_lower, mark),
     ]
+    cells.append(_flag_cell(row.ppap))
     cells += [_flag_cell(f) for f in row.flags]
     rank = list(VERDICT_LABELS).index(row.verdict) if row.verdict in VERDICT_LABELS else 9
     cells.append(_cell(row.verdict_label, rank, f"verdict v-{row.verdict}"))
     cells.append(_cell(row.plan))
+    unreachable = row.parts_needed is not None and row.parts_needed_total is None
+    cells.append(_cell(row.parts_needed or NULL_TEXT,
+                       10**9 if unreachable else row.parts_needed_total,
+                       "num bad" if unreachable else "num"))
     return {"anchor": f"c{row.number - 1}", "cells": cells, "verdict": row.verdict or "none"}
 
 
@@ -364,6 +370,8 @@ def _build_context(result: "AnalysisResult", max_points: int) -> dict[str, Any]:
         "counts": {v: sum(1 for f in feats if f.verdict == v) for v in VERDICT_LABELS},
         "verdict_labels": VERDICT_LABELS,
         "rows": [_summary_cells(summary_row(feats[i], i + 1)) for i in order],
+        "ppap_heading": PPAP_HEADING, "parts_heading": PARTS_HEADING,
+        "ppap_sentence": PPAP_SENTENCE,
         "sections": [_section(feats[i], i, pos + 1, len(feats), conf, max_points)
                      for pos, i in enumerate(order)],
         "css_footer": css_string(f"pilotqa {__version__} · {gen_text}"),

@@ -10,11 +10,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pilotqa.results import Evidence, FeatureResult
+from pilotqa.results import Decision, Evidence, FeatureResult
 from pilotqa.report.text import plan_summary, value_decimals, verdict_label
 
 __all__ = ["Flag", "SummaryRow", "summary_row", "stable_flag", "drift_flag", "lot_flag",
-           "FLAG_STATUSES"]
+           "ppap_flag", "parts_needed_text", "FLAG_STATUSES", "PPAP_HEADING", "PARTS_HEADING",
+           "PPAP_SENTENCE"]
+
+#: Heading of the PPAP point-estimate column (HTML and XLSX).
+PPAP_HEADING = "PPAP Ppk ≥ req. (point estimate)"
+#: Heading of the parts-needed column (HTML and XLSX).
+PARTS_HEADING = "Parts needed"
+#: Why the decision uses the lower bound rather than the PPAP point estimate (under the table).
+PPAP_SENTENCE = (
+    "The PPAP column compares the Ppk point estimate with the requirement, as customers' PPAP "
+    "manuals do; the decision uses the lower confidence bound instead, because at pilot sizes a "
+    "point estimate that just meets the requirement comes from a process that misses it about "
+    "half the time, while the bound keeps that risk at the stated confidence.")
 
 #: Statuses of a flag cell: good, bad, signals judged to be chance, not judged.
 FLAG_STATUSES: tuple[str, ...] = ("ok", "bad", "warn", "na")
@@ -59,6 +71,27 @@ def lot_flag(ev: Evidence) -> Flag:
     return Flag("lot effect", "bad") if ev.lot_effect_significant else _OK
 
 
+def ppap_flag(ev: Evidence) -> Flag:
+    """PPAP cell: "yes" when the Ppk point estimate the decision used reaches the required value
+    (the customer's point-estimate criterion), "no" when not, undefined without a Ppk."""
+    if ev.ppk is None or ev.p_upper is not None:  # no Ppk, or a go/no-go characteristic
+        return _NA
+    return Flag("yes", "ok") if ev.ppk >= ev.required else Flag("no", "bad")
+
+
+def parts_needed_text(dec: Decision) -> str | None:
+    """Parts-needed cell of a kept characteristic: "185 (125 more)", "40 subgroups of 5
+    (12 more)" or "not reachable"; None when the decision has no parts-needed figure."""
+    pn = dec.parts_needed
+    if pn is None:
+        return None
+    if not pn.reachable or pn.total is None:
+        return "not reachable"
+    unit = "" if pn.unit == "parts" else f" subgroups of {pn.subgroup_size}"
+    more = f" ({pn.additional} more)" if pn.additional is not None else ""
+    return f"{pn.total}{unit}{more}"
+
+
 @dataclass(frozen=True)
 class SummaryRow:
     """What the summary shows for one characteristic (numbers unformatted).
@@ -89,6 +122,9 @@ class SummaryRow:
     stable: Flag
     drift: Flag
     lot_effect: Flag
+    ppap: Flag
+    parts_needed: str | None
+    parts_needed_total: int | None
     verdict: str
     verdict_label: str
     plan: str
@@ -117,6 +153,8 @@ def summary_row(fr: FeatureResult, number: int) -> SummaryRow:
         cpk=fs.cpk, cpk_lower=fs.cpk_ci[0] if fs.cpk_ci else None,
         ppk=ev.ppk, ppk_lower=ev.ppk_lower, percentile=ev.decision_basis == "percentile",
         required=ev.required, stable=stable_flag(ev), drift=drift_flag(ev), lot_effect=lot_flag(ev),
+        ppap=ppap_flag(ev), parts_needed=parts_needed_text(dec),
+        parts_needed_total=dec.parts_needed.total if dec.parts_needed is not None else None,
         verdict=dec.verdict, verdict_label=verdict_label(dec.verdict),
         plan=plan_summary(dec.verdict, dec.plan), decision_basis=ev.decision_basis,
     )

@@ -27,13 +27,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from openpyxl import Workbook
+from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pilotqa import __version__
 from pilotqa.report.safe import xlsx_text
-from pilotqa.report.summary import summary_row
+from pilotqa.report.summary import PARTS_HEADING, PPAP_HEADING, PPAP_SENTENCE, summary_row
 from pilotqa.report.text import (flat_items, lot_details, ordered_features, settings_display,
                                  value_decimals, verdict_label)
 from pilotqa.results import FeatureResult, LotSummary, PlanEntry, json_name
@@ -130,11 +131,12 @@ def _summary(ws: Worksheet, feats: tuple[FeatureResult, ...], order: list[int],
     """The Summary sheet: the rows of :func:`pilotqa.report.summary.summary_row`, numbers as
     numbers, the Stable/Drift/Lot-effect cells with the same texts as the HTML summary."""
     headers = ["#", "Characteristic", "Class", "Nominal", "LSL", "USL", "Unit", "n", "Mean",
-               "Cpk", f"Cpk lower ({conf})", "Ppk", f"Ppk lower ({conf})", "Stable", "Drift",
-               "Lot effect", "Verdict", "Plan", "Required lower bound", "Decision basis"]
+               "Cpk", f"Cpk lower ({conf})", "Ppk", f"Ppk lower ({conf})", PPAP_HEADING,
+               "Stable", "Drift", "Lot effect", "Verdict", "Plan", PARTS_HEADING,
+               "Required lower bound", "Decision basis"]
     rows: list[list[tuple[Any, str | None]]] = []
     verdict_marks: list[str | None] = []
-    flag_marks: dict[int, list[str | None]] = {14: [], 15: [], 16: []}
+    flag_marks: dict[int, list[str | None]] = {14: [], 15: [], 16: [], 17: []}
     for i in order:
         s = summary_row(feats[i], i + 1)
         vf, mf = "0." + "0" * s.decimals, "0." + "0" * (s.decimals + 1)
@@ -143,14 +145,15 @@ def _summary(ws: Worksheet, feats: tuple[FeatureResult, ...], order: list[int],
             (s.nominal, vf), (s.lsl, vf), (s.usl, vf), (s.unit, None), (s.n, _INT),
             (s.mean, mf), (s.cpk, _IDX), (s.cpk_lower, _IDX), (s.ppk, _IDX),
             (s.ppk_lower, _IDX)]
-        for col, flag in zip((14, 15, 16), s.flags):
+        for col, flag in zip((14, 15, 16, 17), (s.ppap,) + s.flags):
             flag_marks[col].append(flag.status if flag.status in ("ok", "bad") else None)
             row.append((flag.text, None))
-        row += [(s.verdict_label, None), (s.plan, None), (s.required, _IDX),
-                (s.decision_basis, None)]
+        row += [(s.verdict_label, None), (s.plan, None), (s.parts_needed, None),
+                (s.required, _IDX), (s.decision_basis, None)]
         rows.append(row)
         verdict_marks.append(s.verdict)
-    _table(ws, headers, rows, freeze="C2", fill_cols={17: verdict_marks, **flag_marks})
+    _table(ws, headers, rows, freeze="C2", fill_cols={18: verdict_marks, **flag_marks})
+    ws.cell(row=1, column=14).comment = Comment(PPAP_SENTENCE, "pilotqa", width=360, height=140)
 
 
 def _plan_row(i: int, fr: FeatureResult, e: PlanEntry) -> list[tuple[Any, str | None]]:
