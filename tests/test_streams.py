@@ -317,6 +317,7 @@ def test_cli_unknown_by_name_is_one_line_exit_2(tmp_path: Path) -> None:
     assert r.exit_code == 2
     lines = [x for x in (r.stderr if hasattr(r, "stderr") else r.output).splitlines() if x.strip()]
     assert len(lines) == 1 and "spindel" in lines[0], lines
+    assert "columns of the input: part_id, lot, sequence, feature, value, nominal, lsl, usl, unit, Press" in lines[0]
 
 
 # --------------------------------------------------------------------------------------------

@@ -744,6 +744,7 @@ def _read_long(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
     details = {"sheet": sheet, "layout": "long", "header_row": hdr + 1,
                "columns": {k: _s(head[v]) for k, v in cols.items()},
                "data_rows": [body[0] + 1, body[-1] + 1], "features": specs.height,
+               "headings": [_s(h) for h in head if h is not None],  # what --by may name
                "parts": m.select(pl.struct("lot", "part_id").n_unique()).item()}
     return _SheetData(sheet, "long", m, specs, "lot" in cols, "sequence" in cols, notes, meta, details)
 

@@ -32,7 +32,7 @@ from pilotqa.stats.drift import tolerance_width
 from pilotqa.util import finite_or_none as _num
 
 __all__ = ["MIN_PER_GROUP", "variance_components", "factor_effect_all", "streams_all", "stream_factors",
-           "stream_key"]
+           "stream_key", "input_headings"]
 
 #: A group enters the tests only with at least this many readings (a group of one reading has no
 #: within-group variance).
@@ -381,13 +381,14 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
     return out
 
 
-def stream_factors(meas: pl.DataFrame, by: Sequence[str] = ()) -> tuple[str, ...]:
+def stream_factors(meas: pl.DataFrame, by: Sequence[str] = (), headings: Sequence[str] = ()) -> tuple[str, ...]:
     """The stream factors to analyse: every ``--by`` name (normalised by :func:`stream_key`),
     then every recognised stream column (:data:`pilotqa.model.STREAM_COLUMNS`) present in the
     measurements with at least one value.
 
     Raises :class:`~pilotqa.errors.InputError` (one line) when a ``--by`` name is not a column of
-    the measurements, naming it and the stream columns that are available.
+    the measurements, naming it, the stream columns that are available and ``headings`` (the
+    column headings of the input, when the reader recorded them).
     """
     present = [c for c in meas.columns if c not in MEASUREMENT_SCHEMA and not c.startswith("_")]
     wanted: list[str] = []
@@ -397,15 +398,33 @@ def stream_factors(meas: pl.DataFrame, by: Sequence[str] = ()) -> tuple[str, ...
             continue  # the lot is always analysed (``lots``)
         if key not in present:
             avail = ", ".join(present) if present else "none"
-            raise InputError(f"--by {name}: no such column in the measurements; stream columns available: "
-                             f"{avail} (recognised names: {', '.join(STREAM_COLUMNS)}; or name any column "
-                             "of a long export)")
+            cols = list(dict.fromkeys(h for h in headings if h))
+            raise InputError(f"--by {name}: no such column in the input; stream columns available: {avail}"
+                             + (f"; columns of the input: {', '.join(cols[:40])}{' …' if len(cols) > 40 else ''}"
+                                if cols else "")
+                             + f" (recognised stream names: {', '.join(STREAM_COLUMNS)})")
         if key not in wanted:
             wanted.append(key)
     for c in present:
         if c in STREAM_COLUMNS and c not in wanted and meas[c].drop_nulls().len():
             wanted.append(c)
     return tuple(wanted)
+
+
+def input_headings(details: Any) -> list[str]:
+    """Every ``headings`` list recorded anywhere in a reader's ``Inspection.details`` (nested for
+    several sheets or files), in order, without repeats."""
+    out: list[str] = []
+    if isinstance(details, dict):
+        for k, v in details.items():
+            if k == "headings" and isinstance(v, list):
+                out += [str(h) for h in v]
+            else:
+                out += input_headings(v)
+    elif isinstance(details, list):
+        for v in details:
+            out += input_headings(v)
+    return list(dict.fromkeys(out))
 
 
 def streams_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Settings,
