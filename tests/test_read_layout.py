@@ -19,7 +19,7 @@ VALS = {"Bore A": [10.01, 10.02, 9.99, 10.0, 10.015, 9.985, 10.005, 10.0],
         "Length": [50.02, 49.98, 50.01, 50.0, 49.99, 50.03, 50.0, 50.01],
         "Flatness": [0.01, 0.02, 0.015, 0.012, 0.018, 0.011, 0.009, 0.02]}
 T0 = datetime(2026, 3, 2, 8)
-SPEC_ROWS = [["Nominal", None, 10, 50, 0], ["+Tol", None, 0.03, 0.05, 0.05],
+SPEC_ROWS: list[list[Any]] = [["Nominal", None, 10, 50, 0], ["+Tol", None, 0.03, 0.05, 0.05],
              ["-Tol", None, 0.03, 0.05, 0]]
 EXPECTED = {"Bore A": (10.0, 9.97, 10.03), "Length": (50.0, 49.95, 50.05),
             "Flatness": (0.0, None, 0.05)}
@@ -41,8 +41,8 @@ def _check_wide(insp: Any) -> None:
     assert insp.metadata["revision"] == "D"
 
 
-HEADER = ["Serial", "Date", "Bore A", "Length", "Flatness"]
-TOP = [["Part number:", "HSG-1"], ["Drawing Rev.:", "D"], []]
+HEADER: list[Any] = ["Serial", "Date", "Bore A", "Length", "Flatness"]
+TOP: list[list[Any]] = [["Part number:", "HSG-1"], ["Drawing Rev.:", "D"], []]
 
 
 @pytest.mark.parametrize("balloons", [
@@ -55,7 +55,7 @@ TOP = [["Part number:", "HSG-1"], ["Drawing Rev.:", "D"], []]
 @pytest.mark.parametrize("spec_above", [False, True])
 def test_balloon_row_above_the_characteristic_row(tmp_path: Path, balloons: list[Any],
                                                   spec_above: bool) -> None:
-    body = SPEC_ROWS + [balloons, HEADER] if spec_above else [balloons, HEADER] + SPEC_ROWS
+    body: list[list[Any]] = SPEC_ROWS + [balloons, HEADER] if spec_above else [balloons, HEADER] + SPEC_ROWS
     insp = read([write_xlsx(tmp_path / "b.xlsx", {"Sheet1": TOP + body + _data()})])
     _check_wide(insp)
     assert any("balloon numbers above the heading row" in n for n in insp.notes)
@@ -71,7 +71,7 @@ def test_balloon_row_above_the_characteristic_row(tmp_path: Path, balloons: list
 @pytest.mark.parametrize("where", ["after_specs", "before_specs"])
 def test_actual_label_row_under_the_headings(tmp_path: Path, label_row: list[Any],
                                              where: str) -> None:
-    body = ([HEADER] + SPEC_ROWS + [label_row] if where == "after_specs"
+    body: list[list[Any]] = ([HEADER] + SPEC_ROWS + [label_row] if where == "after_specs"
             else [HEADER, label_row] + SPEC_ROWS)
     insp = read([write_xlsx(tmp_path / "a.xlsx", {"Sheet1": TOP + body + _data()})])
     _check_wide(insp)
@@ -79,7 +79,9 @@ def test_actual_label_row_under_the_headings(tmp_path: Path, label_row: list[Any
 
 
 def _as9102(numbered: bool, serial_fmt: str, tol: dict[str, str]) -> list[list[Any]]:
-    n = (lambda k, t: f"{k}. {t}") if numbered else (lambda k, t: t)
+    def n(k: int, t: str) -> str:
+        return f"{k}. {t}" if numbered else t
+
     serials = [serial_fmt.format(i) for i in range(1, 9)]
     return [
         ["AS9102 Rev C — Form 3: Characteristic Accountability, Verification and Compatibility "
@@ -119,7 +121,7 @@ def test_as9102_form_3(tmp_path: Path, numbered: bool, serial_fmt: str,
 
 def test_header_row_option_and_its_errors(tmp_path: Path) -> None:
     """Two header-looking rows: detection takes the first; --header-row names the second."""
-    rows = [["Inspection of", "housing"], ["Serial", "Bore A", "Length"],
+    rows: list[list[Any]] = [["Inspection of", "housing"], ["Serial", "Bore A", "Length"],
             ["Nominal", 10, 50], ["USL", 10.03, 50.05], ["LSL", 9.97, 49.95]]
     rows += [[s, VALS["Bore A"][i], VALS["Length"][i]] for i, s in enumerate(SERIALS)]
     rows = [["Remarks", "none"]] + rows
@@ -135,7 +137,7 @@ def test_header_row_option_and_its_errors(tmp_path: Path) -> None:
 
 def test_layout_option_overrides_detection(tmp_path: Path) -> None:
     """Characteristics named 'Feature' and 'Value' make the sheet look long; --layout wide."""
-    rows = [["Serial", "Feature", "Value"], ["Nominal", 10, 50], ["USL", 10.03, 50.05],
+    rows: list[list[Any]] = [["Serial", "Feature", "Value"], ["Nominal", 10, 50], ["USL", 10.03, 50.05],
             ["LSL", 9.97, 49.95]]
     rows += [[s, VALS["Bore A"][i], VALS["Length"][i]] for i, s in enumerate(SERIALS)]
     p = write_xlsx(tmp_path / "l.xlsx", {"S": rows})

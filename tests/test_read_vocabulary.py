@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, time
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -78,7 +79,7 @@ def test_german_cmm_csv_reads_without_map(tmp_path: Path, encoding: str, signed_
 def test_separate_date_and_time_cells_in_a_workbook(tmp_path: Path) -> None:
     """Excel: a date cell and a time cell (openpyxl writes datetime.time), a text time, a
     fraction-of-day number and a blank time (midnight)."""
-    rows = [["Datum", "Uhrzeit", "Seriennummer", "Merkmal", "Nennmaß", "OT", "UT", "Istwert"],
+    rows: list[list[Any]] = [["Datum", "Uhrzeit", "Seriennummer", "Merkmal", "Nennmaß", "OT", "UT", "Istwert"],
             [datetime(2026, 3, 2), time(14, 30, 5), "S1", "B", 10, 0.1, -0.1, 10.01],
             [datetime(2026, 3, 2), "15:00", "S2", "B", 10, 0.1, -0.1, 10.02],
             [datetime(2026, 3, 2), 0.75, "S3", "B", 10, 0.1, -0.1, 10.0],
@@ -136,7 +137,7 @@ def test_french_italian_spanish_long_headings(tmp_path: Path, head: str) -> None
 @pytest.mark.parametrize("label", ["Drawing Rev.", "Dwg Rev", "Part Revision", "Index",
                                    "Änderungsstand", "Rev level"])
 def test_revision_synonyms(tmp_path: Path, label: str) -> None:
-    rows = [["Part number:", "HSG-1"], [f"{label}:", "D"], [],
+    rows: list[list[Any]] = [["Part number:", "HSG-1"], [f"{label}:", "D"], [],
             ["Serial", "BORE"], ["Nominal", 10.0], ["USL", 10.1], ["LSL", 9.9],
             ["S1", 10.01], ["S2", 10.02]]
     insp = read([write_xlsx(tmp_path / "w.xlsx", {"S": rows})])
