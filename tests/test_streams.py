@@ -372,3 +372,21 @@ def test_series_carry_the_stream_of_every_reading_for_the_plot() -> None:
     assert len(labels) == len(s.values)
     for p in bore.stats.streams["fixture"].per_stream:
         assert float(np.mean(s.values[labels == p.stream])) == pytest.approx(p.mean, rel=1e-12)
+
+
+def test_recognised_stream_heading_is_automatic_and_by_accepts_its_synonym(tmp_path: Path) -> None:
+    from cli.main import cli
+
+    insp = _pilot(0.012)
+    m = insp.measurements.join(insp.specs.select("feature", "nominal", "lsl", "usl", "unit"), on="feature")
+    src = tmp_path / "pilot_vorrichtung.csv"
+    m.select("part_id", "lot", "sequence", "feature", "value", "nominal", "lsl", "usl", "unit",
+             pl.col("fixture").alias("Vorrichtung")).write_csv(src)
+    for extra in ([], ["--by", "Vorrichtung"]):  # German heading the reader knows as 'fixture'
+        out = tmp_path / f"out{len(extra)}"
+        r = CliRunner().invoke(cli, ["analyze", str(src), *extra, "--format", "json", "--out", str(out),
+                                     "--lot-size", "500", "-q"])
+        assert r.exit_code == 0, r.output
+        doc = json.loads((out / "pilot_vorrichtung.json").read_text(encoding="utf-8"))
+        assert set(doc["features"][0]["streams"]) == {"fixture"}
+        assert doc["features"][0]["decision"]["verdict"] == "keep_100"

@@ -51,7 +51,7 @@ from .distributions import (
 )
 from .attributes import attribute_features
 from .drift import drift_all
-from .factors import input_headings, stream_factors, streams_all
+from .factors import input_aliases, input_headings, stream_factors, streams_all
 from .lots import lots_all
 from .resolution import resolution_all
 from .stability import stability_all
@@ -183,7 +183,8 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureS
     lots = lots_all(meas, specs, settings)
     # stream factors (--by and the recognised stream columns): the same analysis as the lots
     streams = streams_all(meas, specs, settings,
-                          stream_factors(meas_all, settings.by, input_headings(insp.details)))
+                          stream_factors(meas_all, settings.by, input_headings(insp.details),
+                                         input_aliases(insp.details)))
 
     ordered = meas.sort("feature", "sequence", "subgroup", "part_id", nulls_last=True, maintain_order=True)
     parts = {k[0] if isinstance(k, tuple) else k: v for k, v in ordered.partition_by("feature", as_dict=True).items()}

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import polars as pl
@@ -32,7 +32,7 @@ from pilotqa.stats.drift import tolerance_width
 from pilotqa.util import finite_or_none as _num
 
 __all__ = ["MIN_PER_GROUP", "variance_components", "factor_effect_all", "streams_all", "stream_factors",
-           "stream_key", "input_headings"]
+           "stream_key", "input_headings", "input_aliases"]
 
 #: A group enters the tests only with at least this many readings (a group of one reading has no
 #: within-group variance).
@@ -381,19 +381,24 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
     return out
 
 
-def stream_factors(meas: pl.DataFrame, by: Sequence[str] = (), headings: Sequence[str] = ()) -> tuple[str, ...]:
+def stream_factors(meas: pl.DataFrame, by: Sequence[str] = (), headings: Sequence[str] = (),
+                   aliases: Mapping[str, str] | None = None) -> tuple[str, ...]:
     """The stream factors to analyse: every ``--by`` name (normalised by :func:`stream_key`),
     then every recognised stream column (:data:`pilotqa.model.STREAM_COLUMNS`) present in the
     measurements with at least one value.
 
     Raises :class:`~pilotqa.errors.InputError` (one line) when a ``--by`` name is not a column of
     the measurements, naming it, the stream columns that are available and ``headings`` (the
-    column headings of the input, when the reader recorded them).
+    column headings of the input, when the reader recorded them). ``aliases`` maps a heading
+    (:func:`stream_key` form) that the reader recognised as a stream column to that column
+    (``vorrichtung`` → ``fixture``), so ``--by Vorrichtung`` names the fixture column.
     """
     present = [c for c in meas.columns if c not in MEASUREMENT_SCHEMA and not c.startswith("_")]
     wanted: list[str] = []
     for name in by:
         key = stream_key(name)
+        if key not in present and aliases and aliases.get(key) in present:
+            key = aliases[key]
         if key == "lot":
             continue  # the lot is always analysed (``lots``)
         if key not in present:
@@ -409,6 +414,22 @@ def stream_factors(meas: pl.DataFrame, by: Sequence[str] = (), headings: Sequenc
         if c in STREAM_COLUMNS and c not in wanted and meas[c].drop_nulls().len():
             wanted.append(c)
     return tuple(wanted)
+
+
+def input_aliases(details: Any) -> dict[str, str]:
+    """Heading (:func:`stream_key` form) → stream column, for every recognised stream column a
+    reader recorded in ``details["columns"]`` ({canonical name: heading}), nested or not."""
+    out: dict[str, str] = {}
+    if isinstance(details, dict):
+        cols = details.get("columns")
+        if isinstance(cols, dict):
+            out.update({stream_key(str(h)): c for c, h in cols.items() if c in STREAM_COLUMNS and h})
+        for v in details.values():
+            out.update(input_aliases(v))
+    elif isinstance(details, list):
+        for v in details:
+            out.update(input_aliases(v))
+    return out
 
 
 def input_headings(details: Any) -> list[str]:
