@@ -5,7 +5,7 @@ from typing import Any
 
 import polars as pl
 
-from pilotqa.model import Inspection
+from pilotqa.model import STREAM_COLUMNS, Inspection
 from pilotqa.util import json_safe
 
 __all__ = ["describe", "describe_text"]
@@ -39,6 +39,9 @@ def describe(insp: Inspection) -> dict[str, Any]:
         "parts": insp.n_parts,
         "readings": m.height,
         "subgroups": int(m["subgroup"].n_unique()) if subgrouped else None,
+        # optional stream columns (machine, operator, nest …): their distinct values
+        "streams": {c: m[c].drop_nulls().unique(maintain_order=True).to_list()
+                    for c in m.columns if c in STREAM_COLUMNS or c in insp.streams},
         "lots": lots.to_dicts(),
         "features": feats.to_dicts(),
         "attribute_characteristics": (
@@ -86,6 +89,9 @@ def describe_text(insp: Inspection) -> str:
         out.append(f"{k:<13} {v}")
     out.append(f"parts     {d['parts']}   readings {d['readings']}   "
                f"subgroups {d['subgroups'] if d['subgroups'] is not None else 'none (individuals)'}")
+    for col, vals in d["streams"].items():
+        shown_vals = ", ".join(map(str, vals[:8])) + (" …" if len(vals) > 8 else "")
+        out.append(f"stream    {col}: {len(vals)} value{'s' * (len(vals) != 1)} ({shown_vals})")
     out.append(f"lots      {len(d['lots'])}")
     for lot in d["lots"]:
         span = f"  {lot['first']} … {lot['last']}" if lot["first"] else ""

@@ -47,6 +47,7 @@ __all__ = [
     "histogram_counts",
     "median_ranks",
     "box_stats",
+    "point_serials",
 ]
 
 #: Points per run/control-chart trace above which the series is decimated.
@@ -261,7 +262,8 @@ def _histogram(fs: FeatureStats, v: np.ndarray, model: Any, traces: list[Any],
 
 
 def _probability(fs: FeatureStats, v: np.ndarray, model: Any, traces: list[Any],
-                 layout: dict[str, Any], max_points: int) -> str:
+                 layout: dict[str, Any], max_points: int,
+                 serials: list[str] | None = None) -> str:
     from scipy import stats
 
     cm = fs.capability_model
@@ -271,19 +273,22 @@ def _probability(fs: FeatureStats, v: np.ndarray, model: Any, traces: list[Any],
         if sd <= 0:
             return label
         model = stats.norm(float(v.mean()), sd)
-    ys = np.sort(v)
+    rank = np.argsort(v, kind="stable")
+    ys = v[rank]
     p = median_ranks(ys.size)
     with np.errstate(all="ignore"):
         xs = np.asarray(model.ppf(p), dtype=float)
     ok = np.isfinite(xs)
-    xs, ys = xs[ok], ys[ok]
+    xs, ys, rank = xs[ok], ys[ok], rank[ok]
     if ys.size > max_points:
         idx = np.unique(np.linspace(0, ys.size - 1, max_points).astype(int))
-        xs, ys = xs[idx], ys[idx]
+        xs, ys, rank = xs[idx], ys[idx], rank[idx]
     traces.append({"type": "scatter", "mode": "markers", "x": _r(xs, 8), "y": _raw(ys),
                    "xaxis": "x2", "yaxis": "y2", "name": "readings", "showlegend": False,
                    "marker": {"size": 4, "color": "#1f3b73"},
-                   "hovertemplate": "model %{x}<br>reading %{y}<extra></extra>"})
+                   "customdata": _serials_at(serials, rank, v.size),
+                   "hovertemplate": "model %{x}<br>reading %{y}<br>serial %{customdata}"
+                                    "<extra></extra>"})
     if xs.size:
         lo, hi = float(min(xs.min(), ys.min())), float(max(xs.max(), ys.max()))
         traces.append({"type": "scatter", "mode": "lines", "x": _r([lo, hi], 8),
@@ -323,11 +328,22 @@ def _varying(a: Any, n: int) -> np.ndarray | None:
     return arr
 
 
+#: Hover text of a chart point: its 1-based number, the value and the serial(s) (customdata).
+_POINT_HOVER = "point %{x}: %{y}<br>serial %{customdata}<extra></extra>"
+
+
+def _serials_at(serials: list[str] | None, idx: Any, n: int) -> list[str]:
+    """The (plotly-escaped) serials of points ``idx``; "—" where unknown."""
+    if serials is None or len(serials) != n:
+        return ["—" for _ in idx]
+    return [_t(serials[int(i)]) for i in idx]
+
+
 def _control(values: np.ndarray, start: int, axis: str, center: float | None,
              lcl: float | None, ucl: float | None, violations: tuple[Violation, ...], chart: str,
              traces: list[Any], shapes: list[Any],
              notes: list[Any], max_points: int,
-             limits: tuple[Any, Any] = (None, None)) -> None:
+             limits: tuple[Any, Any] = (None, None), serials: list[str] | None = None) -> None:
     y = np.asarray(values, dtype=float)
     x = np.arange(start, start + y.size)
     keep = decimate_minmax(np.nan_to_num(y), max_points)
@@ -335,7 +351,8 @@ def _control(values: np.ndarray, start: int, axis: str, center: float | None,
                    "x": x[keep].tolist(), "y": _raw(y[keep]), "xaxis": f"x{axis}",
                    "yaxis": f"y{axis}", "showlegend": False,
                    "line": {"color": "#1f3b73", "width": 1}, "marker": {"size": 3},
-                   "hovertemplate": "%{x}: %{y}<extra></extra>"})
+                   "customdata": _serials_at(serials, keep, y.size),
+                   "hovertemplate": _POINT_HOVER})
     var_lcl, var_ucl = _varying(limits[0], y.size), _varying(limits[1], y.size)
     for label, line, color, dash in (("UCL", ucl, _LIMIT, "dash"),
                                      ("CL", center, _CENTER, "solid"), ("LCL", lcl, _LIMIT, "dash")):
@@ -363,14 +380,16 @@ def _control(values: np.ndarray, start: int, axis: str, center: float | None,
                        "y": _raw(y[idx]), "xaxis": f"x{axis}", "yaxis": f"y{axis}",
                        "text": ["rule " + ", ".join(str(r) for r in sorted(set(rules[i])))
                                 for i in idx],
+                       "customdata": _serials_at(serials, idx, y.size),
                        "name": "rule broken", "showlegend": False,
                        "marker": {"size": 8, "color": _VIOL, "symbol": "x"},
-                       "hovertemplate": "%{x}: %{y}<br>%{text}<extra></extra>"})
+                       "hovertemplate": "point %{x}: %{y}<br>serial %{customdata}<br>%{text}"
+                                        "<extra></extra>"})
 
 
 def _run_chart(fs: FeatureStats, v: np.ndarray, seq: np.ndarray, lots: list[str],
                traces: list[Any], shapes: list[Any], notes: list[Any],
-               max_points: int) -> list[str]:
+               max_points: int, serials: list[str] | None = None) -> list[str]:
     keep = decimate_minmax(v, max_points)
     lot_arr = np.asarray(lots, dtype=object)
     order = list(dict.fromkeys(lots))
@@ -380,7 +399,9 @@ def _run_chart(fs: FeatureStats, v: np.ndarray, seq: np.ndarray, lots: list[str]
                        "y": _raw(v[sel]), "xaxis": "x4", "yaxis": "y4", "name": _t(lot),
                        "showlegend": False, "legendgroup": f"lot{j}",
                        "marker": {"size": 4, "color": LOT_COLORS[j % len(LOT_COLORS)]},
-                       "hovertemplate": "seq %{x}: %{y}<extra>%{fullData.name}</extra>"})
+                       "customdata": _serials_at(serials, sel, v.size),
+                       "hovertemplate": "seq %{x}: %{y}<br>serial %{customdata}"
+                                        "<extra>%{fullData.name}</extra>"})
     _spec_lines(fs, "4", False, shapes, notes, nominal=False)
     slope = _num(fs.drift.slope) if fs.drift is not None else None
     if slope is not None and v.size >= 2:
@@ -400,7 +421,8 @@ def _run_chart(fs: FeatureStats, v: np.ndarray, seq: np.ndarray, lots: list[str]
 
 
 def _box(fs: FeatureStats, v: np.ndarray, lots: list[str], order: list[str],
-         traces: list[Any], shapes: list[Any], notes: list[Any]) -> None:
+         traces: list[Any], shapes: list[Any], notes: list[Any],
+         serials: list[str] | None = None) -> None:
     lot_arr = np.asarray(lots, dtype=object)
     stats_ = [(lot, box_stats(v[lot_arr == lot])) for lot in order if (lot_arr == lot).any()]
     if not stats_:
@@ -416,16 +438,21 @@ def _box(fs: FeatureStats, v: np.ndarray, lots: list[str], order: list[str],
         for key in ("q1", "median", "q3", "lowerfence", "upperfence", "mean"):
             trace[key] = [_r(st[key], 10)]
         traces.append(trace)
-    ox, oy = [], []
+    ox: list[str] = []
+    oy: list[Any] = []
+    oc: list[str] = []
     for (lot, s), name in zip(stats_, names):
-        out = s["outliers"][:200]
-        ox += [name] * int(out.size)
-        oy += _raw(out)
+        where = np.flatnonzero((lot_arr == lot) & ((v < s["lowerfence"]) | (v > s["upperfence"])))
+        where = where[:200]
+        ox += [name] * int(where.size)
+        oy += _raw(v[where])
+        oc += _serials_at(serials, where, v.size)
     if ox:
         traces.append({"type": "scatter", "mode": "markers", "x": ox, "y": oy, "xaxis": "x6",
                        "yaxis": "y6", "showlegend": False, "name": "outside fences",
                        "marker": {"size": 4, "color": "#1f3b73", "symbol": "circle-open"},
-                       "hovertemplate": "%{x}: %{y}<extra></extra>"})
+                       "customdata": oc,
+                       "hovertemplate": "%{x}: %{y}<br>serial %{customdata}<extra></extra>"})
     _spec_lines(fs, "6", False, shapes, notes, nominal=False)
 
 
@@ -469,6 +496,28 @@ def _layout(chart: str, unit: str) -> tuple[dict[str, Any], list[Any], int]:
     return layout, annotations, r_start
 
 
+def point_serials(fs: FeatureStats) -> tuple[list[str] | None, list[str] | None]:
+    """Serials of the points of the X̄/I chart and of the R/S/MR chart, as
+    :class:`~pilotqa.results.Violation` names them: an individual by its part, a moving range by
+    its later reading, a subgroup by its parts ("first … last", from ``subgroup_sizes``).
+    None where the series does not match the chart."""
+    ids = [str(x) for x in fs.series.part_id]
+    st = fs.stability
+    n_x = int(np.asarray(fs.series.x_points).size)
+    if fs.individuals or st is None or not st.subgroup_sizes:
+        x = ids if len(ids) == n_x else None
+        return x, (ids[1:] if x is not None else None)
+    sizes = [int(k) for k in st.subgroup_sizes]
+    if sum(sizes) != len(ids) or len(sizes) != n_x:
+        return None, None
+    out, a = [], 0
+    for k in sizes:
+        group = ids[a:a + k]
+        out.append(group[0] if len(group) == 1 else f"{group[0]} … {group[-1]}")
+        a += k
+    return out, out
+
+
 def _control_charts(fs: FeatureStats, v: np.ndarray, r_start: int, traces: list[Any],
                     shapes: list[Any], notes: list[Any], max_points: int) -> None:
     """The X̄/I chart and the R/S/MR chart with their limits and rule-breaking points."""
@@ -477,13 +526,14 @@ def _control_charts(fs: FeatureStats, v: np.ndarray, r_start: int, traces: list[
     viol = st.violations if st is not None else ()
     xp = np.asarray(sr.x_points, dtype=float)
     rp = np.asarray(sr.range_points, dtype=float)
+    x_serials, r_serials = point_serials(fs)
     _control(xp, 1, "3", st.center if st else None, st.lcl if st else None,
              st.ucl if st else None, viol, "x", traces, shapes, notes, max_points,
-             (sr.x_lcl, sr.x_ucl))
+             (sr.x_lcl, sr.x_ucl), x_serials)
     if rp.size:
         _control(rp, r_start, "5", st.range_center if st else None,
                  st.range_lcl if st else None, st.range_ucl if st else None, viol, "range",
-                 traces, shapes, notes, max_points, (sr.range_lcl, sr.range_ucl))
+                 traces, shapes, notes, max_points, (sr.range_lcl, sr.range_ucl), r_serials)
 
 
 def sixpack(fs: FeatureStats, *, max_points: int = MAX_POINTS) -> dict[str, Any]:
@@ -506,9 +556,13 @@ def sixpack(fs: FeatureStats, *, max_points: int = MAX_POINTS) -> dict[str, Any]
     finite = np.isfinite(v)
     seq = np.asarray(fs.series.sequence)
     lots = list(fs.series.lot or ["—"] * v.size)
+    serials: list[str] | None = [str(x) for x in fs.series.part_id]
+    if serials is not None and len(serials) != v.size:
+        serials = None
     if not finite.all():
         v, seq = v[finite], seq[finite]
         lots = [lo for lo, ok in zip(lots, finite) if ok]
+        serials = [x for x, ok in zip(serials, finite) if ok] if serials is not None else None
     lots = [str(lo) if lo is not None else "—" for lo in lots]
     chart = str((fs.stability.chart if fs.stability else None) or "i-mr").lower()
     layout, annotations, r_start = _layout(chart, _t(fs.unit or ""))
@@ -518,11 +572,11 @@ def sixpack(fs: FeatureStats, *, max_points: int = MAX_POINTS) -> dict[str, Any]
     model = frozen_model(cm.distribution, cm.params) if cm is not None else None
     if v.size:
         _histogram(fs, v, model, traces, shapes, annotations)
-        label = _probability(fs, v, model, traces, layout, max_points)
+        label = _probability(fs, v, model, traces, layout, max_points, serials)
         annotations[1]["text"] = f"<b>Probability plot ({_t(label)})</b>"
         _control_charts(fs, v, r_start, traces, shapes, annotations, max_points)
-        order = _run_chart(fs, v, seq, lots, traces, shapes, annotations, max_points)
-        _box(fs, v, lots, order, traces, shapes, annotations)
+        order = _run_chart(fs, v, seq, lots, traces, shapes, annotations, max_points, serials)
+        _box(fs, v, lots, order, traces, shapes, annotations, serials)
     layout["shapes"] = shapes
     layout["annotations"] = annotations
     return {"data": traces, "layout": layout}

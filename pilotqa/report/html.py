@@ -50,7 +50,8 @@ from pilotqa.util import finite_or_none, json_safe
 if TYPE_CHECKING:
     from pilotqa.analysis import AnalysisResult
 
-__all__ = ["render_html", "write_html", "PERCENTILE_MARK"]
+__all__ = ["render_html", "write_html", "PERCENTILE_MARK", "READINESS_LABELS", "signal_rows",
+           "out_of_spec_rows"]
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -62,7 +63,18 @@ _PLAN_LABELS: dict[str, str] = {
     "severity": "severity", "plan_letter": "plan letter", "pieces_per_lot": "pieces per lot",
     "periodic_every": "one part every", "reaction_limits": "reaction limits",
     "hundred_percent": "sample = whole lot", "lot_range": "lot-size range", "arrow": "table arrow",
+    "form": "Z1.9 form", "m": "M (max. % nonconforming)", "m_upper": "M above USL %",
+    "m_lower": "M below LSL %", "aql_upper": "AQL above USL %", "aql_lower": "AQL below LSL %",
 }
+
+#: Display names of the readiness statuses (:class:`pilotqa.results.Readiness`).
+READINESS_LABELS: dict[str, str] = {
+    "ready_for_sampling": "Ready for repeat production with sampling",
+    "containment_required": "Containment required",
+    "not_ready": "Not ready for repeat production",
+}
+#: Rows of a signal table shown on a characteristic's page (the XLSX Findings sheet has all).
+MAX_SIGNAL_ROWS = 25
 
 #: Marks a summary Ppk that is the ISO 22514-2 percentile index of a fitted non-normal model.
 PERCENTILE_MARK = " †"
@@ -123,8 +135,9 @@ def _index_rows(fs: FeatureStats) -> list[list[str]]:
                              ("Pp", fs.pp, fs.pp_ci), ("Ppk", fs.ppk, fs.ppk_ci)):
         lo, hi = ci or (None, None)
         rows.append([label, fmt_value(value, "idx"), fmt_value(lo, "idx"), fmt_value(hi, "idx")])
+    two_sided = fs.lsl is not None and fs.usl is not None  # Cpm needs a target between limits
     for label, x in (("Cpl", fs.cpl), ("Cpu", fs.cpu), ("Ppl", fs.ppl), ("Ppu", fs.ppu),
-                     ("Cpm", fs.cpm)):
+                     ("Cpm", fs.cpm if two_sided else None)):
         if x is not None:
             rows.append([label, fmt_value(x, "idx"), NULL_TEXT, NULL_TEXT])
     cm = fs.capability_model
@@ -188,7 +201,8 @@ def _violations_text(st: Stability | None) -> str:
     """Run-rule signals grouped by chart and rule, with the first five points (1-based)."""
     viol: dict[tuple[str, int], list[int]] = {}
     for v in st.violations if st is not None else ():
-        viol.setdefault((str(v.chart), int(v.rule)), []).append(int(v.index) + 1)
+        viol.setdefault((str(v.chart), int(v.rule)), []).append(
+            int(v.point) if v.point is not None else int(v.index) + 1)
     return "; ".join(
         f"{'X' if c == 'x' else 'range'} chart rule {r}: {len(pts)} point"
         f"{'s' if len(pts) != 1 else ''} ({', '.join(map(str, pts[:5]))}"
@@ -247,8 +261,58 @@ def _lot_rows(lt: LotEffect | None) -> list[tuple[str, str]]:
     ]
 
 
+def _lot_of(fs: FeatureStats) -> dict[str, str]:
+    """Serial -> lot of a characteristic's readings (the first reading of a serial)."""
+    out: dict[str, str] = {}
+    for pid, lot in zip(fs.series.part_id, fs.series.lot):
+        out.setdefault(str(pid), str(lot))
+    return out
+
+
+def _chart_names(st: Stability | None) -> tuple[str, str]:
+    chart = (st.chart if st is not None else "") or "i-mr"
+    return {"xbar-r": ("X̄", "R"), "xbar-s": ("X̄", "S")}.get(chart.lower(), ("I", "MR"))
+
+
+def signal_rows(fs: FeatureStats) -> list[list[str]]:
+    """One row per run-rule signal: 1-based point (as the chart numbers it), serial, lot,
+    chart, Nelson rule — in chart and point order."""
+    st = fs.stability
+    if st is None:
+        return []
+    lots = _lot_of(fs)
+    names = _chart_names(st)
+    rows = []
+    for v in sorted(st.violations, key=lambda v: (v.chart != "x", v.index, v.rule)):
+        serial = v.part_id or NULL_TEXT
+        lot = lots.get(serial.split(" … ")[0], NULL_TEXT)
+        point = v.point if v.point is not None else v.index + 1
+        rows.append([str(point), clean_text(serial), clean_text(lot),
+                     names[0] if v.chart == "x" else names[1], str(v.rule)])
+    return rows
+
+
+_SIDES = {"lower": "below LSL", "upper": "above USL", "nonconforming": "nonconforming"}
+
+
+def out_of_spec_rows(fs: FeatureStats, d: int) -> list[list[str]]:
+    """One row per reading outside the tolerance: 1-based point in time order, serial, lot,
+    value (a go/no-go part: the reading as written), the limit passed, and which side."""
+    position: dict[str, int] = {}
+    for i, pid in enumerate(fs.series.part_id):
+        position.setdefault(str(pid), i + 1)
+    rows = []
+    for o in fs.out_of_spec:
+        value = fmt_value(o.value, "val", d) if o.value is not None else clean_text(
+            o.reading or NULL_TEXT)
+        rows.append([scalar_text(position.get(o.part_id)), clean_text(o.part_id),
+                     clean_text(o.lot or NULL_TEXT), value, fmt_value(o.limit, "val", d),
+                     _SIDES.get(o.side, clean_text(o.side))])
+    return rows
+
+
 #: Columns of the per-lot table (the fields of :class:`pilotqa.results.LotSummary`).
-_LOT_COLUMNS: tuple[str, ...] = ("lot", "n", "mean", "sd", "pp", "ppk", "first_sequence")
+_LOT_COLUMNS: tuple[str, ...] = ("Lot", "n", "Mean", "Std. dev.", "Pp", "Ppk", "First part (sequence)")
 
 
 def _lot_table(lt: LotEffect | None, d: int) -> tuple[list[str], list[list[str]]]:
@@ -270,8 +334,23 @@ def _plan_block(dec: Decision) -> dict[str, Any]:
         "plan_rows": _plan_rows(plan),
         "plan_rule": clean_text(plan.rule_text or "") if plan is not None else "",
         "plan_text": plan_summary(verdict, plan) if verdict != "keep_100" else "",
+        "plan_form": _form_text(plan),
         "reasons": [clean_text(r) for r in dec.reasons],
+        "parts_needed": clean_text(dec.parts_needed.sentence()) if dec.parts_needed else "",
     }
+
+
+def _form_text(plan: Plan | None) -> str:
+    """The Form 2 (double specification limit) acceptance criterion of a variables plan."""
+    if plan is None or plan.form != 2:
+        return ""
+    if plan.m_upper is not None and plan.m_lower is not None and plan.m_upper != plan.m_lower:
+        return (f"Form 2, separate AQLs: accept when the estimated percent above USL is at most "
+                f"M_U = {scalar_text(plan.m_upper)} %, the percent below LSL at most "
+                f"M_L = {scalar_text(plan.m_lower)} %, and their sum at most the larger of the two "
+                "(Z1.9 / MIL-STD-414 Section B, Example B-4).")
+    return (f"Form 2 (double specification limit): accept when the estimated percent "
+            f"nonconforming above USL plus below LSL is at most M = {scalar_text(plan.m)} %.")
 
 
 def _plan_rows(plan: Plan | None) -> list[tuple[str, str]]:
@@ -301,12 +380,41 @@ def _section(fr: FeatureResult, i: int, pos: int, total: int, conf: float,
                  ("USL", fmt_value(fs.usl, "val", d))],
         "conf": f"{100 * conf:g} %", "idx_rows": _index_rows(fs),
         "process": _process_rows(fs, d), "evidence": _evidence_rows(fs, d, unit),
-        "lot_cols": lot_cols, "lot_rows": lot_rows,
+        "lot_cols": lot_cols, "lot_rows": lot_rows, "oos_rows": out_of_spec_rows(fs, d),
+        **_signals(fs),
         **_plan_block(fr.decision),
         "model_reason": clean_text(cm.reason or "") if cm is not None else "",
         "notes": [clean_text(n) for n in fs.notes],
         "fig_id": f"fig{i}", "fig_json": json_for_script(sixpack(fs, max_points=max_points)),
     }
+
+
+def _signals(fs: FeatureStats) -> dict[str, Any]:
+    rows = signal_rows(fs)
+    return {"signal_rows": rows[:MAX_SIGNAL_ROWS],
+            "signals_more": max(0, len(rows) - MAX_SIGNAL_ROWS)}
+
+
+# ---------------------------------------------------------------- readiness
+def _readiness(result: "AnalysisResult") -> dict[str, Any]:
+    """The part-level answer for the top of the report: status, statement, nonconforming
+    serials, and per kept characteristic the first reason and what would release it."""
+    rd = result.readiness
+    by_name = {fr.feature: fr for fr in result.features}
+    kept = []
+    for item in rd.kept_100:
+        fr = by_name.get(item.feature)
+        pn = fr.decision.parts_needed if fr is not None else None
+        kept.append({"feature": clean_text(item.feature), "klass": clean_text(item.class_ or ""),
+                     "reason": clean_text(item.reason),
+                     "release": clean_text(pn.sentence()) if pn is not None else NULL_TEXT})
+    return {"status": rd.status,
+            "label": READINESS_LABELS.get(rd.status, clean_text(rd.status)),
+            "statement": clean_text(rd.statement), "kept": kept,
+            "released": len(rd.released),
+            "parts": [{"part": clean_text(p.part_id), "lot": clean_text(p.lot or NULL_TEXT),
+                       "features": clean_text(", ".join(p.features))}
+                      for p in rd.nonconforming_parts]}
 
 
 # ---------------------------------------------------------------- cover
@@ -369,6 +477,7 @@ def _build_context(result: "AnalysisResult", max_points: int) -> dict[str, Any]:
         "conf": f"{100 * conf:g} %",
         "counts": {v: sum(1 for f in feats if f.verdict == v) for v in VERDICT_LABELS},
         "verdict_labels": VERDICT_LABELS,
+        "readiness": _readiness(result),
         "rows": [_summary_cells(summary_row(feats[i], i + 1)) for i in order],
         "ppap_heading": PPAP_HEADING, "parts_heading": PARTS_HEADING,
         "ppap_sentence": PPAP_SENTENCE,
