@@ -48,6 +48,12 @@ def describe(insp: Inspection) -> dict[str, Any]:
             insp.attributes["feature"].unique(maintain_order=True).to_list()
             if insp.attributes is not None else []
         ),
+        # go/no-go characteristics read per part (pilotqa.read.gonogo): n checked, x nonconforming
+        "go_nogo_characteristics": (
+            insp.attribute_readings.group_by("feature", maintain_order=True)
+            .agg(pl.len().alias("n"), (~pl.col("conforming")).sum().alias("nonconforming")).to_dicts()
+            if insp.attribute_readings is not None else []
+        ),
         "notes": insp.notes,
         "problems": list((insp.details or {}).get("problems", [])),
         "details": {k: v for k, v in (insp.details or {}).items() if k != "problems"},
@@ -106,8 +112,11 @@ def describe_text(insp: Inspection) -> str:
             f"{f['n_missing']:>7}  {f['source'] or ''}"
         )
     if d["attribute_characteristics"]:
-        out.append("attribute characteristics (not analysed as measurements): "
+        out.append("attribute characteristics (sample counts; K2004 = 1 analysed as go/no-go): "
                    + ", ".join(d["attribute_characteristics"]))
+    if d.get("go_nogo_characteristics"):
+        out.append("go/no-go characteristics: " + ", ".join(
+            f"{g['feature']} ({g['nonconforming']} of {g['n']} nonconforming)" for g in d["go_nogo_characteristics"]))
     details = d["details"] or {}
     subs = details.get("inputs") or [details]
     shown_subs = subs if len(subs) <= 3 else subs[:2]

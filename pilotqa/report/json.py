@@ -111,6 +111,8 @@ def build_document(result: "AnalysisResult") -> dict[str, Any]:
             "lot_details": _lot_details(insp.measurements),
             "features": len(result.features),
             "readings": insp.measurements.height,
+            # go/no-go verdicts read per part (Inspection.attribute_readings)
+            "go_nogo_readings": insp.attribute_readings.height if insp.attribute_readings is not None else 0,
             "metadata": dict(insp.metadata),
             "attribute_characteristics": attributes,
             "notes": list(insp.notes),
