@@ -390,3 +390,25 @@ def test_recognised_stream_heading_is_automatic_and_by_accepts_its_synonym(tmp_p
         doc = json.loads((out / "pilot_vorrichtung.json").read_text(encoding="utf-8"))
         assert set(doc["features"][0]["streams"]) == {"fixture"}
         assert doc["features"][0]["decision"]["verdict"] == "keep_100"
+
+
+def test_three_nests_reason_gives_the_range_and_tukey_pairs() -> None:
+    rng = np.random.default_rng(5)
+    n = 90
+    nest = np.array(["N1", "N2", "N3"] * 30)
+    rng.shuffle(nest)
+    bore = 20.0 + rng.normal(0, 0.004, n) + np.where(nest == "N3", 0.014, 0.0)
+    rows = [{"part_id": f"SN{i + 1:03d}", "lot": f"L{i // 30 + 1}", "subgroup": None, "sequence": i + 1,
+             "timestamp": None, "feature": "BORE_DIA", "value": float(bore[i]), "nest": str(nest[i])}
+            for i in range(n)]
+    m = pl.DataFrame(rows, schema={**MEASUREMENT_SCHEMA, "nest": pl.String()})
+    sp = pl.DataFrame({"feature": ["BORE_DIA"], "nominal": [20.0], "lsl": [19.95], "usl": [20.05], "unit": ["mm"],
+                       "class": ["major"], "lower_bound_zero": [False], "source": ["test"]})
+    fr = analyze(Inspection(measurements=m, specs=sp, layout="long"), Settings(lot_size=500)).features[0]
+    se = fr.stats.streams["nest"]
+    assert se.k == 3 and se.stream == "N3" and len(se.tukey) == 3
+    # Tukey HSD separates N3 from N1 and N2, not N1 from N2
+    assert {frozenset((t.stream_a, t.stream_b)) for t in se.tukey if t.reject} == \
+        {frozenset(("N1", "N3")), frozenset(("N2", "N3"))}
+    txt = next(r for r in fr.decision.reasons if r.startswith("stream effect"))
+    assert "nest N3 sits +0.01" in txt and "across 3 nests, range of the nest means" in txt

@@ -498,6 +498,8 @@ def check_stream_effect(c: _Context) -> CheckOutcome:
                + (f" ({_pct(abs(se.offset_pct_tolerance))} of tolerance)" if se.offset_pct_tolerance is not None else "")
                + (" from the others" if se.offset is not None else "")
                + f", {test} {_p(se.p_used)} across {se.k} {factor}{'es' if factor.endswith(('s', 'x', 'sh', 'ch')) else 's'}"
+               + (f", range of the {factor} means {_pct(se.mean_range_pct_tolerance)} of tolerance"
+                  if se.k > 2 and se.mean_range_pct_tolerance is not None else "")
                + (f", {factor} share of variance {se.between_share * 100:.0f} %" if se.between_share is not None else ""))
         if flag and c.policy.requirements.no_stream_effect:
             out.fails.append(f"stream effect: {txt} (significant and above the {limit:g} % relevance limit)")
