@@ -367,6 +367,15 @@ def test_form2_calculator_formulas_match_the_estimate() -> None:
     assert all(v.startswith("=" + guard) and v.endswith(',"")') for v in f.values())
 
 
+def test_form2_functions_read_the_typed_plan() -> None:
+    from pilotqa.results import Plan, from_mapping
+
+    d = T.variables_plan(1000, 0.65, limits="double", aql_upper=1.0)
+    typed = from_mapping(Plan, d)
+    assert T.form2_estimate(typed, 10.2, 0.35, 9.0, 11.0) == T.form2_estimate(d, 10.2, 0.35, 9.0, 11.0)
+    assert T.form2_calculator_formulas(typed, "C5", "D5", 9.0, 11.0) == T.form2_calculator_formulas(d, "C5", "D5", 9.0, 11.0)
+
+
 def test_form2_calculator_refuses_anything_but_cell_references() -> None:
     p = T.variables_plan(1000, 0.65, limits="double")
     for bad in ("C5)+HYPERLINK(\"x\"", "=A1", "A0", "C5;D5", "'Sheet'!'A1'"):

@@ -412,7 +412,15 @@ FORM2_ESTIMATE_TEXT = (
 )
 
 
-def form2_estimate(plan: Mapping[str, Any], mean: float, s: float, lsl: float | None,
+def _as_plan(plan: Any) -> Mapping[str, Any]:
+    """A plan dict, or a typed plan object (:class:`pilotqa.results.Plan`) read by attribute."""
+    if isinstance(plan, Mapping):
+        return plan
+    keys = ("method", "form", "sample_size", "m", "m_lower", "m_upper")
+    return {k: getattr(plan, k) for k in keys if getattr(plan, k, None) is not None}
+
+
+def form2_estimate(plan: Any, mean: float, s: float, lsl: float | None,
                    usl: float | None) -> dict[str, Any]:
     """Apply a Form 2 plan to one sample: estimated percents nonconforming and the lot decision.
 
@@ -425,6 +433,7 @@ def form2_estimate(plan: Mapping[str, Any], mean: float, s: float, lsl: float | 
     >>> round(r["p_total"], 3), r["accept"]
     (0.026, True)
     """
+    plan = _as_plan(plan)
     if plan.get("method") != "variables" or plan.get("form") != 2:
         raise InputError("form2_estimate needs a double-limit (Form 2) variables plan")
     n = int(plan["sample_size"])
@@ -608,12 +617,13 @@ def _num_literal(x: float) -> str:
     return repr(v)
 
 
-def form2_calculator_formulas(plan: Mapping[str, Any], mean_cell: str, s_cell: str,
+def form2_calculator_formulas(plan: Any, mean_cell: str, s_cell: str,
                               lsl: float | None, usl: float | None) -> dict[str, str]:
     """Spreadsheet formulas (Excel / LibreOffice) of a Form 2 calculator for one characteristic.
 
     The user enters the sample's mean in ``mean_cell`` and standard deviation in ``s_cell``
-    (A1 references, optionally with a sheet name); the formulas give Q_U, Q_L, the estimated
+    (A1 references, optionally with a sheet name); ``plan`` is the plan dict or the typed
+    :class:`pilotqa.results.Plan`. The formulas give Q_U, Q_L, the estimated
     percent nonconforming above/below (:func:`estimated_percent_nonconforming`, with
     ``BETA.DIST``), their total and "accept"/"reject" by the plan's rule. Every formula is empty
     ("") until both inputs are numbers and s > 0.
@@ -629,6 +639,7 @@ def form2_calculator_formulas(plan: Mapping[str, Any], mean_cell: str, s_cell: s
         ``decision`` — each a formula string starting with "=". A side without a limit gives
         ``p_*`` = 0 and ``q_*`` = "".
     """
+    plan = _as_plan(plan)
     if plan.get("method") != "variables" or plan.get("form") != 2:
         raise InputError("the Form 2 calculator needs a double-limit (Form 2) variables plan")
     for ref in (mean_cell, s_cell):
