@@ -107,6 +107,18 @@ def _charrows_rows() -> list[list[Any]]:
              *["n.i.O." if s == NOK else "i.O." for s in serials]]]
 
 
+def _as9102_rows() -> list[list[Any]]:
+    """An AS9102 Form 3 with a column per serial: the thread row is accepted/rejected."""
+    rng = random.Random(10)
+    serials = [f"SN{i:03d}" for i in range(1, N + 1)]
+    return [["1. Part Number", "HSG-9"], [],
+            ["5. Char No.", "6. Reference Location", "7. Characteristic Designator", "8. Requirement",
+             "9. Unit", "10. Designed/Qualified Tooling", *serials],
+            ["1", "A1", None, "Ø10 ±0.05", "mm", "CMM", *[_dia(i, rng) for i in range(1, N + 1)]],
+            ["2", "B2", None, "Thread M6-6H", None, "thread gauge",
+             *["Reject" if s == NOK else "Accept" for s in serials]]]
+
+
 def _write(tmp: Path, name: str, rows: list[list[Any]]) -> Path:
     p = tmp / name
     if p.suffix == ".csv":
@@ -123,7 +135,7 @@ def _write(tmp: Path, name: str, rows: list[list[Any]]) -> Path:
 
 
 LAYOUTS: dict[str, Callable[[], list[list[Any]]]] = {"wide": _wide_rows, "long": _long_rows,
-                                                     "charrows": _charrows_rows}
+                                                     "charrows": _charrows_rows, "as9102": _as9102_rows}
 
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
@@ -155,6 +167,19 @@ def test_go_nogo_column_in_every_layout(tmp_path: Path, layout: str, ext: str,
     assert any(e["feature"] == thread and e["method"] == "100%" for e in doc["inspection_plan"])
     others = [f for f in doc["features"] if f["feature"] != thread]
     assert others and all(f["type"] == "variable" for f in others)
+
+
+def test_several_files_keep_go_nogo_parts_in_sequence(tmp_path: Path) -> None:
+    """Two wide files (lot = file): the go/no-go readings are renumbered with their file's parts."""
+    a = _write(tmp_path, "lotA.csv", [r[:1] + r[2:] for r in _wide_rows()])
+    b = _write(tmp_path, "lotB.xlsx", [r[:1] + r[2:] for r in _wide_rows()])
+    insp = read([a, b])
+    assert insp.n_parts == 2 * N and insp.lots == ["lotA", "lotB"]
+    g, m = insp.attribute_readings, insp.measurements
+    assert g is not None
+    joined = g.join(m.select("lot", "part_id", pl.col("sequence").alias("seq_m")), on=["lot", "part_id"])
+    assert joined.height == 2 * N and (joined["sequence"] == joined["seq_m"]).all()
+    assert sorted(g.filter(~pl.col("conforming"))["lot"].to_list()) == ["lotA", "lotB"]
 
 
 def test_mixed_numbers_and_verdicts_name_the_cell(tmp_path: Path) -> None:
