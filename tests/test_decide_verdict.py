@@ -68,7 +68,7 @@ _NESTED: dict[str, dict[str, Any]] = {
     "stability": {"chart": "i-mr", "center": None, "lcl": None, "ucl": None, "range_center": None,
                   "range_lcl": None, "range_ucl": None, "violations": [], "stable": None, "sigma": None,
                   "sigma_method": "mr_d2", "rules": [1, 2, 3, 4], "range_rules": [1], "nsigma": 3.0, "phase": "I",
-                  "n_points": 0, "subgroup_size": 1, "subgroup_sizes": [1], "notes": []},
+                  "n_points": 150, "subgroup_size": 1, "subgroup_sizes": [1], "notes": []},
     "drift": {"slope": None, "intercept": None, "slope_ci": None, "p_value": None, "hac_maxlags": None,
               "mann_kendall_p": None, "kendall_tau": None, "n": 0, "notes": []},
     "lots": {"k": 1, "anova_f": None, "anova_p": None, "welch_f": None, "welch_p": None, "kruskal_p": None,
@@ -375,7 +375,13 @@ def test_isolated_signals_within_chance_do_not_block() -> None:
     assert d["verdict"] == "variables_plan"
     assert any("no more than chance" in r and "points 51, 70" in r for r in d["reasons"])
     assert d["evidence"]["stability_signals"] == 2
-    assert d["evidence"]["stability_signals_expected"] == pytest.approx(150 * 0.014 + 149 * 0.0092)
+    # the null distribution of the signal count (pilotqa.stats.signal_null), not a Poisson tail
+    from pilotqa.stats.signal_null import signal_p_value
+
+    p, expected, _ = signal_p_value("i-mr", (1, 2, 3, 4), 150, 2, 1)
+    assert d["evidence"]["stability_signals_p"] == pytest.approx(p)
+    assert d["evidence"]["stability_signals_expected"] == pytest.approx(expected)
+    assert p > 0.05
     # strict_stability: any signal blocks
     strict = policy_from_dict({"requirements": {"strict_stability": True}})
     (fr2,), _ = run(make_doc(stability={"stable": False, "violations": viol}), policy=strict)
@@ -385,20 +391,20 @@ def test_isolated_signals_within_chance_do_not_block() -> None:
     assert fr3.doc["decision"]["verdict"] == "variables_plan"
 
 
-def test_signal_count_tail_is_poisson() -> None:
+def test_signal_count_is_judged_against_its_null_distribution() -> None:
+    """Many signals on a stable-looking chart are more than chance; none is chance."""
     from pilotqa.decide.verdict import stability_signals
     from pilotqa.results import Stability, Violation
+    from pilotqa.stats.signal_null import signal_p_value
 
-    # Two signals with λ = 1 expected: P(X >= 2 | λ = 1) = 1 − e⁻¹(1 + 1) = 0.2642 (closed form)
-    stab = to_stats(make_doc(stability={"stable": False, "violations": [
-        {"chart": "x", "rule": 1, "index": 3}, {"chart": "x", "rule": 1, "index": 9}]})).stability
+    viol = [{"chart": "x", "rule": 2, "index": i} for i in range(40, 60)]
+    stab = to_stats(make_doc(stability={"stable": False, "n_points": 150, "violations": viol})).stability
     assert isinstance(stab, Stability) and all(isinstance(v, Violation) for v in stab.violations)
-    sig = stability_signals(stab, (1,), round(1 / 0.0027), 0)
-    assert sig.expected == pytest.approx(1.0, abs=2e-3)
-    lam = sig.expected
-    assert sig.p_value == pytest.approx(1 - math.exp(-lam) * (1 + lam), abs=1e-12)
-    assert stability_signals(to_stats(make_doc(stability={"stable": True})).stability,  # type: ignore[arg-type]
-                             (1,), 100, 0).p_value == 1.0
+    sig = stability_signals(stab, (1, 2, 3, 4), 150, 149)
+    assert sig.signals == 20 and sig.p_value < 1e-3
+    assert sig.p_value == pytest.approx(signal_p_value("i-mr", (1, 2, 3, 4), 150, 20, 1)[0])
+    quiet = to_stats(make_doc(stability={"stable": True, "n_points": 150})).stability
+    assert quiet is not None and stability_signals(quiet, (1, 2, 3, 4), 150, 149).p_value == 1.0
 
 
 def test_kept_characteristic_states_parts_needed() -> None:
