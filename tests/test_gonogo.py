@@ -339,3 +339,25 @@ def test_json_has_no_nan_and_validates(validate_document: Callable[[dict[str, An
     f = doc["features"][0]
     assert f["p_upper"] == 1.0 and f["n_nonconforming"] == 5 and math.isfinite(f["fraction_nonconforming"])
     json.dumps(doc, allow_nan=False)
+
+
+def test_file_of_go_nogo_readings_only_is_analysed(tmp_path: Path,
+                                                    validate_document: Callable[[dict[str, Any]], None]) -> None:
+    rows: list[list[Any]] = [["part_id", "feature", "value"]]
+    rows += [[f"P{i}", "VISUAL", "n.i.O." if i == 3 else "i.O."] for i in range(1, 41)]
+    insp = read([_write(tmp_path, "only.csv", rows)])
+    assert insp.measurements.height == 0 and insp.n_parts == 40
+    doc = build_document(analyze(insp))
+    validate_document(doc)
+    assert [f["feature"] for f in doc["features"]] == ["VISUAL"]
+    assert doc["readiness"]["nonconforming_parts"] == [{"part_id": "P3", "lot": "only", "features": ["VISUAL"]}]
+
+
+def test_policy_show_lists_the_go_nogo_keys() -> None:
+    from click.testing import CliRunner
+
+    from pilotqa_cli.main import cli
+
+    r = CliRunner().invoke(cli, ["policy", "--show"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.count("attribute_max_p_upper = ") == 3 and "go/no-go" in r.stdout
