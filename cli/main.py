@@ -201,6 +201,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
               help="Stream factor: analyse the readings by this column (fixture, nest, spindle, machine, "
                    "operator … or any column of a long export) as the lots are analysed. Recognised stream "
                    "columns are analysed without it. Repeatable.")
+@click.option("--prepared-by", metavar="NAME",
+              help="Name for the report's approval block, 'prepared by' (default: the export's inspector, else blank).")
+@click.option("--approved-by", metavar="NAME",
+              help="Name for the report's approval block, 'approved by' (default: blank, to sign by hand).")
 @click.option("--force", is_flag=True, help="Overwrite existing output files not written by pilotqa.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress messages on stderr.")
 @handle_errors
@@ -210,7 +214,8 @@ def analyze(inputs: tuple[Path, ...], spec_file: Path | None, sheet: str | None,
             lot_size: int | None, inspection_level: str, sigma_within: str, confidence: float,
             rules: str, policy_file: Path | None, critical: tuple[str, ...], msa_files: tuple[Path, ...],
             force: bool,
-            quiet: bool, by: tuple[str, ...] = ()) -> None:
+            quiet: bool, by: tuple[str, ...] = (), prepared_by: str | None = None,
+            approved_by: str | None = None) -> None:
     """Analyse inspection export(s) and write the HTML report, JSON and XLSX.
 
     INPUTS are CSV/XLSX exports (long, wide or characteristic-per-row layout), Q-DAS AQDEF
@@ -258,6 +263,12 @@ def analyze(inputs: tuple[Path, ...], spec_file: Path | None, sheet: str | None,
     stem = output_stem(inputs)
     out = out_dir if out_dir is not None else Path("reports") / stem
     progress(f"writing {', '.join(fmts)} to {out}")
+    if prepared_by or approved_by:  # report metadata only: no statistic changes
+        import dataclasses
+
+        from pilotqa.results import ReportMeta
+
+        result = dataclasses.replace(result, report_meta=ReportMeta(prepared_by, approved_by))
     written = write_outputs(result, out, stem, fmts, force=force, inputs=inputs)
     click.echo(result.overall)
     for p in written:

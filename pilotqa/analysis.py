@@ -14,7 +14,7 @@ from pilotqa.decide.policy import Policy, load_policy
 from pilotqa.decide.readiness import readiness
 from pilotqa.decide.verdict import DecisionSummary, decide
 from pilotqa.model import Inspection
-from pilotqa.results import FeatureResult, GaugeEvidence, PlanEntry, Readiness
+from pilotqa.results import FeatureResult, GaugeEvidence, PlanEntry, Readiness, ReportMeta
 from pilotqa.settings import Settings
 from pilotqa.stats import compute
 
@@ -38,6 +38,8 @@ class AnalysisResult:
     generated_at: datetime
     #: the part-level answer (status, statement, kept/released characteristics, nonconforming serials)
     readiness: Readiness
+    #: who prepared / approves the report (HTML and XLSX approval block only; no statistic uses it)
+    report_meta: ReportMeta = ReportMeta()
 
 
 def analyze(

@@ -32,6 +32,7 @@ __all__ = [
     "Violation", "Stability", "Drift", "LotSummary", "TukeyPair", "LotEffect", "Resolution",
     "StreamSummary", "StreamTukeyPair", "StreamEffect",
     "Series", "FeatureStats", "OutOfSpec", "Readiness", "ReadinessItem", "NonconformingPart", "GaugeEvidence", "PartsNeeded", "Plan", "Evidence", "Decision", "FeatureResult", "PlanEntry",
+    "ReportMeta",
     "from_mapping", "json_name", "VERDICTS",
 ]
 
@@ -723,6 +724,16 @@ class FeatureResult:
     @property
     def verdict(self) -> str:
         return self.decision.verdict
+
+
+@dataclass(frozen=True)
+class ReportMeta:
+    """Report metadata that changes no number: who prepared the report and who approves it
+    (``analyze --prepared-by`` / ``--approved-by``); None = not given (the report then falls back
+    to the export's inspector, or leaves a blank line to sign). Not written to the JSON."""
+
+    prepared_by: str | None = None
+    approved_by: str | None = None
 
 
 # ----------------------------------------------------------------------------- mapping → type

@@ -40,7 +40,7 @@ from pilotqa.report.figures import MAX_POINTS, sixpack
 from pilotqa.report.safe import NULL_TEXT, clean_text, css_string, json_for_script
 from pilotqa.report.summary import (PARTS_HEADING, PPAP_HEADING, PPAP_SENTENCE, Flag, SummaryRow,
                                     summary_row)
-from pilotqa.report.text import (CLASS_ORDER, VERDICT_LABELS, flat_items, fmt_value,
+from pilotqa.report.text import (CLASS_ORDER, VERDICT_LABELS, approval_lines, flat_items, fmt_value,
                                  generated_text, lot_details, ordered_features, plan_summary,
                                  scalar_text, settings_display, value_decimals, verdict_label)
 from pilotqa.results import (CapabilityModel, Decision, FeatureResult, FeatureStats, LotEffect,
@@ -478,6 +478,9 @@ def _build_context(result: "AnalysisResult", max_points: int) -> dict[str, Any]:
         "counts": {v: sum(1 for f in feats if f.verdict == v) for v in VERDICT_LABELS},
         "verdict_labels": VERDICT_LABELS,
         "readiness": _readiness(result),
+        "approval": [{"role": a.role, "name": clean_text(a.name or ""),
+                      "source": clean_text(a.source or ""), "date": a.date or ""}
+                     for a in approval_lines(result)],
         "rows": [_summary_cells(summary_row(feats[i], i + 1)) for i in order],
         "ppap_heading": PPAP_HEADING, "parts_heading": PARTS_HEADING,
         "ppap_sentence": PPAP_SENTENCE,

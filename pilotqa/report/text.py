@@ -8,6 +8,7 @@ Everything here reads the typed results (:mod:`pilotqa.results`,
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["VERDICT_LABELS", "CLASS_ORDER", "fmt_value", "scalar_text", "value_decimals",
            "plan_summary", "ordered_features", "verdict_label", "settings_display", "flat_items",
-           "LotDetail", "lot_details", "generated_text"]
+           "LotDetail", "lot_details", "generated_text", "ApprovalLine", "approval_lines"]
 
 #: Display names of the verdicts, in the order "most inspection" first.
 VERDICT_LABELS: dict[str, str] = {
@@ -182,3 +183,49 @@ def lot_details(result: "AnalysisResult") -> tuple[LotDetail, ...]:
 def generated_text(result: "AnalysisResult") -> str:
     """Generation time as the reports print it: ``YYYY-MM-DD HH:MM:SS UTC``."""
     return result.generated_at.isoformat().replace("T", " ")[:19] + " UTC"
+
+
+@dataclass(frozen=True)
+class ApprovalLine:
+    """One line of the approval block: role, name (None = a blank line to fill in by hand),
+    where the name came from, and the date (None = blank)."""
+
+    role: str
+    name: str | None
+    source: str | None
+    date: str | None
+
+
+#: Export header keys (``Inspection.metadata``, compared case-insensitively) naming who prepared
+#: the inspection report (AQDEF K1222 and the tabular readers' "Prüfer" map to ``inspector``).
+PREPARER_KEYS: tuple[str, ...] = ("prepared_by", "inspector", "prüfer", "pruefer")
+#: Export header keys naming who approved it.
+APPROVER_KEYS: tuple[str, ...] = ("approved_by", "approver", "freigabe")
+
+
+def _from_header(meta: dict[str, Any], keys: tuple[str, ...]) -> tuple[str | None, str | None]:
+    lower = {str(k).strip().lower(): v for k, v in meta.items()}
+    for key in keys:
+        v = lower.get(key)
+        if v is not None and str(v).strip():
+            return str(v).strip(), f"export header ({key})"
+    return None, None
+
+
+def approval_lines(result: "AnalysisResult") -> tuple[ApprovalLine, ApprovalLine]:
+    """Prepared-by and approved-by lines: the ``analyze --prepared-by/--approved-by`` names
+    (:class:`pilotqa.results.ReportMeta`), else the export header's inspector/approver, else
+    blank. The preparation date is the report's generation date when a preparer is named; the
+    approval date is always left to the approver."""
+    meta = dict(result.inspection.metadata)
+    rm = result.report_meta
+    out = []
+    for role, given, option, keys in (
+            ("Prepared by", rm.prepared_by, "--prepared-by", PREPARER_KEYS),
+            ("Approved by", rm.approved_by, "--approved-by", APPROVER_KEYS)):
+        name, source = (given.strip(), option) if given and given.strip() else _from_header(meta, keys)
+        out.append(ApprovalLine(role=role, name=name, source=source, date=None))
+    prepared, approved = out
+    if prepared.name is not None:
+        prepared = dataclasses.replace(prepared, date=result.generated_at.date().isoformat())
+    return prepared, approved

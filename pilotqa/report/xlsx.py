@@ -35,7 +35,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pilotqa import __version__
 from pilotqa.report.safe import xlsx_text
 from pilotqa.report.summary import PARTS_HEADING, PPAP_HEADING, PPAP_SENTENCE, summary_row
-from pilotqa.report.text import (flat_items, lot_details, ordered_features, settings_display,
+from pilotqa.report.text import (approval_lines, flat_items, lot_details, ordered_features, settings_display,
                                  value_decimals, verdict_label)
 from pilotqa.results import FeatureResult, LotSummary, PlanEntry, json_name
 from pilotqa.util import finite_or_none, json_safe
@@ -286,6 +286,10 @@ def _cover_rows(result: "AnalysisResult") -> list[tuple[str, Any]]:
                                    ("overall", result.overall)]
     rows += [(key.replace("_", " "), meta.get(key)) for key in known]
     rows += [(str(k).replace("_", " "), v) for k, v in meta.items() if k not in known]
+    for a in approval_lines(result):
+        key = a.role.lower()
+        rows += [(key, a.name if a.name is None else f"{a.name}" + (f" ({a.source})" if a.source else "")),
+                 (f"{key}: date", a.date), (f"{key}: signature", None)]
     rows += [("parts", insp.n_parts), ("characteristics", len(result.features)),
              ("readings", insp.measurements.height), ("layout", insp.layout),
              ("pilotqa version", __version__),
