@@ -151,3 +151,47 @@ if __name__ == "__main__":
     if sys.argv[1:] != ["--update"]:
         sys.exit("usage: python tests/test_qdas_examples.py --update")
     _update()
+
+
+def _read(rel: str) -> Any:
+    from pilotqa.read import read
+
+    if not (ENG / rel).is_file():
+        pytest.skip(f"the Q-DAS example set is not beside the repository ({ENG})")
+    return read([ENG / rel])
+
+
+def test_subgroup_shaft_has_no_phantom_part_or_lot() -> None:
+    """Subgroup_Shaft_8081.dfq: 101 value lines of 6 characteristics; in the first, characteristic
+    1 carries an empty batch '#' and the unset date 01.01.1970/00:00:00, the other five 'Charge1'.
+    It was read as 102 parts in 2 lots (a phantom part alone in a lot named after the file)."""
+    import polars as pl
+
+    insp = _read("Subgroup_Shaft_8081.dfq")
+    m = insp.measurements
+    assert insp.n_parts == 101 and insp.lots == ["Charge1"]
+    assert m.filter(pl.col("timestamp").dt.year() == 1970).height == 0
+    # K8500/1..6 = 5, K8501 = 0: subgroups of 5 consecutive values (the last holds one)
+    sizes = m.filter(pl.col("feature") == "Diameter 1").group_by("subgroup").len()["len"]
+    assert sorted(sizes.to_list()) == [1] + [5] * 20
+    assert insp.details["subgroup_size_k8500"] == 5
+
+
+def test_twelve_field_value_lines_of_test_01() -> None:
+    """TEST_01.DFQ line 106: '1.99930000000000E+1 ^T 0 ^T 07.05.1992/13:43:08 ^T ^T #Charge
+    Nummer1 ^T 0 ^T 0 ^T 0 ^T ^T 0 ^T ^T' — twelve fields (was refused: 'at most 10')."""
+    from datetime import datetime
+
+    insp = _read("TEST_01.DFQ")
+    first = insp.measurements.sort("sequence").row(0, named=True)
+    assert (first["value"], first["lot"], first["timestamp"]) == (
+        19.993, "Charge Nummer1", datetime(1992, 5, 7, 13, 43, 8))
+    assert any("more than the ten defined fields" in n for n in insp.notes)
+
+
+def test_stream_fields_of_processmodels() -> None:
+    """Processmodels.dfq carries nest, operator, machine and gauge numbers in its value lines."""
+    insp = _read("Processmodels.dfq")
+    m = insp.measurements
+    assert {"nest", "machine", "operator", "gauge"} <= set(m.columns)
+    assert m["machine"].drop_nulls().n_unique() == 3 and m["operator"].drop_nulls().n_unique() == 5
