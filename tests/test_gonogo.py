@@ -361,3 +361,18 @@ def test_policy_show_lists_the_go_nogo_keys() -> None:
     r = CliRunner().invoke(cli, ["policy", "--show"])
     assert r.exit_code == 0, r.output
     assert r.stdout.count("attribute_max_p_upper = ") == 3 and "go/no-go" in r.stdout
+
+
+def test_whole_part_result_column_is_not_a_characteristic(tmp_path: Path) -> None:
+    """A 'Result' column of OK/NOK summarises the part: not a characteristic (it would count each
+    defect twice), but its NOK rows are named in a note; a 'Remarks' column of OK is a comment."""
+    rows = _wide_rows()
+    rows[0][3] = "Result"
+    for r in rows[1:]:
+        r.append("OK" if r[0] not in ("Nominal", "USL", "LSL") else None)
+    rows[0].append("Remarks")
+    insp = read([_write(tmp_path, "result.csv", rows)])
+    assert insp.attribute_readings is None
+    note = next(n for n in insp.notes if "'Result' is a whole-part verdict" in n)
+    assert "row 21" in note  # SN017 sits on spreadsheet row 4 + 17
+    assert not any("'Remarks' is a whole-part" in n for n in insp.notes)

@@ -51,7 +51,8 @@ from pilotqa.read.cells import MISSING_TOKENS, parse_cell
 __all__ = [
     "TOKENS", "GATED_TOKENS", "RAW_COL", "OK_COL", "CLASS_COL", "GoNoGo", "token_key",
     "heading_says_gonogo", "classify", "read_cells", "long_readings", "attach", "split",
-    "rows_back", "readings_frame", "has_attribute_data",
+    "rows_back", "readings_frame", "has_attribute_data", "SUMMARY_HEADINGS", "is_summary_heading",
+    "summary_note", "report_readings",
 ]
 
 #: go/no-go token (after :func:`token_key`) -> conforming. Read as a verdict in any column.
@@ -84,6 +85,17 @@ GATED_TOKENS: dict[str, bool] = {
 
 _PASS_WORDS = re.compile(r"(?:^| )(?:go|ok|pass|i o|io|accept|gut|g ng)(?: |$)|go ?no ?go|gonogo|attribut|"
                          r"lehre|visual|sicht|go nogo|ok ?nok|pass ?fail|i o n i o")
+
+#: Headings of columns that hold a whole-part verdict or a remark, not a characteristic: a
+#: "Result"/"Status" column of OK/NOK summarises the other columns (reading it as a characteristic
+#: would count each defect twice), a "Remarks" column of "OK" is a comment. Such a column is not
+#: read as a go/no-go characteristic; :func:`summary_note` names its failing rows instead.
+SUMMARY_HEADINGS: frozenset[str] = frozenset({
+    "result", "results", "status", "overall", "overall result", "part result", "total", "verdict",
+    "disposition", "decision", "ergebnis", "gesamtergebnis", "befund", "gesamt", "remarks", "remark",
+    "comment", "comments", "note", "notes", "bemerkung", "bemerkungen", "kommentar", "anmerkung",
+    "operator", "inspector", "prufer", "prüfer", "werker", "initials", "signature", "resultat", "résultat",
+})
 
 #: internal reader columns (removed by :func:`split`)
 RAW_COL, OK_COL, CLASS_COL = "_go_raw", "_go_ok", "_go_class"
@@ -127,6 +139,27 @@ def heading_says_gonogo(heading: Any) -> bool:
     return bool(_PASS_WORDS.search(h))
 
 
+def is_summary_heading(heading: Any) -> bool:
+    """A heading of a whole-part verdict or remark column (:data:`SUMMARY_HEADINGS`)."""
+    if heading is None:
+        return False
+    return " ".join(re.sub(r"[^\w]+", " ", str(heading).casefold()).split()) in SUMMARY_HEADINGS
+
+
+def summary_note(cells: Sequence[Any], heading: Any, rows1: Sequence[int], where: str) -> str | None:
+    """For a summary column (:func:`is_summary_heading`) of go/no-go tokens: a note naming the
+    spreadsheet rows whose verdict is nonconforming, so that no NOK disappears unmentioned."""
+    if not is_summary_heading(heading):
+        return None
+    bad = [r for v, r in zip(cells, rows1) if not _blank(v) and classify(v, True) is False]
+    if not bad or any(not _blank(v) and classify(v, True) is None for v in cells):
+        return None
+    shown = ", ".join(map(str, bad[:10])) + (" …" if len(bad) > 10 else "")
+    return (f"{where} '{heading}' is a whole-part verdict column, not read as a characteristic; "
+            f"it marks {len(bad)} part{'s' if len(bad) != 1 else ''} nonconforming (row{'s' if len(bad) != 1 else ''} "
+            f"{shown}): check that a characteristic explains {'them' if len(bad) != 1 else 'it'}")
+
+
 def classify(raw: Any, gated: bool) -> bool | None:
     """Conforming (True), nonconforming (False) or not a go/no-go token (None)."""
     key = token_key(raw)
@@ -168,13 +201,17 @@ def _text(raw: Any) -> str | None:
     return str(raw).strip()
 
 
-def read_cells(cells: Sequence[Any], heading: Any) -> GoNoGo | None:
+def read_cells(cells: Sequence[Any], heading: Any, *, skip_summary: bool = True) -> GoNoGo | None:
     """The go/no-go readings of a column or characteristic, or None when it is not one.
 
     It is one when at least one cell is non-blank and every non-blank cell is a token of
     :data:`TOKENS` (or of :data:`GATED_TOKENS` when :func:`heading_says_gonogo` says so of
-    ``heading``). A column of 0/1 under a go/no-go heading must also hold no other number.
+    ``heading``). A column of 0/1 under a go/no-go heading must also hold no other number. A
+    column headed like a whole-part verdict or a remark (:func:`is_summary_heading`) is not one
+    unless ``skip_summary`` is False (a long table's characteristic named "Status").
     """
+    if skip_summary and is_summary_heading(heading):
+        return None
     gated = heading_says_gonogo(heading)
     out: list[bool | None] = []
     seen = False
@@ -226,7 +263,7 @@ def long_readings(cells: Sequence[Any], features: Sequence[str],
         sub = [cells[i] for i in idx]
         if not any(isinstance(v, str) for v in sub) and not heading_says_gonogo(f):
             continue  # all numbers (fast path): a measured characteristic
-        got = read_cells(sub, f)
+        got = read_cells(sub, f, skip_summary=False)
         if got is None:
             gated = heading_says_gonogo(f)
             tok = [i for i in idx if not _blank(cells[i]) and classify(cells[i], gated) is not None]

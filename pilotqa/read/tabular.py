@@ -562,6 +562,9 @@ def _read_wide(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
     # go/no-go columns (every reading a pass/fail token, pilotqa.read.gonogo): attribute characteristics
     go = {j: g for j in feats
           if (g := gonogo.read_cells([rows[r][j] if j < len(rows[r]) else None for r in body], head[j]))}
+    notes += [t for j in feats if (t := gonogo.summary_note(  # "Result"/"Status" OK/NOK: name the NOK rows
+        [rows[r][j] if j < len(rows[r]) else None for r in body], head[j], [r + 1 for r in body],
+        _source(ctx, sheet, f"column {excel_column_letter(j)}")))]
     # columns without spec and without any number (operator, comments): not features
     keep = []
     for i, j in enumerate(feats):
