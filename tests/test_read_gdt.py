@@ -100,3 +100,22 @@ def test_inspect_shows_the_decision_per_feature(tmp_path: Path) -> None:
     assert "one-sided by the GD&T rule" in line_a and "kept two-sided (--two-sided)" in line_b
     r = CliRunner().invoke(cli, ["inspect", str(p), "--two-sided", "Nope"])
     assert r.exit_code == 2 and "--two-sided 'Nope'" in r.output
+
+
+def test_one_sided_reading_raises_the_flatness_ppk(tmp_path: Path) -> None:
+    """The issue's effect: a flatness near 0 judged against LSL 0 looks incapable; read
+    one-sided, Ppk = Ppu = (USL − mean) / 3σ."""
+    from pilotqa.settings import Settings
+    from pilotqa.stats.capability import capability_all
+
+    lines = [HEAD] + [f"S{i};Ebenheit A;{0.008 + 0.0005 * (i % 7):.4f};0;0,05;0;mm".replace(
+        ".", ",") for i in range(40)]
+    p = tmp_path / "flat.csv"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    one = read([p])
+    two = read([p], ReadOptions(two_sided=("Ebenheit A",)))
+    ppk_one = capability_all(one.measurements, one.specs, Settings())["ppk"][0]
+    ppk_two = capability_all(two.measurements, two.specs, Settings())["ppk"][0]
+    x = one.measurements["value"]
+    assert ppk_one == pytest.approx((0.05 - x.mean()) / (3 * x.std()), rel=1e-9)
+    assert ppk_two == pytest.approx(x.mean() / (3 * x.std()), rel=1e-9) and ppk_two < ppk_one
