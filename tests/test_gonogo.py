@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import polars as pl
 import pytest
+from hypothesis import given, settings as hsettings, strategies as st
 from openpyxl import Workbook
 from scipy.stats import beta
 
@@ -376,3 +377,22 @@ def test_whole_part_result_column_is_not_a_characteristic(tmp_path: Path) -> Non
     note = next(n for n in insp.notes if "'Result' is a whole-part verdict" in n)
     assert "row 21" in note  # SN017 sits on spreadsheet row 4 + 17
     assert not any("'Remarks' is a whole-part" in n for n in insp.notes)
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(n=st.integers(1, 5000), frac=st.floats(0, 1), conf=st.sampled_from([0.9, 0.95, 0.975, 0.99]))
+def test_clopper_pearson_invariants(n: int, frac: float, conf: float) -> None:
+    """p̂ ≤ p_U ≤ 1; one more failure raises the bound, one more conforming part lowers it; a
+    higher confidence raises it; the binomial tail at p_U equals 1 − C (the bound's definition:
+    P(X ≤ x | p_U) = 1 − C)."""
+    from scipy.stats import binom
+
+    x = min(n, int(frac * n))
+    pu = clopper_pearson_upper(x, n, conf)
+    assert pu is not None and x / n <= pu <= 1.0
+    if x < n:
+        assert clopper_pearson_upper(x + 1, n, conf) > pu  # type: ignore[operator]
+        assert binom.cdf(x, n, pu) == pytest.approx(1 - conf, rel=1e-6, abs=1e-12)
+    assert clopper_pearson_upper(x, n + 1, conf) < pu or x == n  # type: ignore[operator]
+    if conf < 0.99:
+        assert clopper_pearson_upper(x, n, 0.99) >= pu  # type: ignore[operator]
