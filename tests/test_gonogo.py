@@ -396,3 +396,16 @@ def test_clopper_pearson_invariants(n: int, frac: float, conf: float) -> None:
     assert clopper_pearson_upper(x, n + 1, conf) < pu or x == n  # type: ignore[operator]
     if conf < 0.99:
         assert clopper_pearson_upper(x, n, 0.99) >= pu  # type: ignore[operator]
+
+
+def test_spec_file_gives_a_go_nogo_class(tmp_path: Path) -> None:
+    p = _write(tmp_path, "wide.csv", _wide_rows())
+    spec = tmp_path / "spec.csv"
+    spec.write_text("feature,nominal,lsl,usl,class\nthread_m6  GO/NO-GO,,,,CC\n", encoding="utf-8")
+    from pilotqa.read import ReadOptions
+
+    insp = read([p], ReadOptions(spec_file=str(spec)))
+    assert set(insp.attribute_readings["class"].to_list()) == {"critical"}  # type: ignore[index]
+    assert not any("no readings" in n for n in insp.notes)
+    fr = next(f for f in analyze(insp).features if f.stats.type == "attribute")
+    assert (fr.class_, fr.class_source) == ("critical", "from the specification")

@@ -384,3 +384,40 @@ def report_readings(go_rows: dict[str, tuple[GoNoGo, str | None]], parts: Sequen
             notes.append(f"{feat}: {g.not_checked} serial{'s' if g.not_checked != 1 else ''} without a go/no-go "
                          "result (blank / not checked), left out of this characteristic")
     return readings_frame(rows), notes
+
+
+def apply_spec_file(extra: pl.DataFrame, insp: Inspection) -> tuple[pl.DataFrame, Inspection, list[str]]:
+    """A ``--spec`` file's entries for go/no-go characteristics: their class goes to the attribute
+    readings (the spec file overrides the export, as for measured characteristics), limits are
+    ignored with a note (a verdict has no limits). Returns the spec-file frame without those
+    entries (the rest goes to :func:`pilotqa.read.specs.merge_specs`), the inspection and notes.
+    Names match exactly, else case- and space-insensitively."""
+    from dataclasses import replace
+
+    from pilotqa.read.specs import normalize_class
+
+    g = insp.attribute_readings
+    if g is None or not g.height or not extra.height:
+        return extra, insp, []
+    feats = g["feature"].unique(maintain_order=True).to_list()
+    key = {" ".join(f.lower().split()): f for f in feats}
+    hits: dict[str, str | None] = {}
+    notes: list[str] = []
+    keep: list[bool] = []
+    for r in extra.iter_rows(named=True):
+        f = r["feature"] if r["feature"] in feats else key.get(" ".join(str(r["feature"]).lower().split()))
+        keep.append(f is None)
+        if f is None:
+            continue
+        hits[f] = normalize_class(r.get("class"), file=r.get("source"), column=f"class of '{f}'")
+        if r.get("has_limits"):
+            notes.append(f"spec file gives limits for go/no-go characteristic '{f}': ignored (a verdict has no limits)")
+    if not hits:
+        return extra, insp, []
+    cls = {f: c for f, c in hits.items() if c is not None}
+    if cls:
+        g = g.with_columns(pl.col("feature").replace_strict(cls, default=pl.col("class"), return_dtype=pl.String)
+                           .alias("class"))
+        notes.append("class from the spec file for go/no-go characteristic(s): "
+                     + ", ".join(f"{f} = {c}" for f, c in cls.items()))
+    return extra.filter(pl.Series(keep, dtype=pl.Boolean)), replace(insp, attribute_readings=g), notes

@@ -113,6 +113,10 @@ def finalize(insp: Inspection, opts: "ReadOptions") -> Inspection:
     specs, gdt_notes = one_sided_geometric(specs, opts.two_sided, file, skip=from_file)
     notes += gdt_notes
     if extra is not None:
+        from pilotqa.read.gonogo import apply_spec_file  # classes of go/no-go characteristics
+
+        extra, insp, go_notes = apply_spec_file(extra, insp)
+        notes += go_notes
         specs, spec_notes = merge_specs(specs, extra)
         notes += spec_notes
     specs = _normalize_classes(specs, file)
