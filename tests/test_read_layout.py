@@ -173,3 +173,25 @@ def test_cli_header_row_and_layout(tmp_path: Path) -> None:
     assert "AS9102 Form 3" in r.output
     r = CliRunner().invoke(cli, ["inspect", str(p), "--layout", "as9102", "--header-row", "1"])
     assert r.exit_code == 2 and "tried row 1" in r.output
+
+
+def test_as9102_form_3_of_one_part_per_file(tmp_path: Path) -> None:
+    """The Rev C form of one FAI part: readings in '9. Results', the serial in field 3; a folder
+    of such forms is one inspection, each form one part."""
+    folder = tmp_path / "fai"
+    folder.mkdir()
+    for k, sn in enumerate(["SN001", "SN002", "SN003"]):
+        rows: list[list[Any]] = [
+            ["AS9102 Form 3"], ["1. Part Number", "HSG-1", None, "2. Part Name", "Housing"],
+            ["3. Serial Number", sn, None, "4. FAIR Number", f"FAI-{k}"], [],
+            ["5. Char No.", "6. Reference Location", "7. Characteristic Designator",
+             "8. Requirement", "9. Results", "10. Designed / Qualified Tooling",
+             "11. Nonconformance Number"],
+            [1, "B4", "Key", "Ø10 ±0.03", 10.01 + k / 1000, "CMM-01", None],
+            [2, "C2", None, "50 +0.05/-0.05", 50.02 - k / 100, "CMM-01", None]]
+        write_xlsx(folder / f"{sn}.xlsx", {"Form 3": rows})
+    insp = read([folder])
+    assert sorted(insp.measurements["part_id"].unique()) == ["SN001", "SN002", "SN003"]
+    spec = insp.specs.row(1, named=True)
+    assert (spec["lsl"], spec["usl"]) == (49.95, 50.05)
+    assert insp.metadata["fair_number"] == "FAI-0 / FAI-1 / FAI-2"

@@ -98,6 +98,7 @@ _FIELD_NO_RE = re.compile(r"^\d{1,2}\.?\s+")
 AS9102_HEADINGS = frozenset({"char no", "reference location", "characteristic designator",
                              "requirement", "designed / qualified tooling",
                              "designed/qualified tooling", "nonconformance number"})
+_AS9102_RESULTS = frozenset({"results", "result", "actual results"})
 _SPEC_ROLES = frozenset({"nominal", "plus_tol", "minus_tol", "pm_tol", "usl", "lsl",
                          "upper_ambig", "lower_ambig"})
 _LONG_MARKERS = frozenset({"value", "actual", "measured", "measured value", "part_id", "part id",
@@ -243,6 +244,17 @@ def _header_ok(roles: list[str | None], row: list[Any] | None = None) -> bool:
     return any(r in _SPEC_ROLES for r in roles) or (row is not None and is_as9102_header(row))
 
 
+def _as9102_results(roles: list[str | None], row: list[Any]) -> list[str | None]:
+    """An AS9102 Form 3 of one part holds its readings in the ``9. Results`` column (the serial
+    is field 3 of the header block): that column is the reading column."""
+    if "reading" in roles or not is_as9102_header(row):
+        return roles
+    for c, v in enumerate(row):
+        if _FIELD_NO_RE.sub("", _norm(v)) in _AS9102_RESULTS:
+            return [("reading" if i == c else x) for i, x in enumerate(roles)]
+    return roles
+
+
 def is_as9102_header(row: list[Any]) -> bool:
     """True for the column headings of an AS9102 Form 3 (Char No., Reference Location,
     Characteristic Designator, Requirement, Designed/Qualified Tooling …; at least two)."""
@@ -258,7 +270,7 @@ def find_table(rows: list[list[Any]], colmap: dict[str, str] | None = None,
             for k, v in (colmap or {}).items()}                      # normalised ("Abw. oben")
     for r in range(min(len(rows), _MAX_HEADER_SCAN)) if header_row is None else [header_row]:
         row = rows[r]
-        roles = _classify_row(row, cmap)
+        roles = _as9102_results(_classify_row(row, cmap), row)
         if "feature" not in roles or not (any(x in _SPEC_ROLES for x in roles)
                                           or is_as9102_header(row)):
             continue
@@ -621,6 +633,8 @@ def read_charrows(rows: list[list[Any]], *, file: str, sheet: str | None,
     if not reading_cols:
         raise InputError("the serial columns of this table hold no readings", row=hdr, **where)
     parts = [t.headings[c] for c in reading_cols]
+    if len(parts) == 1 and _FIELD_NO_RE.sub("", _norm(parts[0])) in _AS9102_RESULTS:
+        parts = [meta.get("serial_number") or "1"]  # AS9102: one part, serial in field 3
     seen: dict[str, int] = {}
     for c, p in zip(reading_cols, parts):
         if p in seen:

@@ -213,6 +213,8 @@ REPORT_METADATA_LABELS: dict[str, str] = {
     **dict.fromkeys(["supplier name", "vendor name"], "supplier"),
     **dict.fromkeys(["operation no", "op no"], "operation"),
     **dict.fromkeys(["date of inspection"], "date"),
+    **dict.fromkeys(["serial number", "serial no", "s/n"], "serial_number"),  # AS9102 field 3
+    **dict.fromkeys(["fair number", "fai number", "fair no"], "fair_number"),  # AS9102 field 4
     **dict.fromkeys(sorted(LOT_LABELS), "lot"),
     **dict.fromkeys(["unit", "units"], "unit"),
 }
