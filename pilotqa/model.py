@@ -301,7 +301,25 @@ def combine(parts: list[Inspection]) -> Inspection:
         metadata=meta,
         notes=[n for p in parts for n in p.notes],
         attributes=pl.concat(attrs) if attrs else None,
-        attribute_readings=pl.concat(go_frames) if go_frames else None,
+        attribute_readings=_go_readings_once(go_frames),
         details={"inputs": [p.details for p in parts]},
         streams=tuple(dict.fromkeys(c for p in parts for c in p.streams)),
     )
+
+
+def _go_readings_once(frames: list[pl.DataFrame]) -> pl.DataFrame | None:
+    """The go/no-go readings of several files, each (lot, part, characteristic) once: a repeat
+    (the same part checked in two files of one lot) is an InputError naming it."""
+    from pilotqa.errors import InputError
+
+    if not frames:
+        return None
+    g = pl.concat(frames)
+    dup = g.filter(pl.struct("lot", "part_id", "feature").is_duplicated())
+    if dup.height:
+        r = dup.row(0, named=True)
+        raise InputError(f"part '{r['part_id']}' of lot '{r['lot']}' has more than one go/no-go result for "
+                         f"'{r['feature']}' across the input files; each part may have one per characteristic "
+                         "(files of different lots need a lot column, or each file is its own lot only when "
+                         "the data names none)")
+    return g

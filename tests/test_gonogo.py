@@ -409,3 +409,12 @@ def test_spec_file_gives_a_go_nogo_class(tmp_path: Path) -> None:
     assert not any("no readings" in n for n in insp.notes)
     fr = next(f for f in analyze(insp).features if f.stats.type == "attribute")
     assert (fr.class_, fr.class_source) == ("critical", "from the specification")
+
+
+def test_same_part_checked_in_two_files_is_refused(tmp_path: Path) -> None:
+    rows = _wide_rows()  # both files carry lots L1/L2: the same parts twice
+    with pytest.raises(InputError, match="more than one|one reading per feature"):
+        read([_write(tmp_path, "a.csv", rows), _write(tmp_path, "b.csv", rows)])
+    go_only = [[r[0], r[1], r[3]] for r in rows]
+    with pytest.raises(InputError, match="more than one go/no-go result for 'THREAD_M6 go/no-go'"):
+        read([_write(tmp_path, "c.csv", go_only), _write(tmp_path, "d.csv", go_only)])
