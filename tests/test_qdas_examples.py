@@ -2,7 +2,7 @@
 vendor's own software; provenance in that folder's README) as a regression set for the AQDEF
 reader (issue 11).
 
-Every file is read as ``pilotqa inspect`` reads it; the outcome (read with N variable
+Every file is read by ``pilotqa inspect --json``; the outcome (read with N variable
 characteristics, M attribute characteristics and R readings, or refused with a one-line message)
 is committed in ``tests/data/qdas_examples_outcomes.json`` with whether ``pilotqa analyze``
 analyses the file end to end. A file that read (or analysed) before and stops doing so fails;
@@ -42,19 +42,20 @@ def _short(msg: str) -> str:
 
 
 def read_outcome(rel: str) -> dict[str, Any]:
-    """What ``pilotqa inspect`` makes of one file."""
-    from pilotqa.errors import PilotqaError
-    from pilotqa.read import ReadOptions, read
+    """What ``pilotqa inspect --json`` makes of one file (a refusal: exit 2, one line)."""
+    from click.testing import CliRunner
 
-    try:
-        insp = read([ENG / rel], ReadOptions(strict=False))
-    except PilotqaError as exc:
-        return {"outcome": "refused", "message": _short(str(exc))}
-    values = insp.measurements["value"]
-    attrs = insp.attributes["feature"].n_unique() if insp.attributes is not None else 0
-    return {"outcome": "read", "features": insp.specs.height, "attribute_characteristics": attrs,
-            "readings": values.len(), "measured_values": values.len() - values.null_count(),
-            "problems": [_short(p) for p in insp.details.get("problems", [])]}
+    from pilotqa_cli.main import cli
+
+    r = CliRunner().invoke(cli, ["inspect", "--json", str(ENG / rel)])
+    if r.exit_code != 0:
+        assert r.exit_code == 2, r.output
+        return {"outcome": "refused", "message": _short(r.stderr.strip())}
+    d = json.loads(r.stdout)
+    return {"outcome": "read", "features": len(d["features"]),
+            "attribute_characteristics": len(d["attribute_characteristics"]),
+            "readings": d["readings"], "measured_values": sum(f["n"] for f in d["features"]),
+            "problems": [_short(p) for p in d["problems"]]}
 
 
 def analyze_outcome(rel: str) -> str:
