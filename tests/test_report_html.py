@@ -106,7 +106,11 @@ def test_generator_meta_and_cover(fake12, html12) -> None:  # type: ignore[no-un
     for text in ("HSG-4711", "Pump housing, AlSi9Cu3", "Example Precision GmbH", "ab" * 32,
                  "2026-10-05 06:00", "2026-11-02 08:30:00 UTC", fake12.overall):
         assert text in html12, text
-    assert "min_parts" in html12 and "lot_effect_pct" in html12  # policy and settings
+    # policy and settings are in the appendix, in plain words
+    appendix = html12[html12.index('id="appendix"'):]
+    assert "Fewest parts for a release" in appendix
+    assert "Lot effect relevant from (% of tolerance)" in appendix
+    assert "min_parts" not in html12 and "Fewest parts" not in html12[:html12.index('id="summary"')]
 
 
 def test_print_css(html12) -> None:  # type: ignore[no-untyped-def]

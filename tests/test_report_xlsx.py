@@ -111,14 +111,15 @@ def test_statistics_and_plan_sheets(book) -> None:  # type: ignore[no-untyped-de
             assert r[ph.index("AQL %")] == plan.aql
         assert r[ph.index("Reasons")] == "; ".join(fr.decision.reasons)
     lots = wb["Lots"]
-    assert _header(lots) == ["#", "Characteristic", "lot", "n", "mean", "sd", "pp", "ppk",
-                             "first_sequence"]
+    assert _header(lots) == ["#", "Characteristic", "Lot", "n", "Mean", "Std. dev.", "Pp", "Ppk",
+                             "First part (sequence)"]
     assert len(list(lots.iter_rows(min_row=2))) == 12 * 3
     cover = {r[0]: r[1] for r in wb["Cover"].iter_rows(min_row=2, values_only=True)}
     assert cover["part number"] == "HSG-4711" and cover["supplier"] == "Example Precision GmbH"
     assert cover["input file 1"] == "sample_data/housing_pilot_long.csv"
     assert cover["input file 1 SHA-256"] == "ab" * 32
-    assert any(k.startswith("policy ") for k in cover)
+    assert cover["policy: Ppk lower bound required, critical"] == "1.67"
+    assert any(k.startswith("glossary: ") for k in cover)
 
 
 def _hostile(tmp_path: Path) -> tuple[Path, object]:

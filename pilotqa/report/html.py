@@ -37,12 +37,14 @@ from markupsafe import Markup
 
 from pilotqa import __version__
 from pilotqa.report.figures import MAX_POINTS, sixpack
+from pilotqa.report.labels import GLOSSARY, lot_size_sentence, policy_rows, settings_rows
 from pilotqa.report.safe import NULL_TEXT, clean_text, css_string, json_for_script
 from pilotqa.report.summary import (PARTS_HEADING, PPAP_HEADING, PPAP_SENTENCE, Flag, SummaryRow,
                                     summary_row)
-from pilotqa.report.text import (CLASS_ORDER, VERDICT_LABELS, approval_lines, flat_items, fmt_value,
-                                 generated_text, lot_details, ordered_features, plan_summary,
-                                 scalar_text, settings_display, value_decimals, verdict_label)
+from pilotqa.report.text import (CLASS_ORDER, LOT_HEADINGS, READINESS_LABELS, VERDICT_LABELS,
+                                 approval_lines, fmt_value, generated_text, lot_details,
+                                 ordered_features, plan_summary, scalar_text, value_decimals,
+                                 verdict_label)
 from pilotqa.results import (CapabilityModel, Decision, FeatureResult, FeatureStats, LotEffect,
                              Plan, Stability)
 from pilotqa.util import finite_or_none, json_safe
@@ -67,12 +69,6 @@ _PLAN_LABELS: dict[str, str] = {
     "m_lower": "M below LSL %", "aql_upper": "AQL above USL %", "aql_lower": "AQL below LSL %",
 }
 
-#: Display names of the readiness statuses (:class:`pilotqa.results.Readiness`).
-READINESS_LABELS: dict[str, str] = {
-    "ready_for_sampling": "Ready for repeat production with sampling",
-    "containment_required": "Containment required",
-    "not_ready": "Not ready for repeat production",
-}
 #: Rows of a signal table shown on a characteristic's page (the XLSX Findings sheet has all).
 MAX_SIGNAL_ROWS = 25
 
@@ -312,7 +308,7 @@ def out_of_spec_rows(fs: FeatureStats, d: int) -> list[list[str]]:
 
 
 #: Columns of the per-lot table (the fields of :class:`pilotqa.results.LotSummary`).
-_LOT_COLUMNS: tuple[str, ...] = ("Lot", "n", "Mean", "Std. dev.", "Pp", "Ppk", "First part (sequence)")
+_LOT_COLUMNS: tuple[str, ...] = tuple(LOT_HEADINGS.values())
 
 
 def _lot_table(lt: LotEffect | None, d: int) -> tuple[list[str], list[list[str]]]:
@@ -365,7 +361,7 @@ def _plan_rows(plan: Plan | None) -> list[tuple[str, str]]:
 
 
 def _section(fr: FeatureResult, i: int, pos: int, total: int, conf: float,
-             max_points: int) -> dict[str, Any]:
+             max_points: int, lot_note: str = "") -> dict[str, Any]:
     """The template context of one characteristic's page (``i``: its index in the input)."""
     fs = fr.stats
     d = value_decimals(fs)
@@ -386,6 +382,7 @@ def _section(fr: FeatureResult, i: int, pos: int, total: int, conf: float,
         "model_reason": clean_text(cm.reason or "") if cm is not None else "",
         "notes": [clean_text(n) for n in fs.notes],
         "fig_id": f"fig{i}", "fig_json": json_for_script(sixpack(fs, max_points=max_points)),
+        "lot_note": lot_note if fr.decision.plan is not None else "",
     }
 
 
@@ -393,6 +390,14 @@ def _signals(fs: FeatureStats) -> dict[str, Any]:
     rows = signal_rows(fs)
     return {"signal_rows": rows[:MAX_SIGNAL_ROWS],
             "signals_more": max(0, len(rows) - MAX_SIGNAL_ROWS)}
+
+
+def _plan_lot_note(result: "AnalysisResult") -> str:
+    """The lot size a characteristic's plan assumes when none was given ("" when given)."""
+    if lot_size_sentence(result) is None:
+        return ""
+    return clean_text(f"The plan assumes lots of {result.lot_size} parts "
+                      f"({result.lot_size_source}): no lot size was given (--lot-size).")
 
 
 # ---------------------------------------------------------------- readiness
@@ -439,7 +444,6 @@ def _cover(result: "AnalysisResult") -> dict[str, Any]:
     """Metadata, lots, input files, settings and policy of the cover page."""
     insp = result.inspection
     meta = {str(k): v for k, v in json_safe(dict(insp.metadata)).items()}
-    settings, policy = settings_display(result)
     part = clean_text(str(meta.get("part_number") or NULL_TEXT))
     rev = clean_text(str(meta.get("revision") or NULL_TEXT))
     known = ("part_number", "revision", "description", "supplier")
@@ -456,8 +460,10 @@ def _cover(result: "AnalysisResult") -> dict[str, Any]:
         "files": [{"path": clean_text(f.path), "sha256": clean_text(f.sha256),
                    "format": clean_text(f.format or "")} for f in insp.files],
         "input_notes": [clean_text(n) for n in insp.notes],
-        "settings": [(clean_text(k), scalar_text(v)) for k, v in flat_items(settings)],
-        "policy": [(clean_text(k), scalar_text(v)) for k, v in flat_items(policy)],
+        "settings": [(clean_text(k), clean_text(v)) for k, v in settings_rows(result)],
+        "policy": [(clean_text(k), clean_text(v)) for k, v in policy_rows(result)],
+        "glossary": GLOSSARY,
+        "lot_size_note": clean_text(lot_size_sentence(result) or ""),
         "css_header": css_string(f"Part {part}, rev. {rev}"),
     }
 
@@ -484,7 +490,8 @@ def _build_context(result: "AnalysisResult", max_points: int) -> dict[str, Any]:
         "rows": [_summary_cells(summary_row(feats[i], i + 1)) for i in order],
         "ppap_heading": PPAP_HEADING, "parts_heading": PARTS_HEADING,
         "ppap_sentence": PPAP_SENTENCE,
-        "sections": [_section(feats[i], i, pos + 1, len(feats), conf, max_points)
+        "sections": [_section(feats[i], i, pos + 1, len(feats), conf, max_points,
+                              _plan_lot_note(result))
                      for pos, i in enumerate(order)],
         "css_footer": css_string(f"pilotqa {__version__} · {gen_text}"),
         "plotly_js": _plotly_js(),

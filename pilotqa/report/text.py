@@ -25,7 +25,8 @@ from pilotqa.util import finite_or_none, json_safe
 if TYPE_CHECKING:
     from pilotqa.analysis import AnalysisResult
 
-__all__ = ["VERDICT_LABELS", "CLASS_ORDER", "fmt_value", "scalar_text", "value_decimals",
+__all__ = ["VERDICT_LABELS", "READINESS_LABELS", "LOT_HEADINGS", "CLASS_ORDER", "fmt_value",
+           "scalar_text", "value_decimals",
            "plan_summary", "ordered_features", "verdict_label", "settings_display", "flat_items",
            "LotDetail", "lot_details", "generated_text", "ApprovalLine", "approval_lines"]
 
@@ -36,6 +37,15 @@ VERDICT_LABELS: dict[str, str] = {
     "variables_plan": "Variables plan",
     "reduced_audit": "Reduced audit",
 }
+#: Display names of the readiness statuses (:class:`pilotqa.results.Readiness`).
+READINESS_LABELS: dict[str, str] = {
+    "ready_for_sampling": "Ready for repeat production with sampling",
+    "containment_required": "Containment required",
+    "not_ready": "Not ready for repeat production",
+}
+#: Readable headings of the per-lot table (fields of :class:`pilotqa.results.LotSummary`).
+LOT_HEADINGS: dict[str, str] = {"lot": "Lot", "n": "n", "mean": "Mean", "sd": "Std. dev.",
+                                "pp": "Pp", "ppk": "Ppk", "first_sequence": "First part (sequence)"}
 #: Sort rank of the characteristic classes (critical first; unknown last).
 CLASS_ORDER: dict[str, int] = {"critical": 0, "major": 1, "minor": 2}
 

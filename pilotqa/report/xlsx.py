@@ -33,10 +33,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pilotqa import __version__
+from pilotqa.report.labels import GLOSSARY, lot_size_sentence, policy_rows, settings_rows
 from pilotqa.report.safe import xlsx_text
 from pilotqa.report.summary import PARTS_HEADING, PPAP_HEADING, PPAP_SENTENCE, summary_row
-from pilotqa.report.text import (approval_lines, flat_items, lot_details, ordered_features, settings_display,
-                                 value_decimals, verdict_label)
+from pilotqa.report.text import (LOT_HEADINGS, READINESS_LABELS, approval_lines, lot_details,
+                                 ordered_features, value_decimals, verdict_label)
 from pilotqa.results import FeatureResult, LotSummary, PlanEntry, json_name
 from pilotqa.util import finite_or_none, json_safe
 
@@ -165,6 +166,7 @@ def _plan_row(i: int, fr: FeatureResult, e: PlanEntry) -> list[tuple[Any, str | 
         (plan.standard if plan else None, None), (plan.code_letter if plan else None, None),
         (e.sample_size, _INT), (e.accept, _INT), (e.reject, _INT), (e.k, "0.000"),
         (plan.aql if plan else None, "0.00#"), (plan.lot_size if plan else None, _INT),
+        (dec.evidence.lot_size_source if plan else None, None),
         (e.frequency, None), (e.rule, None), ("; ".join(dec.reasons), None)]
 
 
@@ -173,7 +175,7 @@ def _plan_sheet(ws: Worksheet, result: "AnalysisResult", order: list[int]) -> No
     entries = {e.feature: e for e in result.inspection_plan}
     headers = ["#", "Characteristic", "Class", "Verdict", "Inspection", "Method", "Standard",
                "Code letter", "Sample size per lot", "Accept (Ac)", "Reject (Re)", "k",
-               "AQL %", "Lot size", "Frequency", "Acceptance rule", "Reasons"]
+               "AQL %", "Lot size", "Lot size from", "Frequency", "Acceptance rule", "Reasons"]
     rows: list[list[tuple[Any, str | None]]] = []
     marks: list[str | None] = []
     for i in order:
@@ -182,7 +184,7 @@ def _plan_sheet(ws: Worksheet, result: "AnalysisResult", order: list[int]) -> No
         rows.append(_plan_row(i, fr, e))
         marks.append(e.verdict)
     _table(ws, headers, rows, freeze="C2", fill_cols={4: marks})
-    for col in ("P", "Q"):
+    for col in ("Q", "R"):
         ws.column_dimensions[col].width = 60
         for cell in ws[col][1:]:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -274,7 +276,8 @@ def _lots_sheet(ws: Worksheet, feats: tuple[FeatureResult, ...], order: list[int
             values = [json_safe(getattr(p, f.name)) for f in dataclasses.fields(p)]
             rows.append([(i + 1, _INT), (fs.feature, None)]
                         + [(v, _stat_format(k, d)) for k, v in zip(cols, values)])
-    _table(ws, ["#", "Characteristic"] + (cols if rows else []), rows, freeze="C2")
+    _table(ws, ["#", "Characteristic"] + ([LOT_HEADINGS.get(c, c) for c in cols] if rows else []),
+           rows, freeze="C2")
 
 
 def _cover_rows(result: "AnalysisResult") -> list[tuple[str, Any]]:
@@ -283,7 +286,13 @@ def _cover_rows(result: "AnalysisResult") -> list[tuple[str, Any]]:
     known = ("part_number", "revision", "description", "supplier")
     meta: dict[str, Any] = json_safe(dict(insp.metadata))
     rows: list[tuple[str, Any]] = [("report", "pilotqa capability summary"),
+                                   ("readiness", READINESS_LABELS.get(result.readiness.status,
+                                                                      result.readiness.status)),
+                                   ("readiness statement", result.readiness.statement),
                                    ("overall", result.overall)]
+    note = lot_size_sentence(result)
+    if note:
+        rows.append(("lot size assumed", note))
     rows += [(key.replace("_", " "), meta.get(key)) for key in known]
     rows += [(str(k).replace("_", " "), v) for k, v in meta.items() if k not in known]
     for a in approval_lines(result):
@@ -300,8 +309,9 @@ def _cover_rows(result: "AnalysisResult") -> list[tuple[str, Any]]:
     for i, f in enumerate(insp.files, start=1):
         rows.append((f"input file {i}", f.path))
         rows.append((f"input file {i} SHA-256", f.sha256))
-    settings, policy = settings_display(result)
-    rows += flat_items(settings, "setting ") + flat_items(policy, "policy ")
+    rows += [(f"setting: {k}", v) for k, v in settings_rows(result)]
+    rows += [(f"policy: {k}", v) for k, v in policy_rows(result)]
+    rows += [(f"glossary: {term}", text) for term, text in GLOSSARY]
     rows += [("input note", note) for note in insp.notes]
     return rows
 
