@@ -5,7 +5,9 @@ pilotqa code (:func:`pilotqa.stats.stability.stability_all`: I–MR for individu
 subgroups of 5; Nelson rules 1–4, the default). A characteristic is *blocked* when the chart shows
 signals and the chance test says they exceed chance (p < α = 0.05):
 
-* **Poisson** — the decision's test before issue 13 (:func:`pilotqa.decide.verdict.stability_signals`);
+* **Poisson** — the decision's test before issue 13, reproduced here (:func:`poisson_p`): the
+  count against Poisson(λ), λ = N·Σ p_r + N_range·p_range with the per-point false-alarm rates it
+  used (rule 1 0.0027, 2 0.0039, 3 0.0028, 4 0.0046; range chart 0.0046);
 * **null distribution** — :func:`pilotqa.stats.signal_null.chart_signal_p_value` (the tabulated
   or simulated distribution of the signal count for the chart, rules and length).
 
@@ -40,9 +42,23 @@ def _meas(values: np.ndarray, m: int) -> pl.DataFrame:
     })
 
 
+#: Per-point false-alarm rates of the pre-issue-13 Poisson test (rules 1–4; range chart rule 1).
+OLD_RATES: dict[int, float] = {1: 0.0027, 2: 0.0039, 3: 0.0028, 4: 0.0046}
+OLD_RANGE_RATE = 0.0046
+
+
+def poisson_p(doc: dict[str, Any], rules: tuple[int, ...] = (1, 2, 3, 4)) -> float:
+    """The decision's chance test before issue 13: P(X ≥ K), X ~ Poisson(λ)."""
+    from scipy.stats import poisson
+
+    k = len({(v["chart"], v["rule"], v["index"]) for v in doc["violations"]})
+    n_x = int(doc["n_points"])
+    n_range = n_x if 1 in (doc.get("range_rules") or ()) else 0
+    lam = n_x * sum(OLD_RATES[r] for r in rules) + n_range * OLD_RANGE_RATE
+    return float(poisson.sf(k - 1, lam))
+
+
 def cell(n_parts: int, m: int, runs: int, seed: int, alpha: float = 0.05) -> dict[str, Any]:
-    from pilotqa.decide.verdict import stability_signals
-    from pilotqa.results import Stability, from_mapping
     from pilotqa.settings import Settings
     from pilotqa.stats.signal_null import chart_signal_p_value
     from pilotqa.stats.stability import stability_all
@@ -57,10 +73,7 @@ def cell(n_parts: int, m: int, runs: int, seed: int, alpha: float = 0.05) -> dic
         if doc["stable"] is not False:
             continue
         out["signals"] += 1
-        st = from_mapping(Stability, doc)
-        k_pts = st.n_points
-        n_range = k_pts if m > 1 else max(n_parts - 1, 0)
-        if stability_signals(st, rules, k_pts, n_range).p_value < alpha:
+        if poisson_p(doc, rules) < alpha:
             out["poisson"] += 1
         if chart_signal_p_value(doc)[0] < alpha:
             out["null"] += 1
@@ -90,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
     rows = []
-    for m, parts in ((1, NS), (5, tuple(5 * n for n in NS))):
+    # subgroups of 5: n = 30 … 300 as parts (6 … 60 subgroups) and as chart points (150 … 1500 parts)
+    for m, parts in ((1, NS), (5, NS + tuple(5 * n for n in NS[2:]))):
         for n in parts:
             rows.append(cell(n, m, args.runs, args.seed))
             print(rows[-1], file=sys.stderr)
