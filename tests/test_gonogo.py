@@ -418,3 +418,12 @@ def test_same_part_checked_in_two_files_is_refused(tmp_path: Path) -> None:
     go_only = [[r[0], r[1], r[3]] for r in rows]
     with pytest.raises(InputError, match="more than one go/no-go result for 'THREAD_M6 go/no-go'"):
         read([_write(tmp_path, "c.csv", go_only), _write(tmp_path, "d.csv", go_only)])
+
+
+def test_wide_go_nogo_column_with_a_verdict_as_nominal(tmp_path: Path) -> None:
+    """Templates write the expected verdict into the spec rows of a visual check ("Nominal: OK")."""
+    rows = _wide_rows()
+    rows[1][3] = "OK"
+    insp = read([_write(tmp_path, "nominal_ok.xlsx", rows)])
+    assert insp.attribute_readings is not None and insp.attribute_readings.height == N
+    assert insp.specs["feature"].to_list() == ["BORE_DIA"]

@@ -557,11 +557,11 @@ def _read_wide(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
 
     from pilotqa.read.specs import parse_spec_number
 
-    num = {f: [parse_spec_number(spec_cell(f, j), **place(f, i)) for i, j in enumerate(feats)]
-           for f in _NUM_SPEC if f in field_row}
     # go/no-go columns (every reading a pass/fail token, pilotqa.read.gonogo): attribute characteristics
     go = {j: g for j in feats
           if (g := gonogo.read_cells([rows[r][j] if j < len(rows[r]) else None for r in body], head[j]))}
+    num = {f: [parse_spec_number(spec_cell(f, j), **place(f, i)) if j not in go else None  # "Nominal: OK"
+               for i, j in enumerate(feats)] for f in _NUM_SPEC if f in field_row}
     notes += [t for j in feats if (t := gonogo.summary_note(  # "Result"/"Status" OK/NOK: name the NOK rows
         [rows[r][j] if j < len(rows[r]) else None for r in body], head[j], [r + 1 for r in body],
         _source(ctx, sheet, f"column {excel_column_letter(j)}")))]
