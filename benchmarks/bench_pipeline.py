@@ -319,6 +319,7 @@ def main() -> None:
                     help=f"pilotqa stages to run, from {','.join(STAGES)} (analysis needs read)")
     ap.add_argument("--no-cli", action="store_true", help="skip the README command and --help timings")
     ap.add_argument("--keep", action="store_true", help="keep the generated CSVs and outputs")
+    ap.add_argument("--out-dir", type=Path, default=OUT, help="folder of the JSON result (default: benchmarks/out)")
     ap.add_argument("--child", choices=("floor", "pilotqa"), help=argparse.SUPPRESS)
     ap.add_argument("--csv", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--child-out", type=Path, help=argparse.SUPPRESS)
@@ -389,8 +390,8 @@ def main() -> None:
     doc = {"started": started.isoformat(timespec="seconds"), "python": sys.version.split()[0],
            "cpus": os.cpu_count(), "load_average_end": os.getloadavg(), "stages": stages,
            "results": results, "cli": cli}
-    OUT.mkdir(parents=True, exist_ok=True)
-    dest = OUT / f"bench_pipeline-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
+    a.out_dir.mkdir(parents=True, exist_ok=True)
+    dest = a.out_dir / f"bench_pipeline-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
     dest.write_text(json.dumps(doc, indent=1), encoding="utf-8")
     print("\nwall seconds (CPU seconds), median of", a.repeat, "run(s); load average at the end",
           " / ".join(f"{x:.1f}" for x in os.getloadavg()))
@@ -398,7 +399,7 @@ def main() -> None:
     for name, c in cli.items():
         print(f"{name}: median {c['median_s']:.2f} s wall ({c['median_cpu_s']:.2f} s CPU) of "
               f"{', '.join(f'{w:.2f}' for w in c['wall_s'])}  ({c['command']})")
-    print(f"\nwrote {dest.relative_to(ROOT)}")
+    print(f"\nwrote {dest}")
 
 
 if __name__ == "__main__":

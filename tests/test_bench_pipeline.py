@@ -1,0 +1,61 @@
+"""The pipeline benchmark (benchmarks/bench_pipeline.py) runs and measures what it says; no timing is asserted."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import bench_pipeline  # noqa: E402
+
+
+def test_generated_export_has_the_stated_shape(tmp_path: Path) -> None:
+    csv = tmp_path / "g.csv"
+    bench_pipeline.generate(csv, 20, 30)
+    df = pl.read_csv(csv)
+    assert df.height == 600 and df["feature"].n_unique() == 20 and df["part_id"].n_unique() == 30
+    assert sorted(df["lot"].unique().to_list()) == ["L01", "L02", "L03"]
+    per_subgroup = df.group_by("feature", "subgroup").len()["len"]
+    assert per_subgroup.min() == per_subgroup.max() == 5
+    # 10 % bounded-at-zero characteristics: upper limit only
+    lbz = df.filter(pl.col("lsl").is_null())["feature"].unique()
+    assert lbz.len() == 2 and df.filter(pl.col("feature").is_in(lbz.implode()))["value"].min() > 0
+    # seeded: the same file twice
+    bench_pipeline.generate(tmp_path / "h.csv", 20, 30)
+    assert (tmp_path / "h.csv").read_bytes() == csv.read_bytes()
+
+
+def test_sizes() -> None:
+    assert bench_pipeline.parse_size("1e5") == ("1e5", 300, 500)
+    assert bench_pipeline.parse_size("1e6") == ("1e6", 1000, 1000)
+    assert bench_pipeline.parse_size("7x40") == ("7x40", 7, 40)
+
+
+def test_run_records_every_stage(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_pipeline.py"), "--sizes", "4x30", "--no-cli",
+         "--stages", "read,analysis,json", "--out-dir", str(tmp_path)],
+        capture_output=True, text=True, cwd=ROOT, timeout=600,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    (doc_path,) = tmp_path.glob("bench_pipeline-*.json")
+    doc = json.loads(doc_path.read_text(encoding="utf-8"))
+    (r,) = doc["results"]
+    # pilotqa read the generated file as generated
+    assert (r["characteristics"], r["parts"], r["readings"]) == (4, 30, 120)
+    wall = r["pilotqa"]["wall"]
+    for stage in ("import", "read", "capability", "resolution", "stability", "drift", "lots", "normality+fits",
+                  "stats rest", "decide", "json"):
+        assert stage in wall and wall[stage] >= 0.0, stage
+    assert "html" not in wall and "xlsx" not in wall
+    # the families are parts of compute, compute part of the analysis
+    families = sum(wall[f] for f in ("capability", "resolution", "stability", "drift", "lots", "streams",
+                                     "normality+fits"))
+    assert families <= wall["compute"] <= wall["analysis"]
+    assert r["floor"]["wall"]["floor"] > 0 and r["pilotqa"]["rss_mb"]["json"] >= r["pilotqa"]["rss_mb"]["read"] > 0
+    assert "| drift |" in out.stdout and "floor" in out.stdout
