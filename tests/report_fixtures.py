@@ -91,7 +91,7 @@ def _values(k: int, lsl: float | None, usl: float, seq: np.ndarray, lot_index: n
 
 def _inspection(n_features: int, n_parts: int, seed: int, names: list[str] | None,
                 metadata: dict[str, str] | None, files: list[dict[str, str]] | None,
-                lots: list[str] | None, unit: str | None) -> Inspection:
+                lots: list[str] | None, unit: str | None, serial_prefix: str = "SN") -> Inspection:
     rng = np.random.default_rng(seed)
     lot_names = lots or ["L01", "L02", "L03"]
     lot_index = np.array([min(i * len(lot_names) // n_parts, len(lot_names) - 1)
@@ -113,7 +113,7 @@ def _inspection(n_features: int, n_parts: int, seed: int, names: list[str] | Non
                       "unit": unit if unit is not None else u, "class": klass,
                       "lower_bound_zero": lsl is None, "source": "fixture"})
         for i, v in enumerate(_values(k, lsl, usl, seq, lot_index, rng)):
-            rows.append({"part_id": f"SN{i + 1:04d}", "lot": lot_names[lot_index[i]],
+            rows.append({"part_id": f"{serial_prefix}{i + 1:04d}", "lot": lot_names[lot_index[i]],
                          "subgroup": None, "sequence": int(seq[i]), "timestamp": stamps[i],
                          "feature": name, "value": float(v)})
     meta = metadata if metadata is not None else {
@@ -140,10 +140,13 @@ def _plan_entry(fr: FeatureResult) -> PlanEntry:
 def make_result(n_features: int = 12, n_parts: int = 150, *, seed: int = 0,
                 names: list[str] | None = None, metadata: dict[str, str] | None = None,
                 files: list[dict[str, str]] | None = None, lots: list[str] | None = None,
-                unit: str | None = None) -> AnalysisResult:
+                unit: str | None = None, serial_prefix: str = "SN") -> AnalysisResult:
     """The real analysis of a generated inspection with ``n_features`` characteristics, the
-    decisions replaced cyclically by keep 100 % / variables / attributes / reduced audit."""
-    insp = _inspection(n_features, n_parts, seed, names, metadata, files, lots, unit)
+    decisions replaced cyclically by keep 100 % / variables / attributes / reduced audit; the
+    parts are ``<serial_prefix>0001`` … (a hostile prefix plants markup or formulas in every
+    serial)."""
+    insp = _inspection(n_features, n_parts, seed, names, metadata, files, lots, unit,
+                       serial_prefix)
     res = analyze(insp, Settings(lot_size=500), generated_at=GENERATED)
     feats = []
     for k, fr in enumerate(res.features):

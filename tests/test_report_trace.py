@@ -302,3 +302,19 @@ def test_cpm_only_with_two_limits(sample) -> None:  # type: ignore[no-untyped-de
         labels = [r[0] for r in rows]
         two = fr.stats.lsl is not None and fr.stats.usl is not None
         assert ("Cpm" in labels) == (two and fr.stats.cpm is not None), fr.feature
+
+
+def test_hostile_serial_prefix_everywhere() -> None:
+    """Every serial carries markup: tables, hover data and readiness stay text."""
+    res = make_result(2, serial_prefix=INJECTION)
+    fs = res.features[0].stats
+    serial = fs.series.part_id[3]
+    res = with_feature(res, 0, out_of_spec=(OutOfSpec(part_id=serial, lot="L01", value=fs.usl,
+                                                      limit=fs.usl, side="upper"),))
+    html = render_html(res)
+    p = _parse(html)
+    assert p.table("c0", "oos")[0][1] == serial
+    assert "<script>alert" not in html
+    for fig in p.figs.values():
+        hover = [x for t in fig["data"] for x in t.get("customdata", [])]
+        assert hover and all(x.startswith("&lt;script&gt;") for x in hover)

@@ -13,6 +13,7 @@ import pytest
 
 from pilotqa.report.outputs import written_by_pilotqa
 from pilotqa.report.xlsx import SHEETS, write_xlsx
+from pilotqa.results import OutOfSpec
 from tests.report_fixtures import (FORMULAS, INJECTION, SAMPLE_WIDE, make_result,
                                    pipeline_result, with_feature)
 
@@ -78,7 +79,7 @@ def test_statistics_and_plan_sheets(book) -> None:  # type: ignore[no-untyped-de
     for key in ("cpk", "cpk_ci.lower", "cpk_ci.upper", "normality.ad_p_value",
                 "stability.violations.count", "drift.slope", "lots.anova_p",
                 "capability_model.params.scale", "decision.verdict", "class", "class_source",
-                "decision.evidence.class", "decision.evidence.ppk_lower",
+                "decision.evidence.ppk_lower",
                 "capability_model.percentiles.x50", "stability.rules"):
         assert key in head, key
     assert not [k for k in head if k.startswith(("series", "notes"))]
@@ -202,3 +203,111 @@ def test_workbook_of_the_sample_pipeline(tmp_path: Path) -> None:
     assert len(plan) == 12 and all(r[4] in ("100 %", "sampling") for r in plan)
     cover = {r[0]: r[1] for r in wb["Cover"].iter_rows(min_row=2, values_only=True)}
     assert cover["part number"] == "HSG-4711"
+
+
+# ---------------------------------------------------------------- Cover first, Readings, Findings
+def test_cover_is_the_first_sheet(book) -> None:  # type: ignore[no-untyped-def]
+    path, _ = book
+    names = openpyxl.load_workbook(path).sheetnames
+    assert names[0] == "Cover" and names == list(SHEETS)
+    assert {"Readings", "Findings"} <= set(names)
+
+
+@pytest.fixture(scope="module")
+def sample_book(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, object]:
+    res = pipeline_result(SAMPLE_WIDE)
+    path = tmp_path_factory.mktemp("xlsx") / "sample.xlsx"
+    write_xlsx(res, path)
+    return openpyxl.load_workbook(path), res
+
+
+def test_readings_sheet_one_row_per_part(sample_book) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    from pilotqa.report.text import ordered_features
+
+    wb, res = sample_book
+    ws = wb["Readings"]
+    head = _header(ws)
+    names = [res.features[i].feature for i in ordered_features(res.features)]
+    assert head == ["Serial", "Lot", "Timestamp"] + names
+    rows = list(ws.iter_rows(min_row=2))
+    m = res.inspection.measurements
+    assert len(rows) == res.inspection.n_parts == m["part_id"].n_unique()
+    serials = [r[0].value for r in rows]
+    first_seq = dict(m.group_by("part_id").agg(m["sequence"].min()).iter_rows())
+    assert [first_seq[s] for s in serials] == sorted(first_seq[s] for s in serials)
+    expected = {(p, f): v for p, f, v in m.select("part_id", "feature", "value").iter_rows()}
+    bad = {(o.part_id, fr.feature) for fr in res.features for o in fr.stats.out_of_spec}
+    assert len(bad) >= 3  # the sample has out-of-tolerance parts to mark
+    marked = set()
+    for r in rows:
+        assert isinstance(r[2].value, datetime)
+        for j, name in enumerate(names, start=3):
+            assert r[j].value == pytest.approx(expected[(r[0].value, name)])
+            if r[j].fill.fill_type:
+                assert r[j].fill.fgColor.rgb.endswith("FBE4E2")
+                marked.add((r[0].value, name))
+    assert marked == bad
+
+
+def test_findings_sheet_names_serials_and_points(sample_book) -> None:  # type: ignore[no-untyped-def]
+    wb, res = sample_book
+    ws = wb["Findings"]
+    head = _header(ws)
+    col = {h: i for i, h in enumerate(head)}
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    for fr in res.features:
+        mine = [r for r in rows if r[col["Characteristic"]] == fr.feature]
+        oos = [r for r in mine if r[col["Finding"]] == "out of tolerance"]
+        sig = [r for r in mine if r[col["Finding"]] == "run-rule signal"]
+        assert [(r[col["Serial"]], r[col["Lot"]]) for r in oos] == [
+            (o.part_id, o.lot) for o in fr.stats.out_of_spec]
+        ids = list(fr.stats.series.part_id)
+        for r, o in zip(oos, fr.stats.out_of_spec):
+            assert r[col["Point"]] == ids.index(o.part_id) + 1
+            assert r[col["Value"]] == pytest.approx(o.value) and r[col["Limit"]] == o.limit
+        viol = fr.stats.stability.violations if fr.stats.stability else ()
+        assert sorted((r[col["Point"]], r[col["Serial"]], r[col["Rule"]]) for r in sig) == sorted(
+            (v.point, v.part_id, v.rule) for v in viol)
+    assert any(r[col["Finding"]] == "out of tolerance" for r in rows)
+
+
+def test_statistics_sheet_has_no_stray_columns(sample_book) -> None:  # type: ignore[no-untyped-def]
+    wb, res = sample_book
+    ws = wb["Statistics"]
+    head = _header(ws)
+    keys = head[2:]
+    assert len(set(keys)) == len(keys)
+    for k in keys:
+        assert not any(o.startswith(k + ".") for o in keys), k  # no bare key beside its parts
+        assert not k.endswith(("notes", "subgroup_sizes")), k
+    assert "decision.evidence.class" not in keys  # duplicate of "class"
+    assert "decision.parts_needed.reachable" in keys
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    for j, k in enumerate(head):
+        assert any(r[j] not in (None, "") for r in rows), k  # no empty column
+    by_name = {r[1]: r for r in rows}
+    for fr in res.features:  # Cpm only with two limits
+        cpm = by_name[fr.feature][head.index("cpm")]
+        assert (cpm is None) == (fr.stats.lsl is None or fr.stats.usl is None
+                                 or fr.stats.cpm is None)
+
+
+def test_hostile_serials_stay_text_in_readings_and_findings(tmp_path: Path) -> None:
+    res = make_result(3, serial_prefix="=1+")
+    fs = res.features[0].stats
+    oos = (OutOfSpec(part_id="=1+0005", lot="@L", value=fs.usl, limit=fs.usl, side="upper"),)
+    res = with_feature(res, 0, out_of_spec=oos)
+    path = tmp_path / "h.xlsx"
+    write_xlsx(res, path)
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                assert not re.search(rb"<f[ >]", z.read(name)), name
+    wb = openpyxl.load_workbook(path)
+    for sheet in ("Readings", "Findings"):
+        cells = [c for row in wb[sheet].iter_rows(min_row=2) for c in row
+                 if isinstance(c.value, str) and c.value.startswith("=1+")]
+        assert cells, sheet
+        assert all(c.data_type == "s" and c.quotePrefix for c in cells), sheet

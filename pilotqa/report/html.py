@@ -43,8 +43,8 @@ from pilotqa.report.summary import (PARTS_HEADING, PPAP_HEADING, PPAP_SENTENCE, 
                                     summary_row)
 from pilotqa.report.text import (CLASS_ORDER, LOT_HEADINGS, READINESS_LABELS, VERDICT_LABELS,
                                  approval_lines, fmt_value, generated_text, lot_details,
-                                 ordered_features, plan_summary, scalar_text, value_decimals,
-                                 verdict_label)
+                                 ordered_features, out_of_spec_findings, plan_summary,
+                                 scalar_text, signal_findings, value_decimals, verdict_label)
 from pilotqa.results import (CapabilityModel, Decision, FeatureResult, FeatureStats, LotEffect,
                              Plan, Stability)
 from pilotqa.util import finite_or_none, json_safe
@@ -257,54 +257,22 @@ def _lot_rows(lt: LotEffect | None) -> list[tuple[str, str]]:
     ]
 
 
-def _lot_of(fs: FeatureStats) -> dict[str, str]:
-    """Serial -> lot of a characteristic's readings (the first reading of a serial)."""
-    out: dict[str, str] = {}
-    for pid, lot in zip(fs.series.part_id, fs.series.lot):
-        out.setdefault(str(pid), str(lot))
-    return out
-
-
-def _chart_names(st: Stability | None) -> tuple[str, str]:
-    chart = (st.chart if st is not None else "") or "i-mr"
-    return {"xbar-r": ("X̄", "R"), "xbar-s": ("X̄", "S")}.get(chart.lower(), ("I", "MR"))
-
-
 def signal_rows(fs: FeatureStats) -> list[list[str]]:
-    """One row per run-rule signal: 1-based point (as the chart numbers it), serial, lot,
-    chart, Nelson rule — in chart and point order."""
-    st = fs.stability
-    if st is None:
-        return []
-    lots = _lot_of(fs)
-    names = _chart_names(st)
-    rows = []
-    for v in sorted(st.violations, key=lambda v: (v.chart != "x", v.index, v.rule)):
-        serial = v.part_id or NULL_TEXT
-        lot = lots.get(serial.split(" … ")[0], NULL_TEXT)
-        point = v.point if v.point is not None else v.index + 1
-        rows.append([str(point), clean_text(serial), clean_text(lot),
-                     names[0] if v.chart == "x" else names[1], str(v.rule)])
-    return rows
-
-
-_SIDES = {"lower": "below LSL", "upper": "above USL", "nonconforming": "nonconforming"}
+    """One row per run-rule signal (:func:`pilotqa.report.text.signal_findings`): 1-based
+    point as the chart numbers it, serial, lot, chart, Nelson rule."""
+    return [[scalar_text(f.point), clean_text(f.serial), clean_text(f.lot or NULL_TEXT),
+             f.chart or NULL_TEXT, scalar_text(f.rule)] for f in signal_findings(fs)]
 
 
 def out_of_spec_rows(fs: FeatureStats, d: int) -> list[list[str]]:
-    """One row per reading outside the tolerance: 1-based point in time order, serial, lot,
-    value (a go/no-go part: the reading as written), the limit passed, and which side."""
-    position: dict[str, int] = {}
-    for i, pid in enumerate(fs.series.part_id):
-        position.setdefault(str(pid), i + 1)
-    rows = []
-    for o in fs.out_of_spec:
-        value = fmt_value(o.value, "val", d) if o.value is not None else clean_text(
-            o.reading or NULL_TEXT)
-        rows.append([scalar_text(position.get(o.part_id)), clean_text(o.part_id),
-                     clean_text(o.lot or NULL_TEXT), value, fmt_value(o.limit, "val", d),
-                     _SIDES.get(o.side, clean_text(o.side))])
-    return rows
+    """One row per reading outside the tolerance (:func:`pilotqa.report.text.out_of_spec_findings`):
+    1-based point in time order, serial, lot, value (go/no-go: the reading as written), the
+    limit passed, and which side."""
+    return [[scalar_text(f.point), clean_text(f.serial), clean_text(f.lot or NULL_TEXT),
+             fmt_value(f.value, "val", d) if f.value is not None
+             else clean_text(f.reading or NULL_TEXT),
+             fmt_value(f.limit, "val", d), clean_text(f.side or NULL_TEXT)]
+            for f in out_of_spec_findings(fs)]
 
 
 #: Columns of the per-lot table (the fields of :class:`pilotqa.results.LotSummary`).

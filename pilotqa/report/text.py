@@ -18,7 +18,7 @@ import numpy as np
 
 from pilotqa.decide.policy import decision_settings
 from pilotqa.report.safe import NULL_TEXT, clean_text
-from pilotqa.results import FeatureResult, FeatureStats, Plan
+from pilotqa.results import FeatureResult, FeatureStats, Plan, Stability
 from pilotqa.stats.drift import tolerance_width
 from pilotqa.util import finite_or_none, json_safe
 
@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 __all__ = ["VERDICT_LABELS", "READINESS_LABELS", "LOT_HEADINGS", "CLASS_ORDER", "fmt_value",
            "scalar_text", "value_decimals",
            "plan_summary", "ordered_features", "verdict_label", "settings_display", "flat_items",
-           "LotDetail", "lot_details", "generated_text", "ApprovalLine", "approval_lines"]
+           "LotDetail", "lot_details", "generated_text", "ApprovalLine", "approval_lines",
+           "Finding", "out_of_spec_findings", "signal_findings", "chart_names", "SIDE_TEXT"]
 
 #: Display names of the verdicts, in the order "most inspection" first.
 VERDICT_LABELS: dict[str, str] = {
@@ -239,3 +240,69 @@ def approval_lines(result: "AnalysisResult") -> tuple[ApprovalLine, ApprovalLine
     if prepared.name is not None:
         prepared = dataclasses.replace(prepared, date=result.generated_at.date().isoformat())
     return prepared, approved
+
+
+# ---------------------------------------------------------------- findings by serial
+#: How an out-of-tolerance side reads in the report.
+SIDE_TEXT: dict[str, str] = {"lower": "below LSL", "upper": "above USL",
+                             "nonconforming": "nonconforming"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One out-of-tolerance reading or run-rule signal of a characteristic, traced to a part:
+    ``point`` is 1-based (a reading's position in time order; a signal's point as the chart
+    numbers it), ``serial`` the part (a subgroup: "first … last"), ``lot`` its lot. An
+    out-of-tolerance finding has ``value``/``limit``/``side`` (go/no-go: ``reading``), a signal
+    ``chart`` (I, MR, X̄, R, S) and ``rule``."""
+
+    kind: str  # "out_of_tolerance" or "signal"
+    point: int | None
+    serial: str
+    lot: str | None
+    value: float | None = None
+    limit: float | None = None
+    side: str | None = None
+    reading: str | None = None
+    chart: str | None = None
+    rule: int | None = None
+
+
+def chart_names(st: Stability | None) -> tuple[str, str]:
+    """Short names of the location and dispersion charts: (I, MR), (X̄, R) or (X̄, S)."""
+    chart = (st.chart if st is not None else "") or "i-mr"
+    return {"xbar-r": ("X̄", "R"), "xbar-s": ("X̄", "S")}.get(chart.lower(), ("I", "MR"))
+
+
+def _serial_lots(fs: FeatureStats) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pid, lot in zip(fs.series.part_id, fs.series.lot):
+        out.setdefault(str(pid), str(lot))
+    return out
+
+
+def out_of_spec_findings(fs: FeatureStats) -> list[Finding]:
+    """The characteristic's readings outside the tolerance, with their 1-based position in
+    time order (None when the serial is not among the plotted readings)."""
+    position: dict[str, int] = {}
+    for i, pid in enumerate(fs.series.part_id):
+        position.setdefault(str(pid), i + 1)
+    return [Finding(kind="out_of_tolerance", point=position.get(o.part_id), serial=o.part_id,
+                    lot=o.lot, value=o.value, limit=o.limit, side=SIDE_TEXT.get(o.side, o.side),
+                    reading=o.reading) for o in fs.out_of_spec]
+
+
+def signal_findings(fs: FeatureStats) -> list[Finding]:
+    """The run-rule signals, location chart first, each by point order."""
+    st = fs.stability
+    if st is None:
+        return []
+    lots = _serial_lots(fs)
+    names = chart_names(st)
+    out = []
+    for v in sorted(st.violations, key=lambda v: (v.chart != "x", v.index, v.rule)):
+        serial = v.part_id or NULL_TEXT
+        out.append(Finding(kind="signal", point=v.point if v.point is not None else v.index + 1,
+                           serial=serial, lot=lots.get(serial.split(" … ")[0]),
+                           chart=names[0] if v.chart == "x" else names[1], rule=v.rule))
+    return out

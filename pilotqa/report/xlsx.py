@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
+import polars as pl
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -37,7 +39,8 @@ from pilotqa.report.labels import GLOSSARY, lot_size_sentence, policy_rows, sett
 from pilotqa.report.safe import xlsx_text
 from pilotqa.report.summary import PARTS_HEADING, PPAP_HEADING, PPAP_SENTENCE, summary_row
 from pilotqa.report.text import (LOT_HEADINGS, READINESS_LABELS, approval_lines, lot_details,
-                                 ordered_features, value_decimals, verdict_label)
+                                 ordered_features, out_of_spec_findings, signal_findings,
+                                 value_decimals, verdict_label)
 from pilotqa.results import FeatureResult, LotSummary, PlanEntry, json_name
 from pilotqa.util import finite_or_none, json_safe
 
@@ -47,7 +50,8 @@ if TYPE_CHECKING:
 __all__ = ["write_xlsx", "build_workbook", "put", "SHEETS"]
 
 #: Sheet names, in workbook order.
-SHEETS: tuple[str, ...] = ("Summary", "Inspection plan", "Statistics", "Lots", "Cover")
+SHEETS: tuple[str, ...] = ("Cover", "Summary", "Inspection plan", "Readings", "Findings",
+                           "Statistics", "Lots")
 
 _HEAD_FONT = Font(bold=True, color="FFFFFF")
 _HEAD_FILL = PatternFill("solid", fgColor="1F3B73")
@@ -77,6 +81,10 @@ def put(ws: Worksheet, row: int, col: int, value: Any, fmt: str | None = None) -
     booleans as "yes"/"no", everything else as protected text (never a formula)."""
     cell = ws.cell(row=row, column=col)
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return
+    if isinstance(value, datetime):  # a date cell, never text
+        cell.value = value
+        cell.number_format = fmt or "yyyy-mm-dd hh:mm:ss"
         return
     if _finite(value):
         cell.value = value
@@ -190,6 +198,13 @@ def _plan_sheet(ws: Worksheet, result: "AnalysisResult", order: list[int]) -> No
             cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
+#: Lists of records: the Statistics sheet gives their length (the records are on other sheets).
+_RECORD_LISTS = frozenset({"violations", "tukey", "per_lot", "candidates", "alternatives",
+                           "out_of_spec"})
+#: Leaves left out of the Statistics sheet: free-text notes and per-point lists.
+_NOT_STATISTICS = frozenset({"notes", "subgroup_sizes"})
+
+
 def _walk(out: dict[str, Any], prefix: str, v: Any) -> None:
     """Flatten a typed result into ``out`` by its JSON field names (:func:`json_name`):
     intervals as ``.lower``/``.upper``, lists of records as ``.count``, lists of scalars
@@ -206,7 +221,7 @@ def _walk(out: dict[str, Any], prefix: str, v: Any) -> None:
         leaf = prefix.rsplit(".", 1)[-1]
         if leaf.endswith("_ci") and len(v) == 2:
             out[f"{prefix}.lower"], out[f"{prefix}.upper"] = json_safe(v[0]), json_safe(v[1])
-        elif leaf in ("violations", "tukey", "per_lot"):
+        elif leaf in _RECORD_LISTS:
             out[f"{prefix}.count"] = len(v)
         elif all(not (isinstance(x, (dict, list, tuple)) or dataclasses.is_dataclass(x))
                  for x in v):
@@ -226,8 +241,19 @@ def _flatten_feature(fr: FeatureResult) -> dict[str, Any]:
         _walk(out, key, fr.class_ if key == "class" else getattr(fr.stats, f.name))
     out["class_source"] = fr.class_source
     out["decision.verdict"] = fr.verdict
-    _walk(out, "decision.evidence", fr.decision.evidence)
-    return out
+    ev = fr.decision.evidence
+    _walk(out, "decision.evidence", ev)
+    for dup in ("class", "class_source"):  # the same as the class/class_source columns
+        out.pop(f"decision.evidence.{dup}", None)
+    pn = fr.decision.parts_needed
+    if pn is not None:
+        out.update({"decision.parts_needed.total": pn.total,
+                    "decision.parts_needed.additional": pn.additional,
+                    "decision.parts_needed.reachable": pn.reachable,
+                    "decision.parts_needed.unit": pn.unit})
+    if fr.stats.lsl is None or fr.stats.usl is None:
+        out["cpm"] = None  # Cpm needs a target between two limits
+    return {k: v for k, v in out.items() if k.rsplit(".", 1)[-1] not in _NOT_STATISTICS}
 
 
 def _stat_format(key: str, decimals: int) -> str | None:
@@ -248,8 +274,10 @@ def _stat_format(key: str, decimals: int) -> str | None:
     return None
 
 
-def _statistics(ws: Worksheet, feats: tuple[FeatureResult, ...], order: list[int]) -> None:
-    flat = [_flatten_feature(feats[i]) for i in order]
+def statistics_keys(flat: list[dict[str, Any]]) -> list[str]:
+    """The Statistics sheet's columns: every key in first-seen order, without the name, keys
+    no characteristic has a value for, and a bare key whose structure has its own columns in
+    another characteristic (``cp_ci`` None beside ``cp_ci.lower``)."""
     keys: list[str] = []
     seen: set[str] = set()
     for f in flat:
@@ -257,6 +285,15 @@ def _statistics(ws: Worksheet, feats: tuple[FeatureResult, ...], order: list[int
             if k not in seen and k != "feature":
                 seen.add(k)
                 keys.append(k)
+    parents = {k.rsplit(".", 1)[0] for k in keys if "." in k}
+    parents |= {p.rsplit(".", 1)[0] for p in list(parents) if "." in p}
+    return [k for k in keys if k not in parents
+            and any(f.get(k) not in (None, "") for f in flat)]
+
+
+def _statistics(ws: Worksheet, feats: tuple[FeatureResult, ...], order: list[int]) -> None:
+    flat = [_flatten_feature(feats[i]) for i in order]
+    keys = statistics_keys(flat)
     rows = []
     for i, f in zip(order, flat):
         d = value_decimals(feats[i].stats)
@@ -278,6 +315,64 @@ def _lots_sheet(ws: Worksheet, feats: tuple[FeatureResult, ...], order: list[int
                         + [(v, _stat_format(k, d)) for k, v in zip(cols, values)])
     _table(ws, ["#", "Characteristic"] + ([LOT_HEADINGS.get(c, c) for c in cols] if rows else []),
            rows, freeze="C2")
+
+
+def _readings_parts(result: "AnalysisResult") -> tuple[list[tuple[str, Any, Any]],
+                                                       dict[tuple[str, str], Any]]:
+    """The pilot's parts in production order (serial, lot, first timestamp) and every reading
+    by (serial, characteristic): measured values, and go/no-go readings as written."""
+    insp = result.inspection
+    cols = ["part_id", "lot", "sequence", "timestamp", "feature"]
+    frames = [insp.measurements.select(cols + [pl.col("value").cast(pl.String).alias("raw"),
+                                              pl.col("value")])]
+    if insp.attribute_readings is not None and insp.attribute_readings.height:
+        frames.append(insp.attribute_readings.select(
+            cols + [pl.col("raw"), pl.lit(None, dtype=pl.Float64).alias("value")]))
+    m = pl.concat(frames, how="vertical_relaxed")
+    parts = (m.group_by("part_id", maintain_order=True)
+             .agg(pl.col("lot").first(), pl.col("sequence").min(), pl.col("timestamp").min())
+             .sort(["sequence", "part_id"], nulls_last=True))
+    cells: dict[tuple[str, str], Any] = {}
+    for pid, feat, value, raw in m.select("part_id", "feature", "value", "raw").iter_rows():
+        cells.setdefault((str(pid), str(feat)), value if value is not None else raw)
+    return [(str(r[0]), r[1], r[3]) for r in parts.iter_rows()], cells
+
+
+def _readings(ws: Worksheet, result: "AnalysisResult", order: list[int]) -> None:
+    """One row per part (serial, lot, timestamp) and one column per characteristic; a reading
+    outside the tolerance (or a nonconforming go/no-go part) is filled red."""
+    feats = [result.features[i] for i in order]
+    parts, cells = _readings_parts(result)
+    fmts = ["0." + "0" * value_decimals(fr.stats) for fr in feats]
+    bad = {(o.part_id, fr.feature) for fr in feats for o in fr.stats.out_of_spec}
+    rows: list[list[tuple[Any, str | None]]] = [
+        [(pid, None), (lot, None), (ts, None)]
+        + [(cells.get((pid, fr.feature)), f) for fr, f in zip(feats, fmts)]
+        for pid, lot, ts in parts]
+    marks = {3 + j: ["bad" if (pid, fr.feature) in bad else None for pid, _, _ in parts]
+             for j, fr in enumerate(feats, start=1)}
+    _table(ws, ["Serial", "Lot", "Timestamp"] + [fr.feature for fr in feats], rows,
+           freeze="B2", fill_cols={k: v for k, v in marks.items() if any(v)})
+    ws.column_dimensions["B"].width = max(10, ws.column_dimensions["B"].width or 0)
+    ws.column_dimensions["C"].width = 20
+
+
+def _findings(ws: Worksheet, result: "AnalysisResult", order: list[int]) -> None:
+    """Every out-of-tolerance reading and run-rule signal, by characteristic, with its 1-based
+    point, serial and lot (the HTML pages show the first 25 signals)."""
+    headers = ["#", "Characteristic", "Finding", "Point", "Serial", "Lot", "Value", "Limit",
+               "Side", "Chart", "Rule"]
+    rows: list[list[tuple[Any, str | None]]] = []
+    for i in order:
+        fs = result.features[i].stats
+        vf = "0." + "0" * value_decimals(fs)
+        for f in out_of_spec_findings(fs) + signal_findings(fs):
+            kind = "out of tolerance" if f.kind == "out_of_tolerance" else "run-rule signal"
+            value = f.value if f.value is not None else f.reading
+            rows.append([(i + 1, _INT), (fs.feature, None), (kind, None), (f.point, _INT),
+                         (f.serial, None), (f.lot, None), (value, vf), (f.limit, vf),
+                         (f.side, None), (f.chart, None), (f.rule, _INT)])
+    _table(ws, headers, rows, freeze="C2")
 
 
 def _cover_rows(result: "AnalysisResult") -> list[tuple[str, Any]]:
@@ -335,11 +430,13 @@ def build_workbook(result: "AnalysisResult") -> Workbook:
     wb.properties.title = xlsx_text(f"Capability summary {part or ''}")[0]
     ws = wb.active
     ws.title = SHEETS[0]
-    _summary(ws, feats, order, conf)
-    _plan_sheet(wb.create_sheet(SHEETS[1]), result, order)
-    _statistics(wb.create_sheet(SHEETS[2]), feats, order)
-    _lots_sheet(wb.create_sheet(SHEETS[3]), feats, order)
-    _cover(wb.create_sheet(SHEETS[4]), result)
+    _cover(ws, result)
+    _summary(wb.create_sheet(SHEETS[1]), feats, order, conf)
+    _plan_sheet(wb.create_sheet(SHEETS[2]), result, order)
+    _readings(wb.create_sheet(SHEETS[3]), result, order)
+    _findings(wb.create_sheet(SHEETS[4]), result, order)
+    _statistics(wb.create_sheet(SHEETS[5]), feats, order)
+    _lots_sheet(wb.create_sheet(SHEETS[6]), feats, order)
     return wb
 
 
