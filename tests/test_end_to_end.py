@@ -171,24 +171,27 @@ def test_metadata_from_wide_header_block() -> None:
 
 def test_non_normal_aic_window_reaches_the_decision(long_result: AnalysisResult) -> None:
     """requirements.non_normal_aic_window decides which fitted models bound a non-normal
-    characteristic: widening it never releases more, and on the sample it keeps the two minor
-    skewed characteristics whose bound depends on a model 2–4 AIC units from the best."""
+    characteristic: widening it never releases more. On the sample the default window (6) keeps
+    the two minor skewed characteristics whose bound depends on a model 2–6 AIC units from the
+    best, which the former default 2 released (docs/decision-quality.md: window 2 released 7.5–8 %
+    of lognormal pilots at the requirement, window 6 3–3.5 %)."""
     from dataclasses import replace
 
     from pilotqa.decide.policy import Policy
 
     base = Policy()
-    wide = analyze(read([LONG]), policy=replace(
-        base, requirements=replace(base.requirements, non_normal_aic_window=4.0)))
-    narrow = _by_feature(long_result)
-    for name, doc in _by_feature(wide).items():
+    assert base.requirements.non_normal_aic_window == 6.0
+    narrow = _by_feature(analyze(read([LONG]), policy=replace(
+        base, requirements=replace(base.requirements, non_normal_aic_window=2.0))))
+    wide = _by_feature(long_result)
+    for name, doc in wide.items():
         n_ev, w_ev = narrow[name]["decision"]["evidence"], doc["decision"]["evidence"]
         if w_ev["decision_basis"] == "percentile":
             assert w_ev["ppk_lower"] <= n_ev["ppk_lower"]  # a minimum over more models
         if narrow[name]["decision"]["verdict"] == "keep_100":
             assert doc["decision"]["verdict"] == "keep_100"
-    changed = sorted(k for k, d in _by_feature(wide).items()
-                     if d["decision"]["verdict"] != narrow[k]["decision"]["verdict"])
-    assert changed == ["ROUGHNESS_RA", "WALL_THICKNESS"]
+    changed = sorted(k for k, d in wide.items() if d["decision"]["verdict"] != narrow[k]["decision"]["verdict"])
+    assert changed == ["FLATNESS_TOP", "WALL_THICKNESS"]
     for k in changed:
-        assert any("bound from" in r for r in _by_feature(wide)[k]["decision"]["reasons"])
+        assert wide[k]["decision"]["verdict"] == "keep_100"
+        assert any("bound from" in r for r in wide[k]["decision"]["reasons"])

@@ -291,7 +291,7 @@ def parts_needed_for(fs: "FeatureStats", decision: "Decision", policy: "Policy |
     (out-of-tolerance parts, instability, drift, lot effect, resolution, a single lot): not
     reachable by more parts, with the reasons. Kept for the bound: :func:`normal_parts_needed`,
     :func:`subgroup_parts_needed` or :func:`model_parts_needed` with the decision's own inputs
-    (``window`` = the policy's ``requirements.non_normal_aic_window``, default 2), and
+    (``window`` = the policy's ``requirements.non_normal_aic_window``, default 6), and
     :func:`what_would_reach` when the estimate is at or below the requirement. Too few parts for
     the evidence rule (``evidence.min_parts``) raises the total to that minimum.
     """
@@ -300,7 +300,7 @@ def parts_needed_for(fs: "FeatureStats", decision: "Decision", policy: "Policy |
     ev = decision.evidence
     req = float(ev.required)
     conf = float(ev.confidence)
-    win = window if window is not None else (policy.requirements.non_normal_aic_window if policy is not None else 2.0)
+    win = window if window is not None else (policy.requirements.non_normal_aic_window if policy is not None else 6.0)
     blockers = _other_blockers(fs, decision, policy)
     lb = ev.lower_bound
     bound_short = lb is None or lb < req
