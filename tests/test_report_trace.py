@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -318,3 +319,61 @@ def test_hostile_serial_prefix_everywhere() -> None:
     for fig in p.figs.values():
         hover = [x for t in fig["data"] for x in t.get("customdata", [])]
         assert hover and all(x.startswith("&lt;script&gt;") for x in hover)
+
+
+# ---------------------------------------------------------------- go/no-go characteristics
+def _go_nogo_result(tmp_path: Path) -> Any:
+    """A long CSV with a measured bore and a thread gauge (OK/NOK): SN017 fails the gauge."""
+    import csv
+
+    from pilotqa.analysis import analyze
+    from pilotqa.read import read
+
+    rng = np.random.default_rng(8)
+    rows: list[list[Any]] = [["part_id", "lot", "feature", "value", "lsl", "usl"]]
+    for i in range(1, 61):
+        lot = "L1" if i <= 30 else "L2"
+        rows.append([f"SN{i:03d}", lot, "BORE_DIA", round(10 + rng.normal(0, 0.006), 4), 9.95,
+                     10.05])
+        rows.append([f"SN{i:03d}", lot, "THREAD_M6", "NOK" if i == 17 else "OK", "", ""])
+    path = tmp_path / "gonogo.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    return analyze(read([path]))
+
+
+def test_go_nogo_characteristic_has_its_own_section(tmp_path: Path) -> None:
+    res = _go_nogo_result(tmp_path)
+    k = [fr.feature for fr in res.features].index("THREAD_M6")
+    fs = res.features[k].stats
+    assert fs.type == "attribute" and fs.n_nonconforming == 1
+    p = _parse(render_html(res))
+    attr = next(rows for sec, cls, rows in p.tables if sec == f"c{k}" and "attr" in cls.split())
+    got = {r[0]: r[1] for r in attr}
+    assert got["parts checked n"] == "60" and got["nonconforming"] == "1"
+    assert got["upper bound p (97.5 % confidence)"] == f"{100 * fs.p_upper:.3g} %"
+    # no capability table on a go/no-go page; the nonconforming part is named
+    assert not [r for sec, cls, r in p.tables if sec == f"c{k}" and cls == "grid compact"]
+    assert p.table(f"c{k}", "oos")[0][1:4] == ["SN017", "L1", "NOK"]
+    assert ["SN017", "L1", "THREAD_M6"] in p.table("readiness", "nc-parts")
+    # run chart of nonconforming parts: every part in the hover, the NOK one marked
+    fig = p.figs[f"fig{k}"]
+    line, marks = fig["data"]
+    assert line["customdata"] == list(fs.series.part_id) and line["y"][-1] == 1
+    assert marks["customdata"] == ["SN017"] and marks["x"] == [17]
+
+
+def test_go_nogo_reading_is_marked_in_the_readings_sheet(tmp_path: Path) -> None:
+    import openpyxl
+
+    from pilotqa.report.xlsx import write_xlsx
+
+    res = _go_nogo_result(tmp_path)
+    write_xlsx(res, tmp_path / "g.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "g.xlsx")["Readings"]
+    head = [c.value for c in ws[1]]
+    col = head.index("THREAD_M6")
+    rows = {r[0].value: r for r in ws.iter_rows(min_row=2)}
+    assert len(rows) == 60
+    assert rows["SN017"][col].value == "NOK" and rows["SN017"][col].fill.fill_type == "solid"
+    assert rows["SN016"][col].value == "OK" and not rows["SN016"][col].fill.fill_type

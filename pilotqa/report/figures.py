@@ -48,6 +48,7 @@ __all__ = [
     "median_ranks",
     "box_stats",
     "point_serials",
+    "attribute_chart",
 ]
 
 #: Points per run/control-chart trace above which the series is decimated.
@@ -579,4 +580,47 @@ def sixpack(fs: FeatureStats, *, max_points: int = MAX_POINTS) -> dict[str, Any]
         _box(fs, v, lots, order, traces, shapes, annotations, serials)
     layout["shapes"] = shapes
     layout["annotations"] = annotations
+    return {"data": traces, "layout": layout}
+
+
+def attribute_chart(fs: FeatureStats) -> dict[str, Any]:
+    """Run chart of a go/no-go characteristic: the cumulative number of nonconforming parts
+    over the production sequence (a step line), each part a point named by its serial, the
+    nonconforming ones marked ✕. ``fs.series.values`` holds 1 for a nonconforming part, 0 for
+    a conforming one (:mod:`pilotqa.stats.attributes`); an empty series gives no traces."""
+    bad = np.asarray(fs.series.values, dtype=float) > 0.5
+    seq = np.asarray(fs.series.sequence)
+    ids = [str(x) for x in fs.series.part_id]
+    serials = ids if len(ids) == bad.size else None
+    cum = np.cumsum(bad)
+    idx = np.arange(bad.size)
+    traces: list[Any] = []
+    if bad.size:
+        traces.append({"type": "scatter", "mode": "lines+markers" if bad.size <= 500 else "lines",
+                       "x": seq.tolist(), "y": cum.tolist(), "name": "nonconforming so far",
+                       "line": {"color": "#1f3b73", "width": 1.2, "shape": "hv"},
+                       "marker": {"size": 3}, "showlegend": False,
+                       "customdata": _serials_at(serials, idx, bad.size),
+                       "hovertemplate": "seq %{x}: %{y} nonconforming so far<br>serial "
+                                        "%{customdata}<extra></extra>"})
+    if bad.any():
+        where = idx[bad]
+        traces.append({"type": "scatter", "mode": "markers", "x": seq[where].tolist(),
+                       "y": cum[where].tolist(), "name": "nonconforming", "showlegend": False,
+                       "marker": {"size": 9, "color": _VIOL, "symbol": "x"},
+                       "customdata": _serials_at(serials, where, bad.size),
+                       "hovertemplate": "seq %{x}: nonconforming<br>serial %{customdata}"
+                                        "<extra></extra>"})
+    layout: dict[str, Any] = {
+        "height": 240, "autosize": True, "margin": {"l": 58, "r": 30, "t": 30, "b": 34},
+        "font": {"size": 10, "family": "Helvetica, Arial, sans-serif"},
+        "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff", "hovermode": "closest",
+        "title": {"text": "<b>Nonconforming parts over the sequence</b>", "font": {"size": 11},
+                  "x": 0, "xanchor": "left"},
+        "xaxis": {"title": {"text": "sequence"}, "showline": True, "linecolor": "#888",
+                  "mirror": True, "zeroline": False, "gridcolor": "#eeeeee"},
+        "yaxis": {"title": {"text": "nonconforming (cumulative)"}, "rangemode": "tozero",
+                  "dtick": max(1, int(cum[-1]) // 5) if bad.size else 1, "showline": True,
+                  "linecolor": "#888", "mirror": True, "gridcolor": "#eeeeee"},
+    }
     return {"data": traces, "layout": layout}

@@ -32,11 +32,12 @@ import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 
 from pilotqa import __version__
-from pilotqa.report.figures import MAX_POINTS, sixpack
+from pilotqa.report.figures import MAX_POINTS, attribute_chart, sixpack
 from pilotqa.report.labels import GLOSSARY, lot_size_sentence, policy_rows, settings_rows
 from pilotqa.report.safe import NULL_TEXT, clean_text, css_string, json_for_script
 from pilotqa.report.summary import (PARTS_HEADING, PPAP_HEADING, PPAP_SENTENCE, Flag, SummaryRow,
@@ -351,7 +352,33 @@ def _section(fr: FeatureResult, i: int, pos: int, total: int, conf: float,
         "notes": [clean_text(n) for n in fs.notes],
         "fig_id": f"fig{i}", "fig_json": json_for_script(sixpack(fs, max_points=max_points)),
         "lot_note": lot_note if fr.decision.plan is not None else "",
+        **(_attribute_part(fr) if fs.type == "attribute" else {"attribute": False}),
     }
+
+
+def _attribute_part(fr: FeatureResult) -> dict[str, Any]:
+    """A go/no-go characteristic's page: its counts, bound and requirement instead of the
+    capability, process and stability tables, and the run chart of nonconforming parts instead
+    of the sixpack (none for AQDEF sample counts without per-part readings)."""
+    fs, ev = fr.stats, fr.decision.evidence
+
+    def pct(x: float | None) -> str:
+        return NULL_TEXT if x is None else f"{100 * x:.3g} %"
+
+    rows = [("parts checked n", fmt_value(fs.n, "int")),
+            ("nonconforming", fmt_value(fs.n_nonconforming, "int")),
+            ("observed fraction", pct(fs.fraction_nonconforming)),
+            (f"upper bound p ({pct(fs.p_upper_confidence)} confidence)", pct(fs.p_upper)),
+            ("largest bound allowed for the class", pct(ev.attribute_max_p_upper)),
+            ("parts with none nonconforming that would show it",
+             fmt_value(ev.zero_failure_parts, "int")),
+            ("method", clean_text(fs.p_upper_method or NULL_TEXT)),
+            ("data", clean_text(fs.attribute_source or NULL_TEXT))]
+    has_series = np.asarray(fs.series.values).size > 0
+    return {"attribute": True, "attr_rows": rows,
+            "success_run": clean_text(fs.success_run or ""), "idx_rows": [], "process": [],
+            "evidence": [], "model_reason": "",
+            "fig_json": json_for_script(attribute_chart(fs)) if has_series else ""}
 
 
 def _signals(fs: FeatureStats) -> dict[str, Any]:
