@@ -34,9 +34,12 @@ def test_inspect_reads_every_real_export(shared_dir: Path, name: str) -> None:
 def test_quirky_real_file_names_the_feature_without_limits(shared_dir: Path, tmp_path: Path,
                                                            validate_document: Any) -> None:
     f = _real(shared_dir, "aqdefreader_testmeasures.dfq")
-    r = CliRunner().invoke(cli, ["analyze", str(f), "--out", str(tmp_path), "-q"])
-    assert r.exit_code == 2
-    assert "no specification" in r.stderr and "'Diameter before drill'" in r.stderr
+    r = CliRunner().invoke(cli, ["analyze", str(f), "--out", str(tmp_path / "nospec"), "--format", "json", "-q"])
+    assert r.exit_code == 0, r.output  # analysed; the characteristic without limits is kept and named
+    doc0 = json.loads((tmp_path / "nospec" / "aqdefreader_testmeasures.json").read_text(encoding="utf-8"))
+    assert any("no specification" in n and "'Diameter before drill'" in n for n in doc0["input"]["notes"])
+    d0 = next(x for x in doc0["features"] if x["feature"] == "Diameter before drill")
+    assert d0["decision"]["verdict"] == "keep_100"
     spec = tmp_path / "spec.csv"
     spec.write_text("feature,nominal,lsl,usl\nDiameter before drill,250,200,300\n", encoding="utf-8")
     r = CliRunner().invoke(cli, ["analyze", str(f), "--spec", str(spec), "--out", str(tmp_path),

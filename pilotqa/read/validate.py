@@ -121,9 +121,12 @@ def finalize(insp: Inspection, opts: "ReadOptions") -> Inspection:
         notes += spec_notes
     specs = _normalize_classes(specs, file)
     try:
-        _check_specs(specs, file)
+        spec_note = _check_specs(specs, file)
     except PilotqaError as exc:
         problem(exc)
+        spec_note = None
+    if spec_note:
+        notes.append(spec_note)
     specs, lbz_note = _lower_bound_zero(specs)
     if lbz_note:
         notes.append(lbz_note)
@@ -152,7 +155,10 @@ def _normalize_classes(specs: pl.DataFrame, file: str | None) -> pl.DataFrame:
             CLASS_SYNONYMS, default=None, return_dtype=pl.String))
 
 
-def _check_specs(specs: pl.DataFrame, file: str | None) -> None:
+def _check_specs(specs: pl.DataFrame, file: str | None) -> str | None:
+    """Refuse contradictory limits; return a note naming the characteristics without any
+    specification (they are analysed — stability, drift, lots — but cannot be released: the
+    decision keeps them at 100 % and says a tolerance is needed)."""
     res = specs.with_columns(**{k: v for k, v in SPEC_RULES.items()})
     bad = res.filter(~pl.col("limits_ordered"))
     if bad.height:
@@ -174,10 +180,10 @@ def _check_specs(specs: pl.DataFrame, file: str | None) -> None:
         # several inputs: name the file(s) the features were read from (their spec rows' source)
         srcs = list(dict.fromkeys(s for s in missing["source"].to_list() if s)) if file is None else []
         where = f" (read from {', '.join(srcs[:3])}{' …' if len(srcs) > 3 else ''})" if srcs else ""
-        raise SpecError(
-            f"no specification (nominal, LSL or USL) for feature{'s' if len(no_spec) > 1 else ''} "
-            f"{shown}{where}; give them with --spec FILE (CSV, XLSX or TOML with nominal/lsl/usl "
-            "per feature)", file=file)
+        return (f"no specification (nominal, LSL or USL) for feature{'s' if len(no_spec) > 1 else ''} "
+                f"{shown}{where}: analysed without capability and kept at 100 % inspection; give the "
+                "tolerance with --spec FILE (CSV, XLSX or TOML with nominal/lsl/usl per feature)")
+    return None
 
 
 def _lower_bound_zero(specs: pl.DataFrame) -> tuple[pl.DataFrame, str | None]:
