@@ -27,6 +27,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pilotqa.report.safe import xlsx_text
+from pilotqa.report.xlsx import put as _put  # the one safe cell writer (never a formula)
 
 if TYPE_CHECKING:
     from pilotqa.compare.core import ComparisonResult
@@ -87,27 +88,6 @@ COLUMNS: tuple[tuple[str, str, int | None, str | None], ...] = (
 
 def _finite(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(float(x))
-
-
-def _put(ws: Worksheet, row: int, col: int, value: Any, fmt: str | None = None) -> None:
-    """One cell: finite numbers as numbers, None as empty, text protected (never a formula)."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return
-    cell = ws.cell(row=row, column=col)
-    if _finite(value):
-        cell.value = value
-        if fmt:
-            cell.number_format = fmt
-        return
-    if isinstance(value, bool):
-        value = "yes" if value else "no"
-    elif isinstance(value, (list, tuple)):
-        value = "; ".join(str(v) for v in value)
-    text, quote = xlsx_text(value)
-    cell.value = text
-    cell.data_type = "s"
-    if quote:
-        cell.quotePrefix = True
 
 
 def _value_format(tol: Any) -> str:
