@@ -321,9 +321,12 @@ def _form_text(plan: Plan | None) -> str:
 def _plan_rows(plan: Plan | None) -> list[tuple[str, str]]:
     if plan is None:
         return []
+    same = {"m_upper": plan.m, "m_lower": plan.m, "aql_upper": plan.aql, "aql_lower": plan.aql}
     rows = []
     for f in dataclasses.fields(plan):
         v = getattr(plan, f.name)
+        if f.name in same and v == same[f.name] and plan.m_upper == plan.m_lower:
+            continue  # one AQL for both limits: M and AQL once
         if v is not None and f.name not in ("rule_text", "method"):
             rows.append((clean_text(_PLAN_LABELS.get(f.name, f.name)), scalar_text(v)))
     return rows
