@@ -117,7 +117,7 @@ def _stage(stage: str, n_features: int, n_parts: int) -> dict[str, Any]:
         capability_all(insp.measurements, insp.specs, Settings())
     else:
         res = compute(insp, Settings())
-        fitted = sum(1 for r in res if (r.doc["capability_model"] or {}).get("candidates"))
+        fitted = sum(1 for r in res if r.capability_model is not None and r.capability_model.candidates)
     dt = time.perf_counter() - t
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     out = {"stage": stage, "seconds": dt, "peak_rss_mb": rss1 / 1024, "rss_before_mb": rss0 / 1024}

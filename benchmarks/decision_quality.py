@@ -19,6 +19,8 @@ Without ``--out`` the table is printed only.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import argparse
 import sys
 import time
@@ -91,7 +93,7 @@ def simulate_cell(true_ppk: float, n: int, runs: int, seed: int, lot_size: int =
     """
     from pilotqa.decide import decide
     from pilotqa.decide.policy import Policy
-    from pilotqa.decide.verdict import bissell_lower
+    from pilotqa.stats.capability import bissell_lower
     from pilotqa.settings import Settings
     from pilotqa.stats import compute
 
@@ -102,18 +104,16 @@ def simulate_cell(true_ppk: float, n: int, runs: int, seed: int, lot_size: int =
     features = compute(insp, settings)
     out: dict[str, Any] = {"ppk": true_ppk, "n": n, "runs": runs, "verdicts": {}}
     for cls in ("critical", "major"):
-        for fr in features:
-            fr.doc["class"] = cls
-        decide(features, insp, settings, Policy())
-        verdicts = [fr.doc["decision"]["verdict"] for fr in features]
+        typed = [dataclasses.replace(fs, class_=cls) for fs in features]
+        verdicts = [d.verdict for d in decide(typed, insp, settings, Policy()).decisions]
         out[cls] = sum(v != "keep_100" for v in verdicts)
         out["verdicts"][cls] = {v: verdicts.count(v) for v in sorted(set(verdicts))}
         if family != "normal":
             need = getattr(Policy(), cls).min_lower_bound
-            old = [bissell_lower(cm["ppk"], int(fr.doc["n"]), settings.confidence)
-                   for fr in features
-                   if (cm := fr.doc.get("capability_model") or {}).get("decision_basis") == "percentile"
-                   and cm.get("ppk") is not None]
+            old = [bissell_lower(cm.ppk, fs.n, settings.confidence)
+                   for fs in features
+                   if (cm := fs.capability_model) is not None and cm.decision_basis == "percentile"
+                   and cm.ppk is not None]
             out[f"bissell_{cls}"] = sum(b is not None and b >= need for b in old)
     out["seconds"] = time.perf_counter() - t0
     return out
@@ -134,7 +134,7 @@ def simulate_lognormal_cell(true_ppk: float, n: int, runs: int, seed: int,
 
     from pilotqa.decide import decide
     from pilotqa.decide.policy import Policy
-    from pilotqa.decide.verdict import bissell_lower
+    from pilotqa.stats.capability import bissell_lower
     from pilotqa.settings import Settings
     from pilotqa.stats import compute
 
@@ -147,14 +147,13 @@ def simulate_lognormal_cell(true_ppk: float, n: int, runs: int, seed: int,
     out: dict[str, Any] = {"ppk": true_ppk, "n": n, "runs": runs, "released": {}}
     for w in LN_WINDOWS:
         pol = replace(base, requirements=replace(base.requirements, non_normal_aic_window=w))
-        decide(features, insp, settings, pol)
-        out["released"][w] = sum(fr.doc["decision"]["verdict"] != "keep_100" for fr in features)
+        out["released"][w] = sum(d.verdict != "keep_100" for d in decide(features, insp, settings, pol).decisions)
     need = base.major.min_lower_bound
-    models = [fr.doc.get("capability_model") or {} for fr in features]
+    models = [fs.capability_model for fs in features if fs.capability_model is not None]
     out["bissell"] = sum(
-        1 for cm in models if cm.get("decision_basis") == "percentile" and cm.get("ppk") is not None
-        and (b := bissell_lower(cm["ppk"], n, settings.confidence)) is not None and b >= need)
-    out["percentile_basis"] = sum(cm.get("decision_basis") == "percentile" for cm in models)
+        1 for cm in models if cm.decision_basis == "percentile" and cm.ppk is not None
+        and (b := bissell_lower(cm.ppk, n, settings.confidence)) is not None and b >= need)
+    out["percentile_basis"] = sum(cm.decision_basis == "percentile" for cm in models)
     out["seconds"] = time.perf_counter() - t0
     return out
 
