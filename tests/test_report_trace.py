@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from pilotqa.report import figures
-from pilotqa.report.html import READINESS_LABELS, render_html
+from pilotqa.report.html import MAX_SIGNAL_ROWS, READINESS_LABELS, render_html
 from pilotqa.results import (NonconformingPart, OutOfSpec, Plan, Readiness, ReadinessItem,
                              Violation)
 from tests.report_fixtures import (BREAKOUT, INJECTION, SAMPLE_WIDE, make_result,
@@ -196,7 +196,7 @@ def test_signal_table_names_serials_and_the_charts_points(sample) -> None:  # ty
         if st is None or not st.violations:
             assert rows == []
             continue
-        assert len(rows) == min(len(st.violations), 25)
+        assert len(rows) == min(len(st.violations), MAX_SIGNAL_ROWS)
         fig = p.figs[f"fig{_anchor(res, fr.feature)[1:]}"]
         marks = {t["yaxis"]: t for t in fig["data"] if t.get("name") == "rule broken"}
         want = {(str(v.point), v.part_id, "x" if v.chart == "x" else "range", str(v.rule))

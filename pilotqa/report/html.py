@@ -71,7 +71,7 @@ _PLAN_LABELS: dict[str, str] = {
 }
 
 #: Rows of a signal table shown on a characteristic's page (the XLSX Findings sheet has all).
-MAX_SIGNAL_ROWS = 25
+MAX_SIGNAL_ROWS = 6
 
 #: Marks a summary Ppk that is the ISO 22514-2 percentile index of a fitted non-normal model.
 PERCENTILE_MARK = " †"

@@ -359,7 +359,7 @@ def _readings(ws: Worksheet, result: "AnalysisResult", order: list[int]) -> None
 
 def _findings(ws: Worksheet, result: "AnalysisResult", order: list[int]) -> None:
     """Every out-of-tolerance reading and run-rule signal, by characteristic, with its 1-based
-    point, serial and lot (the HTML pages show the first 25 signals)."""
+    point, serial and lot (the HTML pages show the first 6 signals)."""
     headers = ["#", "Characteristic", "Finding", "Point", "Serial", "Lot", "Value", "Limit",
                "Side", "Chart", "Rule"]
     rows: list[list[tuple[Any, str | None]]] = []
