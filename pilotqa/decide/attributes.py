@@ -99,17 +99,12 @@ def check_attribute_bound(c: "_Context") -> "CheckOutcome":
 
 def check_attribute_lots(c: "_Context") -> "CheckOutcome":
     """At least ``evidence.min_lots`` lots, unless the class allows a single lot (with a caveat)."""
-    ev = c.policy.evidence
+    from pilotqa.decide.verdict import lot_count_rule
+
     k = len(set(c.fs.series.lot)) or 1
     out = _outcome()
     out.evidence = {"lots": k}
-    if k < ev.min_lots:
-        if not c.rule.allow_single_lot:
-            out.fails.append(f"only {k} lot{'' if k == 1 else 's'} in the pilot: lot-to-lot consistency cannot be "
-                             f"shown, and a {c.cls} characteristic needs at least {ev.min_lots} lots")
-        else:
-            out.info.append(f"only {k} lot{'' if k == 1 else 's'} in the pilot: lot-to-lot consistency is not "
-                            "shown; the plan is provisional — re-evaluate when the next lot has been checked")
+    lot_count_rule(c, k, out, "checked")
     return out
 
 

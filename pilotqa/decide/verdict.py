@@ -400,7 +400,7 @@ def check_lot_effect(c: _Context) -> CheckOutcome:
     The p-value quoted is that of the test that decided significance (``lots.test_used``: Welch's
     ANOVA when the Brown–Forsythe test finds unequal lot variances, else the classical F test).
     """
-    lt, ev = c.fs.lots, c.policy.evidence
+    lt = c.fs.lots
     k = lt.k if lt is not None else 1
     out = CheckOutcome(evidence={"lots": k, "lot_effect_significant": None, "lot_effect_practically_relevant": None,
                                  "lot_means_range_pct_tolerance": None, "lot_effect_test": None,
@@ -423,14 +423,22 @@ def check_lot_effect(c: _Context) -> CheckOutcome:
                 out.fails.append(txt + f" (significant and above the {c.settings.lot_effect_pct:g} % relevance limit)")
             elif not flag:
                 out.info.append(txt + " — significant but not practically relevant")
-    if k < ev.min_lots:
-        if not c.rule.allow_single_lot:
-            out.fails.append(f"only {k} lot{_s(k)} in the pilot: lot-to-lot consistency cannot be "
-                             f"shown, and a {c.cls} characteristic needs at least {ev.min_lots} lots")
-        else:
-            out.info.append(f"only {k} lot{_s(k)} in the pilot: lot-to-lot consistency is not shown; "
-                            "the plan is provisional — re-evaluate when the next lot has been measured")
+    lot_count_rule(c, k, out, "measured")
     return out
+
+
+def lot_count_rule(c: _Context, k: int, out: CheckOutcome, verb: str) -> None:
+    """At least ``evidence.min_lots`` lots; a class that allows a single lot gets a plan with a
+    caveat instead (``verb``: how the next lot is checked — "measured" or "checked")."""
+    ev = c.policy.evidence
+    if k >= ev.min_lots:
+        return
+    if not c.rule.allow_single_lot:
+        out.fails.append(f"only {k} lot{_s(k)} in the pilot: lot-to-lot consistency cannot be "
+                         f"shown, and a {c.cls} characteristic needs at least {ev.min_lots} lots")
+    else:
+        out.info.append(f"only {k} lot{_s(k)} in the pilot: lot-to-lot consistency is not shown; "
+                        f"the plan is provisional — re-evaluate when the next lot has been {verb}")
 
 
 def check_resolution(c: _Context) -> CheckOutcome:
