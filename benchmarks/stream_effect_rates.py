@@ -29,16 +29,18 @@ from pilotqa.settings import Settings  # noqa: E402
 from pilotqa.stats.factors import streams_all  # noqa: E402
 
 
-def rates(reps: int, n: int, sigma_frac: float, offset_frac: float, seed: int) -> tuple[float, float, float]:
-    """(share significant, share relevant, share blocked) over ``reps`` simulated pilots."""
+def rates(reps: int, n: int, sigma_frac: float, offset_frac: float, seed: int,
+          k: int = 2) -> tuple[float, float, float]:
+    """(share significant, share relevant, share blocked) over ``reps`` simulated pilots of ``k``
+    streams (the last one, F<k>, offset by ``offset_frac`` of the tolerance)."""
     rng = np.random.default_rng(seed)
     tol = 1.0
-    fixture = np.array(["F1", "F2"] * (n // 2))
+    fixture = np.array([f"F{i + 1}" for i in range(k)] * (n // k))
     feats, fix, vals = [], [], []
     for r in range(reps):
         f = fixture.copy()
         rng.shuffle(f)
-        x = rng.normal(0.0, sigma_frac * tol, n) + np.where(f == "F2", offset_frac * tol, 0.0)
+        x = rng.normal(0.0, sigma_frac * tol, n) + np.where(f == f"F{k}", offset_frac * tol, 0.0)
         feats += [f"R{r}"] * n
         fix += list(f)
         vals += list(x)
@@ -69,6 +71,14 @@ def main() -> int:
             mc = 1.96 * math.sqrt(max(b * (1 - b), 1e-12) / args.reps)
             print(f"| T/{round(1 / sf)} (Cp {cp:g}) | {off * 100:.0f} % of T | {s * 100:.1f} % | {r * 100:.1f} % "
                   f"| {b * 100:.1f} % | {mc * 100:.1f} % |")
+    print()
+    print("| streams (n = 60) | σ | offset | significant | range > 10 % of T | blocked (both) | ±95 % MC |")
+    print("|---|---|---|---|---|---|---|")
+    for k, (cp, sf) in ((3, (1.0, 1 / 6)), (3, (1.33, 1 / 8)), (4, (1.0, 1 / 6)), (4, (1.33, 1 / 8))):
+        s, r, b = rates(args.reps, 60, sf, 0.0, args.seed + 100 + k, k=k)
+        mc = 1.96 * math.sqrt(max(b * (1 - b), 1e-12) / args.reps)
+        print(f"| {k} | T/{round(1 / sf)} (Cp {cp:g}) | none | {s * 100:.1f} % | {r * 100:.1f} % | {b * 100:.1f} % "
+              f"| {mc * 100:.1f} % |")
     return 0
 
 
