@@ -116,7 +116,7 @@ def streams_block(fs: FeatureStats) -> Markup:
         html.append(f"<h3>By {escape(factor)}</h3>")
         html.append(f"<p>{_summary(factor, se, unit)}</p>")
         html.append(_svg(fs, factor, se, d))
-        html.append(f'<table class="streams-table"><thead><tr><th>{escape(factor)}</th><th>n</th><th>mean</th>'
+        html.append(f'<table class="grid compact streams"><thead><tr><th>{escape(factor)}</th><th>n</th><th>mean</th>'
                     "<th>sd</th><th>Ppk</th><th>Ppk interval</th></tr></thead><tbody>")
         for p in se.per_stream:
             ci = (f"{fmt_value(p.ppk_ci[0], 'idx')} … {fmt_value(p.ppk_ci[1], 'idx')}" if p.ppk_ci else "—")
@@ -124,7 +124,7 @@ def streams_block(fs: FeatureStats) -> Markup:
                         f"<td>{fmt_value(p.sd, 'val', d + 1)}</td><td>{fmt_value(p.ppk, 'idx')}</td><td>{ci}</td></tr>")
         html.append("</tbody></table>")
         if se.tukey:
-            html.append("<table class=\"streams-tukey\"><thead><tr><th>pair</th><th>difference</th>"
+            html.append("<table class=\"grid compact streams-tukey\"><thead><tr><th>pair</th><th>difference</th>"
                         "<th>Tukey p</th></tr></thead><tbody>")
             for t in se.tukey:
                 html.append(f"<tr><td>{escape(t.stream_a)} − {escape(t.stream_b)}</td>"
