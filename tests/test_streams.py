@@ -412,3 +412,35 @@ def test_three_nests_reason_gives_the_range_and_tukey_pairs() -> None:
         {frozenset(("N1", "N3")), frozenset(("N2", "N3"))}
     txt = next(r for r in fr.decision.reasons if r.startswith("stream effect"))
     assert "nest N3 sits +0.01" in txt and "across 3 nests, range of the nest means" in txt
+
+
+# --------------------------------------------------------------------------------------------
+# properties of the shared implementation on random groups
+from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+
+
+@hsettings(max_examples=25)
+@given(sizes=st.lists(st.integers(min_value=2, max_value=12), min_size=2, max_size=4),
+       seed=st.integers(min_value=0, max_value=10_000), shift=st.floats(min_value=-5, max_value=5),
+       scale=st.floats(min_value=0.01, max_value=100))
+def test_lots_equal_streams_and_tests_are_affine_invariant(sizes: list[int], seed: int, shift: float,
+                                                            scale: float) -> None:
+    rng = np.random.default_rng(seed)
+    groups = {f"G{i}": list(rng.normal(i * 0.3, 1.0, n)) for i, n in enumerate(sizes)}
+    m = _frame(groups, "fixture").with_columns(pl.col("fixture").alias("lot"))
+    sp = _specs(nominal=0.0, lsl=-10.0, usl=10.0)
+    lots = lots_all(m, sp, Settings())["W"]
+    streams = streams_all(m, sp, Settings(), ["fixture"])["W"]["fixture"]
+    assert lots is not None
+    assert lots["anova_p"] == streams["anova_p"] and lots["between_lot_share"] == streams["between_share"]
+    assert streams["anova_p"] == pytest.approx(stats.f_oneway(*[np.asarray(g) for g in groups.values()]).pvalue,
+                                               rel=1e-9)
+    # an affine change of units leaves every test and the variance share unchanged, scales the offset
+    m2 = m.with_columns(pl.col("value") * scale + shift)
+    sp2 = _specs(nominal=shift, lsl=-10.0 * scale + shift, usl=10.0 * scale + shift)
+    s2 = streams_all(m2, sp2, Settings(), ["fixture"])["W"]["fixture"]
+    for key in ("anova_p", "welch_p", "levene_p", "kruskal_p"):
+        assert s2[key] == pytest.approx(streams[key], rel=1e-6, abs=1e-12)
+    assert s2["between_share"] == pytest.approx(streams["between_share"], rel=1e-6, abs=1e-12)
+    assert s2["offset_pct_tolerance"] == pytest.approx(streams["offset_pct_tolerance"], rel=1e-6, abs=1e-9)
+    assert 0.0 <= streams["between_share"] <= 1.0
