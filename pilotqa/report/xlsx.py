@@ -392,8 +392,8 @@ def _cover_rows(result: "AnalysisResult") -> list[tuple[str, Any]]:
     rows += [(str(k).replace("_", " "), v) for k, v in meta.items() if k not in known]
     for a in approval_lines(result):
         key = a.role.lower()
-        rows += [(key, a.name if a.name is None else f"{a.name}" + (f" ({a.source})" if a.source else "")),
-                 (f"{key}: date", a.date), (f"{key}: signature", None)]
+        name = None if a.name is None else a.name + (f" ({a.source})" if a.source else "")
+        rows += [(key, name), (f"{key}: date", a.date), (f"{key}: signature", None)]
     rows += [("parts", insp.n_parts), ("characteristics", len(result.features)),
              ("readings", insp.measurements.height), ("layout", insp.layout),
              ("pilotqa version", __version__),
