@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 from pilotqa.report.outputs import written_by_pilotqa
-from pilotqa.report.xlsx import SHEETS, write_xlsx
+from pilotqa.report.xlsx import CALCULATOR_SHEET, SHEETS, write_xlsx
 from pilotqa.results import OutOfSpec
 from tests.report_fixtures import (FORMULAS, INJECTION, SAMPLE_WIDE, make_result,
                                    pipeline_result, with_feature)
@@ -141,17 +141,20 @@ def _hostile(tmp_path: Path) -> tuple[Path, object]:
 def test_formula_injection_is_stored_as_text(tmp_path: Path) -> None:
     path, _ = _hostile(tmp_path)
     # 1. the file itself: no <f> (formula) element in any sheet
+    # (the Form 2 calculator sheet is the one place with formulas: built from numbers and its own
+    # input cells only, see test_form2_calculator_formulas_are_safe)
+    wb = openpyxl.load_workbook(path)
+    calc_index = wb.sheetnames.index(CALCULATOR_SHEET) + 1 if CALCULATOR_SHEET in wb.sheetnames else None
     with zipfile.ZipFile(path) as z:
         for name in z.namelist():
-            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+            if name.startswith("xl/worksheets/") and name.endswith(".xml") and name != f"xl/worksheets/sheet{calc_index}.xml":
                 assert not re.search(rb"<f[ >]", z.read(name)), name
     # 2. reopened with openpyxl: no formula cell; risky strings are text with quotePrefix
-    wb = openpyxl.load_workbook(path)
     seen: set[str] = set()
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for c in row:
-                assert c.data_type != "f", (ws.title, c.coordinate, c.value)
+                assert c.data_type != "f" or ws.title == CALCULATOR_SHEET, (ws.title, c.coordinate, c.value)
                 if isinstance(c.value, str) and c.value[:1] in "=+-@\t\r\n":
                     assert c.data_type == "s" and c.quotePrefix, (ws.title, c.coordinate)
                     seen.add(c.value.strip())
@@ -311,3 +314,85 @@ def test_hostile_serials_stay_text_in_readings_and_findings(tmp_path: Path) -> N
                  if isinstance(c.value, str) and c.value.startswith("=1+")]
         assert cells, sheet
         assert all(c.data_type == "s" and c.quotePrefix for c in cells), sheet
+
+
+_SAFE_FORMULA = re.compile(r'^=[A-Z0-9_.()+\-*/<>=,"$ e]*$')  # upper-case names, numbers (1e-05), refs
+
+
+def test_form2_calculator_formulas_are_safe(tmp_path: Path) -> None:
+    """Issue 13: one calculator row per characteristic with a Form 2 plan; its formulas refer only
+    to the row's own input cells (H, I) and hold only numbers, function names and the words
+    accept/reject — never text from the export."""
+    from pilotqa.analysis import analyze
+    from pilotqa.read import read
+    from pilotqa.settings import Settings
+
+    from .conftest import SAMPLE
+
+    res = analyze(read([SAMPLE / "housing_pilot_wide.xlsx"]), Settings(lot_size=500))
+    path = tmp_path / "w.xlsx"
+    write_xlsx(res, path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb[CALCULATOR_SHEET]
+    form2 = [fr.feature for fr in res.features
+             if fr.decision.plan is not None and fr.decision.plan.form == 2]
+    rows = [r for r in ws.iter_rows(min_row=2) if r[0].value in form2]
+    assert sorted(r[0].value for r in rows) == sorted(form2) and form2
+    for r in rows:
+        n = r[0].row
+        for c in r[9:15]:
+            bare = c.value.replace("_xlfn.", "").replace('"accept"', "").replace('"reject"', "")
+            assert c.data_type == "f" and _SAFE_FORMULA.match(bare), c.value
+            refs = set(re.findall(r"\b([A-Z]{1,3})([0-9]+)\b", c.value.replace("_xlfn.BETA.DIST", "")))
+            assert refs <= {("H", str(n)), ("I", str(n))}, (c.coordinate, refs)
+
+
+@pytest.mark.slow
+def test_form2_calculator_computes_the_standards_estimate(tmp_path: Path) -> None:
+    """LibreOffice recalculates the calculator with a sample's mean and s entered: the estimated
+    percents nonconforming and the decision equal pilotqa.decide.tables.form2_estimate."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice:
+        pytest.skip("LibreOffice is not installed (apt-get install libreoffice-calc-nogui)")
+    from pilotqa.analysis import analyze
+    from pilotqa.decide.tables import form2_estimate
+    from pilotqa.read import read
+    from pilotqa.settings import Settings
+
+    from .conftest import SAMPLE
+
+    res = analyze(read([SAMPLE / "housing_pilot_wide.xlsx"]), Settings(lot_size=500))
+    path = tmp_path / "w.xlsx"
+    write_xlsx(res, path)
+    wb = openpyxl.load_workbook(path)
+    for name in list(wb.sheetnames):
+        if name != CALCULATOR_SHEET:
+            wb.remove(wb[name])
+    ws = wb[CALCULATOR_SHEET]
+    entered = {}
+    for r in ws.iter_rows(min_row=2):
+        fr = next((f for f in res.features if f.feature == r[0].value), None)
+        if fr is None or fr.stats.mean is None or fr.stats.sigma_overall is None:
+            continue
+        mean, s = fr.stats.mean, fr.stats.sigma_overall * 1.3  # a worse lot than the pilot
+        r[7].value, r[8].value = mean, s
+        entered[fr.feature] = (fr, mean, s)
+    src = tmp_path / "calc.xlsx"
+    wb.save(src)
+    proc = subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                           "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir", str(tmp_path),
+                           str(src)],  # 76 = UTF-8
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    import csv
+
+    with open(tmp_path / "calc.csv", encoding="utf-8", newline="") as fh:
+        got = {row[0]: row for row in csv.reader(fh) if row and row[0] in entered}
+    assert set(got) == set(entered)
+    for feat, (fr, mean, s) in entered.items():
+        plan = fr.decision.plan
+        want = form2_estimate(dataclasses.asdict(plan), mean, s, fr.stats.lsl, fr.stats.usl)
+        row = got[feat]
+        assert float(row[11]) == pytest.approx(want["p_lower"], abs=5e-4)
+        assert float(row[12]) == pytest.approx(want["p_upper"], abs=5e-4)
+        assert row[14] == ("accept" if want["accept"] else "reject")

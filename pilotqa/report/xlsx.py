@@ -54,6 +54,8 @@ SHEETS: tuple[str, ...] = ("Cover", "Summary", "Inspection plan", "Readings", "F
                            "Statistics", "Lots")
 
 _HEAD_FONT = Font(bold=True, color="FFFFFF")
+#: Input cells of the Form 2 calculator.
+_INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 _HEAD_FILL = PatternFill("solid", fgColor="1F3B73")
 _FILLS = {
     "keep_100": PatternFill("solid", fgColor="FBE4E2"),
@@ -418,6 +420,58 @@ def _cover(ws: Worksheet, result: "AnalysisResult") -> None:
     ws.column_dimensions["B"].width = 90
 
 
+#: Name of the sheet with the Form 2 (double-limit) calculators; the only sheet with formulas.
+CALCULATOR_SHEET = "Form 2 calculator"
+_CALC_HEADERS = ["Characteristic", "Sample size n", "LSL", "USL", "M % (max. est. % nonconforming)",
+                 "M_L %", "M_U %", "Sample mean x̄ (enter)", "Sample s (enter)", "Q_L", "Q_U",
+                 "p_L % (est. below LSL)", "p_U % (est. above USL)", "p_L + p_U %", "Lot decision"]
+
+
+def _form2_calculator(ws: Worksheet, result: "AnalysisResult", order: list[int]) -> int:
+    """One row per characteristic with a Z1.9 / MIL-STD-414 Form 2 plan: enter the sample's mean
+    and s, read the estimated percent nonconforming below/above and accept/reject (issue 13).
+
+    The formulas come from :func:`pilotqa.decide.tables.form2_calculator_formulas`: they refer
+    only to the two input cells of their row and embed only numbers from the plan and the limits
+    (safe by construction: no text from the export enters a formula). Returns the rows written.
+    """
+    from pilotqa.decide.tables import form2_calculator_formulas
+
+    for j, h in enumerate(_CALC_HEADERS, start=1):
+        put(ws, 1, j, h)
+        c = ws.cell(row=1, column=j)
+        c.font, c.fill = _HEAD_FONT, _HEAD_FILL
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.column_dimensions[get_column_letter(j)].width = 14 if j > 1 else 28
+    row = 1
+    for i in order:
+        fr = result.features[i]
+        plan = fr.decision.plan
+        if plan is None or plan.method != "variables" or plan.form != 2:
+            continue
+        row += 1
+        f = form2_calculator_formulas(plan, f"H{row}", f"I{row}", fr.stats.lsl, fr.stats.usl)
+        for j, v in enumerate([fr.feature, plan.sample_size, fr.stats.lsl, fr.stats.usl, plan.m,
+                               plan.m_lower, plan.m_upper], start=1):
+            put(ws, row, j, v)
+        for col in ("H", "I"):
+            ws[f"{col}{row}"].fill = _INPUT_FILL
+        for col, key in zip("JKLMNO", ("q_lower", "q_upper", "p_lower", "p_upper", "p_total", "decision")):
+            # a formula cell, built from numbers and cell references only; functions newer than
+            # Excel 2007 are stored with the _xlfn. prefix (ECMA-376 / MS-XLSX), else #NAME?
+            ws[f"{col}{row}"] = f[key].replace("BETA.DIST(", "_xlfn.BETA.DIST(")
+            if key.startswith(("p_", "q_")):
+                ws[f"{col}{row}"].number_format = "0.000"
+    if row > 1:
+        put(ws, row + 2, 1, "Enter the mean and standard deviation (n − 1 divisor) of each lot's sample in the "
+                            "yellow cells. The lot is accepted when the estimated percent nonconforming below "
+                            "LSL (p_L) and above USL (p_U), each I_x(a, a) of the symmetric beta distribution "
+                            "with a = (n − 2)/2 and x = max(0, ½ − ½·Q·√n/(n − 1)), add up to at most M "
+                            "(and p_L ≤ M_L, p_U ≤ M_U): ANSI/ASQ Z1.9 / MIL-STD-414 Form 2, s method.")
+    ws.freeze_panes = "B2"
+    return row - 1
+
+
 def build_workbook(result: "AnalysisResult") -> Workbook:
     """The summary workbook of ``result`` (not yet saved)."""
     feats = result.features
@@ -437,6 +491,9 @@ def build_workbook(result: "AnalysisResult") -> Workbook:
     _findings(wb.create_sheet(SHEETS[4]), result, order)
     _statistics(wb.create_sheet(SHEETS[5]), feats, order)
     _lots_sheet(wb.create_sheet(SHEETS[6]), feats, order)
+    calc = wb.create_sheet(CALCULATOR_SHEET)
+    if not _form2_calculator(calc, result, order):
+        wb.remove(calc)
     return wb
 
 
