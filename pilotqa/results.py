@@ -748,7 +748,7 @@ def from_mapping(cls: type[T], data: Mapping[str, Any], where: str = "") -> T:
     raises ``TypeError`` naming it.
 
     >>> from_mapping(Violation, {"chart": "x", "rule": 1, "index": 4})
-    Violation(chart='x', rule=1, index=4)
+    Violation(chart='x', rule=1, index=4, part_id=None, point=None)
     >>> from_mapping(Violation, {"chart": "x", "rule": 1, "idx": 4})
     Traceback (most recent call last):
     ...

@@ -172,6 +172,8 @@ def test_help_imports_no_heavy_modules() -> None:
          "no numeric readings found"),
         ("lslusl.csv", "part,feature,value,lsl,usl\nP1,D1,10.0,10.1,9.9\nP2,D1,10.0,10.1,9.9\n",
          "LSL 10.1 is not below USL 9.9"),
+        ("nospec.csv", "part,feature,value\nP1,D1,10.0\nP2,D1,10.1\n",
+         "no specification (nominal, LSL or USL) for feature 'D1'"),
         ("dupfeat.csv", "Part,D1,D1\nNominal,10,10\nUSL,10.1,10.1\nLSL,9.9,9.9\nP1,10.0,10.0\nP2,10.1,10.0\n",
          "two columns are headed 'D1' (columns B and C)"),
         ("censored.csv", "part,feature,value,lsl,usl\nP1,D1,<0.001,0,0.1\n", "censored"),
@@ -224,16 +226,18 @@ def test_inspect_shows_the_table_it_found() -> None:
 
 
 def test_feature_without_spec_is_analysed_and_kept(tmp_path: Path) -> None:
-    """A characteristic without any specification no longer stops the run (issue 11: real Q-DAS
-    files mix specified and unspecified characteristics): it is analysed, kept at 100 % with the
-    reason, and the input notes name it."""
+    """A characteristic without any specification beside specified ones no longer stops the run
+    (issue 11: real Q-DAS files mix specified and unspecified characteristics): it is analysed,
+    kept at 100 % with the reason, and the input notes name it. A spreadsheet in which no
+    characteristic has a specification is still refused (test_bad_input_is_one_line_exit_2)."""
     f = tmp_path / "nospec.csv"
-    f.write_text("part,feature,value\nP1,D1,10.0\nP2,D1,10.1\nP3,D1,10.05\n", encoding="utf-8")
+    f.write_text("part,feature,value,lsl,usl\nP1,D1,10.0,,\nP2,D1,10.1,,\nP3,D1,10.05,,\n"
+                 "P1,D2,5.0,4.9,5.1\nP2,D2,5.01,4.9,5.1\nP3,D2,4.99,4.9,5.1\n", encoding="utf-8")
     out = tmp_path / "out"
     r = CliRunner().invoke(cli, ["analyze", str(f), "--out", str(out), "--format", "json", "-q"])
     assert r.exit_code == 0, r.output
     doc = json.loads((out / "nospec.json").read_text(encoding="utf-8"))
-    (feat,) = doc["features"]
+    feat = next(x for x in doc["features"] if x["feature"] == "D1")
     assert feat["decision"]["verdict"] == "keep_100"
     assert any("no specification limits" in x for x in feat["decision"]["reasons"])
     assert any("no specification (nominal, LSL or USL) for feature 'D1'" in n for n in doc["input"]["notes"])

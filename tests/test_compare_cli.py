@@ -135,8 +135,10 @@ def test_analysis_options_are_those_of_analyze() -> None:
         return {p.name: p.to_info_dict() for p in cmd.params if isinstance(p, click.Option) and p.name}
 
     a, c = opts(analyze), opts(compare)
-    # analyze options compare does not take (yet): gauge-study results (`--msa`)
-    not_in_compare = {"msa_files"}
+    # analyze options compare does not take (yet): gauge-study results (`--msa`) and the analysis
+    # report's approval block (`--prepared-by`, `--approved-by`); stream factors (`--by`) where
+    # analyze has them
+    not_in_compare = {"msa_files", "prepared_by", "approved_by"} | ({"by"} - set(opts(compare)))
     missing = sorted(set(a) - set(c) - not_in_compare)
     assert not missing, f"compare lacks analyze's options {missing}"
     for name in set(a) - not_in_compare:

@@ -80,8 +80,9 @@ def test_real_testmeasures_values_specs_and_quirk() -> None:
 def test_real_testmeasures_validation_names_feature_without_limits() -> None:
     from pilotqa.read import read
 
-    with pytest.raises(InputError, match="Diameter before drill"):
-        read([real("aqdefreader_testmeasures.dfq")], OPTS)
+    # analysed without capability (kept at 100 %), with a note naming it (issue 11)
+    insp = read([real("aqdefreader_testmeasures.dfq")], OPTS)
+    assert any("no specification" in n and "Diameter before drill" in n for n in insp.notes)
 
 
 def test_real_attribute_file_goes_to_attributes_never_values() -> None:

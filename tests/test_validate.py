@@ -44,10 +44,11 @@ def insp_of(specs: list[dict[str, Any]], meas: list[tuple[Any, ...]] | None = No
 
 def test_spec_file_completes_an_export_without_specs(tmp_path: Path) -> None:
     p = wide_no_spec(tmp_path)
-    bare = read([p])  # read, with a note naming the characteristics without specification
-    assert ("no specification (nominal, LSL or USL) for features 'BORE', 'POS': analysed without capability "
-            "and kept at 100 % inspection; give the tolerance with --spec FILE (CSV, XLSX or TOML with "
-            "nominal/lsl/usl per feature)") in bare.notes
+    with pytest.raises(SpecError) as ei:  # no characteristic of the sheet has a specification
+        read([p])
+    assert ei.value.message == (
+        "no specification (nominal, LSL or USL) for features 'BORE', 'POS'; give them with "
+        "--spec FILE (CSV, XLSX or TOML with nominal/lsl/usl per feature)")
     spec = tmp_path / "spec.toml"
     spec.write_text('[features.BORE]\nnominal = 10\ntol = 0.02\nclass = "SC"\n'
                     '[features.POS]\nusl = 0.05\n', encoding="utf-8")

@@ -122,6 +122,11 @@ def finalize(insp: Inspection, opts: "ReadOptions") -> Inspection:
     specs = _normalize_classes(specs, file)
     try:
         spec_note = _check_specs(specs, file)
+        if spec_note and insp.layout not in _SELF_DESCRIBING and specs.filter(_has_limits).height == 0:
+            # a spreadsheet in which no characteristic has any specification: most likely the layout
+            # was misread (or the specs live elsewhere) — refuse as before rather than analyse noise
+            raise SpecError(spec_note.replace(": analysed without capability and kept at 100 % inspection; "
+                                              "give the tolerance with", "; give them with"), file=file)
     except PilotqaError as exc:
         problem(exc)
         spec_note = None
@@ -153,6 +158,13 @@ def _normalize_classes(specs: pl.DataFrame, file: str | None) -> pl.DataFrame:
     return specs.with_columns(
         pl.col("class").str.to_lowercase().str.strip_chars().replace_strict(
             CLASS_SYNONYMS, default=None, return_dtype=pl.String))
+
+
+#: Formats whose characteristics and values are labelled by the format itself (a characteristic
+#: without limits there is real — e.g. a Q-DAS regression study — not a misread layout).
+_SELF_DESCRIBING = frozenset({"aqdef", "calypso", "pcdmis"})
+#: A specification row with at least a nominal or one limit.
+_has_limits = pl.col("nominal").is_not_null() | pl.col("lsl").is_not_null() | pl.col("usl").is_not_null()
 
 
 def _check_specs(specs: pl.DataFrame, file: str | None) -> str | None:
