@@ -14,7 +14,7 @@ import click
 
 from pilotqa import __version__
 
-from .errors import handle_errors
+from .errors import OneLineUsageGroup, handle_errors
 
 __all__ = ["main", "cli"]
 
@@ -139,7 +139,7 @@ def _read(inputs: tuple[Path, ...], spec_file: Path | None, sheet: str | None,
     return read(list(inputs), opts)
 
 
-class LazyGroup(click.Group):
+class LazyGroup(OneLineUsageGroup):
     """Click group whose sub-commands live in sibling modules imported on first use."""
 
     lazy: dict[str, str] = {"plan": ".plan_cmd:plan", "policy": ".plan_cmd:policy", "compare": ".compare_cmd:compare"}
@@ -226,11 +226,14 @@ def analyze(inputs: tuple[Path, ...], spec_file: Path | None, sheet: str | None,
     """
     progress = _Progress(quiet)
     from pilotqa.errors import InputError
-    from pilotqa.report.outputs import output_stem, parse_formats, write_outputs
+    from pilotqa.report.outputs import check_output_folder, output_stem, parse_formats, write_outputs
     from pilotqa.settings import Settings
 
     fmts = parse_formats(formats)
     rule_set = _parse_rules(rules)
+    stem = output_stem(inputs)
+    out = out_dir if out_dir is not None else Path("reports") / stem
+    check_output_folder(out, [out / f"{stem}.{f}" for f in fmts], force=force, inputs=inputs)
     progress(f"reading {len(inputs)} input(s)")
     insp = _read(inputs, spec_file, sheet, subgroup_size, column_map, part, revision, by=by)
     from pilotqa.analysis import analyze as run_analysis
@@ -260,15 +263,13 @@ def analyze(inputs: tuple[Path, ...], spec_file: Path | None, sheet: str | None,
             click.echo(f"pilotqa: warning: gauge results for characteristics not in the input, not used: "
                        f"{', '.join(unmatched)}", err=True)
     result = run_analysis(insp, settings, policy, gauges=gauges)
-    stem = output_stem(inputs)
-    out = out_dir if out_dir is not None else Path("reports") / stem
-    progress(f"writing {', '.join(fmts)} to {out}")
     if prepared_by or approved_by:  # report metadata only: no statistic changes
         import dataclasses
 
         from pilotqa.results import ReportMeta
 
         result = dataclasses.replace(result, report_meta=ReportMeta(prepared_by, approved_by))
+    progress(f"writing {', '.join(fmts)} to {out}")
     written = write_outputs(result, out, stem, fmts, force=force, inputs=inputs)
     click.echo(result.overall)
     for p in written:

@@ -6,6 +6,7 @@ Hierarchy::
       InputError(file, sheet, row, column)   bad or unreadable input data
       SpecError                              inconsistent / missing specification
       PolicyError(key)                       bad policy file or value
+      OutputError(path)                      an output folder or file that cannot be written
       InsufficientDataError(n, needed)       too little data for a requested computation
     PilotqaWarning                           pilotqa's own warnings (errors in the test-suite)
 """
@@ -16,6 +17,7 @@ __all__ = [
     "InputError",
     "SpecError",
     "PolicyError",
+    "OutputError",
     "InsufficientDataError",
     "PilotqaWarning",
     "location",
@@ -87,6 +89,15 @@ class PolicyError(PilotqaError):
         self.file = file
         prefix = ", ".join(p for p in [file or "", f"key '{key}'" if key else ""] if p)
         super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class OutputError(PilotqaError):
+    """An output folder or file that cannot be used (dangling link, a path under a file, not
+    writable, a folder where a file should go); ``path`` names it. Bad usage: exit 2."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}" if path else message)
 
 
 class InsufficientDataError(PilotqaError):

@@ -252,7 +252,7 @@ def combine(parts: list[Inspection]) -> Inspection:
     agree (else :class:`~pilotqa.errors.SpecError`); a feature specified only in some files takes
     that spec.
     """
-    from pilotqa.errors import SpecError
+    from pilotqa.errors import InputError, SpecError
 
     if len(parts) == 1:
         return parts[0]
@@ -276,9 +276,25 @@ def combine(parts: list[Inspection]) -> Inspection:
                 g = g.with_columns(pl.col("lot").fill_null(Path(insp.files[0].path).stem))
             go_frames.append(g)
         frames.append(m)
-    specs = pl.concat([p.specs for p in parts]).unique(
-        subset=["feature", "nominal", "lsl", "usl"], keep="first", maintain_order=True
-    )
+    names = [p.files[0].path if p.files else f"input {k + 1}" for k, p in enumerate(parts)]
+    _check_readings_once(frames, names, InputError)
+    # every spec row names its file, so that a problem found later can say where it came from;
+    # a feature measured in a file without a spec there gets a spec-less row naming that file,
+    # kept only when no file specifies the feature (placed last, as finalize would add it)
+    sp = pl.concat([p.specs.with_columns(pl.col("source").fill_null(pl.lit(n)))
+                    for p, n in zip(parts, names)])
+    bare = [pl.DataFrame({"feature": f.filter(~f.is_in(p.specs["feature"].implode())), "source": n})
+            for p, n, m in zip(parts, names, frames)
+            if (f := m["feature"].unique(maintain_order=True).drop_nulls()).len()]
+    bare_rows = pl.concat(bare).filter(~pl.col("feature").is_in(sp["feature"].implode())) if bare else None
+    if bare_rows is not None and bare_rows.height:
+        sp = pl.concat([sp, bare_rows.unique("feature", keep="first", maintain_order=True)],
+                       how="diagonal_relaxed")
+    # a file that gives a feature no nominal or limit does not contradict one that does
+    given = pl.col("nominal").is_not_null() | pl.col("lsl").is_not_null() | pl.col("usl").is_not_null()
+    specified = sp.filter(given)["feature"].implode()
+    sp = sp.filter(given | ~pl.col("feature").is_in(specified))
+    specs = sp.unique(subset=["feature", "nominal", "lsl", "usl"], keep="first", maintain_order=True)
     dup = specs.filter(pl.col("feature").is_duplicated())
     if dup.height:
         f = dup["feature"][0]
@@ -305,6 +321,25 @@ def combine(parts: list[Inspection]) -> Inspection:
         details={"inputs": [p.details for p in parts]},
         streams=tuple(dict.fromkeys(c for p in parts for c in p.streams)),
     )
+
+
+def _check_readings_once(frames: list[pl.DataFrame], names: list[str], error: type) -> None:
+    """Each (lot, part, feature) is read once across the files: a repeat names both places."""
+    keys = pl.concat([m.select("lot", "part_id", "feature").with_columns(pl.lit(k).alias("_f"))
+                      for k, m in enumerate(frames)])
+    dup = keys.filter(pl.struct("lot", "part_id", "feature").is_duplicated())
+    if not dup.height:
+        return
+    r = dup.row(0, named=True)
+    same = dup.filter((pl.col("lot") == r["lot"]) & (pl.col("part_id") == r["part_id"])
+                      & (pl.col("feature") == r["feature"]))
+    where = list(dict.fromkeys(names[k] for k in same["_f"].to_list()))
+    what = f"part '{r['part_id']}' of lot '{r['lot']}' has {same.height} readings of feature '{r['feature']}'"
+    if len(where) == 1:
+        raise error(f"{what}; each part may have one reading per feature", file=where[0])
+    raise error(f"{what}: in {' and '.join(where[:3])}{' …' if len(where) > 3 else ''}; each part "
+                "may have one reading per feature (files of different lots need a lot column, "
+                "or each file is its own lot only when the data names none)")
 
 
 def _go_readings_once(frames: list[pl.DataFrame]) -> pl.DataFrame | None:

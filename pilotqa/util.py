@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["finite_or_none", "cell_text", "json_safe", "toml_module"]
+__all__ = ["finite_or_none", "cell_text", "json_safe", "toml_module", "toml_long_line",
+           "MAX_TOML_LINE_CHARS"]
 
 
 def finite_or_none(x: Any) -> float | None:
@@ -34,6 +35,23 @@ def toml_module() -> Any:
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib  # type: ignore[no-redef,import-not-found,unused-ignore]
     return tomllib
+
+
+#: Longest line of a TOML file pilotqa parses (a policy or spec file; a key cannot span lines,
+#: and tomllib builds a dotted key in time quadratic in its parts).
+MAX_TOML_LINE_CHARS = 10_000
+
+
+def toml_long_line(text: str) -> int | None:
+    """The 1-based number of the first line longer than :data:`MAX_TOML_LINE_CHARS`, else None.
+
+    >>> toml_long_line("a = 1\\nb = 2"), toml_long_line("a = 1\\n" + "x" * 10_001)
+    (None, 2)
+    """
+    for k, line in enumerate(text.split("\n"), start=1):
+        if len(line) > MAX_TOML_LINE_CHARS:
+            return k
+    return None
 
 
 def cell_text(v: Any) -> str:

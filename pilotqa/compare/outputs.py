@@ -3,16 +3,16 @@
 The same rules as :func:`pilotqa.report.outputs.write_outputs` (whose format parsing, output
 stem and "written by pilotqa" check are reused): a target that exists is replaced only when
 pilotqa wrote it or with ``force``; a target that is one of the inputs is always refused; each
-file is written to ``<name>.tmp`` and renamed into place. A comparison JSON counts as written by
+file is written in a private temporary folder and renamed into place
+(:func:`pilotqa.report.outputs.write_targets`). A comparison JSON counts as written by
 pilotqa when its ``schema`` is ``pilotqa.comparison/1``.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
-from pilotqa.errors import InputError
 from pilotqa.report.outputs import FORMATS, output_stem, written_by_pilotqa
 
 if TYPE_CHECKING:
@@ -51,19 +51,9 @@ def write_comparison(result: "ComparisonResult", out_dir: Path, stem: str,
                      formats: Sequence[str] = FORMATS, *, force: bool = False,
                      inputs: Sequence[str | Path] = ()) -> list[Path]:
     """Write ``out_dir/<stem>.<fmt>`` for each format; returns the paths written."""
-    targets = [out_dir / f"{stem}.{fmt}" for fmt in formats]
-    input_paths = {Path(p).resolve() for p in inputs}
-    for t in targets:
-        if t.resolve() in input_paths:
-            raise InputError("refusing to write an output over an input file", file=str(t))
-        if t.exists() and not force and not _ours(t):
-            raise InputError(
-                "exists and was not written by pilotqa; not overwriting it "
-                "(choose another --out folder, or pass --force)", file=str(t))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for fmt, t in zip(formats, targets):
-        tmp = t.with_name(t.name + ".tmp")
+    from pilotqa.report.outputs import write_targets  # exclusive temporary files, atomic rename
+
+    def write(fmt: str, tmp: Path) -> None:
         if fmt == "json":
             tmp.write_text(dumps(result.document) + "\n", encoding="utf-8")
         elif fmt == "html":
@@ -74,6 +64,9 @@ def write_comparison(result: "ComparisonResult", out_dir: Path, stem: str,
             from pilotqa.compare.xlsx import write_comparison_xlsx
 
             write_comparison_xlsx(result, tmp)
-        tmp.replace(t)
-        written.append(t)
-    return written
+
+    def writer(fmt: str) -> Callable[[Path], None]:
+        return lambda tmp: write(fmt, tmp)
+
+    return write_targets(out_dir, [(out_dir / f"{stem}.{fmt}", writer(fmt)) for fmt in formats],
+                         force=force, inputs=inputs, ours=_ours)

@@ -256,9 +256,14 @@ def _typed(value: Any, proto: Any, key: str, file: str | None) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise PolicyError(f"expected a whole number, got {value!r}", key=key, file=file)
     elif isinstance(proto, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)):
+        try:
+            number = math.nan if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                else float(value)
+        except OverflowError:  # a whole number past the float range
+            number = math.inf
+        if not math.isfinite(number):
             raise PolicyError(f"expected a number, got {value!r}", key=key, file=file)
-        value = float(value)
+        value = number
     elif isinstance(proto, str):
         if not isinstance(value, str):
             raise PolicyError(f"expected a string, got {value!r}", key=key, file=file)
@@ -354,12 +359,24 @@ def load_policy(path: str | None) -> Policy:
 
     tomllib = toml_module()
 
+    from pilotqa.util import MAX_TOML_LINE_CHARS, toml_long_line
+
     try:
         with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+            text = fh.read().decode("utf-8")
+        long_line = toml_long_line(text)
+        if long_line:
+            raise PolicyError(f"line {long_line}: longer than {MAX_TOML_LINE_CHARS:,} characters; "
+                              "not a policy file", file=str(path))
+        data = tomllib.loads(text)
     except OSError as exc:
         raise PolicyError(f"cannot read the policy file: {exc.strerror or exc}", file=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"not valid TOML: {exc}", file=str(path)) from None
+    except UnicodeDecodeError as exc:  # TOML is UTF-8; say where the first other byte is
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise PolicyError(f"line {line}: not UTF-8 text (a TOML file is UTF-8)", file=str(path)) from None
+    except ValueError as exc:  # an integer of more than 4,300 digits (Python's conversion limit)
         raise PolicyError(f"not valid TOML: {exc}", file=str(path)) from None
     return policy_from_dict(data, file=str(path))
 

@@ -20,7 +20,7 @@ import functools
 import json
 import math
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from jinja2 import DictLoader, Environment
 from markupsafe import Markup
@@ -413,24 +413,11 @@ def write_outputs(doc: dict[str, Any], out_dir: Path, stem: str,
     InputError
         A target exists that pilotqa did not write (without ``force``), or is an input.
     """
-    targets = [out_dir / f"{stem}.msa.{fmt}" for fmt in formats]
-    input_paths = {Path(p).resolve() for p in inputs}
-    for t in targets:
-        if t.resolve() in input_paths:
-            raise InputError("refusing to write an output over an input file", file=str(t))
-        if t.exists() and not force and not _ours(t):
-            raise InputError("exists and was not written by pilotqa; not overwriting it "
-                             "(choose another --out folder, or pass --force)", file=str(t))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for fmt, t in zip(formats, targets):
-        tmp = t.with_name(t.name + ".tmp")
-        if fmt == "json":
-            write_json(doc, tmp)
-        elif fmt == "html":
-            write_html(doc, tmp)
-        else:
-            write_xlsx(doc, tmp)
-        tmp.replace(t)
-        written.append(t)
-    return written
+    from pilotqa.report.outputs import write_targets  # exclusive temporary files, atomic rename
+
+    def writer(fmt: str) -> Callable[[Path], None]:
+        w = {"json": write_json, "html": write_html, "xlsx": write_xlsx}[fmt]
+        return lambda path: w(doc, path)
+
+    return write_targets(out_dir, [(out_dir / f"{stem}.msa.{fmt}", writer(fmt)) for fmt in formats],
+                         force=force, inputs=inputs, ours=_ours)

@@ -40,6 +40,8 @@ ATTRIBUTE_TOKENS = frozenset(
 _UNITS = r"(?:mm|µm|um|μm|cm|m|in|inch|inches|\"|°|deg|degrees|ra|rz|n|nm|kg|g|%|mrad|rad|')"
 _NUM = r"[+-]?(?:\d[\d.,]*|[.,]\d+)(?:[eE][+-]?\d+)?"
 _NUM_UNIT_RE = re.compile(rf"^\s*({_NUM})\s*({_UNITS})?\s*$", re.IGNORECASE)
+#: Longest text read as a number (a longer cell is "not a number" without pattern matching).
+_MAX_READING_CHARS = 100
 _THOUSANDS_DOT_RE = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+\.\d+$")  # 1,234.5
 _THOUSANDS_COMMA_RE = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+,\d+$")  # 1.234,5
 
@@ -76,13 +78,19 @@ def parse_cell(raw: Any) -> float | Missing | CellProblem:
     if isinstance(raw, bool):
         return CellProblem(str(raw), "a TRUE/FALSE value is not a measured reading")
     if isinstance(raw, (int, float)):
-        x = float(raw)
+        try:
+            x = float(raw)
+        except OverflowError:  # a whole number past the float range (from a TOML spec file)
+            return CellProblem(str(raw)[:32] + "…", "a number beyond the floating-point range "
+                                                    "(about 1.8e308) is not a reading")
         if math.isnan(x):
             return MISSING
         if math.isinf(x):
             return CellProblem(str(raw), "an infinite value is not a measured reading")
         return x
     s = str(raw).replace("\u00a0", " ").replace("\u2212", "-").strip()
+    if len(s) > _MAX_READING_CHARS:  # no reading is this long (and the patterns below stay linear)
+        return CellProblem(s, f"'{s[:32]}…' ({len(s):,} characters) is not a number")
     low = s.lower()
     if low in MISSING_TOKENS:
         return MISSING
@@ -136,7 +144,8 @@ def parse_column(col: pl.Series) -> tuple[pl.Series, pl.Series, list[tuple[int, 
         return v.fill_nan(None), missing, problems
     s = col.cast(pl.String)
     fast = s.str.strip_chars().cast(pl.Float64, strict=False)
-    slow_idx = (fast.is_null() | fast.is_infinite().fill_null(False)).arg_true().to_list()
+    slow_idx = (fast.is_null() | fast.is_infinite().fill_null(False)  # "nan" text: as parse_cell
+                | fast.is_nan().fill_null(False)).arg_true().to_list()
     values = fast.to_list()
     missing_flags = [False] * len(values)
     problems = []

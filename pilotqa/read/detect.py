@@ -13,7 +13,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from pilotqa.errors import InputError
+from pilotqa.errors import InputError, PilotqaError
 
 if TYPE_CHECKING:
     from pilotqa.model import Inspection
@@ -99,7 +99,14 @@ def read_one(path: Path, opts: "ReadOptions") -> "Inspection":
             "not a supported inspection export (CSV, XLSX, Q-DAS AQDEF, PC-DMIS or CALYPSO table)",
             file=str(path),
         )
-    return mod.read_path(path, opts)
+    try:
+        return mod.read_path(path, opts)
+    except (PilotqaError, MemoryError):
+        raise
+    except Exception as exc:  # a reader tripped over damaged content: a refusal naming the file
+        why = " ".join(str(exc).split())[:200]
+        raise InputError(f"cannot be read as {mod.FORMAT} ({type(exc).__name__}: {why}); the file "
+                         "is damaged or not a valid export", file=str(path)) from exc
 
 
 def order_by_time(insps: list["Inspection"], files: list[Path]) -> list["Inspection"]:

@@ -12,21 +12,44 @@ dropped — so that the layout readers (:mod:`pilotqa.read.tabular`, :mod:`pilot
   becomes its formula text, so that it is refused where a reading is expected instead of
   reading as a blank.
 * **XLS** (Excel 97-2003, BIFF8) — xlrd; error cells become their Excel text (``#DIV/0!``).
+  The OLE2 container's sector chains are checked before xlrd sees the file (a damaged chain
+  can otherwise send xlrd into an endless loop).
+
+Hard limits (a file beyond them is refused with one line naming the file and the place, so no
+input can exhaust memory or run for minutes): :data:`MAX_CELL_CHARS` characters in a cell (Excel's
+own limit), :data:`MAX_COLUMNS` columns (Excel's), :data:`MAX_WORKBOOK_CELLS` cells in a workbook
+(counted up to the last cell of each row), :data:`MAX_XLSX_UNPACKED` bytes for an XLSX once
+unpacked (a "zip bomb" is refused before it is unpacked). A damaged file of any kind is an
+:class:`~pilotqa.errors.InputError` naming the file (and sheet), never another exception.
 """
 from __future__ import annotations
 
 import csv
-import io
+import os
 import re
+import struct
+import warnings
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pilotqa.errors import InputError
+from pilotqa.errors import InputError, PilotqaError
 
 __all__ = ["read_grids", "detect_delimiter", "decode_text", "is_xlsx", "is_xls", "is_workbook",
-           "OLE2_MAGIC", "TEXT_EXTENSIONS"]
+           "OLE2_MAGIC", "TEXT_EXTENSIONS", "MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_WORKBOOK_CELLS",
+           "MAX_XLSX_UNPACKED", "ole2_problem"]
+
+#: Longest cell, in characters (Excel's own limit); a longer CSV field or cell is refused.
+MAX_CELL_CHARS = 32_767
+#: Most columns in a table (Excel's limit, column XFD).
+MAX_COLUMNS = 16_384
+#: Most cells in one workbook, counted up to the last cell of each row (blanks included).
+MAX_WORKBOOK_CELLS = 2_000_000
+#: Largest XLSX once unpacked, in bytes (the sum of the sizes its ZIP directory declares).
+MAX_XLSX_UNPACKED = 100 * 1024 * 1024
 
 #: Extensions of delimited text files read as tables.
 TEXT_EXTENSIONS = {".csv", ".txt", ".tsv"}
@@ -40,7 +63,7 @@ def is_xlsx(path: Path) -> bool:
     try:
         with zipfile.ZipFile(path) as z:
             return "xl/workbook.xml" in z.namelist()
-    except (zipfile.BadZipFile, OSError):
+    except Exception:  # a damaged ZIP raises BadZipFile, OSError, ValueError, struct.error …
         return False
 
 
@@ -73,7 +96,10 @@ def detect_delimiter(text: str) -> str:
     lines = lines[:100]
     best, best_n = ",", 1
     for d in (";", "\t", ",", "|"):
-        counts = Counter(len(r) for r in csv.reader(lines, delimiter=d))
+        try:
+            counts = Counter(len(r) for r in csv.reader(lines, delimiter=d))
+        except csv.Error:  # a field past the size limit: not this separator's evidence
+            continue
         if not counts:
             continue
         n, freq = counts.most_common(1)[0]
@@ -99,36 +125,189 @@ def read_grids(path: str | Path, sheet: str | None = None) -> list[tuple[str | N
 
     Cells are as openpyxl (XLSX) or xlrd (XLS) give them (float/int/str/datetime/bool), CSV
     fields as strings; blank cells are None, trailing blank cells and rows are dropped.
+
+    Raises
+    ------
+    InputError
+        a damaged or unreadable file, or one beyond the limits of the module docstring; the
+        message names the file and, where there is one, the sheet, row/line and column.
     """
     p = Path(path)
     if is_xlsx(p):
         return _xlsx_grids(p, sheet)
     if is_xls(p):
         return _xls_grids(p, sheet)
-    text = decode_text(p.read_bytes())
-    delim = detect_delimiter(text)
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
-    return [(None, _trim(rows))]
+    return [(None, _csv_grid(p))]
+
+
+# ----------------------------------------------------------------------------------------- CSV
+@contextmanager
+def _field_limit(n: int) -> Iterator[None]:
+    old = csv.field_size_limit()
+    csv.field_size_limit(n)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
+
+
+def _text_encoding(head: bytes) -> list[tuple[str, str]]:
+    """Encodings to try, in order, as (codec, errors)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return [("utf-16", "strict"), ("cp1252", "replace")]
+    return [("utf-8-sig", "strict"), ("cp1252", "replace")]
+
+
+def _csv_grid(p: Path) -> list[list[Any]]:
+    """The rows of a delimited text file, read as a stream (the file is never held whole, as
+    bytes or as one string): UTF-8 (BOM allowed) or UTF-16 with BOM, else Windows-1252.
+
+    Repeated short texts (headings, feature names, lots, limits in every row of a long table)
+    are kept once; blanks become None and trailing blanks are dropped as rows are read.
+    """
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(65536)
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror or exc})", file=str(p)) from None
+    for enc, errors in _text_encoding(head):
+        try:
+            return _csv_rows(p, enc, errors)
+        except UnicodeError:
+            continue  # not this encoding: read again with the next one
+    raise InputError("the file is neither UTF-8 nor Windows-1252 text", file=str(p))  # pragma: no cover
+
+
+def _csv_rows(p: Path, enc: str, errors: str) -> list[list[Any]]:
+    file = str(p)
+    rows: list[list[Any]] = []
+    seen: dict[str, str] = {}
+    with open(p, encoding=enc, errors=errors, newline="") as fh, _field_limit(MAX_CELL_CHARS):
+        delim = detect_delimiter(fh.read(65536))
+        fh.seek(0)
+        reader = csv.reader(fh, delimiter=delim)
+        try:
+            for row in reader:
+                if len(row) > MAX_COLUMNS:
+                    raise InputError(f"{len(row):,} fields in one line; at most {MAX_COLUMNS:,} "
+                                     "columns are read", file=file, line=reader.line_num)
+                out: list[Any] = []
+                for v in row:
+                    if not v or v.isspace():
+                        out.append(None)
+                    elif len(v) <= 48:
+                        out.append(seen.setdefault(v, v))
+                    else:
+                        out.append(v)
+                while out and out[-1] is None:
+                    out.pop()
+                rows.append(out)
+        except csv.Error as exc:
+            why = str(exc)
+            if "field larger than field limit" in why:
+                why = f"a field longer than {MAX_CELL_CHARS:,} characters (the limit of a cell)"
+            raise InputError(f"not readable as delimited text: {why}", file=file,
+                             line=max(reader.line_num, 1)) from None
+        except OSError as exc:
+            raise InputError(f"cannot read the file ({exc.strerror or exc})", file=file) from None
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
+def _why(exc: BaseException) -> str:
+    """A short, one-line reason from a third-party parser's exception."""
+    text = " ".join(str(exc).split())[:160]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _check_zip(p: Path) -> None:
+    """Refuse a damaged ZIP container or one that unpacks to more than MAX_XLSX_UNPACKED."""
+    try:
+        with zipfile.ZipFile(p) as z:
+            infos = z.infolist()
+    except Exception as exc:  # BadZipFile, ValueError, struct.error … on a damaged directory
+        raise InputError(f"damaged XLSX (ZIP) container ({_why(exc)})", file=str(p)) from None
+    total = sum(max(i.file_size, 0) for i in infos)
+    if total > MAX_XLSX_UNPACKED:
+        raise InputError(
+            f"the workbook unpacks to {total / 2**20:,.0f} MB, more than the "
+            f"{MAX_XLSX_UNPACKED / 2**20:,.0f} MB an inspection export may take; refused unread",
+            file=str(p))
+
+
+def _col_letter(c0: int) -> str:
+    out = ""
+    c = c0 + 1
+    while c:
+        c, rem = divmod(c - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def _long_cell(row: tuple[Any, ...] | list[Any]) -> int | None:
+    """Index of the first text cell longer than MAX_CELL_CHARS, else None."""
+    for j, v in enumerate(row):
+        if type(v) is str and len(v) > MAX_CELL_CHARS:
+            return j
+    return None
 
 
 def _xlsx_grids(p: Path, sheet: str | None) -> list[tuple[str | None, list[list[Any]]]]:
     import openpyxl
 
+    _check_zip(p)
+    file = str(p)
+    fh = open(p, "rb")  # a file object: openpyxl then does not insist on an .xlsx name
     try:
-        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types on damaged files
-        raise InputError(f"not a readable XLSX workbook ({exc})", file=str(p)) from None
-    try:
-        names = _pick_sheets(list(wb.sheetnames), sheet, p)
-        grids = [(n, [list(r) for r in wb[n].iter_rows(values_only=True)]) for n in names]
-        paths = {n: getattr(wb[n], "_worksheet_path", None) for n in names}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "no default style", unsupported extensions …
+            try:
+                wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+            except Exception as exc:  # openpyxl raises many types on damaged files
+                raise InputError(f"not a readable XLSX workbook ({_why(exc)})", file=file) from None
+            try:
+                names = _pick_sheets(list(wb.sheetnames), sheet, p)
+                grids = []
+                paths = {}
+                cells = 0
+                for n in names:
+                    rows: list[list[Any]] = []
+                    try:
+                        ws = wb[n]
+                        paths[n] = getattr(ws, "_worksheet_path", None)
+                        ws.reset_dimensions()  # a declared size is not trusted: no padding to it
+                        for row in ws.iter_rows(values_only=True):
+                            cells += len(row)
+                            if cells > MAX_WORKBOOK_CELLS:
+                                raise InputError(
+                                    f"more than {MAX_WORKBOOK_CELLS:,} cells (counting blanks up to "
+                                    "the last cell of each row); refused", file=file, sheet=n,
+                                    row=len(rows) + 1)
+                            j = _long_cell(row)
+                            if j is not None:
+                                raise InputError(f"cell {_col_letter(j)}{len(rows) + 1} holds more "
+                                                 f"than {MAX_CELL_CHARS:,} characters (Excel's limit)",
+                                                 file=file, sheet=n, row=len(rows) + 1,
+                                                 column=_col_letter(j))
+                            rows.append(list(row))
+                    except PilotqaError:
+                        raise
+                    except Exception as exc:  # damaged sheet XML, shared-string index, CRC …
+                        raise InputError(f"damaged worksheet, unreadable after row {len(rows)} "
+                                         f"({_why(exc)})", file=file, sheet=n) from None
+                    grids.append((n, rows))
+            finally:
+                wb.close()
     finally:
-        wb.close()
+        fh.close()
     out: list[tuple[str | None, list[list[Any]]]] = []
     for n, rows in grids:
         part = paths[n]
         if part:
             for r0, c0, formula in _uncalculated_formulas(p, part):
+                if r0 >= len(rows) + 1 or c0 >= MAX_COLUMNS:
+                    continue  # beyond every row openpyxl read: not a cell of the table
                 while len(rows) <= r0:
                     rows.append([])
                 row = rows[r0] = list(rows[r0])
@@ -165,7 +344,7 @@ def _uncalculated_formulas(p: Path, part: str) -> list[tuple[int, int, str]]:
     try:
         with zipfile.ZipFile(p) as z:
             xml = z.read(part)
-    except (zipfile.BadZipFile, OSError, KeyError):
+    except Exception:  # BadZipFile, OSError, KeyError, zlib.error … (openpyxl read it already)
         return []
     if b"<f" not in xml and b":f" not in xml:
         return []
@@ -205,45 +384,197 @@ def _pick_sheets(names: list[str], sheet: str | None, p: Path) -> list[str]:
     return match[:1]
 
 
+def ole2_problem(mem: bytes) -> str | None:
+    """Why an OLE2 compound document (the container of a BIFF8 ``.xls``) cannot be read safely,
+    or None.
+
+    Checks what xlrd's ``compdoc`` module relies on without checking it (a damaged file can
+    otherwise loop forever there, growing without bound): 512-byte sectors with 64-byte short
+    sectors; every sector chain (master and sector allocation tables, directory, short-stream
+    container and table, every stream) inside the file, free of loops and properly ended; the
+    directory tree free of loops.
+    """
+    if len(mem) < 512:
+        return "shorter than the 512-byte OLE2 header"
+    if mem[28:30] != b"\xfe\xff":
+        return "not a little-endian OLE2 header"
+    ssz, sssz = struct.unpack("<HH", mem[30:34])
+    if (ssz, sssz) != (9, 6):
+        return f"sector sizes 2^{ssz}/2^{sssz}; an Excel 97-2003 workbook has 512/64"
+    sec = 512
+    nent = sec // 4
+    (_nsat, dir_first, _, min_std, ssat_first, _nssat, msatx_first,
+     nmsatx) = struct.unpack("<iiiiiiii", mem[44:76])
+    nsecs = (len(mem) - 512 + sec - 1) // sec
+
+    def sector(sid: int) -> bytes:
+        chunk = mem[512 + sec * sid: 512 + sec * (sid + 1)]
+        return chunk + b"\xff" * (sec - len(chunk))  # a short last sector: padded, as free
+
+    msat = list(struct.unpack("<109i", mem[76:512]))
+    if not (nmsatx == 0 and msatx_first in (-2, -1, 0)):
+        sid, seen = msatx_first, set()
+        while sid not in (-2, -1, -4):
+            if sid < 0 or sid >= nsecs or sid in seen:
+                return "the master sector allocation table's chain is broken"
+            seen.add(sid)
+            ids = struct.unpack(f"<{nent}i", sector(sid))
+            msat.extend(ids[:-1])
+            sid = ids[-1]
+    sat: list[int] = []
+    for sid in msat:
+        if sid in (-1, -2):
+            continue
+        if sid < 0 or sid >= nsecs:
+            return "truncated (the sector allocation table lies past the end of the file)"
+        sat.extend(struct.unpack(f"<{nent}i", sector(sid)))
+
+    def chain(start: int, table: list[int], n_units: int, what: str) -> list[int] | str:
+        out: list[int] = []
+        seen: set[int] = set()
+        s = start
+        while s >= 0:
+            if s >= len(table) or s >= n_units:
+                return f"the {what} runs past the end of the file"
+            if s in seen:
+                return f"the {what} loops"
+            seen.add(s)
+            out.append(s)
+            s = table[s]
+        if s != -2:
+            return f"the {what} is not properly ended"
+        return out
+
+    dirs = chain(dir_first, sat, nsecs, "directory's sector chain")
+    if isinstance(dirs, str):
+        return dirs
+    dbytes = b"".join(sector(s) for s in dirs)
+    entries = [dbytes[k:k + 128] for k in range(0, len(dbytes) - 127, 128)]
+    if not entries or entries[0][66] != 5:
+        return "no root entry in the directory"
+
+    def field(e: bytes) -> tuple[int, int, int, int, int, int]:
+        etype = e[66]
+        left, right, child = struct.unpack("<iii", e[68:80])
+        first, size = struct.unpack("<ii", e[116:124])
+        return etype, left, right, child, first, size
+
+    # the directory tree (xlrd walks it recursively): every entry at most once, bounded depth
+    visited: set[int] = set()
+    stack = [(field(entries[0])[3], 1)]
+    while stack:
+        did, depth = stack.pop()
+        if did < 0:
+            continue
+        if did >= len(entries) or did in visited or did == 0:
+            return "the directory tree is damaged"
+        if depth > 200:
+            return "the directory tree is too deep"
+        visited.add(did)
+        etype, left, right, child, _, _ = field(entries[did])
+        stack += [(left, depth + 1), (right, depth + 1)]
+        if etype == 1:
+            stack.append((child, depth + 1))
+    _, _, _, _, root_first, root_size = field(entries[0])
+    sscs_units = 0
+    if root_first >= 0 and root_size > 0:
+        sscs = chain(root_first, sat, nsecs, "short-stream container's sector chain")
+        if isinstance(sscs, str):
+            return sscs
+        sscs_units = len(sscs) * sec // 64
+    ssat: list[int] = []
+    if root_size > 0:
+        found = chain(ssat_first, sat, nsecs, "short sector allocation table's chain")
+        if isinstance(found, str):
+            return found
+        for sid in found:
+            ssat.extend(struct.unpack(f"<{nent}i", sector(sid)))
+    for did in visited:
+        etype, _, _, _, first, size = field(entries[did])
+        if etype != 2 or size <= 0 or first < 0:
+            continue
+        name = entries[did][:64].decode("utf-16-le", "replace").split("\x00")[0]
+        if size >= min_std:
+            got = chain(first, sat, nsecs, f"stream '{name}'")
+        else:
+            got = chain(first, ssat, sscs_units, f"short stream '{name}'")
+        if isinstance(got, str):
+            return got
+    return None
+
+
 def _xls_grids(p: Path, sheet: str | None) -> list[tuple[str | None, list[list[Any]]]]:
     """Raw grids of a legacy Excel 97-2003 workbook (BIFF8) through xlrd, with the same cell
     types as :func:`_xlsx_grids`: numbers (whole numbers as int), text, datetimes (converted
     with the workbook's 1900/1904 date mode), booleans. An error cell becomes its Excel text
-    (``#DIV/0!``, ``#N/A`` …) so that it is refused with its place, never read as blank."""
+    (``#DIV/0!``, ``#N/A`` …) so that it is refused with its place, never read as blank.
+
+    The OLE2 container is checked first (:func:`ole2_problem`); xlrd's own messages go nowhere
+    (it prints them to stdout by default)."""
     import xlrd
 
+    file = str(p)
     try:
-        wb = xlrd.open_workbook(str(p), on_demand=True)
-    except Exception as exc:  # xlrd raises XLRDError, CompDocError, struct errors on damage
-        raise InputError(f"not a readable XLS workbook ({exc})", file=str(p)) from None
-    try:
-        out: list[tuple[str | None, list[list[Any]]]] = []
-        for name in _pick_sheets(list(wb.sheet_names()), sheet, p):
-            sh = wb.sheet_by_name(name)
-            rows = []
-            for r in range(sh.nrows):
-                row: list[Any] = []
-                for ctype, v in zip(sh.row_types(r), sh.row_values(r)):
-                    if ctype == xlrd.XL_CELL_NUMBER:
-                        row.append(int(v) if float(v).is_integer() and abs(v) < 2**53 else v)
-                    elif ctype == xlrd.XL_CELL_TEXT:
-                        row.append(v)
-                    elif ctype == xlrd.XL_CELL_DATE:
-                        try:
-                            row.append(xlrd.xldate_as_datetime(v, wb.datemode))
-                        except (xlrd.xldate.XLDateError, ValueError, OverflowError):
-                            row.append(v)  # a date Excel itself cannot show: keep the number
-                    elif ctype == xlrd.XL_CELL_BOOLEAN:
-                        row.append(bool(v))
-                    elif ctype == xlrd.XL_CELL_ERROR:
-                        row.append(xlrd.error_text_from_code.get(v, f"#ERROR{v}"))
-                    else:
-                        row.append(None)
-                rows.append(row)
-            out.append((name, _trim(rows)))
-            wb.unload_sheet(name)
-        return out
-    finally:
-        wb.release_resources()
+        mem = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror or exc})", file=file) from None
+    problem = ole2_problem(mem)
+    if problem:
+        raise InputError(f"not a readable XLS workbook (damaged OLE2 container: {problem})",
+                         file=file)
+    with open(os.devnull, "w") as devnull:
+        try:
+            wb = xlrd.open_workbook(file_contents=mem, on_demand=True, ragged_rows=True,
+                                    logfile=devnull)
+        except Exception as exc:  # xlrd raises XLRDError, CompDocError, struct errors on damage
+            raise InputError(f"not a readable XLS workbook ({_why(exc)})", file=file) from None
+        try:
+            out: list[tuple[str | None, list[list[Any]]]] = []
+            cells = 0
+            for name in _pick_sheets(list(wb.sheet_names()), sheet, p):
+                rows: list[list[Any]] = []
+                try:
+                    sh = wb.sheet_by_name(name)
+                    for r in range(sh.nrows):
+                        cells += sh.row_len(r)
+                        if cells > MAX_WORKBOOK_CELLS:
+                            raise InputError(
+                                f"more than {MAX_WORKBOOK_CELLS:,} cells (counting blanks up to the "
+                                "last cell of each row); refused", file=file, sheet=name, row=r + 1)
+                        rows.append(_xls_row(sh.row_types(r), sh.row_values(r), wb.datemode, xlrd))
+                        j = _long_cell(rows[-1])
+                        if j is not None:
+                            raise InputError(f"cell {_col_letter(j)}{r + 1} holds more than "
+                                             f"{MAX_CELL_CHARS:,} characters (Excel's limit)",
+                                             file=file, sheet=name, row=r + 1, column=_col_letter(j))
+                    wb.unload_sheet(name)
+                except PilotqaError:
+                    raise
+                except Exception as exc:  # damaged BIFF records
+                    raise InputError(f"damaged worksheet, unreadable after row {len(rows)} "
+                                     f"({_why(exc)})", file=file, sheet=name) from None
+                out.append((name, _trim(rows)))
+            return out
+        finally:
+            wb.release_resources()
 
 
+def _xls_row(types: Any, values: Any, datemode: int, xlrd: Any) -> list[Any]:
+    row: list[Any] = []
+    for ctype, v in zip(types, values):
+        if ctype == xlrd.XL_CELL_NUMBER:
+            row.append(int(v) if float(v).is_integer() and abs(v) < 2**53 else v)
+        elif ctype == xlrd.XL_CELL_TEXT:
+            row.append(v)
+        elif ctype == xlrd.XL_CELL_DATE:
+            try:
+                row.append(xlrd.xldate_as_datetime(v, datemode))
+            except (xlrd.xldate.XLDateError, ValueError, OverflowError):
+                row.append(v)  # a date Excel itself cannot show: keep the number
+        elif ctype == xlrd.XL_CELL_BOOLEAN:
+            row.append(bool(v))
+        elif ctype == xlrd.XL_CELL_ERROR:
+            row.append(xlrd.error_text_from_code.get(v, f"#ERROR{v}"))
+        else:
+            row.append(None)
+    return row

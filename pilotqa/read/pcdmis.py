@@ -38,6 +38,7 @@ from pilotqa.errors import InputError
 from pilotqa.model import MEASUREMENT_SCHEMA, SPEC_SCHEMA, Inspection, SourceFile, sha256_file
 from pilotqa.read.aqdef import decode_text
 from pilotqa.read.cells import CellProblem, Missing, parse_cell
+from pilotqa.read.grids import MAX_CELL_CHARS, _field_limit
 from pilotqa.read.dates import combine_date_time
 from pilotqa.read.limits import limit_from_tolerance
 
@@ -62,6 +63,9 @@ _KV_RE = re.compile(r"(PART NAME|REV NUMBER|SER NUMBER|SERIAL NUMBER|STATS COUNT
                     r"(.*?)(?=\s{2,}(?:PART NAME|REV NUMBER|SER NUMBER|SERIAL NUMBER|STATS COUNT|"
                     r"DATE|TIME)\s*[:=]|$)", re.IGNORECASE)
 _MODIFIERS = {"MMC", "LMC", "RFS"}
+_BLANKS_RE = re.compile(r"\s{3,}")
+#: Longest line of a text report (longer lines are refused: no report line comes near it).
+MAX_LINE_CHARS = 4096
 _GRAPH_RE = re.compile(r"^[-#<>+|]+$")
 _CSV_SYNONYMS = {
     "feature": ("feature", "feat", "feature name"),
@@ -170,7 +174,12 @@ def _parse_text(text: str, file: str) -> tuple[list[_Run], dict[str, Any]]:
     untoleranced = 0
     lines = text.splitlines()
     for lineno, line in enumerate(lines, start=1):
-        s = line.strip()
+        if len(line) > MAX_LINE_CHARS:
+            raise InputError(f"a line of {len(line):,} characters; a PC-DMIS report line has at "
+                             f"most {MAX_LINE_CHARS:,}", file=file, line=lineno)
+        # runs of blanks shortened to two for the key/value and DIM patterns (same meaning; a
+        # long run would make their backtracking quadratic); axis lines keep their columns
+        s = _BLANKS_RE.sub("  ", line.strip())
         if not s:
             continue
         up = s.upper()
@@ -237,7 +246,17 @@ def _row(cols: dict[str, str], dim: tuple[str, str, str | None, int], file: str,
 def _parse_csv(text: str, file: str) -> tuple[list[_Run], dict[str, Any]]:
     sample = text[:4096]
     delim = max([",", ";", "\t"], key=sample.count)
-    rows = list(csv.reader(io.StringIO(text), delimiter=delim))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    rows: list[list[str]] = []
+    try:
+        with _field_limit(MAX_CELL_CHARS):
+            rows.extend(reader)
+    except csv.Error as exc:
+        why = str(exc)
+        if "field larger than field limit" in why:
+            why = f"a field longer than {MAX_CELL_CHARS:,} characters (the limit of a cell)"
+        raise InputError(f"not readable as delimited text: {why}", file=file,
+                         line=max(reader.line_num, 1)) from None
     runs: list[_Run] = []
     run: _Run | None = None
     cols: dict[str, int] | None = None

@@ -551,13 +551,19 @@ def read_spec_file(path: str | Path) -> pl.DataFrame:
 
 
 def _read_spec_toml(p: Path) -> pl.DataFrame:
-    from pilotqa.util import toml_module
+    from pilotqa.util import MAX_TOML_LINE_CHARS, toml_long_line, toml_module
 
     tomllib = toml_module()
 
     try:
-        doc = tomllib.loads(p.read_text(encoding="utf-8-sig"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        text = p.read_text(encoding="utf-8-sig")
+        long_line = toml_long_line(text)
+        if long_line:  # (tomllib is quadratic in a dotted key's parts)
+            raise InputError(f"longer than {MAX_TOML_LINE_CHARS:,} characters; not a spec file",
+                             file=str(p), line=long_line)
+        doc = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, ValueError) as exc:  # ValueError: an
+        # integer of more than 4,300 digits (Python's conversion limit)
         raise InputError(f"not a valid TOML file: {exc}", file=str(p)) from None
     feats = doc.get("features")
     if not isinstance(feats, dict) or not feats:

@@ -55,6 +55,12 @@ def _file(insp: Inspection) -> str | None:
     return insp.files[0].path if len(insp.files) == 1 else None
 
 
+def _files(insp: Inspection) -> str | None:
+    """The input files, for a problem of the whole input (several files: the first three)."""
+    paths = [f.path for f in insp.files]
+    return ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "") or None
+
+
 def _from(src: str | None) -> str:
     return f" (spec from {src})" if src else ""
 
@@ -88,10 +94,10 @@ def finalize(insp: Inspection, opts: "ReadOptions") -> Inspection:
             problem(InputError(
                 "no measured (variable) readings found; the file holds only attribute "
                 f"characteristic(s) {', '.join(repr(a) for a in attrs)} (go/no-go or error-log "
-                "data), which pilotqa reads but does not analyse for capability", file=file))
+                "data), which pilotqa reads but does not analyse for capability", file=_files(insp)))
         else:
             problem(InputError("no numeric readings found: every reading cell is blank or marked "
-                               "not measured", file=file))
+                               "not measured", file=_files(insp)))
     specs = insp.specs
     dup = specs.filter(pl.col("feature").is_duplicated())["feature"].unique(maintain_order=True)
     if dup.len():

@@ -132,6 +132,8 @@ def histogram_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if hi <= lo:
         w = abs(lo) * 1e-3 or 1e-3
         return np.histogram(values, bins=1, range=(lo - w, hi + w))
+    if not np.isfinite(hi - lo):  # a span past the float range (readings near ±1e308): 5 bins
+        return np.histogram(values, bins=np.linspace(lo / 2, hi / 2, 6) * 2)
     edges = np.histogram_bin_edges(values, bins="auto")
     bins = int(min(60, max(5, edges.size - 1)))
     return np.histogram(values, bins=bins)

@@ -105,6 +105,8 @@ def value_decimals(fs: FeatureStats) -> int:
         tol = abs(limit) if limit is not None else None
     if not tol or tol <= 0 or not math.isfinite(tol):
         return 4
+    if tol / 1000.0 == 0.0:  # a denormal tolerance (e.g. 5e-324): as fine as shown
+        return 7
     return int(min(7, max(2, math.ceil(-math.log10(tol / 1000.0)))))
 
 

@@ -21,6 +21,9 @@ MIN_DISTINCT: int = 5
 #: Decimals tried when looking for the gauge's step; more means "no fixed step" (computed values).
 MAX_DECIMALS: int = 8
 
+#: Magnitude above which a float no longer holds every whole number (2^53).
+_EXACT: float = float(2**53)
+
 #: Output schema of :func:`resolution_all`.
 RESOLUTION_SCHEMA: dict[str, pl.DataType] = {
     "feature": pl.String(),
@@ -105,7 +108,13 @@ def resolution_all(meas: pl.DataFrame, specs: pl.DataFrame) -> pl.DataFrame:
         pl.col("_dec").max().alias("dec"),
         pl.col("value").mean().alias("mean"),
         pl.col("value").std(ddof=1).alias("sd"),
+        pl.col("value").abs().max().alias("_amax"),
     )
+    # A grid of whole numbers exists only while value·10^d stays exact in a float (< 2^53):
+    # larger readings (e.g. 1e308, or 1e12 with 6 decimals) fall back to the smallest difference.
+    too_big = pl.col("_amax") * 10.0 ** pl.col("dec").cast(pl.Float64) >= _EXACT
+    summ = summ.with_columns(pl.when(too_big).then(pl.lit(MAX_DECIMALS + 1, dtype=pl.Int64))
+                             .otherwise(pl.col("dec")).alias("dec"))
     m = m.join(summ.select("feature", "dec", "mean", "sd"), on="feature")
     inside = m.filter(
         (pl.col("sd").is_null()) | (pl.col("sd") == 0)
@@ -130,7 +139,9 @@ def resolution_all(meas: pl.DataFrame, specs: pl.DataFrame) -> pl.DataFrame:
         arr = arr[arr > 0]
         step[feat] = (float(np.gcd.reduce(arr)) * 10.0 ** (-dec) if arr.size else None, "decimals")
     for feat, mind in cont.iter_rows():
-        step[feat] = (float(mind) if mind is not None and mind > 0 else None, "min-difference")
+        ok = mind is not None and math.isfinite(mind) and mind > 0
+        step[feat] = (float(mind) if ok else None, "min-difference")
+    huge = set(summ.filter(pl.col("_amax") >= _EXACT)["feature"].to_list())
 
     sp = specs.select("feature", "nominal", "lsl", "usl", "lower_bound_zero")
     df = sp.join(summ.select("feature", "n"), on="feature", how="left").join(distinct, on="feature", how="left")
@@ -158,6 +169,10 @@ def resolution_all(meas: pl.DataFrame, specs: pl.DataFrame) -> pl.DataFrame:
         elif dv is not None and dv <= 1 and n >= 2:
             adequate = False
             note = "All readings are equal at the gauge resolution: the process spread is not resolved."
+        elif pct is None and feat in huge and st is None:
+            adequate = None
+            note = ("Resolution not judged: readings this large (beyond 2^53 in magnitude) leave no "
+                    "gauge step that floating point can resolve.")
         elif pct is None:
             adequate = None
             note = ("Resolution not judged: fewer than two distinct readings." if st is None
