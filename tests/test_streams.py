@@ -444,3 +444,13 @@ def test_lots_equal_streams_and_tests_are_affine_invariant(sizes: list[int], see
     assert s2["between_share"] == pytest.approx(streams["between_share"], rel=1e-6, abs=1e-12)
     assert s2["offset_pct_tolerance"] == pytest.approx(streams["offset_pct_tolerance"], rel=1e-6, abs=1e-9)
     assert 0.0 <= streams["between_share"] <= 1.0
+
+
+def test_report_page_shows_the_stream_block(tmp_path: Path) -> None:
+    """The characteristic's page in the HTML report carries the box plot and per-stream table of
+    every stream factor (report/stream_html.streams_block), naming the offset fixture."""
+    from pilotqa.report.html import render_html
+
+    html = render_html(analyze(_pilot(0.012), Settings(lot_size=500)))
+    assert html.count('<section class="streams">') == 2  # both characteristics ran on the fixtures
+    assert "<h3>By fixture</h3>" in html and "F2 sits +" in html and "<svg" in html

@@ -39,6 +39,7 @@ from markupsafe import Markup
 from pilotqa import __version__
 from pilotqa.report.figures import MAX_POINTS, attribute_chart, sixpack
 from pilotqa.report.labels import GLOSSARY, lot_size_sentence, policy_rows, settings_rows
+from pilotqa.report.stream_html import streams_block
 from pilotqa.report.safe import NULL_TEXT, clean_text, css_string, json_for_script
 from pilotqa.report.summary import (PARTS_HEADING, PPAP_HEADING, PPAP_SENTENCE, Flag, SummaryRow,
                                     summary_row)
@@ -349,6 +350,7 @@ def _section(fr: FeatureResult, i: int, pos: int, total: int, conf: float,
         "conf": f"{100 * conf:g} %", "idx_rows": _index_rows(fs),
         "process": _process_rows(fs, d), "evidence": _evidence_rows(fs, d, unit),
         "lot_cols": lot_cols, "lot_rows": lot_rows, "oos_rows": out_of_spec_rows(fs, d),
+        "streams_html": streams_block(fs),  # box plot and table per stream factor (--by), escaped
         **_signals(fs),
         **_plan_block(fr.decision),
         "model_reason": clean_text(cm.reason or "") if cm is not None else "",
