@@ -454,3 +454,24 @@ def test_report_page_shows_the_stream_block(tmp_path: Path) -> None:
     html = render_html(analyze(_pilot(0.012), Settings(lot_size=500)))
     assert html.count('<section class="streams">') == 2  # both characteristics ran on the fixtures
     assert "<h3>By fixture</h3>" in html and "F2 sits +" in html and "<svg" in html
+
+
+def test_bundled_fixture_run_names_the_shifted_fixture() -> None:
+    """sample_data/streams/housing_pilot_fixtures.csv (sample_data/make_fixture_run.py): the pilot
+    run on two fixtures, SLOT_WIDTH +0.006 mm on F2. Only SLOT_WIDTH gets a stream effect; it is
+    kept at 100 % with the fixture and offset named; every other verdict equals the plain run's."""
+    from pilotqa.read import read
+    from tests.golden.make_golden import SAMPLE
+
+    plain = {f.feature: f.verdict for f in analyze(read([SAMPLE / "housing_pilot_long.csv"]),
+                                                    Settings(lot_size=500)).features}
+    res = analyze(read([SAMPLE / "streams" / "housing_pilot_fixtures.csv"]), Settings(lot_size=500))
+    flagged = [f.feature for f in res.features
+               if f.stats.streams.get("fixture") is not None and f.stats.streams["fixture"].significant
+               and f.stats.streams["fixture"].practically_relevant]
+    assert flagged == ["SLOT_WIDTH"]
+    slot = next(f for f in res.features if f.feature == "SLOT_WIDTH")
+    assert slot.verdict == "keep_100"
+    assert any(r.startswith("stream effect: fixture F2 sits +0.005") for r in slot.decision.reasons)
+    assert {f.feature: f.verdict for f in res.features if f.feature != "SLOT_WIDTH"} == \
+        {k: v for k, v in plain.items() if k != "SLOT_WIDTH"}

@@ -27,7 +27,7 @@ def sample_inputs() -> list[Path]:
     """Every sample_data input (files and the per-part CALYPSO folder), not the generators."""
     return [
         p for p in sorted(SAMPLE.iterdir())
-        if p.suffix not in (".py", ".md") and not p.name.startswith((".", "_")) and p.name != "compare"
+        if p.suffix not in (".py", ".md") and not p.name.startswith((".", "_")) and p.name not in ("compare", "streams")
     ]
 
 
