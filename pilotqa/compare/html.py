@@ -29,6 +29,7 @@ from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from pilotqa.compare.core import VERDICT_TEXT
+from pilotqa.report.html import plotly_js as _plotly_js  # the one checked, inlined bundle
 from pilotqa.report.safe import NULL_TEXT, clean_text, json_for_script
 
 if TYPE_CHECKING:
@@ -312,18 +313,6 @@ def run_figure(e: dict[str, Any], before: np.ndarray, after: np.ndarray) -> dict
               "yaxis": {"title": {"text": _plot_text(str(e.get("unit") or ""))}},
               "legend": {"orientation": "h", "y": -0.25}, "margin": {"l": 60, "r": 20, "t": 50, "b": 70}}
     return {"data": data, "layout": layout}
-
-
-@functools.lru_cache(maxsize=1)
-def _plotly_js() -> Markup:
-    """plotly.js bundled with the plotly package, checked to be safe to inline."""
-    from plotly.offline import get_plotlyjs
-
-    js = get_plotlyjs()
-    low = js.lower()
-    if "</script" in low or "<!--" in low:  # pragma: no cover - depends on the plotly release
-        raise RuntimeError("this plotly.js bundle cannot be inlined in a <script> element")
-    return Markup(js)
 
 
 def _side(label: str, d: dict[str, Any]) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from markupsafe import Markup
 from pilotqa.errors import InputError
 from pilotqa.msa.document import write_json
 from pilotqa.msa.figures import grr_figure, type1_figure
+from pilotqa.report.html import plotly_js as _plotly_js  # the one checked, inlined bundle
 from pilotqa.report.outputs import written_by_pilotqa
 from pilotqa.report.safe import NULL_TEXT, clean_text, json_for_script, xlsx_text
 
@@ -165,16 +166,6 @@ def _fmt(x: Any, kind: str = "g") -> str:
 
 def _text(x: Any) -> str:
     return clean_text(str(x)) if x is not None else NULL_TEXT
-
-
-@functools.lru_cache(maxsize=1)
-def _plotly_js() -> Markup:
-    from plotly.offline import get_plotlyjs
-
-    js = get_plotlyjs()
-    if "</script" in js.lower() or "<!--" in js:  # pragma: no cover - depends on plotly
-        raise RuntimeError("this plotly.js bundle cannot be inlined in a <script> element")
-    return Markup(js)
 
 
 @functools.lru_cache(maxsize=1)

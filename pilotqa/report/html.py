@@ -494,13 +494,14 @@ def _build_context(result: "AnalysisResult", max_points: int) -> dict[str, Any]:
                               _plan_lot_note(result))
                      for pos, i in enumerate(order)],
         "css_footer": css_string(f"pilotqa {__version__} · {gen_text}"),
-        "plotly_js": _plotly_js(),
+        "plotly_js": plotly_js(),
     }
 
 
 @functools.lru_cache(maxsize=1)
-def _plotly_js() -> Markup:
-    """plotly.js (bundled with the plotly package), checked to be safe to inline."""
+def plotly_js() -> Markup:
+    """plotly.js (bundled with the plotly package), checked to be safe to inline; the analysis,
+    comparison and gauge-study reports all inline this one bundle."""
     from plotly.offline import get_plotlyjs
 
     js = get_plotlyjs()
