@@ -297,3 +297,27 @@ def test_form2_calculator_skips_a_plan_of_two_parts(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     assert sorted(x.name for x in (tmp_path / "out").iterdir()) == [
         "swapped.html", "swapped.json", "swapped.xlsx"]
+
+
+def test_every_reading_at_the_largest_float(tmp_path: Path) -> None:
+    """All readings of a characteristic 1.7976931348623157e308: the one-bin histogram's widened
+    range and the figure's curves overflowed to inf (ValueError out of numpy, then out of the
+    JSON for the page's figure)."""
+    import numpy as np
+
+    from pilotqa.report.figures import histogram_counts
+
+    top = np.finfo(float).max
+    for v in (top, -top):
+        counts, edges = histogram_counts(np.array([v, v, v]))
+        assert counts.tolist() == [3] and np.isfinite(edges).all()
+    rows = [ln.split(",") for ln in long_csv().decode().splitlines()]
+    for r in rows[1:]:
+        if r[4] == "BORE_A_DIA":
+            r[5] = repr(float(top))
+    p = tmp_path / "top.csv"
+    p.write_text("\n".join(",".join(r) for r in rows) + "\n")
+    r = run("analyze", str(p), "--out", str(tmp_path / "out"), "-q")
+    assert r.exit_code in (0, 2), r.output
+    if r.exit_code == 2:
+        one_line_error(r)

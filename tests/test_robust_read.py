@@ -466,3 +466,15 @@ def test_policy_number_past_the_float_range(tmp_path: Path) -> None:
     pol = _write(tmp_path, "policy.toml", "[requirements]\nnon_normal_aic_window = " + "1" * 400 + "\n")
     with pytest.raises(PolicyError, match=r"policy\.toml, key 'requirements\.non_normal_aic_window': expected a number"):
         load_policy(str(pol))
+
+
+def test_duplicate_part_in_a_dfd_dfx_pair_names_the_files(tmp_path: Path) -> None:
+    """One input read from two files (.dfd + .dfx): a part measured twice named no file."""
+    from .fuzz.corpus import dfd_dfx
+
+    dfd, dfx = dfd_dfx()
+    lines = dfx.split(b"\r\n")
+    first = lines[: lines.index(next(ln for ln in lines if ln.startswith(b"K0014"))) + 1]
+    _write(tmp_path, "p.dfd", dfd)
+    _write(tmp_path, "p.dfx", b"\r\n".join(first + lines))
+    _refused([tmp_path / "p.dfd"], "p.dfd", "p.dfx", "2 readings of feature")

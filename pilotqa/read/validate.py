@@ -102,7 +102,7 @@ def finalize(insp: Inspection, opts: "ReadOptions") -> Inspection:
     dup = specs.filter(pl.col("feature").is_duplicated())["feature"].unique(maintain_order=True)
     if dup.len():
         raise SpecError(f"feature name '{dup[0]}' occurs twice; feature names must be unique",
-                        file=file)
+                        file=file or _files(insp))
     feats = m["feature"].unique(maintain_order=True)
     absent = feats.filter(~feats.is_in(specs["feature"].implode()))
     if absent.len():
@@ -141,13 +141,18 @@ def finalize(insp: Inspection, opts: "ReadOptions") -> Inspection:
     specs, lbz_note = _lower_bound_zero(specs)
     if lbz_note:
         notes.append(lbz_note)
-    _check_duplicate_readings(m, file)
+    _check_duplicate_readings(m, file or _files(insp))  # (a .dfd with its .dfx: two files)
     for key, val in (("part_number", opts.part), ("revision", opts.revision)):
         if val is not None:
             if meta.get(key) not in (None, val):
                 notes.append(f"{key} '{meta[key]}' of the export replaced by '{val}' (command line)")
             meta[key] = val
-    m, sg_notes = assign_subgroups(m, opts.subgroup_size)
+    try:
+        m, sg_notes = assign_subgroups(m, opts.subgroup_size)
+    except InputError as exc:  # a part without a subgroup among parts with one: say where
+        if exc.file:
+            raise
+        raise InputError(exc.message, file=file or _files(insp)) from None
     notes += sg_notes
     details = dict(insp.details)
     if problems:

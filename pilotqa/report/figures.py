@@ -37,6 +37,7 @@ import numpy as np
 
 from pilotqa.results import FeatureStats, Stability, Violation
 from pilotqa.util import finite_or_none as _num
+from pilotqa.util import json_safe
 
 __all__ = [
     "MAX_POINTS",
@@ -131,7 +132,9 @@ def histogram_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     lo, hi = float(values.min()), float(values.max())
     if hi <= lo:
         w = abs(lo) * 1e-3 or 1e-3
-        return np.histogram(values, bins=1, range=(lo - w, hi + w))
+        a, b = lo - w, hi + w
+        # readings at the float limit (±1.8e308): the widened end would overflow; keep the value
+        return np.histogram(values, bins=1, range=(a if np.isfinite(a) else lo, b if np.isfinite(b) else hi))
     if not np.isfinite(hi - lo):  # a span past the float range (readings near ±1e308): 5 bins
         return np.histogram(values, bins=np.linspace(lo / 2, hi / 2, 6) * 2)
     edges = np.histogram_bin_edges(values, bins="auto")
@@ -582,7 +585,9 @@ def sixpack(fs: FeatureStats, *, max_points: int = MAX_POINTS) -> dict[str, Any]
         _box(fs, v, lots, order, traces, shapes, annotations, serials)
     layout["shapes"] = shapes
     layout["annotations"] = annotations
-    return {"data": traces, "layout": layout}
+    # readings at the float limit (±1.8e308) overflow a curve or a range to ±inf: a gap instead
+    safe: dict[str, Any] = json_safe({"data": traces, "layout": layout})
+    return safe
 
 
 def attribute_chart(fs: FeatureStats) -> dict[str, Any]:

@@ -449,6 +449,8 @@ def _form2_calculator(ws: Worksheet, result: "AnalysisResult", order: list[int])
         plan = fr.decision.plan
         if plan is None or plan.method != "variables" or plan.form != 2:
             continue
+        if (plan.sample_size or 0) < 3:  # Form 2's beta estimate needs n ≥ 3 (a = (n − 2)/2 > 0)
+            continue
         row += 1
         f = form2_calculator_formulas(plan, f"H{row}", f"I{row}", fr.stats.lsl, fr.stats.usl)
         for j, v in enumerate([fr.feature, plan.sample_size, fr.stats.lsl, fr.stats.usl, plan.m,
