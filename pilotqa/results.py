@@ -19,10 +19,11 @@ apart unnoticed.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Mapping, TypeVar, Union
+from typing import Any, Callable, Mapping, TypeVar, Union
 
 import numpy as np
 from numpy.typing import NDArray
@@ -745,7 +746,8 @@ def from_mapping(cls: type[T], data: Mapping[str, Any], where: str = "") -> T:
 
     Nested dataclasses, ``tuple[X, ...]``, ``X | None``, ``Mapping[str, float]`` and intervals are
     converted from dicts and lists. An unknown key, or a missing key of a field without a default,
-    raises ``TypeError`` naming it.
+    raises ``TypeError`` naming it. The per-class conversion plan (type hints resolved once) is
+    cached (:func:`_plan`).
 
     >>> from_mapping(Violation, {"chart": "x", "rule": 1, "index": 4})
     Violation(chart='x', rule=1, index=4, part_id=None, point=None)
@@ -756,38 +758,69 @@ def from_mapping(cls: type[T], data: Mapping[str, Any], where: str = "") -> T:
     """
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"{cls!r} is not a dataclass")
-    hints = typing.get_type_hints(cls)
-    by_json = {str(json_name(f)): f for f in dataclasses.fields(cls) if json_name(f) is not None}
-    unknown = [k for k in data if k not in by_json]
+    plan = _plan(cls)
+    unknown = [k for k in data if k not in plan.keys]
     if unknown:
         raise TypeError(f"{where or cls.__name__}: unknown key(s) {', '.join(map(str, unknown))}")
     kwargs: dict[str, Any] = {}
-    for key, f in by_json.items():
+    for key, name, conv, required in plan.fields:
         if key in data:
-            kwargs[f.name] = _convert(hints[f.name], data[key], f"{where or cls.__name__}.{key}")
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            value = data[key]
+            kwargs[name] = value if conv is None else conv(value, f"{where or cls.__name__}.{key}")
+        elif required:
             raise TypeError(f"{where or cls.__name__}: missing key {key}")
     return cls(**kwargs)
 
 
-def _convert(tp: Any, value: Any, where: str) -> Any:
+#: A compiled converter: (value, where) -> converted value; ``where`` names the value in errors.
+_Conv = Callable[[Any, str], Any]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How :func:`from_mapping` builds one dataclass: its JSON keys and, per field, (JSON key,
+    field name, converter or None for "as it is", required)."""
+
+    keys: frozenset[str]
+    fields: tuple[tuple[str, str, _Conv | None, bool], ...]
+
+
+@functools.lru_cache(maxsize=None)
+def _plan(cls: type[Any]) -> _Plan:
+    hints = typing.get_type_hints(cls)
+    rows = []
+    for f in dataclasses.fields(cls):
+        key = json_name(f)
+        if key is None:
+            continue
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        rows.append((str(key), f.name, _converter(hints[f.name]), required))
+    return _Plan(frozenset(r[0] for r in rows), tuple(rows))
+
+
+def _converter(tp: Any) -> _Conv | None:
+    """The converter of one type hint (None: the value is kept as it is). Same rules as the
+    recursive description in :func:`from_mapping`: ``X | None`` keeps None, a dataclass is built
+    from a mapping (an instance is kept), tuples element by element, mappings as ``dict``."""
     origin = typing.get_origin(tp)
     if origin in (Union, types.UnionType):
-        if value is None:
-            return None
         args = [a for a in typing.get_args(tp) if a is not type(None)]
-        if len(args) == 1:
-            return _convert(args[0], value, where)
-        return value  # a union of scalars (e.g. float | int): kept as it is
+        inner = _converter(args[0]) if len(args) == 1 else None
+        if inner is None:
+            return None  # None stays None; a union of scalars is kept as it is
+        return lambda v, w: None if v is None else inner(v, w)
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        if isinstance(value, tp):
-            return value
-        return from_mapping(tp, value, where)
+        dc = tp
+        return lambda v, w: v if isinstance(v, dc) else from_mapping(dc, v, w)
     if origin is tuple:
         targs = typing.get_args(tp)
         if len(targs) == 2 and targs[1] is Ellipsis:
-            return tuple(_convert(targs[0], v, f"{where}[{i}]") for i, v in enumerate(value))
-        return tuple(_convert(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(targs, value)))
+            elem = _converter(targs[0])
+            if elem is None:
+                return lambda v, w: tuple(v)
+            return lambda v, w: tuple(elem(x, f"{w}[{i}]") for i, x in enumerate(v))
+        convs = [_converter(a) for a in targs]
+        return lambda v, w: tuple(x if c is None else c(x, f"{w}[{i}]") for i, (c, x) in enumerate(zip(convs, v)))
     if origin in (Mapping, dict) or tp is Mapping:
-        return dict(value)
-    return value
+        return lambda v, w: dict(v)
+    return None

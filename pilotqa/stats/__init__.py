@@ -268,14 +268,21 @@ def _out_of_spec(part: pl.DataFrame | None, lsl: float | None, usl: float | None
     ``n_out_of_spec`` in :func:`pilotqa.stats.capability.capability_all`)."""
     if part is None or (lsl is None and usl is None):
         return ()
-    lo = pl.lit(lsl, dtype=pl.Float64) if lsl is not None else pl.lit(None, dtype=pl.Float64)
-    hi = pl.lit(usl, dtype=pl.Float64) if usl is not None else pl.lit(None, dtype=pl.Float64)
-    bad = part.filter(((pl.col("value") < lo) | (pl.col("value") > hi)).fill_null(False))
+    v = part["value"].to_numpy()
+    bad = np.zeros(v.shape[0], dtype=bool)
+    if lsl is not None:
+        bad |= v < lsl
+    if usl is not None:
+        bad |= (v > usl) | np.isnan(v)  # polars orders NaN above every number, as capability_all counts it
+    idx = np.flatnonzero(bad)
+    if not idx.size:
+        return ()
     return tuple(
-        OutOfSpec(part_id=str(r["part_id"]), lot=None if r["lot"] is None else str(r["lot"]), value=float(r["value"]),
-                  limit=float(lsl if lsl is not None and r["value"] < lsl else usl),  # type: ignore[arg-type]
-                  side="lower" if lsl is not None and r["value"] < lsl else "upper")
-        for r in bad.iter_rows(named=True)
+        OutOfSpec(part_id=str(pid), lot=None if lot is None else str(lot), value=float(x),
+                  limit=float(lsl if lsl is not None and x < lsl else usl),  # type: ignore[arg-type]
+                  side="lower" if lsl is not None and x < lsl else "upper")
+        for pid, lot, x in zip(part["part_id"].gather(idx).to_list(), part["lot"].gather(idx).to_list(),
+                               v[idx].tolist())
     )
 
 
@@ -284,6 +291,25 @@ def _serials(names: list[str]) -> str:
     if len(names) <= 3:
         return ", ".join(names)
     return f"{names[0]} … {names[-1]} ({len(names)} parts)"
+
+
+def _subgroup_serials(part: pl.DataFrame) -> list[list[Any]]:
+    """The serials of each subgroup (in reading order), subgroups ordered by their smallest
+    sequence number, then by subgroup (missing last) — what ``group_by("subgroup")`` with
+    ``min(sequence)`` and ``sort(["first", "subgroup"], nulls_last=True)`` gives, in one pass."""
+    ids = part["part_id"].cast(pl.Utf8).to_list()
+    first: dict[Any, Any] = {}
+    members: dict[Any, list[str | None]] = {}
+    for sub, seq, pid in zip(part["subgroup"].to_list(), part["sequence"].to_list(), ids):
+        if sub not in members:
+            members[sub] = []
+            first[sub] = None
+        members[sub].append(pid)
+        if seq is not None and (first[sub] is None or seq < first[sub]):
+            first[sub] = seq
+    order = sorted(members, key=lambda k: (first[k] is None, first[k] if first[k] is not None else 0,
+                                           k is None, k if k is not None else 0))
+    return [members[k] for k in order]
 
 
 def _trace_violations(stab: Stability | None, part: pl.DataFrame | None, individuals: bool) -> Stability | None:
@@ -295,14 +321,12 @@ def _trace_violations(stab: Stability | None, part: pl.DataFrame | None, individ
     """
     if stab is None or part is None or not stab.violations:
         return stab
+    groups: list[list[Any]]
     if individuals:
         ids = [str(x) for x in part["part_id"].to_list()]
         groups = [[i] for i in ids]
     else:
-        g = (part.group_by("subgroup", maintain_order=True)
-             .agg(pl.col("sequence").min().alias("first"), pl.col("part_id").cast(pl.Utf8))
-             .sort(["first", "subgroup"], nulls_last=True))
-        groups = [list(x) for x in g["part_id"].to_list()]
+        groups = _subgroup_serials(part)
     out = []
     for v in stab.violations:
         pos = v.index + 1 if individuals and v.chart == "range" else v.index

@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
-from statsmodels.stats.diagnostic import normal_ad
 
 from pilotqa.util import finite_or_none as _f
 
@@ -102,7 +101,8 @@ def normality(values: ArrayLike, alpha: float = 0.05) -> tuple[dict[str, Any], l
 
     The p-value uses the modified statistic A²(1 + 0.75/n + 2.25/n²) and the piecewise formula of
     D'Agostino & Stephens (1986), as ``statsmodels.stats.diagnostic.normal_ad`` implements it
-    (n ≥ 8). Shapiro–Wilk by ``scipy.stats.shapiro`` (Royston's algorithm, n ≥ 3). When AD is not
+    (n ≥ 8; computed by :func:`_normal_ad`, the same operations). Shapiro–Wilk by
+    ``scipy.stats.shapiro`` (Royston's algorithm, n ≥ 3). When AD is not
     available ``normal`` falls back to the Shapiro–Wilk p-value. Both tests are sensitive to
     readings rounded to a coarse gauge resolution (many ties).
 
@@ -139,7 +139,7 @@ def normality(values: ArrayLike, alpha: float = 0.05) -> tuple[dict[str, Any], l
     if n > 5000:
         notes.append("Shapiro–Wilk p-value is approximate for more than 5000 readings.")
     if n >= MIN_N_AD:
-        a2, p = normal_ad(x)
+        a2, p = _normal_ad(x)
         doc["ad_statistic"] = _f(a2)
         doc["ad_p_value"] = _f(p)
         if doc["ad_p_value"] is not None:
@@ -149,6 +149,43 @@ def normality(values: ArrayLike, alpha: float = 0.05) -> tuple[dict[str, Any], l
     if doc["normal"] is None and doc["sw_p_value"] is not None:
         doc["normal"] = bool(doc["sw_p_value"] >= alpha)
     return doc, notes
+
+
+def _normal_ad(x: NDArray[np.float64]) -> tuple[float, float]:
+    """Anderson–Darling A² and p-value for normality with estimated mean and SD — the same
+    operations as ``statsmodels.stats.diagnostic.normal_ad`` for one sample (equality tested in
+    tests/test_fits_fast.py), without its argument handling and without importing statsmodels.
+
+    .. math:: A^2 = -n - \\sum_{i=1}^{n}\\frac{2i-1}{n}\\left[\\ln\\Phi(w_{(i)})
+              + \\ln\\left(1-\\Phi(w_{(n+1-i)})\\right)\\right],\\quad w = (x-\\bar x)/s
+
+    p from :math:`A^{2*} = A^2(1 + 0.75/n + 2.25/n^2)` by D'Agostino & Stephens (1986), Table 4.9:
+    1 − exp(−13.436 + 101.14A − 223.73A²) for A < 0.2, 1 − exp(−8.318 + 42.796A − 59.938A²) for
+    A < 0.34, exp(0.9177 − 4.279A − 1.38A²) for A < 0.6, exp(1.2937 − 5.709A + 0.0186A²) up to
+    13, else 0.
+    """
+    from scipy.special import ndtr  # scipy.stats.norm.cdf of a standardised value
+
+    n = x.shape[0]
+    y = np.sort(x)
+    w = (y - np.mean(x)) / np.std(x, ddof=1)
+    z = ndtr(w)
+    i = np.arange(1, n + 1)
+    with np.errstate(divide="ignore"):
+        ad_values = (2 * i - 1.0) / n * (np.log(z) + np.log1p(-z[::-1]))
+    a2 = -n - np.sum(ad_values)
+    a = a2 * (1 + 0.75 / n + 2.25 / n ** 2)
+    if a >= 0.00 and a < 0.200:
+        p = 1 - np.exp(-13.436 + 101.14 * a - 223.73 * a ** 2)
+    elif a < 0.340:
+        p = 1 - np.exp(-8.318 + 42.796 * a - 59.938 * a ** 2)
+    elif a < 0.600:
+        p = np.exp(0.9177 - 4.279 * a - 1.38 * a ** 2)
+    elif a <= 13:
+        p = np.exp(1.2937 - 5.709 * a + 0.0186 * a ** 2)
+    else:
+        p = 0.0
+    return float(a2), float(p)
 
 
 def ad_statistic(sorted_x: NDArray[np.float64], cdf: Any) -> float:
@@ -201,6 +238,42 @@ class FitResult:
     ad_statistic: float
     frozen: Any = field(repr=False, compare=False)
     fixed: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
+
+
+class _Model:
+    """A fitted scipy.stats family with its parameters, used where a frozen distribution was.
+
+    ``ppf``/``cdf``/``sf``/``logpdf`` call ``dist.<method>(x, *params)`` — exactly what scipy's
+    frozen distribution does (``rv_frozen.ppf(q) = dist.ppf(q, *args)``), so every number is the
+    same — without building a frozen object (scipy formats a docstring for each one, about a
+    millisecond). Any other attribute is taken from the frozen distribution, built on first use.
+    """
+
+    __slots__ = ("dist", "args", "_frozen")
+
+    def __init__(self, dist: Any, args: tuple[float, ...]) -> None:
+        self.dist = dist
+        self.args = tuple(args)
+        self._frozen: Any = None
+
+    def ppf(self, q: Any) -> Any:
+        return self.dist.ppf(q, *self.args)
+
+    def cdf(self, x: Any) -> Any:
+        return self.dist.cdf(x, *self.args)
+
+    def sf(self, x: Any) -> Any:
+        return self.dist.sf(x, *self.args)
+
+    def logpdf(self, x: Any) -> Any:
+        return self.dist.logpdf(x, *self.args)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in _Model.__slots__:
+            raise AttributeError(name)
+        if self._frozen is None:
+            self._frozen = self.dist(*self.args)
+        return getattr(self._frozen, name)
 
 
 def _candidates(lower_bound_zero: bool, positive: bool) -> list[tuple[str, dict[str, float]]]:
@@ -290,7 +363,240 @@ def _fit_fast(name: str, x: NDArray[np.float64], fixed: dict[str, float]) -> tup
         if par is None:
             raise ValueError(f"{name} fit failed")
         return par
+    if name in _LEAN_FIT:
+        return tuple(float(p) for p in _generic_ml_fit(dist, x, fixed))
     return tuple(float(p) for p in dist.fit(x, **fixed))
+
+
+#: Families fitted by scipy's generic ``rv_continuous.fit`` (no closed form or own ``fit``):
+#: :func:`_generic_ml_fit` runs the same optimisation with a leaner objective.
+_LEAN_FIT = frozenset({"johnsonsu", "foldnorm"})
+
+
+def _generic_ml_fit(dist: Any, x: NDArray[np.float64], fixed: dict[str, float]) -> tuple[float, ...]:
+    """Maximum-likelihood fit exactly as scipy's generic ``rv_continuous.fit`` does it (method
+    "MLE", optimiser ``scipy.optimize.fmin``), with the penalised negative log-likelihood
+    evaluated without scipy's per-call argument handling.
+
+    Same start (``dist._fitstart``), same fixed arguments (``floc``), same Nelder–Mead simplex and
+    tolerances (``fmin`` defaults, xtol = ftol = 10⁻⁴), and the objective computes the same
+    floating-point operations in the same order as ``rv_continuous._penalized_nnlf``:
+
+    .. math:: -\\sum_{z_i \\in S} \\ln f(z_i;\\,\\theta) + n_{bad}\\cdot 100\\ln(x_{max})
+              + n\\ln(\\text{scale}),\\qquad z_i = (x_i - \\text{loc})/\\text{scale}
+
+    (readings outside the support S or with a non-finite log-density are counted in
+    :math:`n_{bad}`), so the simplex follows the same path to the same optimum. Equality with
+    ``dist.fit`` is tested in tests/test_fits_fast.py.
+
+    References
+    ----------
+    scipy.stats ``rv_continuous.fit`` and ``_penalized_nnlf`` (SciPy 1.x); Nelder & Mead (1965),
+    *Computer Journal* 7(4), 308–313.
+    """
+    from scipy import optimize
+    from scipy.stats._distn_infrastructure import _LOGXMAX
+
+    data = np.asarray(x, dtype=float).ravel()
+    if not np.isfinite(data).all():
+        raise ValueError("The data contains non-finite values.")
+    n_shapes = dist.numargs
+    start = tuple(dist._fitstart(data))
+    args = list(start[:n_shapes]) + [start[-2], start[-1]]
+    keys = [f"f{i}" for i in range(n_shapes)] + ["floc", "fscale"]
+    unknown = set(fixed) - set(keys)
+    if unknown:
+        raise TypeError(f"unsupported fixed argument(s) {sorted(unknown)}")
+    fixed_idx = [i for i, k in enumerate(keys) if k in fixed]
+    for i in fixed_idx:
+        args[i] = fixed[keys[i]]
+    free_idx = [i for i in range(len(args)) if i not in fixed_idx]
+    x0 = [args[i] for i in free_idx]
+    n = len(data)
+    argcheck, support_mask, logpdf = dist._argcheck, dist._support_mask, dist._logpdf
+
+    def nnlf(theta: NDArray[np.float64], xd: NDArray[np.float64]) -> float:
+        full: Any
+        if fixed_idx:
+            full = args[:]
+            for j, i in enumerate(free_idx):
+                full[i] = theta[j]
+        else:
+            full = theta
+        loc, scale, shapes = full[-2], full[-1], tuple(full[:-2])
+        if not argcheck(*shapes) or scale <= 0:
+            return math.inf
+        z = (xd - loc) / scale
+        n_log_scale = n * np.log(scale)
+        inside = support_mask(z, *shapes)
+        n_bad = z.size - np.count_nonzero(inside)
+        if n_bad > 0:
+            z = z[inside]
+        lp = logpdf(z, *shapes)
+        finite = np.isfinite(lp)
+        n_nonfinite = finite.size - np.count_nonzero(finite)
+        total = np.sum(lp[finite]) if n_nonfinite else np.sum(lp)
+        return float(-total + (n_bad + n_nonfinite) * _LOGXMAX * 100 + n_log_scale)
+
+    if dist.name == "johnsonsu" and not fixed_idx:
+        vals = _nelder_mead(_johnsonsu_nnlf(data), [float(v) for v in x0])
+    else:
+        vals = optimize.fmin(nnlf, x0, args=(data,), disp=0)
+    full = list(args)
+    for j, i in enumerate(free_idx):
+        full[i] = vals[j]
+    loc, scale, shapes = full[-2], full[-1], tuple(full[:-2])
+    if not (np.all(argcheck(*shapes)) and scale > 0):
+        raise ValueError("Optimization converged to parameters that are outside the range allowed")
+    return tuple(full)
+
+
+class _MaxCalls(Exception):
+    """The objective's call budget is spent (``fmin``'s ``maxfun``)."""
+
+
+def _nelder_mead(func: Any, x0: list[float]) -> list[float]:
+    """``scipy.optimize.fmin(func, x0, disp=0)`` (default options: xtol = ftol = 10⁻⁴, at most
+    200·N iterations and evaluations, initial simplex x0 with each coordinate ×1.05 or 0.00025
+    when zero) step for step, on Python floats instead of small numpy arrays.
+
+    The reflection, expansion, contraction and shrink points are the same floating-point
+    expressions as scipy's ``_minimize_neldermead`` (ρ = 1, χ = 2, ψ = σ = 0.5; the centroid
+    summed row by row), and the vertices are ordered by ``numpy.argsort`` as there, so the
+    simplex visits the same points and stops at the same vertex (tests/test_fits_fast.py).
+
+    References
+    ----------
+    Nelder & Mead (1965), *Computer Journal* 7(4), 308–313; SciPy ``optimize._optimize``.
+    """
+    n = len(x0)
+    rho, chi, psi, sigma = 1, 2, 0.5, 0.5
+    maxfun = maxiter = n * 200
+    sim = [list(x0)]
+    for k in range(n):
+        y = list(x0)
+        y[k] = (1 + 0.05) * y[k] if y[k] != 0 else 0.00025
+        sim.append(y)
+    calls = [0]
+
+    def f(x: list[float]) -> float:
+        if calls[0] >= maxfun:
+            raise _MaxCalls
+        calls[0] += 1
+        return float(func(x))
+
+    fsim = [math.inf] * (n + 1)
+
+    def order() -> None:
+        ind = np.argsort(np.array(fsim, dtype=float))
+        sim[:] = [sim[i] for i in ind]
+        fsim[:] = [fsim[i] for i in ind]
+
+    try:
+        for k in range(n + 1):
+            fsim[k] = f(sim[k])
+    except _MaxCalls:
+        pass
+    finally:
+        order()
+    order()
+    iterations = 1
+    while calls[0] < maxfun and iterations < maxiter:
+        try:
+            s0 = sim[0]
+            # scipy: max|sim[1:] − sim[0]| ≤ xatol and max|fsim[0] − fsim[1:]| ≤ fatol (a NaN
+            # difference makes numpy's max NaN, so the test fails; all() fails on it too)
+            if (all(abs(v - v0) <= 1e-4 for row in sim[1:] for v, v0 in zip(row, s0))
+                    and all(abs(fsim[0] - fv) <= 1e-4 for fv in fsim[1:])):
+                break
+            tot = list(sim[0])
+            for row in sim[1:-1]:
+                tot = [a + b for a, b in zip(tot, row)]
+            xbar = [t / n for t in tot]
+            worst = sim[-1]
+            xr = [(1 + rho) * b - rho * w for b, w in zip(xbar, worst)]
+            fxr = f(xr)
+            doshrink = 0
+            if fxr < fsim[0]:
+                xe = [(1 + rho * chi) * b - rho * chi * w for b, w in zip(xbar, worst)]
+                fxe = f(xe)
+                if fxe < fxr:
+                    sim[-1], fsim[-1] = xe, fxe
+                else:
+                    sim[-1], fsim[-1] = xr, fxr
+            elif fxr < fsim[-2]:
+                sim[-1], fsim[-1] = xr, fxr
+            elif fxr < fsim[-1]:
+                xc = [(1 + psi * rho) * b - psi * rho * w for b, w in zip(xbar, worst)]
+                fxc = f(xc)
+                if fxc <= fxr:
+                    sim[-1], fsim[-1] = xc, fxc
+                else:
+                    doshrink = 1
+            else:
+                xcc = [(1 - psi) * b + psi * w for b, w in zip(xbar, worst)]
+                fxcc = f(xcc)
+                if fxcc < fsim[-1]:
+                    sim[-1], fsim[-1] = xcc, fxcc
+                else:
+                    doshrink = 1
+            if doshrink:
+                for j in range(1, n + 1):
+                    sim[j] = [a + sigma * (b - a) for a, b in zip(sim[0], sim[j])]
+                    fsim[j] = f(sim[j])
+            iterations += 1
+        except _MaxCalls:
+            pass
+        order()
+    return sim[0]
+
+
+def _johnsonsu_nnlf(data: NDArray[np.float64]) -> Any:
+    """The penalised negative log-likelihood of scipy's generic fit for Johnson SU, as a function
+    of (a, b, loc, scale): the same operations as ``rv_continuous._penalized_nnlf`` with
+    ``johnsonsu._logpdf(z, a, b) = ln(b/√(z²+1) · φ(a + b·asinh z))``, computed in preallocated
+    buffers. The support is the real line, so with finite loc and scale no reading is outside
+    it; any other case goes through scipy's own objective."""
+    from scipy.stats._distn_infrastructure import _LOGXMAX
+
+    dist = stats.johnsonsu
+    n = data.size
+    z = np.empty_like(data)
+    w = np.empty_like(data)
+    u = np.empty_like(data)
+    c = math.sqrt(2 * math.pi)
+    c_np = np.sqrt(2 * np.pi)  # scipy's _norm_pdf_C
+    assert c == c_np
+
+    def nnlf(theta: list[float]) -> float:
+        a, b, loc, scale = theta
+        if not (b > 0 and a == a) or scale <= 0:
+            return math.inf
+        if not (math.isfinite(loc) and math.isfinite(scale)):
+            return float(dist._penalized_nnlf(np.array(theta), data))
+        np.subtract(data, loc, out=z)
+        np.divide(z, scale, out=z)
+        n_log_scale = n * np.log(scale)
+        np.multiply(z, z, out=w)                 # x2 = x*x
+        np.add(w, 1.0, out=w)
+        np.sqrt(w, out=w)
+        np.divide(b * 1.0, w, out=w)            # b*1.0/np.sqrt(x2+1.0)
+        np.arcsinh(z, out=u)
+        np.multiply(b, u, out=u)
+        np.add(a, u, out=u)                     # a + b*np.arcsinh(x)
+        np.multiply(u, u, out=u)                # **2
+        np.negative(u, out=u)
+        np.divide(u, 2.0, out=u)
+        np.exp(u, out=u)
+        np.divide(u, c_np, out=u)               # _norm_pdf
+        np.multiply(w, u, out=w)
+        np.log(w, out=w)                        # generic _logpdf = log(_pdf)
+        finite = np.isfinite(w)
+        bad = n - int(np.count_nonzero(finite))
+        total = np.sum(w[finite]) if bad else np.sum(w)
+        return float(-total + bad * _LOGXMAX * 100 + n_log_scale)
+
+    return nnlf
 
 
 def fit_candidates(values: ArrayLike, lower_bound_zero: bool = False,
@@ -347,7 +653,7 @@ def fit_candidates(values: ArrayLike, lower_bound_zero: bool = False,
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
                 par = _fit_fast(name, x, fixed)
-                frozen = dist(*par)
+                frozen = _Model(dist, par)
                 ll = float(np.sum(frozen.logpdf(x)))
         except Exception:  # noqa: BLE001 - a failed optimiser just drops the candidate
             continue
@@ -407,6 +713,13 @@ def percentile_indices(frozen: Any, lsl: float | None, usl: float | None) -> dic
     >>> round(r["pp"], 6), round(r["ppk"], 6)
     (2.5, 2.0)
     """
+    return _percentile_indices(frozen, lsl, usl, True)
+
+
+def _percentile_indices(frozen: Any, lsl: float | None, usl: float | None,
+                        with_ppm: bool) -> dict[str, float | None]:
+    """:func:`percentile_indices`; ``with_ppm=False`` leaves ``ppm_expected`` None (the delta
+    method's gradient only needs Ppk, and the tail probabilities cost two more scipy calls)."""
     lo_q, med, hi_q = (float(v) for v in frozen.ppf([P_LOW, 0.5, P_HIGH]))
     lo, hi = _f(lsl), _f(usl)
     res: dict[str, float | None] = {"x0_135": _f(lo_q), "x50": _f(med), "x99_865": _f(hi_q),
@@ -420,7 +733,7 @@ def percentile_indices(frozen: Any, lsl: float | None, usl: float | None) -> dic
             res["ppl"] = _f((med - lo) / (med - lo_q))
         sides = [v for v in (res["ppu"], res["ppl"]) if v is not None]
         res["ppk"] = min(sides) if sides else None
-        if lo is not None or hi is not None:
+        if with_ppm and (lo is not None or hi is not None):
             p_out = (float(frozen.cdf(lo)) if lo is not None else 0.0) + (float(frozen.sf(hi)) if hi is not None else 0.0)
             res["ppm_expected"] = _f(1e6 * p_out)
     return res
@@ -509,7 +822,7 @@ def percentile_ppk_interval(fit: FitResult, values: ArrayLike, lsl: float | None
         return float(np.sum(dist.logpdf(x, *full(th))))
 
     def ppk(th: NDArray[np.float64]) -> float:
-        v = percentile_indices(dist(*full(th)), lsl, usl)["ppk"]
+        v = _percentile_indices(_Model(dist, tuple(full(th))), lsl, usl, False)["ppk"]
         return math.nan if v is None else float(v)
 
     th0 = par[free]
