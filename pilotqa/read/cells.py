@@ -43,6 +43,8 @@ _NUM_UNIT_RE = re.compile(rf"^\s*({_NUM})\s*({_UNITS})?\s*$", re.IGNORECASE)
 #: Longest text read as a number (a longer cell is "not a number" without pattern matching).
 _MAX_READING_CHARS = 100
 _THOUSANDS_DOT_RE = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+\.\d+$")  # 1,234.5
+#: A reading with a decimal comma and nothing else (``-0,012``), read in whole columns.
+_DECIMAL_COMMA = r"^[+-]?[0-9]+,[0-9]+$"
 _THOUSANDS_COMMA_RE = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+,\d+$")  # 1.234,5
 
 
@@ -143,27 +145,42 @@ def parse_column(col: pl.Series) -> tuple[pl.Series, pl.Series, list[tuple[int, 
                     for i in bad_inf.arg_true().to_list()]
         return v.fill_nan(None), missing, problems
     s = col.cast(pl.String)
-    fast = s.str.strip_chars().cast(pl.Float64, strict=False)
-    slow_idx = (fast.is_null() | fast.is_infinite().fill_null(False)  # "nan" text: as parse_cell
-                | fast.is_nan().fill_null(False)).arg_true().to_list()
-    values = fast.to_list()
-    missing_flags = [False] * len(values)
+    stripped = s.str.strip_chars() if s.str.contains(r"^\s|\s$").any() else s
+    fast = stripped.cast(pl.Float64, strict=False)
+    # a decimal comma between ASCII digits ("0,012"): parse_cell reads it as the decimal point
+    odd = (fast.is_null() & s.is_not_null()).arg_true()
+    if len(odd):
+        sub = stripped.gather(odd)
+        comma = sub.str.contains(_DECIMAL_COMMA)
+        if comma.any():
+            at = odd.filter(comma)
+            fast = fast.scatter(at, sub.filter(comma).str.replace(",", ".", literal=True)
+                                .cast(pl.Float64, strict=False))
+    slow = (fast.is_null() | fast.is_infinite() | fast.is_nan()).fill_null(True)  # "nan" text: as parse_cell
+    blank = s.is_null()
+    slow_idx = (slow & ~blank).arg_true().to_list()
+    values = fast.fill_nan(None)
+    missing = blank
     problems = []
-    for i in slow_idx:
-        r = parse_cell(s[i])
-        if isinstance(r, Missing):
-            values[i] = None
-            missing_flags[i] = True
-        elif isinstance(r, CellProblem):
-            values[i] = None
-            problems.append((i, r))
-        else:
-            values[i] = r
-    return (
-        pl.Series(col.name, values, dtype=pl.Float64),
-        pl.Series("missing", missing_flags, dtype=pl.Boolean),
-        problems,
-    )
+    if slow_idx:
+        got: list[float | None] = []
+        miss: list[bool] = []
+        for i in slow_idx:
+            r = parse_cell(s[i])
+            if isinstance(r, Missing):
+                got.append(None)
+                miss.append(True)
+            elif isinstance(r, CellProblem):
+                got.append(None)
+                miss.append(False)
+                problems.append((i, r))
+            else:
+                got.append(r)
+                miss.append(False)
+        at = pl.Series(slow_idx, dtype=pl.Int64)
+        values = values.scatter(at, pl.Series(got, dtype=pl.Float64))
+        missing = missing.scatter(at, pl.Series(miss, dtype=pl.Boolean))
+    return values.alias(col.name), missing.alias("missing"), problems
 
 
 def excel_column_letter(idx0: int) -> str:

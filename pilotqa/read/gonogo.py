@@ -50,7 +50,8 @@ from pilotqa.read.cells import MISSING_TOKENS, parse_cell
 
 __all__ = [
     "TOKENS", "GATED_TOKENS", "RAW_COL", "OK_COL", "CLASS_COL", "GoNoGo", "token_key",
-    "heading_says_gonogo", "classify", "read_cells", "long_readings", "attach", "split",
+    "heading_says_gonogo", "classify", "read_cells", "long_readings", "long_readings_frame",
+    "LongGoNoGoFrame", "attach", "split",
     "rows_back", "readings_frame", "has_attribute_data", "SUMMARY_HEADINGS", "is_summary_heading",
     "summary_note", "report_readings",
 ]
@@ -263,23 +264,89 @@ def long_readings(cells: Sequence[Any], features: Sequence[str],
         sub = [cells[i] for i in idx]
         if not any(isinstance(v, str) for v in sub) and not heading_says_gonogo(f):
             continue  # all numbers (fast path): a measured characteristic
-        got = read_cells(sub, f, skip_summary=False)
+        got = _long_feature(f, idx, sub, place, prefix)
         if got is None:
-            gated = heading_says_gonogo(f)
-            tok = [i for i in idx if not _blank(cells[i]) and classify(cells[i], gated) is not None]
-            num = [i for i in idx if not _blank(cells[i]) and isinstance(parse_cell(cells[i]), float)]
-            if tok and num:
-                i = tok[0]
-                raise InputError(f"{prefix(i)}'{_text(cells[i])}' is a go/no-go (attribute) result, but "
-                                 f"characteristic '{f}' also has measured values (e.g. "
-                                 f"'{_text(cells[num[0]])}'); one characteristic holds either "
-                                 "numbers or go/no-go results", **place(i))
             continue
         for i, c, r in zip(idx, got.conforming, got.raw):
             mask[i] = True
             out_cells[i] = None
             ok[i], raw[i] = c, r
     return LongGoNoGo(out_cells, pl.Series("go", mask, dtype=pl.Boolean), raw, ok)
+
+
+def _long_feature(f: str, idx: Sequence[int], sub: Sequence[Any], place: Callable[[int], dict[str, Any]],
+                  prefix: Callable[[int], str]) -> GoNoGo | None:
+    """The go/no-go readings of one characteristic of a long table (rows ``idx``, cells ``sub``),
+    None when it is measured; numbers mixed with tokens are an InputError at the first token."""
+    got = read_cells(sub, f, skip_summary=False)
+    if got is not None:
+        return got
+    gated = heading_says_gonogo(f)
+    tok = [k for k, v in enumerate(sub) if not _blank(v) and classify(v, gated) is not None]
+    if tok:
+        num = [k for k, v in enumerate(sub) if not _blank(v) and isinstance(parse_cell(v), float)]
+        if num:
+            k = tok[0]
+            raise InputError(f"{prefix(idx[k])}'{_text(sub[k])}' is a go/no-go (attribute) result, but "
+                             f"characteristic '{f}' also has measured values (e.g. "
+                             f"'{_text(sub[num[0]])}'); one characteristic holds either "
+                             "numbers or go/no-go results", **place(idx[k]))
+    return None
+
+
+@dataclass(frozen=True)
+class LongGoNoGoFrame:
+    """:class:`LongGoNoGo` as whole columns (:func:`long_readings_frame`)."""
+
+    values: pl.Series  #: the value cells with go/no-go cells nulled (for the numeric parser)
+    mask: pl.Series  #: True where the row is a go/no-go reading
+    raw: pl.Series
+    ok: pl.Series
+
+    def columns(self) -> list[pl.Series]:
+        """The internal go/no-go columns for the reader's measurement frame."""
+        return [self.raw.alias(RAW_COL), self.ok.alias(OK_COL)]
+
+
+def long_readings_frame(cells: pl.Series, features: pl.Series, place: Callable[[int], dict[str, Any]],
+                        prefix: Callable[[int], str]) -> LongGoNoGoFrame:
+    """:func:`long_readings` on String columns (a CSV read by polars), with the same result and
+    errors: only characteristics whose heading opens the gated tokens or that hold a non-blank
+    cell polars does not read as a number go through the per-cell code. (A text polars reads
+    as a number — digits, sign, point, exponent, inf/nan — is never a key of :data:`TOKENS`, so
+    the other characteristics are measured ones, as :func:`long_readings` finds.)"""
+    n = len(cells)
+    odd = cells.is_not_null() & cells.str.strip_chars().cast(pl.Float64, strict=False).is_null()
+    feats = features.unique(maintain_order=True).to_list()
+    cand = set(features.filter(odd).unique().to_list())
+    cand.update(f for f in feats if f not in cand and heading_says_gonogo(f))
+    raw = pl.repeat(None, n, dtype=pl.String, eager=True)
+    ok = pl.repeat(None, n, dtype=pl.Boolean, eager=True)
+    if not cand:
+        return LongGoNoGoFrame(cells, pl.repeat(False, n, dtype=pl.Boolean, eager=True).alias("go"), raw, ok)
+    sel = pl.DataFrame([features.alias("f"), cells.alias("v")]).with_row_index("i").filter(
+        pl.col("f").is_in(pl.Series(list(cand), dtype=pl.String).implode()))
+    by_feat: dict[str, tuple[list[int], list[Any]]] = {f: ([], []) for f in feats if f in cand}
+    for i, f, v in sel.iter_rows():
+        by_feat[f][0].append(i)
+        by_feat[f][1].append(v)
+    hit_i: list[int] = []
+    hit_raw: list[str | None] = []
+    hit_ok: list[bool | None] = []
+    for f, (idx, sub) in by_feat.items():
+        got = _long_feature(f, idx, sub, place, prefix)
+        if got is not None:
+            hit_i += idx
+            hit_raw += got.raw
+            hit_ok += got.conforming
+    mask = pl.repeat(False, n, dtype=pl.Boolean, eager=True).alias("go")
+    if hit_i:
+        at = pl.Series(hit_i, dtype=pl.Int64)
+        mask = mask.scatter(at, True)
+        raw = raw.scatter(at, pl.Series(hit_raw, dtype=pl.String))
+        ok = ok.scatter(at, pl.Series(hit_ok, dtype=pl.Boolean))
+        cells = pl.select(pl.when(mask).then(None).otherwise(cells).alias(cells.name)).to_series()
+    return LongGoNoGoFrame(cells, mask, raw, ok)
 
 
 def attach(m: pl.DataFrame, columns: dict[str, tuple[GoNoGo, list[int]]]) -> pl.DataFrame:

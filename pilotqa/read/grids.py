@@ -34,12 +34,15 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pilotqa.errors import InputError, PilotqaError
 
+if TYPE_CHECKING:
+    import polars as pl
+
 __all__ = ["read_grids", "detect_delimiter", "decode_text", "is_xlsx", "is_xls", "is_workbook",
-           "OLE2_MAGIC", "TEXT_EXTENSIONS", "MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_WORKBOOK_CELLS",
+           "csv_frame", "frame_rows", "OLE2_MAGIC", "TEXT_EXTENSIONS", "MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_WORKBOOK_CELLS",
            "MAX_XLSX_UNPACKED", "ole2_problem"]
 
 #: Longest cell, in characters (Excel's own limit); a longer CSV field or cell is refused.
@@ -176,6 +179,110 @@ def _csv_grid(p: Path) -> list[list[Any]]:
         except UnicodeError:
             continue  # not this encoding: read again with the next one
     raise InputError("the file is neither UTF-8 nor Windows-1252 text", file=str(p))  # pragma: no cover
+
+
+#: Bytes that keep a delimited text file off the polars path (:func:`csv_frame`): the quote
+#: (Python's csv module and polars differ on malformed quoting), NUL (csv refuses a line with
+#: one), and the information separators U+001C…U+001F (``str.isspace`` calls them blank,
+#: polars' whitespace does not).
+_SLOW_BYTES = (b'"', b"\x00", b"\x1c", b"\x1d", b"\x1e", b"\x1f")
+#: Bytes that start every whitespace character but CR/LF in UTF-8 (space, tab, VT, FF; U+0085,
+#: U+00A0; U+1680; U+2000…U+205F; U+3000): a file without them has no whitespace-only field.
+_SPACE_BYTES = (b" ", b"\t", b"\x0b", b"\x0c", b"\xc2", b"\xe1", b"\xe2", b"\xe3")
+
+
+def csv_frame(path: str | Path) -> "pl.DataFrame | None":
+    """The cells of a delimited text file read by polars' CSV engine, or None when that cannot be
+    shown to give exactly the rows of the per-row reader (:func:`_csv_rows`), which then reads it.
+
+    The frame has one String column per field position (``column_1`` …), one row per line: a
+    blank or whitespace-only field is null, trailing all-null columns and rows are dropped, so
+    that :func:`frame_rows` of it equals :func:`read_grids`' grid cell for cell (the property test
+    ``tests/test_read_fast.py`` checks it on generated files). The file is memory-mapped by
+    polars; it is never held as one Python string or as Python rows.
+
+    The fast path applies to UTF-8 text (BOM allowed) with ``\\n`` or ``\\r\\n`` line ends, without
+    a quote character, NUL or U+001C…U+001F, whose widest line is among the lines the separator
+    is detected on (polars refuses a longer line), within :data:`MAX_COLUMNS` columns and
+    :data:`MAX_CELL_CHARS` characters a cell. Anything else — UTF-16, Windows-1252, quoted
+    fields, lone ``\\r`` line ends, a limit reached (whose error the per-row reader words and
+    locates) — returns None.
+    """
+    import polars as pl
+
+    p = Path(path)
+    n_lf = n_cr = n_crlf = 0
+    last = b""
+    spaces = False
+    try:
+        with open(p, "rb") as fh:
+            first = fh.read(1 << 20)
+            if not first or first.startswith((b"\xff\xfe", b"\xfe\xff")):
+                return None
+            chunk = first
+            while chunk:
+                if any(b in chunk for b in _SLOW_BYTES):
+                    return None
+                n_lf += chunk.count(b"\n")
+                if b"\r" in chunk or last == b"\r":
+                    n_cr += chunk.count(b"\r")
+                    n_crlf += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
+                spaces = spaces or any(b in chunk for b in _SPACE_BYTES)
+                last = chunk[-1:]
+                chunk = fh.read(1 << 20)
+    except OSError:
+        return None
+    if n_cr != n_crlf:
+        return None  # a lone CR ends a line for the csv module, not for polars
+    n_lines = n_lf + (last != b"\n")
+    try:
+        text = first[:262144].decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start < 262144 - 4:
+            return None  # not UTF-8: the per-row reader's Windows-1252 fallback
+        text = first[:exc.start].decode("utf-8-sig")
+    text = text[:65536]
+    delim = detect_delimiter(text)
+    width = max((ln.count(delim) + 1 for ln in text.split("\n")), default=1)
+    if width > MAX_COLUMNS:
+        return None
+    names = [f"column_{k + 1}" for k in range(width)]
+    try:
+        frame = pl.read_csv(p, has_header=False, separator=delim, quote_char=None,
+                            schema={n: pl.String for n in names}, missing_columns="insert",
+                            encoding="utf8", raise_if_empty=False)
+    except Exception:  # invalid UTF-8, a line wider than the sampled ones, …: the per-row reader
+        return None
+    if frame.height != n_lines or frame.width != width:
+        return None
+    if (frame.select(pl.max_horizontal(pl.all().str.len_bytes().max())).item() or 0) > MAX_CELL_CHARS \
+            and frame.select(pl.max_horizontal(pl.all().str.len_chars().max())).item() > MAX_CELL_CHARS:
+        return None  # the per-row reader refuses it with the line
+    if spaces:  # blank (whitespace-only) fields are None, as str.isspace says (U+001C…U+001F excluded)
+        frame = frame.with_columns(pl.when(pl.all().str.strip_chars().str.len_bytes() > 0).then(pl.all()))
+    counts = frame.null_count().row(0)
+    keep = len(counts)
+    while keep and counts[keep - 1] == frame.height:
+        keep -= 1
+    frame = frame.select(names[:keep])
+    if keep:
+        filled = frame.select(pl.any_horizontal(pl.all().is_not_null()).alias("x"))["x"]
+        nonempty = filled.arg_true()
+        frame = frame.head(int(nonempty[-1]) + 1 if len(nonempty) else 0)
+    else:
+        frame = frame.head(0)
+    return frame
+
+
+def frame_rows(frame: "pl.DataFrame") -> list[list[Any]]:
+    """The rows of a :func:`csv_frame` as lists, trailing None cells dropped (the grid form)."""
+    out: list[list[Any]] = []
+    for t in frame.iter_rows():
+        r = list(t)
+        while r and r[-1] is None:
+            r.pop()
+        out.append(r)
+    return out
 
 
 def _csv_rows(p: Path, enc: str, errors: str) -> list[list[Any]]:

@@ -37,8 +37,8 @@ from pilotqa.read.cells import excel_column_letter, parse_cell, parse_column
 from pilotqa.read.dates import parse_datetime, parse_time
 from pilotqa.read.layout import HINT, is_balloon_row, is_reading_subheader, tried_rows
 from pilotqa.read import gonogo  # go/no-go (attribute) columns and characteristics
-from pilotqa.read.grids import (OLE2_MAGIC, TEXT_EXTENSIONS, decode_text, detect_delimiter, is_workbook,
-                                is_xlsx, read_grids)
+from pilotqa.read.grids import (OLE2_MAGIC, TEXT_EXTENSIONS, csv_frame, decode_text, detect_delimiter,
+                                frame_rows, is_workbook, is_xlsx, read_grids)
 from pilotqa.read.specs import (
     CANONICAL_NAMES,
     heading_canonical,
@@ -255,8 +255,15 @@ def _has_numbers(rows: list[list[Any]]) -> bool:
 
 
 def _read_sheet(rows: list[list[Any]], sheet: str | None, ctx: _Ctx,
-                opts: "ReadOptions") -> _SheetData | str:
-    """Read one sheet, or return why it was skipped."""
+                opts: "ReadOptions", frame: pl.DataFrame | None = None) -> _SheetData | str:
+    """Read one sheet, or return why it was skipped.
+
+    ``frame``, when given, is the whole CSV as read by :func:`pilotqa.read.grids.csv_frame` and
+    ``rows`` only its first :data:`_HEAD_ROWS` rows: a long table is then read from the frame's
+    columns (:func:`_read_long_frame`); any other outcome reads the sheet again from all its
+    rows, so that the result never depends on the head."""
+    if frame is not None and not _head_suffices(rows, opts):
+        return _read_sheet(frame_rows(frame), sheet, ctx, opts)
     if not any(rows):
         return "empty"
     from pilotqa.read import charrows
@@ -264,6 +271,8 @@ def _read_sheet(rows: list[list[Any]], sheet: str | None, ctx: _Ctx,
     ctx.tried, ctx.balloon_row = [], None
     if opts.layout in ("charrows", "as9102") or (opts.layout is None and charrows.looks_like_charrows(
             rows, dict(opts.column_map or {}), _header_index(opts, rows, ctx, sheet))):
+        if frame is not None:
+            return _read_sheet(frame_rows(frame), sheet, ctx, opts)
         ctx.seen.update(norm_heading(v) for row in rows for v in row if isinstance(v, str))
         insp = charrows.read_charrows(rows, file=ctx.file, sheet=sheet, opts=opts)
         m = gonogo.rows_back(insp).with_columns(pl.col("sequence").alias("_order"))  # + go/no-go rows
@@ -285,6 +294,8 @@ def _read_sheet(rows: list[list[Any]], sheet: str | None, ctx: _Ctx,
     forced = _header_index(opts, rows, ctx, sheet)
     hdr, meta, pre_spec = _find_header(rows, ctx) if forced is None else \
         _forced_header(rows, forced, ctx)
+    if hdr is None and frame is not None:
+        return _read_sheet(frame_rows(frame), sheet, ctx, opts)
     if hdr is None:
         if not _has_numbers(rows):
             return "no readings (no numbers)"
@@ -301,8 +312,12 @@ def _read_sheet(rows: list[list[Any]], sheet: str | None, ctx: _Ctx,
         raise InputError(f"--layout long: heading row {hdr + 1} has no characteristic and value "
                          "columns (use --map HEADING=feature / HEADING=value)", file=ctx.file,
                          sheet=sheet, row=hdr + 1)
-    if opts.layout != "wide" and "feature" in names and "value" in names:
-        sd = _read_long(rows, hdr, canon, sheet, ctx)
+    long = opts.layout != "wide" and "feature" in names and "value" in names
+    if frame is not None and not long:
+        return _read_sheet(frame_rows(frame), sheet, ctx, opts)
+    if long:
+        sd = _read_long(rows, hdr, canon, sheet, ctx) if frame is None else \
+            _read_long_frame(frame, rows, hdr, canon, sheet, ctx)
     else:
         sd = _read_wide(rows, hdr, canon, pre_spec, sheet, ctx)
     if isinstance(sd, _SheetData):
@@ -314,6 +329,24 @@ def _read_sheet(rows: list[list[Any]], sheet: str | None, ctx: _Ctx,
     else:
         sd = f"{sd}, with row {hdr + 1} as the heading row"
     return sd
+
+
+#: Rows of a CSV read as a grid before its layout is known (:func:`_read_sheet` with a frame).
+_HEAD_ROWS = 1000
+
+
+def _head_suffices(head: list[list[Any]], opts: "ReadOptions") -> bool:
+    """Do the first rows of a CSV decide its layout exactly as all its rows would?
+
+    The layout steps of :func:`_read_sheet` look at a bounded start of the grid: the
+    characteristic-per-row test at most 201 rows, the heading search the first 81 non-empty
+    rows, the header-block test up to its first row that is not label/value pairs. Options that
+    name a row or a layout other than long are left to the full grid."""
+    if opts.header_row is not None or opts.layout not in (None, "long") or len(head) < 202:
+        return False
+    if sum(1 for r in head if r) < 82:
+        return False
+    return any(sum(v is not None for v in r) > 1 and metadata_pairs(r) is None for r in head)
 
 
 def _header_index(opts: "ReadOptions", rows: list[list[Any]], ctx: _Ctx,
@@ -752,6 +785,238 @@ def _read_long(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
     return _SheetData(sheet, "long", m, specs, "lot" in cols, "sequence" in cols, notes, meta, details)
 
 
+def _read_long_frame(frame: pl.DataFrame, rows: list[list[Any]], hdr: int,
+                     canon: list[tuple[str, int] | None], sheet: str | None,
+                     ctx: _Ctx) -> _SheetData | str:
+    """:func:`_read_long` on the columns of a CSV frame (:func:`pilotqa.read.grids.csv_frame`):
+    the same checks, errors, notes and frame, with each column handled as a whole (polars
+    expressions); a column holding anything the expressions do not prove ordinary is handled
+    cell by cell by the per-cell code of :func:`_read_long`, so its errors are worded and
+    located as there. ``rows`` are the frame's first rows (the heading row among them)."""
+    width = frame.width
+    head = rows[hdr] + [None] * (width - len(rows[hdr]))
+    canon = canon + [None] * (width - len(canon))
+    cols = _pick_columns(head, canon, _LONG_FIELDS, sheet, ctx, hdr)
+    tail = frame.slice(hdr + 1)
+    filled = tail.select(pl.any_horizontal(pl.all().is_not_null()).alias("f"))["f"]
+    if filled.all():
+        body_s = pl.int_range(hdr + 1, frame.height, eager=True, dtype=pl.Int64)
+        bf = tail
+    else:
+        body_s = (filled.arg_true().cast(pl.Int64) + (hdr + 1)).alias("_order")
+        bf = tail.filter(filled)
+    del tail, filled
+    n = len(body_s)
+    notes: list[str] = []
+    meta: dict[str, str] = {}
+    if not n:
+        return "no readings (heading row only)"
+
+    def row0(i: int) -> int:
+        return int(body_s[i])
+
+    def col(j: int) -> pl.Series:
+        return bf.to_series(j)
+
+    by_cols: dict[str, pl.Series] = {}  # --by columns, kept per reading
+    for j in range(width):
+        if j in cols.values() or head[j] is None or ((cj := canon[j]) and cj[0] == "ignore"):
+            continue
+        if ctx.by and stream_key(_s(head[j])) in ctx.by:
+            by_cols[stream_key(_s(head[j]))] = _strip(col(j))
+            continue
+        key = metadata_key(head[j])
+        distinct = _strip(col(j).drop_nulls()).unique()
+        if key and len(distinct) == 1:
+            meta[key] = distinct[0]
+        else:
+            notes.append(f"{_source(ctx, sheet, f'column {excel_column_letter(j)}')} "
+                         f"'{_s(head[j])}' not used")
+    if "part_id" not in cols:
+        raise InputError(
+            "no part/serial column: expected a heading like part_id, serial, part, s/n (or name "
+            "one with --map HEADING=part_id); headings: "
+            + ", ".join(f"'{_s(h)}'" for h in head if h is not None),
+            file=ctx.file, sheet=sheet, row=hdr + 1)
+    jf = cols["feature"]
+    feat = _strip(col(jf)).alias("feature")
+    if feat.null_count():
+        r = row0(int(feat.is_null().arg_true()[0]))
+        raise InputError(f"{ctx.cell(r, jf)}feature name is blank", **ctx.place(sheet, r, jf, head[jf]))
+    idv = _ids_frame(bf, body_s, cols, head, sheet, ctx)
+    lots = idv.get("lot", pl.repeat(None, n, dtype=pl.String, eager=True))
+    _first_duplicate(pl.DataFrame([lots.alias("a"), idv["part_id"].alias("b"), feat.alias("c")]),
+                     body_s, "reading of part/feature", sheet, ctx, jf, head[jf])
+    jv = cols["value"]
+    go = gonogo.long_readings_frame(col(jv), feat, lambda i: ctx.place(sheet, row0(i), jv, head[jv]),
+                                    lambda i: ctx.cell(row0(i), jv))
+    vals, miss, problems = parse_column(go.values.alias("value"))
+    if problems:
+        i, prob = problems[0]
+        more = f" ({len(problems) - 1} more such cells in this column)" if len(problems) > 1 else ""
+        raise InputError(f"{ctx.cell(row0(i), jv)}{prob.reason}{more}",
+                         **ctx.place(sheet, row0(i), jv, head[jv]))
+    miss = miss & ~go.mask
+    spec_num: dict[str, pl.Series] = {}
+    for f in _NUM_SPEC:
+        if f in cols:
+            j = cols[f]
+            parsed, _, problems = parse_column(_strip(col(j)).alias(f))
+            if problems:
+                i, prob = problems[0]
+                raise SpecError(f"{ctx.cell(row0(i), j)}specification cell: {prob.reason}",
+                                **ctx.place(sheet, row0(i), j, head[j]))
+            spec_num[f] = parsed
+    text_cols: dict[str, pl.Series] = {}
+    for f in ("unit", "class", "lower_bound_zero"):
+        if f in cols:
+            text_cols[f] = _strip(col(cols[f])).alias(f)
+    sframe = pl.DataFrame([feat, pl.int_range(0, n, eager=True, dtype=pl.Int64).alias("_i"),
+                           *spec_num.values(), *text_cols.values()])
+    if spec_num or text_cols:
+        # each feature's first row of each distinct value of each spec column, and its last row,
+        # decide everything specs_per_feature computes: its checks, first values, rows, row range
+        fields = list(spec_num) + list(text_cols)
+        sframe = sframe.filter(pl.any_horizontal([pl.col(f).is_first_distinct().over("feature")
+                                                  for f in fields])
+                               | pl.col("feature").is_last_distinct())
+    specs, lim_notes = specs_per_feature(
+        sframe, list(spec_num) + list(text_cols),
+        lambda f, i: ctx.place(sheet, row0(i), cols.get(f, jf), head[cols.get(f, jf)]),
+        lambda f: _s(head[cols[f]]),
+        (lambda a, b: _source(ctx, sheet, f"rows {row0(a) + 1}-{row0(b) + 1}"))
+        if spec_num or text_cols else None)
+    del sframe, spec_num, text_cols
+    notes += lim_notes
+    missing_idx = miss.arg_true()
+    if len(missing_idx):
+        by_feat: dict[str, list[int]] = {}
+        for f, r in zip(feat.gather(missing_idx).to_list(), body_s.gather(missing_idx).to_list()):
+            by_feat.setdefault(f, []).append(r + 1)
+        notes += [_missing_note(f, rr, sheet) for f, rr in by_feat.items()]
+
+    def opt(name: str, dtype: pl.DataType) -> pl.Series:
+        got = idv.get(name)
+        return pl.repeat(None, n, dtype=dtype, eager=True) if got is None else got.cast(dtype)
+
+    m = pl.DataFrame([
+        idv["part_id"].cast(pl.String).alias("part_id"), lots.cast(pl.String).alias("lot"),
+        opt("subgroup", pl.Int64()).alias("subgroup"), opt("sequence", pl.Int64()).alias("sequence"),
+        opt("timestamp", pl.Datetime("us")).alias("timestamp"), feat, vals.alias("value"),
+        body_s.alias("_order")]).with_columns(
+        [idv[c].alias(c) for c in STREAM_COLUMNS if c in idv]).with_columns(go.columns())
+    meta.update(_constant_streams_frame(idv))
+    m = m.with_columns([v.cast(pl.String).alias(c) for c, v in by_cols.items()])
+    details = {"sheet": sheet, "layout": "long", "header_row": hdr + 1,
+               "columns": {k: _s(head[v]) for k, v in cols.items()},
+               "data_rows": [row0(0) + 1, row0(n - 1) + 1], "features": specs.height,
+               "headings": [_s(h) for h in head if h is not None],  # what --by may name
+               "parts": m.select(pl.struct("lot", "part_id").n_unique()).item()}
+    return _SheetData(sheet, "long", m, specs, "lot" in cols, "sequence" in cols, notes, meta, details)
+
+
+def _strip(c: pl.Series) -> pl.Series:
+    """``c.str.strip_chars()``, without a copy when no cell starts or ends with whitespace."""
+    return c.str.strip_chars() if c.str.contains(r"^\s|\s$").any() else c
+
+
+def _repeats(h: pl.Series) -> bool:
+    """Does a UInt64 series hold a value twice (sorted neighbours equal)?"""
+    hs = h.sort()
+    return bool((hs.slice(1) == hs.slice(0, max(len(hs) - 1, 0))).any())
+
+
+def _first_duplicate(keys: pl.DataFrame, body_s: pl.Series, what: str, sheet: str | None,
+                     ctx: _Ctx, col: int | None, head: Any) -> None:
+    """:func:`_check_duplicates` over key columns: the first row whose key appeared before."""
+    # rows sharing a hash first (cheap); the exact comparison only among them
+    h = keys.select(pl.struct(pl.all()).hash().alias("h"))["h"]
+    if not _repeats(h):
+        return
+    same_hash = h.is_duplicated()
+    del h
+    sub = keys.with_row_index("_k").filter(same_hash)
+    again = sub.select(pl.struct(keys.columns).is_first_distinct().not_().alias("d"))["d"].arg_true()
+    if not len(again):
+        return
+    i2 = int(sub["_k"][int(again[0])])
+    k = keys.row(i2)
+    hit = sub.filter(
+        pl.all_horizontal([pl.col(c).eq_missing(pl.lit(v, dtype=keys.schema[c]))
+                           for c, v in zip(keys.columns, k)]))["_k"]
+    i1 = int(hit[0])
+    r1, r2 = int(body_s[i1]), int(body_s[i2])
+    raise InputError(f"{what} {', '.join(str(x) for x in k if x is not None)} appears twice "
+                     f"(rows {r1 + 1} and {r2 + 1})",
+                     **ctx.place(sheet, r2, col if col is not None else 0, head))
+
+
+_WHOLE = r"^[+-]?[0-9]+$"
+
+
+def _ids_frame(bf: pl.DataFrame, body_s: pl.Series, cols: dict[str, int], head: list[Any],
+               sheet: str | None, ctx: _Ctx) -> dict[str, pl.Series]:
+    """:func:`_ids` on the String columns of a CSV frame: part_id, lot (stripped text),
+    subgroup, sequence (whole numbers), timestamp, stream columns. A column with a cell the
+    expressions do not accept goes through the per-cell code (its error, its place)."""
+    out: dict[str, pl.Series] = {}
+
+    def rows0() -> list[int]:
+        return body_s.to_list()
+
+    for name in ("part_id", "lot"):
+        if name in cols:
+            j = cols[name]
+            c = bf.to_series(j)
+            if c.null_count():
+                r = int(body_s[int(c.is_null().arg_true()[0])])
+                what = "part id" if name == "part_id" else "lot"
+                raise InputError(f"{ctx.cell(r, j)}{what} is blank", **ctx.place(sheet, r, j, head[j]))
+            out[name] = _strip(c).alias(name)
+    for name in ("subgroup", "sequence"):
+        if name in cols:
+            j = cols[name]
+            c = bf.to_series(j)
+            t = _strip(c)
+            got = t.cast(pl.Int64, strict=False)
+            if c.null_count() or not t.str.contains(_WHOLE).all() or got.null_count():
+                got = pl.Series(name, [_int_cell(v, name, ctx, sheet, r, j, head[j])
+                                       for r, v in zip(rows0(), c.to_list())], dtype=pl.Int64)
+            out[name] = got.alias(name)
+    j_ts = cols.get("timestamp", cols.get("date", cols.get("time")))
+    if j_ts is not None:
+        c = bf.to_series(j_ts)
+        uniq = c.drop_nulls().unique(maintain_order=True)
+        parsed = [parse_datetime(v.strip()) for v in uniq.to_list()]
+        if any(x is None for x in parsed):  # the first bad cell in row order, as _ts_cell words it
+            cache: dict[Any, datetime | None] = {}
+            for r, v in zip(rows0(), c.to_list()):
+                _ts_cell(v, cache, ctx, sheet, r, j_ts, head[j_ts])
+        ts = c.replace_strict(uniq, pl.Series(parsed, dtype=pl.Datetime("us")), default=None,
+                              return_dtype=pl.Datetime("us"))
+        if "timestamp" not in cols and "date" in cols and "time" in cols:
+            j = cols["time"]
+            ts = pl.Series("timestamp", [_with_time(d, v, ctx, sheet, r, j, head[j]) for d, r, v in
+                                         zip(ts.to_list(), rows0(), bf.to_series(j).to_list())],
+                           dtype=pl.Datetime("us"))
+        out["timestamp"] = ts.alias("timestamp")
+    for name in STREAM_COLUMNS:
+        if name in cols:
+            out[name] = _strip(bf.to_series(cols[name])).alias(name)
+    return out
+
+
+def _constant_streams_frame(idv: dict[str, pl.Series]) -> dict[str, str]:
+    """:func:`_constant_streams` of :func:`_ids_frame` columns."""
+    out: dict[str, str] = {}
+    for c in STREAM_COLUMNS:
+        if c in idv:
+            vals = idv[c].drop_nulls().unique()
+            if len(vals) == 1:
+                out[c] = vals[0]
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # file level
 # ---------------------------------------------------------------------------------------------
@@ -777,6 +1042,17 @@ def _column_map(opts: "ReadOptions", file: str) -> dict[str, str]:
     return out
 
 
+def _grids(path: Path, xlsx: bool, opts: "ReadOptions") -> list[tuple[str | None, list[list[Any]],
+                                                                         pl.DataFrame | None]]:
+    """(sheet, rows, frame) of each sheet: a CSV longer than :data:`_HEAD_ROWS` rows that polars
+    reads exactly (:func:`~pilotqa.read.grids.csv_frame`) comes as its head rows plus the frame."""
+    if not xlsx:
+        frame = csv_frame(path)
+        if frame is not None and frame.height > _HEAD_ROWS:
+            return [(None, frame_rows(frame.head(_HEAD_ROWS)), frame)]
+    return [(s, r, None) for s, r in read_grids(path, opts.sheet if xlsx else None)]
+
+
 def read_path(path: Path, opts: "ReadOptions") -> Inspection:
     """Read one CSV, XLSX or XLS file (every sheet, or ``opts.sheet``) into an Inspection.
 
@@ -790,12 +1066,12 @@ def read_path(path: Path, opts: "ReadOptions") -> Inspection:
     notes: list[str] = []
     if not xlsx and opts.sheet is not None:
         notes.append(f"{path.name}: --sheet {opts.sheet} does not apply to a CSV file")
-    grids = read_grids(path, opts.sheet if xlsx else None)
+    grids = _grids(path, xlsx, opts)
     results: list[_SheetData] = []
     skipped: list[str] = []
     metadata: dict[str, str] = {}
-    for sheet, rows in grids:
-        got = _read_sheet(rows, sheet, ctx, opts)
+    for sheet, rows, frame in grids:
+        got = _read_sheet(rows, sheet, ctx, opts, frame)
         if isinstance(got, str) or got.layout == "metadata" or got.measurements.height == 0:
             why = got if isinstance(got, str) else "header block only" if got.layout == "metadata" \
                 else "no readings"

@@ -280,8 +280,19 @@ def one_sided_geometric(specs: pl.DataFrame, two_sided: tuple[str, ...] | list[s
     return specs, notes
 
 
+def _repeats(h: pl.Series) -> bool:
+    """Does a UInt64 series hold a value twice (sorted neighbours equal)?"""
+    hs = h.sort()
+    return bool((hs.slice(1) == hs.slice(0, max(len(hs) - 1, 0))).any())
+
+
 def _check_duplicate_readings(m: pl.DataFrame, file: str | None) -> None:
-    dup = m.filter(pl.struct("lot", "part_id", "feature").is_duplicated())
+    key = pl.struct("lot", "part_id", "feature")
+    h = m.select(key.hash().alias("h"))["h"]  # cheap; the exact check only among equal hashes
+    if not _repeats(h):
+        return
+    same_hash = h.is_duplicated()
+    dup = m.filter(same_hash).filter(key.is_duplicated())
     if dup.height:
         r = dup.row(0, named=True)
         k = dup.filter((pl.col("lot") == r["lot"]) & (pl.col("part_id") == r["part_id"])
