@@ -21,8 +21,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import polars as pl
 from numpy.typing import ArrayLike
-from scipy import stats
-from statsmodels.stats.oneway import anova_oneway
+from scipy import special, stats
 
 from pilotqa.errors import InputError
 from pilotqa.model import MEASUREMENT_SCHEMA, STREAM_COLUMNS, stream_key
@@ -142,6 +141,166 @@ def _extreme_offset(groups: list[np.ndarray], names: list[Any], target: float) -
     return best
 
 
+def _oneway_tests(groups: list[np.ndarray]) -> dict[str, float]:
+    """Classical and Welch one-way ANOVA, Kruskal–Wallis and Brown–Forsythe of k ≥ 2 groups of
+    ≥ 2 finite readings each, computed with the arithmetic of the library functions the results
+    were defined by, without their per-call overhead.
+
+    Returns ``anova_f``, ``anova_p``, ``welch_f``, ``welch_p``, ``kruskal_h``, ``kruskal_p``,
+    ``levene_w``, ``levene_p`` (floats; NaN or ±inf where the library returns them).
+
+    Formulas (N readings, group sizes n_i, means ȳ_i, SDs s_i):
+
+    * one-way ANOVA, as ``scipy.stats.f_oneway`` (Montgomery DOE §3.3): with the data centred on
+      the grand mean, d = y − ȳ, :math:`SS_T = \\sum d^2 - (\\sum d)^2/N`,
+      :math:`SS_B = \\sum_i (\\sum_{j} d_{ij})^2/n_i - (\\sum d)^2/N`, :math:`SS_W = SS_T - SS_B`,
+      :math:`F_0 = \\frac{SS_B/(k-1)}{SS_W/(N-k)}`, p = P(F(k−1, N−k) > F₀); F₀ = +inf when every
+      group is constant, NaN when all readings are equal (scipy's convention);
+    * Welch (1951) ANOVA, as ``statsmodels.stats.oneway.anova_oneway(use_var="unequal")``:
+      :math:`w_i = n_i/s_i^2`, :math:`\\tilde y = \\sum w_i\\bar y_i/W`,
+      :math:`F^* = \\frac{\\sum w_i(\\bar y_i - \\tilde y)^2/(k-1)}{1 + 2(k-2)\\,T}`,
+      :math:`T = \\frac{\\sum (1 - w_i/W)^2/(n_i - 1)}{k^2 - 1}`, p = P(F(k−1, 1/(3T)) > F*)
+      (NaN when a group has zero variance);
+    * Kruskal–Wallis, as ``scipy.stats.kruskal`` (Montgomery DOE §3.11.1): average ranks R of all
+      readings, :math:`H = \\frac{12}{N(N+1)}\\sum_i R_i^2/n_i - 3(N+1)`, divided by the tie
+      correction :math:`1 - \\sum (t^3 - t)/(N^3 - N)`; p = P(χ²(k−1) > H);
+    * Brown–Forsythe, as ``scipy.stats.levene(center="median")`` (Brown & Forsythe 1974; NIST
+      e-Handbook §1.3.5.10): :math:`Z_{ij} = |y_{ij} - \\tilde y_i|` (group median),
+      :math:`W = \\frac{(N-k)\\sum n_i(\\bar Z_i - \\bar Z)^2}{(k-1)\\sum\\sum (Z_{ij} - \\bar Z_i)^2}`,
+      p = P(F(k−1, N−k) > W).
+
+    Every sum is taken over the same arrays, in the same order and with the same numpy
+    reductions as scipy 1.17 / statsmodels 0.14–0.15 do, so the results equal the library
+    functions' to the last bit on the versions tested (``tests/test_lots_fast.py`` compares them
+    on generated data, including constant groups, ties and unequal sizes). The p-values use the
+    same special functions (``scipy.special.fdtrc``, ``chdtrc``; ``scipy.stats.f.sf`` for Welch).
+    """
+    k = len(groups)
+    ns = [int(g.shape[0]) for g in groups]
+    big_n = sum(ns)
+    alldata = np.concatenate(groups)
+    out: dict[str, float] = {}
+    with np.errstate(all="ignore"):
+        # classical one-way ANOVA (scipy.stats.f_oneway, equal_var=True)
+        all_const = all(bool(np.all(np.diff(g) == 0)) for g in groups)
+        all_same_const = bool(np.all(np.diff(alldata) == 0))
+        offset = np.mean(alldata, axis=-1, keepdims=True)
+        centred = alldata - offset
+        normalized_ss = np.sum(centred, axis=-1) ** 2.0 / big_n
+        sq = np.vecdot(centred, centred) if hasattr(np, "vecdot") else np.dot(centred, centred)  # numpy < 2
+        sstot = sq - normalized_ss
+        ssbn: Any = 0
+        for g, n in zip(groups, ns):
+            ssbn = ssbn + np.sum(g - offset, axis=-1) ** 2.0 / n
+        ssbn = ssbn - normalized_ss
+        sswn = sstot - ssbn
+        f = (ssbn / (k - 1)) / (sswn / (big_n - k))
+        if all_const:
+            f = np.inf
+        if all_same_const:
+            f = np.nan
+        out["anova_f"] = float(f)
+        out["anova_p"] = float(special.fdtrc(k - 1, big_n - k, f))
+
+        # Welch ANOVA (statsmodels anova_oneway → anova_generic, use_var="unequal")
+        nobs = np.array(ns, float)
+        means = np.array([g.mean() for g in groups])
+        vars_ = np.array([g.var(ddof=1) for g in groups])
+        weights = nobs / vars_
+        w_total = weights.sum()
+        w_rel = weights / w_total
+        meanw_t = w_rel @ means
+        welch = np.dot(weights, (means - meanw_t) ** 2) / (k - 1.0)
+        tmp = ((1 - w_rel) ** 2 / (nobs - 1)).sum() / (k**2 - 1)
+        welch /= 1 + 2 * (k - 2) * tmp
+        df_denom = 1.0 / (3.0 * tmp)
+        out["welch_f"] = float(welch)
+        out["welch_p"] = float(stats.f.sf(welch, k - 1.0, df_denom))
+
+        # Kruskal–Wallis (scipy.stats.kruskal; ranks as scipy.stats._stats_py._rankdata "average")
+        order = np.argsort(alldata, kind="stable")
+        srt = alldata[order]
+        first = np.concatenate([np.ones(1, dtype=bool), srt[:-1] != srt[1:]])
+        idx = np.arange(big_n)[first]
+        counts = np.diff(idx, append=np.asarray([big_n], dtype=idx.dtype))
+        ranked = np.empty(big_n)
+        ranked[order] = np.repeat(np.arange(1, big_n + 1, dtype=float)[first] + (counts.astype(float) - 1) / 2, counts)
+        t = np.zeros(big_n)
+        t[first] = counts
+        ties = 1 - np.sum(t**3 - t, axis=-1) / (big_n**3 - big_n)
+        bounds = np.cumsum([0, *ns])
+        ssbn_r: Any = sum(np.sum(ranked[bounds[i]:bounds[i + 1]], axis=-1) ** 2 / ns[i] for i in range(k))
+        h = 12.0 / (big_n * (big_n + 1)) * ssbn_r - 3 * (big_n + 1)
+        h /= ties
+        out["kruskal_h"] = float(h)
+        out["kruskal_p"] = float(special.chdtrc(float(k - 1), h))
+
+        # Brown–Forsythe (scipy.stats.levene, center="median")
+        zijs = [np.abs(g - np.median(g, axis=-1, keepdims=True)) for g in groups]
+        zbaris = [np.mean(z, axis=-1, keepdims=True) for z in zijs]
+        zbar = sum(n * zb for n, zb in zip(ns, zbaris)) / big_n
+        numer = (big_n - k) * sum(n * (zb - zbar) ** 2 for n, zb in zip(ns, zbaris))
+        denom = (k - 1.0) * sum(np.sum((z - zb) ** 2, axis=-1, keepdims=True) for z, zb in zip(zijs, zbaris))
+        w = (numer / denom)[0]
+        out["levene_w"] = float(w)
+        out["levene_p"] = float(special.fdtrc(k - 1.0, float(big_n - k), w))
+    return out
+
+
+def _library_tests(groups: list[np.ndarray], res: dict[str, Any], notes: list[str]) -> None:
+    """The four tests of :func:`_oneway_tests` by the library functions themselves
+    (``scipy.stats.f_oneway``, ``statsmodels.stats.oneway.anova_oneway(use_var="unequal")``,
+    ``scipy.stats.kruskal``, ``scipy.stats.levene(center="median")``), for data with non-finite
+    readings; writes ``anova_f`` … ``levene_p`` into ``res``."""
+    from statsmodels.stats.oneway import anova_oneway  # rare path: statsmodels is a slow import
+
+    an, _why = _quiet(stats.f_oneway, *groups)
+    if an is not None:
+        res.update(anova_f=_num(an.statistic), anova_p=_num(an.pvalue))
+    we, _why_w = _quiet(anova_oneway, groups, use_var="unequal")
+    if we is not None:
+        res.update(welch_f=_num(we.statistic), welch_p=_num(we.pvalue))
+    kw, why_k = _quiet(stats.kruskal, *groups)
+    if kw is not None:
+        res["kruskal_p"] = _num(kw.pvalue)
+    elif why_k:
+        notes.append(f"Kruskal–Wallis undefined: {why_k}")
+    lv, _ = _quiet(stats.levene, *groups, center="median")
+    if lv is not None:
+        res["levene_p"] = _num(lv.pvalue)
+
+
+def _tukey_pairs(groups: list[np.ndarray]) -> list[tuple[int, int, float]]:
+    """Tukey–Kramer HSD adjusted p-values of every pair i < j, as ``scipy.stats.tukey_hsd``.
+
+    .. math::
+        MSE = \\frac{\\sum (n_i - 1)s_i^2}{N - k}, \\quad
+        q_{ij} = \\frac{|\\bar y_i - \\bar y_j|}{\\sqrt{MSE\\,(1/n_i + 1/n_j)/2}}, \\quad
+        p_{ij} = P(Q_{k, N-k} > q_{ij})
+
+    (Q the studentized range; Montgomery DOE §3.5.7; NIST/SEMATECH e-Handbook §7.4.7.1). The
+    statistics are computed with the operations of ``scipy.stats.tukey_hsd`` and the p-values
+    with the same ``scipy.stats.studentized_range.sf``, so they are equal to its ``pvalue[i, j]``;
+    ``tukey_hsd`` evaluates the distribution for the whole k × k matrix (both triangles, each a
+    double quadrature of 10–15 ms), this only for the k(k − 1)/2 pairs reported.
+    """
+    k = len(groups)
+    means = np.asarray([np.mean(a) for a in groups])
+    nsamp = np.asarray([a.size for a in groups])
+    nobs = np.sum(nsamp)
+    vars_ = np.asarray([np.var(a, ddof=1) for a in groups])
+    with np.errstate(all="ignore"):
+        mse = np.sum(vars_ * (nsamp - 1)) / (nobs - k)
+        if np.unique(nsamp).size == 1:
+            normalize: Any = 2 / nsamp[0]
+        else:
+            normalize = 1 / nsamp + 1 / nsamp[None].T
+        stand_err = np.broadcast_to(np.sqrt(normalize * mse / 2), (k, k))
+        t_stat = np.abs(means[None].T - means) / stand_err
+    df = nobs - k
+    return [(i, j, float(stats.studentized_range.sf(t_stat[i, j], k, df))) for i in range(k) for j in range(i + 1, k)]
+
+
 def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Settings, factor: str, *,
                       label: str | None = None, relevance_pct: float | None = None,
                       tukey_min_k: int = 2, tukey_only_significant: bool = True) -> dict[str, dict[str, Any] | None]:
@@ -238,7 +397,7 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
         return out
     m = meas.select("feature", pl.col(factor).cast(pl.String).alias("_g"), "sequence", "value")
     null_g = dict(m.filter(pl.col("_g").is_null()).group_by("feature").agg(pl.len()).iter_rows())
-    m = m.filter(pl.col("_g").is_not_null())
+    m = m.filter(pl.col("_g").is_not_null()).with_row_index("_row")
     per_group = (
         m.group_by("feature", "_g")
         .agg(
@@ -248,13 +407,31 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
             pl.col("sequence").min().alias("first_sequence"),
         )
         .sort(["feature", "first_sequence", "_g"], nulls_last=True)
+        .with_row_index("_gi")
     )
+    # The readings of the tested groups (≥ MIN_PER_GROUP readings), in two orders, each a numpy
+    # array sliced per group or per feature without copies: by group (groups in the order of
+    # ``per_group``, readings in production order — the order the tests have always received
+    # them in) and by feature in production order (the order of the grand mean).
+    tested = per_group.filter(pl.col("n") >= MIN_PER_GROUP).select("feature", "_g", "_gi", "n")
+    kept = m.join(tested.select("feature", "_g", "_gi"), on=["feature", "_g"], how="inner")
+    by_group = kept.sort(["_gi", "sequence", "_row"])
+    v_group = by_group["value"].cast(pl.Float64).to_numpy()
+    tested_gi = tested["_gi"].to_numpy()
+    g_stop = np.cumsum(tested["n"].to_numpy())
+    g_bounds = {int(gi): (int(stop - n), int(stop))
+                for gi, n, stop in zip(tested_gi, tested["n"].to_numpy(), g_stop)}
+    by_feature = kept.sort(["feature", "sequence", "_row"])
+    v_feature = by_feature["value"].cast(pl.Float64).to_numpy()
+    f_counts = by_feature.group_by("feature", maintain_order=True).len()
+    f_stop = np.cumsum(f_counts["len"].to_numpy())
+    f_bounds = {f: (int(stop - n), int(stop)) for f, n, stop in zip(f_counts["feature"].to_list(),
+                                                                    f_counts["len"].to_numpy(), f_stop)}
     spec_rows = {
         r["feature"]: r
         for r in specs.select("feature", "nominal", "lsl", "usl", "lower_bound_zero").iter_rows(named=True)
     }
     summaries = per_group.partition_by("feature", as_dict=True, maintain_order=True)
-    raw = m.sort(["feature", "sequence"], maintain_order=True).partition_by("feature", as_dict=True, maintain_order=True)
     all_features = meas["feature"].unique(maintain_order=True).to_list()
     alpha = settings.alpha
     z = float(stats.norm.ppf((1.0 + settings.confidence) / 2.0))
@@ -305,12 +482,8 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
             notes.append(f"fewer than 2 {plural} with at least {MIN_PER_GROUP} readings: no {label} comparison")
             continue
         names_ok = [g for g, keep in zip(cols["_g"], ok) if keep]
-        g = raw[(feat,)]
-        g_all = g["_g"].to_numpy()
-        keep = np.isin(g_all, names_ok)
-        g_col = g_all[keep]
-        vals = g["value"].to_numpy().astype(float)[keep]
-        groups = [vals[g_col == name] for name in names_ok]
+        groups = [v_group[slice(*g_bounds[gi])] for gi, keep in zip(cols["_gi"], ok) if keep]
+        vals = v_feature[slice(*f_bounds[feat])]
 
         # Variance components and between/within capability (summary layer).
         means = np.asarray(cols["mean"], dtype=float)[ok]
@@ -340,20 +513,13 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
         # Hypothesis tests (raw-data layer).
         if not any(np.ptp(x) > 0 for x in groups):
             notes.append(f"no variation within any {label}: ANOVA-type tests undefined")
-        an, _why = _quiet(stats.f_oneway, *groups)
-        if an is not None:
-            res.update(anova_f=_num(an.statistic), anova_p=_num(an.pvalue))
-        we, _why_w = _quiet(anova_oneway, groups, use_var="unequal")
-        if we is not None:
-            res.update(welch_f=_num(we.statistic), welch_p=_num(we.pvalue))
-        kw, why_k = _quiet(stats.kruskal, *groups)
-        if kw is not None:
-            res["kruskal_p"] = _num(kw.pvalue)
-        elif why_k:
-            notes.append(f"Kruskal–Wallis undefined: {why_k}")
-        lv, _ = _quiet(stats.levene, *groups, center="median")
-        if lv is not None:
-            res["levene_p"] = _num(lv.pvalue)
+        if np.isfinite(vals).all():
+            # the arithmetic of the library tests without their per-call overhead (equal results)
+            tr = _oneway_tests(groups)
+            res.update(anova_f=_num(tr["anova_f"]), anova_p=_num(tr["anova_p"]), welch_f=_num(tr["welch_f"]),
+                       welch_p=_num(tr["welch_p"]), kruskal_p=_num(tr["kruskal_p"]), levene_p=_num(tr["levene_p"]))
+        else:  # non-finite readings (the readers never produce them): the library functions decide
+            _library_tests(groups, res, notes)
         lev = res["levene_p"]
         use_welch = lev is not None and lev < alpha
         p_used = res["welch_p"] if use_welch else res["anova_p"]
@@ -365,16 +531,19 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
         else:
             res["significant"] = bool(p_used < alpha)
         if k >= tukey_min_k and (res["significant"] or not tukey_only_significant):
-            tk, why_t = _quiet(stats.tukey_hsd, *groups)
-            if tk is not None:
-                pv = tk.pvalue
+            if np.isfinite(vals).all():
+                pairs, why_t = _tukey_pairs(groups), None
+            else:
+                tk, why_t = _quiet(stats.tukey_hsd, *groups)
+                pairs = [] if tk is None else [(i, j, tk.pvalue[i, j]) for i in range(k) for j in range(i + 1, k)]
+            if why_t is None:
                 res["tukey"] = [
                     {
                         "a": str(names_ok[i]), "b": str(names_ok[j]),
-                        "diff": _num(groups[i].mean() - groups[j].mean()), "p_adj": _num(pv[i, j]),
-                        "reject": bool(pv[i, j] < alpha),
+                        "diff": _num(groups[i].mean() - groups[j].mean()), "p_adj": _num(pv),
+                        "reject": bool(pv < alpha),
                     }
-                    for i in range(k) for j in range(i + 1, k)
+                    for i, j, pv in pairs
                 ]
             else:
                 notes.append(f"Tukey HSD undefined: {why_t}")
