@@ -29,6 +29,7 @@ box-plot fences Q1 − 1.5 IQR, Q3 + 1.5 IQR.
 """
 from __future__ import annotations
 
+import functools
 import html
 import math
 from typing import Any, Mapping
@@ -79,19 +80,62 @@ _PANELS = (  # (axis suffix, column, row, title)
 
 def _t(text: Any) -> str:
     """Input text for plotly's pseudo-HTML renderer: ``< > &`` as entities (shown literally)."""
-    return html.escape(str(text), quote=False)
+    return _escape_str(text) if type(text) is str else html.escape(str(text), quote=False)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _escape_str(text: str) -> str:
+    """:func:`_t` of a string, cached: the same serials and lot names recur in every figure."""
+    return html.escape(text, quote=False)
 
 
 def _r(x: Any, sig: int = 6) -> Any:
-    """Round a computed float (or array) to ``sig`` significant digits; non-finite -> None."""
+    """Round a computed float (or array) to ``sig`` significant digits; non-finite -> None.
+
+    The rounding is ``float(f"{x:.{sig}g}")`` (correctly rounded decimal, the digits plotly
+    shows); arrays are rounded in one list comprehension over ``ndarray.tolist()``.
+    """
     if isinstance(x, np.ndarray) or isinstance(x, (list, tuple)):
-        return [_r(v, sig) for v in np.asarray(x, dtype=float).tolist()]
+        vals = np.asarray(x, dtype=float).tolist()
+        spec = f".{sig}g"
+        if all(map(math.isfinite, vals)):
+            return [float(format(v, spec)) for v in vals]
+        return [float(format(v, spec)) if math.isfinite(v) else None for v in vals]
     if x is None:
         return None
     x = float(x)
     if not math.isfinite(x):
         return None
     return float(f"{x:.{sig}g}")
+
+
+_PLAIN = frozenset({str, int, bool, type(None)})
+_PLAIN_OR_FLOAT = _PLAIN | {float}
+
+
+def _json_clean(obj: Any) -> Any:
+    """:func:`pilotqa.util.json_safe` of a figure, with fast paths for its long flat lists.
+
+    The same result as ``json_safe(obj)`` (non-finite floats -> None, tuples -> lists, numpy
+    scalars -> Python numbers, dict keys -> str): lists of plain values are checked by their
+    element types at once instead of one recursive call per element; anything else goes to
+    ``json_safe``.
+    """
+    t = type(obj)
+    if t is dict:
+        return {k if type(k) is str else str(k): _json_clean(v) for k, v in obj.items()}
+    if t is list or t is tuple:
+        kinds = set(map(type, obj))
+        if kinds <= _PLAIN:
+            return list(obj)
+        if kinds <= _PLAIN_OR_FLOAT:
+            return [v if type(v) is not float or math.isfinite(v) else None for v in obj]
+        return [_json_clean(v) for v in obj]
+    if t is float:
+        return obj if math.isfinite(obj) else None
+    if t in _PLAIN:
+        return obj
+    return json_safe(obj)
 
 
 def _raw(a: np.ndarray) -> list[Any]:
@@ -169,22 +213,59 @@ def frozen_model(distribution: str, params: Mapping[str, float | None]) -> Any |
     with scipy's parameter names (shapes, ``loc``, ``scale``). An unknown name, a missing
     parameter or a scale ≤ 0 gives None (the report then draws the normal curves only).
     """
+    spec = _model_spec(distribution, params)
+    if spec is None:
+        return None
+    dist, args, kw = spec
+    try:
+        return dist(*args, **kw)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _model_spec(distribution: str, params: Mapping[str, float | None]
+                ) -> tuple[Any, tuple[float, ...], dict[str, float]] | None:
+    """(scipy distribution, shape arguments, loc/scale) of :func:`frozen_model`, or None."""
     from scipy import stats
 
     p = {k: v for k, v in ((str(k), _num(v)) for k, v in params.items()) if v is not None}
+    if distribution == "normal":
+        if "mean" not in p or p.get("sd", 0.0) <= 0:
+            return None
+        return stats.norm, (), {"loc": p["mean"], "scale": p["sd"]}
+    dist = getattr(stats, distribution, None)
+    if not isinstance(dist, stats.rv_continuous):
+        return None
+    shapes = [s.strip() for s in dist.shapes.split(",")] if dist.shapes else []
+    if any(s not in p for s in shapes) or p.get("scale", 1.0) <= 0:
+        return None
+    return dist, tuple(p[s] for s in shapes), {k: p[k] for k in ("loc", "scale") if k in p}
+
+
+class _Model:
+    """``pdf``/``ppf`` of a scipy distribution at fixed parameters, as a frozen distribution
+    computes them (``dist.pdf(x, *args, **kw)``) without freezing: scipy's ``rv_frozen`` builds
+    a new distribution instance (with its docstring) each time, ~5 ms per figure."""
+
+    def __init__(self, dist: Any, args: tuple[float, ...], kw: dict[str, float]) -> None:
+        shapes, _, _ = dist._parse_args(*args, **kw)  # the checks rv_frozen.__init__ makes
+        dist._get_support(*shapes)
+        self._dist, self._args, self._kw = dist, args, kw
+
+    def pdf(self, x: Any) -> Any:
+        return self._dist.pdf(x, *self._args, **self._kw)
+
+    def ppf(self, q: Any) -> Any:
+        return self._dist.ppf(q, *self._args, **self._kw)
+
+
+def _light_model(distribution: str, params: Mapping[str, float | None]) -> _Model | None:
+    """:func:`frozen_model` as a :class:`_Model` (same pdf/ppf values, no freezing)."""
+    spec = _model_spec(distribution, params)
+    if spec is None:
+        return None
     try:
-        if distribution == "normal":
-            if "mean" not in p or p.get("sd", 0.0) <= 0:
-                return None
-            return stats.norm(loc=p["mean"], scale=p["sd"])
-        dist = getattr(stats, distribution, None)
-        if not isinstance(dist, stats.rv_continuous):
-            return None
-        shapes = [s.strip() for s in dist.shapes.split(",")] if dist.shapes else []
-        if any(s not in p for s in shapes) or p.get("scale", 1.0) <= 0:
-            return None
-        kw = {k: p[k] for k in ("loc", "scale") if k in p}
-        return dist(*(p[s] for s in shapes), **kw)
+        return _Model(*spec)
     except (TypeError, ValueError, OverflowError):
         return None
 
@@ -278,7 +359,7 @@ def _probability(fs: FeatureStats, v: np.ndarray, model: Any, traces: list[Any],
         sd = float(v.std(ddof=1)) if v.size > 1 else 0.0
         if sd <= 0:
             return label
-        model = stats.norm(float(v.mean()), sd)
+        model = _Model(stats.norm, (), {"loc": float(v.mean()), "scale": sd})
     rank = np.argsort(v, kind="stable")
     ys = v[rank]
     p = median_ranks(ys.size)
@@ -575,7 +656,7 @@ def sixpack(fs: FeatureStats, *, max_points: int = MAX_POINTS) -> dict[str, Any]
     traces: list[Any] = []
     shapes: list[Any] = []
     cm = fs.capability_model
-    model = frozen_model(cm.distribution, cm.params) if cm is not None else None
+    model = _light_model(cm.distribution, cm.params) if cm is not None else None
     if v.size:
         _histogram(fs, v, model, traces, shapes, annotations)
         label = _probability(fs, v, model, traces, layout, max_points, serials)
@@ -586,7 +667,7 @@ def sixpack(fs: FeatureStats, *, max_points: int = MAX_POINTS) -> dict[str, Any]
     layout["shapes"] = shapes
     layout["annotations"] = annotations
     # readings at the float limit (±1.8e308) overflow a curve or a range to ±inf: a gap instead
-    safe: dict[str, Any] = json_safe({"data": traces, "layout": layout})
+    safe: dict[str, Any] = _json_clean({"data": traces, "layout": layout})
     return safe
 
 

@@ -55,6 +55,8 @@ _SCRIPT_ESCAPES = {
     0x2028: "\\u2028",
     0x2029: "\\u2029",
 }
+_SCRIPT_REPLACEMENTS: tuple[tuple[str, str], ...] = tuple(
+    (chr(k), v) for k, v in _SCRIPT_ESCAPES.items())
 
 
 def json_for_script(obj: Any) -> Markup:
@@ -66,7 +68,12 @@ def json_for_script(obj: Any) -> Markup:
     data.
     """
     text = json.dumps(obj, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
-    return Markup(text.translate(_SCRIPT_ESCAPES))
+    # A chain of str.replace (each one C-level scan) is several times faster than str.translate with a dict on long text; the
+    # replacements contain none of the five characters, so the order does not matter and the
+    # result equals ``text.translate(_SCRIPT_ESCAPES)`` (tests/test_report_fast_escape.py).
+    for ch, esc in _SCRIPT_REPLACEMENTS:
+        text = text.replace(ch, esc)
+    return Markup(text)
 
 
 def css_string(text: str) -> Markup:
