@@ -394,7 +394,6 @@ def _generic_ml_fit(dist: Any, x: NDArray[np.float64], fixed: dict[str, float]) 
     scipy.stats ``rv_continuous.fit`` and ``_penalized_nnlf`` (SciPy 1.x); Nelder & Mead (1965),
     *Computer Journal* 7(4), 308–313.
     """
-    from scipy import optimize
     from scipy.stats._distn_infrastructure import _LOGXMAX
 
     data = np.asarray(x, dtype=float).ravel()
@@ -415,7 +414,7 @@ def _generic_ml_fit(dist: Any, x: NDArray[np.float64], fixed: dict[str, float]) 
     n = len(data)
     argcheck, support_mask, logpdf = dist._argcheck, dist._support_mask, dist._logpdf
 
-    def nnlf(theta: NDArray[np.float64], xd: NDArray[np.float64]) -> float:
+    def nnlf(theta: Any, xd: NDArray[np.float64]) -> float:
         full: Any
         if fixed_idx:
             full = args[:]
@@ -438,10 +437,13 @@ def _generic_ml_fit(dist: Any, x: NDArray[np.float64], fixed: dict[str, float]) 
         total = np.sum(lp[finite]) if n_nonfinite else np.sum(lp)
         return float(-total + (n_bad + n_nonfinite) * _LOGXMAX * 100 + n_log_scale)
 
-    if dist.name == "johnsonsu" and not fixed_idx:
-        vals = _nelder_mead(_johnsonsu_nnlf(data), [float(v) for v in x0])
-    else:
-        vals = optimize.fmin(nnlf, x0, args=(data,), disp=0)
+    with np.errstate(all="ignore"):  # scipy's _logpdf ignores log(0) too
+        if dist.name == "johnsonsu" and not fixed_idx:
+            vals = _nelder_mead(_johnsonsu_nnlf(data), [float(v) for v in x0])
+        elif dist.name == "foldnorm" and fixed_idx == [1] and float(data.min()) >= float(args[1]):
+            vals = _nelder_mead(_foldnorm_nnlf(data, args[1]), [float(v) for v in x0])
+        else:
+            vals = _nelder_mead(lambda th: nnlf(th, data), [float(v) for v in x0])
     full = list(args)
     for j, i in enumerate(free_idx):
         full[i] = vals[j]
@@ -599,6 +601,44 @@ def _johnsonsu_nnlf(data: NDArray[np.float64]) -> Any:
     return nnlf
 
 
+def _foldnorm_nnlf(data: NDArray[np.float64], loc: float) -> Any:
+    """The penalised negative log-likelihood of scipy's generic fit for the folded normal with a
+    fixed location, as a function of (c, scale): the same operations as
+    ``rv_continuous._penalized_nnlf`` with ``foldnorm._logpdf(z, c) = ln(φ(z + c) + φ(z − c))``,
+    in preallocated buffers. Only for readings ≥ loc: then z = (x − loc)/scale ≥ 0 lies in the
+    support [0, ∞) for every scale > 0, so no reading is penalised for leaving it."""
+    from scipy.stats._distn_infrastructure import _LOGXMAX
+
+    n = data.size
+    z = np.empty_like(data)
+    w = np.empty_like(data)
+    u = np.empty_like(data)
+    c_np = np.sqrt(2 * np.pi)  # scipy's _norm_pdf_C
+
+    def nnlf(theta: list[float]) -> float:
+        c, scale = theta
+        if not c >= 0 or scale <= 0:
+            return math.inf
+        np.subtract(data, loc, out=z)
+        np.divide(z, scale, out=z)
+        n_log_scale = n * np.log(scale)
+        for buf, op in ((u, np.add), (w, np.subtract)):  # _norm_pdf(x + c), _norm_pdf(x - c)
+            op(z, c, out=buf)
+            np.multiply(buf, buf, out=buf)
+            np.negative(buf, out=buf)
+            np.divide(buf, 2.0, out=buf)
+            np.exp(buf, out=buf)
+            np.divide(buf, c_np, out=buf)
+        np.add(u, w, out=u)
+        np.log(u, out=u)                        # generic _logpdf = log(_pdf)
+        finite = np.isfinite(u)
+        bad = n - int(np.count_nonzero(finite))
+        total = np.sum(u[finite]) if bad else np.sum(u)
+        return float(-total + bad * _LOGXMAX * 100 + n_log_scale)
+
+    return nnlf
+
+
 def fit_candidates(values: ArrayLike, lower_bound_zero: bool = False,
                    min_n_by_params: dict[int, int] | None = None) -> list[FitResult]:
     """Fit the candidate distributions by maximum likelihood; best (lowest AIC) first.
@@ -654,7 +694,7 @@ def fit_candidates(values: ArrayLike, lower_bound_zero: bool = False,
                 warnings.simplefilter("ignore")
                 par = _fit_fast(name, x, fixed)
                 frozen = _Model(dist, par)
-                ll = float(np.sum(frozen.logpdf(x)))
+                ll = _logpdf_sum(dist, x)(par)
         except Exception:  # noqa: BLE001 - a failed optimiser just drops the candidate
             continue
         if not math.isfinite(ll):
@@ -771,7 +811,9 @@ def percentile_ppk_interval(fit: FitResult, values: ArrayLike, lsl: float | None
         \\nabla g(\\hat\\theta)},\\qquad
         \\hat P_{pk} \\pm z_{1-\\alpha/2}\\,\\widehat{\\mathrm{se}}
 
-    Derivatives are central finite differences (``statsmodels.tools.numdiff``) with steps of
+    Derivatives are central finite differences (``statsmodels.tools.numdiff``'s ``approx_hess3``
+    and centred ``approx_fprime``, the same operations in :func:`_approx_hess3` and
+    :func:`_approx_grad_centered`) with steps of
     10⁻⁴ of the readings' SD for location and scale and 10⁻⁴·max(|θ|, 1) for shapes. This is the
     large-sample interval for functions of distribution quantiles used for fitted lifetime
     models (Meeker & Escobar 1998, ch. 8). It treats the family as known: the uncertainty of
@@ -797,8 +839,6 @@ def percentile_ppk_interval(fit: FitResult, values: ArrayLike, lsl: float | None
     >>> lo < percentile_indices(fit.frozen, 4.0, 16.0)["ppk"] < hi
     True
     """
-    from statsmodels.tools.numdiff import approx_fprime, approx_hess
-
     if lsl is None and usl is None:
         return None
     x = np.asarray(values, dtype=float)
@@ -818,8 +858,10 @@ def percentile_ppk_interval(fit: FitResult, values: ArrayLike, lsl: float | None
         p[free] = th
         return p
 
+    logpdf_sum = _logpdf_sum(dist, x)
+
     def loglik(th: NDArray[np.float64]) -> float:
-        return float(np.sum(dist.logpdf(x, *full(th))))
+        return logpdf_sum(full(th))
 
     def ppk(th: NDArray[np.float64]) -> float:
         v = _percentile_indices(_Model(dist, tuple(full(th))), lsl, usl, False)["ppk"]
@@ -830,9 +872,8 @@ def percentile_ppk_interval(fit: FitResult, values: ArrayLike, lsl: float | None
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             p0 = ppk(th0)
-            info = -np.atleast_2d(approx_hess(th0, loglik, epsilon=steps))
-            grad = np.atleast_1d(np.asarray(approx_fprime(th0, ppk, epsilon=steps, centered=True),
-                                            dtype=float).ravel())
+            info = -np.atleast_2d(_approx_hess3(th0, loglik, steps))
+            grad = _approx_grad_centered(th0, ppk, steps)
             if not (np.all(np.isfinite(info)) and np.all(np.isfinite(grad)) and math.isfinite(p0)):
                 return None
             if np.any(np.linalg.eigvalsh((info + info.T) / 2) <= 0):
@@ -845,6 +886,62 @@ def percentile_ppk_interval(fit: FitResult, values: ArrayLike, lsl: float | None
     half = float(stats.norm.ppf(0.5 + confidence / 2)) * math.sqrt(var)
     lo, hi = _f(p0 - half), _f(p0 + half)
     return None if lo is None or hi is None else (lo, hi)
+
+
+def _logpdf_sum(dist: Any, x: NDArray[np.float64]) -> Any:
+    """``params -> float(np.sum(dist.logpdf(x, *params)))`` computed as scipy's public
+    ``rv_continuous.logpdf`` computes it when every reading lies in the support and the
+    parameters are valid — ``dist._logpdf(z, *shapes) − ln(scale)`` with z = (x − loc)/scale and
+    the shapes and scale broadcast to one value per reading, as ``argsreduce`` passes them — without
+    its argument handling; any other case calls ``dist.logpdf`` itself. Equality with
+    ``dist.logpdf`` is tested in tests/test_fits_fast.py."""
+    n = x.size
+    argcheck, support_mask, logpdf = dist._argcheck, dist._support_mask, dist._logpdf
+
+    def total(params: Any) -> float:
+        *shapes, loc, scale = (float(p) for p in params)
+        if scale > 0 and np.all(argcheck(*shapes)):
+            z = np.asarray((x - loc) / scale, dtype=np.float64)
+            if np.all(support_mask(z, *shapes)) and not np.isnan(z).any():
+                lp = logpdf(z, *(np.full(n, v) for v in shapes)) - np.log(np.full(n, scale))
+                return float(np.sum(lp))
+        return float(np.sum(dist.logpdf(x, *params)))
+
+    return total
+
+
+def _approx_hess3(x: NDArray[np.float64], f: Any, h: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Hessian of ``f`` at ``x`` by central differences with steps ``h`` — the operations of
+    ``statsmodels.tools.numdiff.approx_hess3`` (Ridout 2009, eq. 9), without importing statsmodels:
+
+    .. math:: H_{ij} = \\frac{f(x+e_i+e_j) - f(x+e_i-e_j) - (f(x-e_i+e_j) - f(x-e_i-e_j))}{4h_ih_j}
+    """
+    n = len(x)
+    ee = np.diag(h)
+    hess = np.outer(h, h)
+    for i in range(n):
+        for j in range(i, n):
+            hess[i, j] = np.squeeze((f(x + ee[i, :] + ee[j, :]) - f(x + ee[i, :] - ee[j, :])
+                                     - (f(x - ee[i, :] + ee[j, :]) - f(x - ee[i, :] - ee[j, :])))
+                                    / (4.0 * hess[i, j]))
+            hess[j, i] = hess[i, j]
+    return hess
+
+
+def _approx_grad_centered(x: NDArray[np.float64], f: Any, h: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Gradient of a scalar ``f`` at ``x`` by central differences — the operations of
+    ``statsmodels.tools.numdiff.approx_fprime(x, f, epsilon=h, centered=True)``, which halves
+    the steps: with :math:`\\epsilon = h/2`, :math:`g_k = (f(x+\\epsilon_k e_k) -
+    f(x-\\epsilon_k e_k))/(2\\epsilon_k)`."""
+    n = len(x)
+    eps = np.asarray(h) / 2.0
+    grad = np.zeros((n, 1), float)
+    ei = np.zeros((n,), float)
+    for k in range(n):
+        ei[k] = eps[k]
+        grad[k, :] = (f(x + ei) - f(x - ei)) / (2 * eps[k])
+        ei[k] = 0.0
+    return np.asarray(grad, dtype=float).ravel()
 
 
 def _fmt(v: float | None) -> str:
