@@ -141,6 +141,27 @@ def _extreme_offset(groups: list[np.ndarray], names: list[Any], target: float) -
     return best
 
 
+def _f_sf(x: float, dfn: float, dfd: float) -> float:
+    """``scipy.stats.f.sf(x, dfn, dfd)`` for scalars: NaN for NaN or non-positive degrees of
+    freedom, 1 for x ≤ 0, 0 for x = +inf, else ``scipy.special.fdtrc(dfn, dfd, x)`` (what
+    ``rv_continuous.sf`` evaluates), without its per-call overhead."""
+    if math.isnan(x) or not (dfn > 0 and dfd > 0):
+        return math.nan
+    if x <= 0:
+        return 1.0
+    if math.isinf(x):
+        return 0.0
+    return float(special.fdtrc(dfn, dfd, x))
+
+
+def _median(x: np.ndarray) -> float:
+    """``numpy.median`` of a 1-d array of finite numbers: the middle order statistic, or the mean
+    (a + b)/2 of the two middle ones — the same floating-point operations."""
+    s = np.sort(x)
+    h = s.size // 2
+    return float(s[h]) if s.size % 2 else float((s[h - 1] + s[h]) / 2)
+
+
 def _oneway_tests(groups: list[np.ndarray]) -> dict[str, float]:
     """Classical and Welch one-way ANOVA, Kruskal–Wallis and Brown–Forsythe of k ≥ 2 groups of
     ≥ 2 finite readings each, computed with the arithmetic of the library functions the results
@@ -215,7 +236,7 @@ def _oneway_tests(groups: list[np.ndarray]) -> dict[str, float]:
         welch /= 1 + 2 * (k - 2) * tmp
         df_denom = 1.0 / (3.0 * tmp)
         out["welch_f"] = float(welch)
-        out["welch_p"] = float(stats.f.sf(welch, k - 1.0, df_denom))
+        out["welch_p"] = _f_sf(float(welch), k - 1.0, float(df_denom))
 
         # Kruskal–Wallis (scipy.stats.kruskal; ranks as scipy.stats._stats_py._rankdata "average")
         order = np.argsort(alldata, kind="stable")
@@ -236,7 +257,7 @@ def _oneway_tests(groups: list[np.ndarray]) -> dict[str, float]:
         out["kruskal_p"] = float(special.chdtrc(float(k - 1), h))
 
         # Brown–Forsythe (scipy.stats.levene, center="median")
-        zijs = [np.abs(g - np.median(g, axis=-1, keepdims=True)) for g in groups]
+        zijs = [np.abs(g - _median(g)) for g in groups]
         zbaris = [np.mean(z, axis=-1, keepdims=True) for z in zijs]
         zbar = sum(n * zb for n, zb in zip(ns, zbaris)) / big_n
         numer = (big_n - k) * sum(n * (zb - zbar) ** 2 for n, zb in zip(ns, zbaris))
@@ -408,25 +429,25 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
         )
         .sort(["feature", "first_sequence", "_g"], nulls_last=True)
         .with_row_index("_gi")
+        .with_columns(pl.col("feature").rle_id().alias("_fi"))
     )
     # The readings of the tested groups (≥ MIN_PER_GROUP readings), in two orders, each a numpy
-    # array sliced per group or per feature without copies: by group (groups in the order of
-    # ``per_group``, readings in production order — the order the tests have always received
-    # them in) and by feature in production order (the order of the grand mean).
-    tested = per_group.filter(pl.col("n") >= MIN_PER_GROUP).select("feature", "_g", "_gi", "n")
-    kept = m.join(tested.select("feature", "_g", "_gi"), on=["feature", "_g"], how="inner")
-    by_group = kept.sort(["_gi", "sequence", "_row"])
-    v_group = by_group["value"].cast(pl.Float64).to_numpy()
-    tested_gi = tested["_gi"].to_numpy()
-    g_stop = np.cumsum(tested["n"].to_numpy())
-    g_bounds = {int(gi): (int(stop - n), int(stop))
-                for gi, n, stop in zip(tested_gi, tested["n"].to_numpy(), g_stop)}
-    by_feature = kept.sort(["feature", "sequence", "_row"])
+    # array sliced per feature or per group without copies: by feature in production order (the
+    # order of the grand mean) and by group (groups in the order of ``per_group``, readings in
+    # production order — the order the tests have always received them in).
+    tested = per_group.filter(pl.col("n") >= MIN_PER_GROUP)
+    by_feature = (
+        m.join(tested.select("feature", "_g", "_gi", "_fi"), on=["feature", "_g"], how="inner")
+        .select("_fi", "_gi", "sequence", "_row", "value")
+        .sort(["_fi", "sequence", "_row"])
+    )
     v_feature = by_feature["value"].cast(pl.Float64).to_numpy()
-    f_counts = by_feature.group_by("feature", maintain_order=True).len()
-    f_stop = np.cumsum(f_counts["len"].to_numpy())
-    f_bounds = {f: (int(stop - n), int(stop)) for f, n, stop in zip(f_counts["feature"].to_list(),
-                                                                    f_counts["len"].to_numpy(), f_stop)}
+    v_group = v_feature[np.argsort(by_feature["_gi"].to_numpy(), kind="stable")]
+    g_n = tested["n"].to_numpy()
+    g_bounds = {int(gi): (int(stop - n), int(stop)) for gi, n, stop in zip(tested["_gi"].to_numpy(), g_n, np.cumsum(g_n))}
+    f_n = tested.group_by("feature", maintain_order=True).agg(pl.col("n").sum())
+    f_bounds = {f: (int(stop - n), int(stop))
+                for f, n, stop in zip(f_n["feature"].to_list(), f_n["n"].to_numpy(), np.cumsum(f_n["n"].to_numpy()))}
     spec_rows = {
         r["feature"]: r
         for r in specs.select("feature", "nominal", "lsl", "usl", "lower_bound_zero").iter_rows(named=True)
