@@ -9,8 +9,9 @@ and the stream analysis (:func:`streams_all`, every other factor).
 
 Two layers (style pattern 3): :func:`variance_components` is the summary-statistics core (group
 sizes, means, SDs → mean squares and σ² components); :func:`factor_effect_all` computes the
-per-group summaries of all features in one polars ``group_by`` and runs the scipy/statsmodels
-tests once per feature.
+per-group summaries of all features in one polars ``group_by``, sorts the tested readings once
+and runs the tests on each feature's slices of that array (:func:`_oneway_tests`,
+:func:`_tukey_pairs`: the libraries' arithmetic without their per-call overhead, equal results).
 """
 from __future__ import annotations
 
@@ -389,9 +390,16 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
     range of subgroup means over time; groups are few (2–5) and not a time series, so the ANOVA
     moment estimator is used here instead — same model, different estimator.
 
-    Tukey HSD uses ``scipy.stats.tukey_hsd`` (Tukey–Kramer for unequal group sizes) for the
-    adjusted p-values only (``reject`` ⇔ the simultaneous interval excludes 0); its p-values
-    equal ``statsmodels``' ``pairwise_tukeyhsd`` (checked in the tests).
+    Tukey HSD: the adjusted p-values of ``scipy.stats.tukey_hsd`` (Tukey–Kramer for unequal
+    group sizes) only (``reject`` ⇔ the simultaneous interval excludes 0), evaluated for the
+    reported pairs i < j only (:func:`_tukey_pairs`); they equal ``statsmodels``'
+    ``pairwise_tukeyhsd`` (checked in the tests).
+
+    The four tests use the arithmetic of ``scipy.stats.f_oneway``,
+    ``statsmodels.stats.oneway.anova_oneway(use_var="unequal")``, ``scipy.stats.kruskal`` and
+    ``scipy.stats.levene(center="median")`` on each feature's slices of one sorted array
+    (:func:`_oneway_tests`; equal results, ``tests/test_lots_fast.py``); data with non-finite
+    readings (never produced by the readers) go to the library functions themselves.
 
     References
     ----------

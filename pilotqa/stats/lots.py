@@ -67,13 +67,17 @@ def lots_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Settings) -> dic
     moment estimator is used here instead — same model, different estimator. Per-lot indices
     use the lot's overall SD and are therefore labelled Pp/Ppk, not Cp/Cpk.
 
-    Tukey HSD uses ``scipy.stats.tukey_hsd`` (Tukey–Kramer for unequal lot sizes) for the
-    adjusted p-values only: the simultaneous intervals cost two more studentized-range
-    quadratures per pair and add nothing to the decision (``reject`` ⇔ interval excludes 0);
-    its p-values equal ``statsmodels``' ``pairwise_tukeyhsd`` (checked in the tests).
+    Tukey HSD uses the adjusted p-values of ``scipy.stats.tukey_hsd`` (Tukey–Kramer for unequal
+    lot sizes) only: the simultaneous intervals cost two more studentized-range quadratures per
+    pair and add nothing to the decision (``reject`` ⇔ interval excludes 0); they are evaluated
+    for the reported pairs only (one quadrature each, where ``tukey_hsd`` integrates both
+    triangles of the k × k matrix) and equal ``statsmodels``' ``pairwise_tukeyhsd`` (checked in
+    the tests).
 
     Per-lot counts, means, SDs and first sequences of all features come from one polars
-    ``group_by``; the tests run once per feature.
+    ``group_by``; the readings of the tested lots are sorted once and each feature's tests run on
+    slices of that array with the libraries' arithmetic (equal results; see
+    :func:`pilotqa.stats.factors.factor_effect_all`).
 
     Validated against: Montgomery DOE 8th ed. Example 3.1 (F₀ = 66.80) and Example 3.11
     (variance components); Welch F against ``scipy.stats.f_oneway(equal_var=False)`` (tests).
