@@ -35,7 +35,7 @@ WORDS = st.sampled_from(["OK", "NOK", "i.O.", "n.i.O.", "pass", "fail", "n/a", "
                          "1.234,5", "1,234.5", "12.01 mm", "<0.001", "#DIV/0!", "=A1", "inf", "+3",
                          " 7 ", "\u00a0", "  ", "\t", "1e3", "0", "1", "yes", "no", "✓"])
 CELLS = st.one_of(NUMBERS, WORDS, st.just(""), st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters='\r\n"\x00'),
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters='\r\n\x00'),
     max_size=6))
 
 
@@ -50,9 +50,11 @@ def _slow_grid(p: Path) -> list[list[Any]]:
 
 
 def _write(tmp: Path, rows: list[list[str]], delim: str, crlf: bool, bom: bool,
-           name: str = "t.csv") -> Path:
+           name: str = "t.csv", quote: int = 0) -> Path:
+    """``quote``: 0 cells as they are, 1 every cell quoted, 2 every third cell quoted."""
     eol = "\r\n" if crlf else "\n"
-    text = eol.join(delim.join(r) for r in rows) + eol
+    text = eol.join(delim.join(f'"{c}"' if quote == 1 or (quote == 2 and (k + len(c)) % 3 == 0)
+                               else c for k, c in enumerate(r)) for r in rows) + eol
     p = tmp / name
     p.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
     return p
@@ -60,11 +62,12 @@ def _write(tmp: Path, rows: list[list[str]], delim: str, crlf: bool, bom: bool,
 
 @SETTINGS
 @given(rows=st.lists(st.lists(CELLS, min_size=1, max_size=6), min_size=1, max_size=30),
-       delim=st.sampled_from([",", ";", "\t", "|"]), crlf=st.booleans(), bom=st.booleans())
+       delim=st.sampled_from([",", ";", "\t", "|"]), crlf=st.booleans(), bom=st.booleans(),
+       quote=st.sampled_from([0, 0, 1, 2]))
 def test_csv_frame_rows_equal_the_csv_module_grid(rows: list[list[str]], delim: str, crlf: bool,
-                                                  bom: bool) -> None:
+                                                  bom: bool, quote: int) -> None:
     with tempfile.TemporaryDirectory() as d:
-        p = _write(Path(d), rows, delim, crlf, bom)
+        p = _write(Path(d), rows, delim, crlf, bom, quote=quote)
         frame = grids.csv_frame(p)
         try:
             slow: Any = _slow_grid(p)
@@ -83,7 +86,12 @@ def test_csv_frame_takes_plain_files_and_declines_the_rest(tmp_path: Path) -> No
     assert grids.frame_rows(frame) == _slow_grid(plain) == [["a", "b", "c"], ["1", None, "x"], [], ["2,5"]]
     ragged = _write(tmp_path, [["Part:", "X"], ["a", "b", "c", "d"]], ",", False, False, "r.csv")
     assert grids.frame_rows(grids.csv_frame(ragged)) == _slow_grid(ragged)  # type: ignore[arg-type]
-    for name, data in [("q.csv", b'a,b\n"1,5",2\n'), ("cr.csv", b"a,b\r1,2\r"),
+    quoted = tmp_path / "quoted.csv"  # whole fields quoted (Excel's "Save as CSV"): taken
+    quoted.write_bytes(b'"Serial";"Value"\r\n"S1";"1,5"\r\n"";" "\r\n"S2";2\r\n')
+    assert grids.frame_rows(grids.csv_frame(quoted)) == _slow_grid(quoted) == [  # type: ignore[arg-type]
+        ["Serial", "Value"], ["S1", "1,5"], [], ["S2", "2"]]
+    for name, data in [("q.csv", b'a,"b""c"\n1,2\n'), ("ql.csv", b'a,"b\nc"\n'),
+                       ("qi.csv", b'a, "b"\n'), ("cr.csv", b"a,b\r1,2\r"),
                        ("w.csv", "a;b\n1;2\n".encode("cp1252") + b"\xe4;1\n"),
                        ("u16.csv", "a,b\n1,2\n".encode("utf-16")), ("fs.csv", b"a,b\n\x1c,2\n")]:
         p = tmp_path / name
@@ -94,11 +102,21 @@ def test_csv_frame_takes_plain_files_and_declines_the_rest(tmp_path: Path) -> No
     assert grids.csv_frame(wide) is None
 
 
+COLUMN_READS: list[int] = []  # calls of the column reader (so that a test knows it ran)
+
+
 def _read(p: Path, fast: bool, monkeypatch: pytest.MonkeyPatch, opts: ReadOptions) -> Any:
     with monkeypatch.context() as m:
         m.setattr(tabular, "_HEAD_ROWS", 202)
         if not fast:
             m.setattr(tabular, "csv_frame", lambda path: None)
+        real = tabular._read_long_frame
+
+        def spy(*args: Any) -> Any:
+            COLUMN_READS.append(1)
+            return real(*args)
+
+        m.setattr(tabular, "_read_long_frame", spy)
         try:
             return tabular.read_path(p, opts)
         except PilotqaError as exc:
@@ -125,7 +143,7 @@ FEATURE_KIND = st.sampled_from(["num", "num", "num", "comma", "gonogo", "gated",
 def long_table(draw: st.DrawFn) -> tuple[list[list[str]], str]:
     delim = draw(st.sampled_from([",", ";", "\t"]))
     n_feat = draw(st.integers(1, 4))
-    n_part = draw(st.integers(55, 90))
+    n_part = draw(st.integers(210 // n_feat + 1, 210 // n_feat + 40))  # past the head rows
     kinds = [draw(FEATURE_KIND) for _ in range(n_feat)]
     names = [("Thread go/no-go" if k == "gated" else f"F{i}") for i, k in enumerate(kinds)]
     with_lot, with_ts, with_sub = draw(st.booleans()), draw(st.booleans()), draw(st.booleans())
@@ -166,16 +184,19 @@ def long_table(draw: st.DrawFn) -> tuple[list[list[str]], str]:
 
 
 @SETTINGS
-@given(table=long_table(), crlf=st.booleans(), bom=st.booleans())
+@given(table=long_table(), crlf=st.booleans(), bom=st.booleans(), quote=st.sampled_from([0, 0, 1, 2]))
 def test_long_csv_from_frame_columns_equals_per_cell_reader(table: tuple[list[list[str]], str],
-                                                            crlf: bool, bom: bool) -> None:
+                                                            crlf: bool, bom: bool, quote: int) -> None:
     rows, delim = table
     mp = pytest.MonkeyPatch()
     try:
         with tempfile.TemporaryDirectory() as d:
-            p = _write(Path(d), rows, delim, crlf, bom)
+            p = _write(Path(d), rows, delim, crlf, bom, quote=quote)
             assert grids.csv_frame(p) is not None  # the fast path is exercised, not skipped
-            _same(_read(p, True, mp, ReadOptions()), _read(p, False, mp, ReadOptions()))
+            COLUMN_READS.clear()
+            fast = _read(p, True, mp, ReadOptions())
+            assert COLUMN_READS
+            _same(fast, _read(p, False, mp, ReadOptions()))
     finally:
         mp.undo()
 
@@ -212,7 +233,9 @@ def test_long_csv_errors_are_located_alike(tmp_path: Path, monkeypatch: pytest.M
         if name == "dup":  # row r repeats row 5's part and feature
             rows[r][0], rows[r][3] = rows[5][0], rows[5][3]
         p = _write(tmp_path, rows, ",", False, False, f"{name}.csv")
+        COLUMN_READS.clear()
         fast, slow = _read(p, True, monkeypatch, ReadOptions()), _read(p, False, monkeypatch, ReadOptions())
+        assert COLUMN_READS == [1], name  # the column reader ran on the fast path only
         assert isinstance(fast, PilotqaError), (name, fast)
         _same(fast, slow)
 
@@ -231,3 +254,32 @@ def test_parse_column_equals_parse_cell(cells: list[str | None]) -> None:
             assert vals[i] is None and not missing[i] and bad[i] == want
         else:
             assert vals[i] == want and not missing[i] and i not in bad
+
+
+@pytest.mark.parametrize("damage", [None, "date", "time", "seq", "feature", "value"])
+def test_long_csv_with_date_time_streams_and_metadata_columns(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str | None) -> None:
+    """Separate date and time columns, a constant 'Part number' column (metadata), a machine
+    stream column, a --by column, an unused comment column: read alike on both paths."""
+    head = ["Serial", "Date", "Time", "Seq", "Part number", "Machine", "Fixture", "Comment",
+            "Merkmal", "Istwert", "Nennmaß", "OT", "UT"]
+    rows = [head]
+    for i in range(70):
+        for j in range(4):
+            rows.append([f"S{i}", f"{5 + i // 30:02d}.10.2026", f"{8 + i // 10}:{i % 60:02d}", str(i + 1),
+                         "HSG-4711", "M1" if i < 35 else "M2", f"F{i % 2}", "ok" if j else "",
+                         f"Merkmal {j}", f"{10 + j + (i % 7) * 0.001:.3f}".replace(".", ","),
+                         f"{10 + j}", "0,05", "-0,05"])
+    where = {"date": (150, 1, "32.13.2026"), "time": (160, 2, "25:99"), "seq": (170, 3, "x"),
+             "feature": (180, 8, ""), "value": (190, 9, "1,2,3")}
+    if damage:
+        r, c, v = where[damage]
+        rows[r][c] = v
+    p = _write(tmp_path, rows, ";", True, False)
+    assert grids.csv_frame(p) is not None
+    for opts in (ReadOptions(), ReadOptions(by=("Fixture",))):
+        COLUMN_READS.clear()
+        fast, slow = _read(p, True, monkeypatch, opts), _read(p, False, monkeypatch, opts)
+        assert COLUMN_READS == [1]
+        assert isinstance(fast, PilotqaError) == (damage is not None), fast
+        _same(fast, slow)

@@ -181,11 +181,10 @@ def _csv_grid(p: Path) -> list[list[Any]]:
     raise InputError("the file is neither UTF-8 nor Windows-1252 text", file=str(p))  # pragma: no cover
 
 
-#: Bytes that keep a delimited text file off the polars path (:func:`csv_frame`): the quote
-#: (Python's csv module and polars differ on malformed quoting), NUL (csv refuses a line with
-#: one), and the information separators U+001C…U+001F (``str.isspace`` calls them blank,
-#: polars' whitespace does not).
-_SLOW_BYTES = (b'"', b"\x00", b"\x1c", b"\x1d", b"\x1e", b"\x1f")
+#: Bytes that keep a delimited text file off the polars path (:func:`csv_frame`): NUL (csv
+#: refuses a line with one) and the information separators U+001C…U+001F (``str.isspace`` calls
+#: them blank, polars' whitespace does not).
+_SLOW_BYTES = (b"\x00", b"\x1c", b"\x1d", b"\x1e", b"\x1f")
 #: Bytes that start every whitespace character but CR/LF in UTF-8 (space, tab, VT, FF; U+0085,
 #: U+00A0; U+1680; U+2000…U+205F; U+3000): a file without them has no whitespace-only field.
 _SPACE_BYTES = (b" ", b"\t", b"\x0b", b"\x0c", b"\xc2", b"\xe1", b"\xe2", b"\xe3")
@@ -202,18 +201,19 @@ def csv_frame(path: str | Path) -> "pl.DataFrame | None":
     polars; it is never held as one Python string or as Python rows.
 
     The fast path applies to UTF-8 text (BOM allowed) with ``\\n`` or ``\\r\\n`` line ends, without
-    a quote character, NUL or U+001C…U+001F, whose widest line is among the lines the separator
+    NUL or U+001C…U+001F, whose quotes (if any) only enclose whole fields without quotes or line
+    breaks inside (:func:`_simple_quotes`), whose widest line is among the lines the separator
     is detected on (polars refuses a longer line), within :data:`MAX_COLUMNS` columns and
-    :data:`MAX_CELL_CHARS` characters a cell. Anything else — UTF-16, Windows-1252, quoted
-    fields, lone ``\\r`` line ends, a limit reached (whose error the per-row reader words and
-    locates) — returns None.
+    :data:`MAX_CELL_CHARS` characters a cell. Anything else — UTF-16, Windows-1252, doubled
+    quotes, quoted line breaks, a quote inside a field, lone ``\\r`` line ends, a limit reached
+    (whose error the per-row reader words and locates) — returns None.
     """
     import polars as pl
 
     p = Path(path)
     n_lf = n_cr = n_crlf = 0
     last = b""
-    spaces = False
+    spaces = quotes = False
     try:
         with open(p, "rb") as fh:
             first = fh.read(1 << 20)
@@ -228,6 +228,7 @@ def csv_frame(path: str | Path) -> "pl.DataFrame | None":
                     n_cr += chunk.count(b"\r")
                     n_crlf += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
                 spaces = spaces or any(b in chunk for b in _SPACE_BYTES)
+                quotes = quotes or b'"' in chunk
                 last = chunk[-1:]
                 chunk = fh.read(1 << 20)
     except OSError:
@@ -244,11 +245,11 @@ def csv_frame(path: str | Path) -> "pl.DataFrame | None":
     text = text[:65536]
     delim = detect_delimiter(text)
     width = max((ln.count(delim) + 1 for ln in text.split("\n")), default=1)
-    if width > MAX_COLUMNS:
+    if width > MAX_COLUMNS or (quotes and not _simple_quotes(p, delim, n_lines)):
         return None
     names = [f"column_{k + 1}" for k in range(width)]
     try:
-        frame = pl.read_csv(p, has_header=False, separator=delim, quote_char=None,
+        frame = pl.read_csv(p, has_header=False, separator=delim, quote_char='"' if quotes else None,
                             schema={n: pl.String for n in names}, missing_columns="insert",
                             encoding="utf8", raise_if_empty=False)
     except Exception:  # invalid UTF-8, a line wider than the sampled ones, …: the per-row reader
@@ -258,7 +259,7 @@ def csv_frame(path: str | Path) -> "pl.DataFrame | None":
     if (frame.select(pl.max_horizontal(pl.all().str.len_bytes().max())).item() or 0) > MAX_CELL_CHARS \
             and frame.select(pl.max_horizontal(pl.all().str.len_chars().max())).item() > MAX_CELL_CHARS:
         return None  # the per-row reader refuses it with the line
-    if spaces:  # blank (whitespace-only) fields are None, as str.isspace says (U+001C…U+001F excluded)
+    if spaces or quotes:  # blank ("", whitespace-only) fields are None, as str.isspace says
         frame = frame.with_columns(pl.when(pl.all().str.strip_chars().str.len_bytes() > 0).then(pl.all()))
     counts = frame.null_count().row(0)
     keep = len(counts)
@@ -272,6 +273,24 @@ def csv_frame(path: str | Path) -> "pl.DataFrame | None":
     else:
         frame = frame.head(0)
     return frame
+
+
+def _simple_quotes(p: Path, delim: str, n_lines: int) -> bool:
+    """Does every line split into fields that are either quoted whole (``"…"`` without a quote or
+    line break inside) or hold no quote at all? Then the csv module and polars split and unquote
+    every line alike; a doubled quote, a quote inside a field or a quoted line break gives False
+    (the per-row reader then reads the file). Checked by polars' regex engine over the lines."""
+    import polars as pl
+
+    d = {"\t": r"\t", "|": r"\|"}.get(delim, delim)
+    field = f'(?:"[^"\\r\\n]*"|[^"{d}\\r\\n]*)'
+    try:
+        lines = pl.read_csv(p, has_header=False, separator="\x00", quote_char=None,
+                            schema={"line": pl.String}, encoding="utf8", raise_if_empty=False)
+    except Exception:  # not UTF-8 …: the per-row reader
+        return False
+    return lines.height == n_lines and bool(
+        lines["line"].str.contains(f"^{field}(?:{d}{field})*\\r?$").fill_null(True).all())
 
 
 def frame_rows(frame: "pl.DataFrame") -> list[list[Any]]:
