@@ -275,3 +275,9 @@ def test_logpdf_sum_equals_scipy_logpdf(kind: str, n: int, seed: int, lbz: bool,
                 ref = float(np.sum(dist.logpdf(x, *par)))
             got = _logpdf_sum(dist, x)(par)
             assert got == ref or (math.isnan(got) and math.isnan(ref))
+
+
+@given(rows=st.lists(st.tuples(st.integers(-3, 6), st.integers(1, 40)), min_size=1, max_size=60))
+def test_subgroup_serials_without_nulls_match_the_group_by(rows: list[tuple[int, int]]) -> None:
+    """The vectorised path (no missing subgroup or sequence)."""
+    test_subgroup_serials_match_the_group_by.hypothesis.inner_test(rows)  # type: ignore[attr-defined]

@@ -230,6 +230,13 @@ def _resolution_step(r: dict[str, Any] | None, normal: bool | None, notes: list[
     )
 
 
+def _texts(col: pl.Series) -> tuple[str, ...]:
+    """``tuple(str(x) for x in col.to_list())``; a text column without nulls is already that."""
+    if col.dtype == pl.Utf8 and col.null_count() == 0:
+        return tuple(col.to_list())
+    return tuple(str(x) for x in col.to_list())
+
+
 def _series(part: pl.DataFrame | None, values: NDArray[np.float64], stab_series: dict[str, Any]) -> Series:
     """The plotted arrays of one feature (time order) and the serial of every reading."""
     empty = np.array([], dtype=float)
@@ -240,8 +247,8 @@ def _series(part: pl.DataFrame | None, values: NDArray[np.float64], stab_series:
     return Series(
         values=values.astype(float),
         sequence=part["sequence"].to_numpy() if part is not None else np.array([], dtype=np.int64),
-        lot=tuple(str(x) for x in part["lot"].to_list()) if part is not None else (),
-        part_id=tuple(str(x) for x in part["part_id"].to_list()) if part is not None else (),
+        lot=_texts(part["lot"]) if part is not None else (),
+        part_id=_texts(part["part_id"]) if part is not None else (),
         x_points=chart("x_points"), range_points=chart("range_points"), x_lcl=chart("x_lcl"),
         x_ucl=chart("x_ucl"), range_lcl=chart("range_lcl"), range_ucl=chart("range_ucl"),
     )
@@ -298,6 +305,19 @@ def _subgroup_serials(part: pl.DataFrame) -> list[list[Any]]:
     sequence number, then by subgroup (missing last) — what ``group_by("subgroup")`` with
     ``min(sequence)`` and ``sort(["first", "subgroup"], nulls_last=True)`` gives, in one pass."""
     ids = part["part_id"].cast(pl.Utf8).to_list()
+    sub_col, seq_col = part["subgroup"], part["sequence"]
+    if (sub_col.null_count() == 0 and seq_col.null_count() == 0 and sub_col.dtype.is_integer()
+            and seq_col.dtype.is_integer() and part.height):
+        sub, seq = sub_col.to_numpy(), seq_col.to_numpy()
+        keys, inv = np.unique(sub, return_inverse=True)
+        first_seq = np.full(keys.size, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first_seq, inv, seq)
+        rank = np.empty(keys.size, dtype=np.int64)
+        rank[np.lexsort((keys, first_seq))] = np.arange(keys.size)  # by first sequence, then subgroup
+        rows = np.argsort(rank[inv], kind="stable")  # reading order inside each subgroup
+        ends = np.cumsum(np.bincount(rank[inv], minlength=keys.size)).tolist()
+        ordered = [ids[i] for i in rows.tolist()]
+        return [ordered[a:b] for a, b in zip([0, *ends[:-1]], ends)]
     first: dict[Any, Any] = {}
     members: dict[Any, list[str | None]] = {}
     for sub, seq, pid in zip(part["subgroup"].to_list(), part["sequence"].to_list(), ids):

@@ -490,7 +490,12 @@ def _nelder_mead(func: Any, x0: list[float]) -> list[float]:
     fsim = [math.inf] * (n + 1)
 
     def order() -> None:
-        ind = np.argsort(np.array(fsim, dtype=float))
+        # distinct, non-NaN values have one sorted order, found by Python's sort; with ties or
+        # NaN, numpy's argsort decides (as in scipy)
+        if len(set(fsim)) == len(fsim) and all(v == v for v in fsim):
+            ind: Any = sorted(range(len(fsim)), key=fsim.__getitem__)
+        else:
+            ind = np.argsort(np.array(fsim, dtype=float))
         sim[:] = [sim[i] for i in ind]
         fsim[:] = [fsim[i] for i in ind]
 
