@@ -343,36 +343,44 @@ def run_child(args: list[str]) -> dict[str, Any]:
             "peak_rss_mb": ru.ru_maxrss / 1024.0, "load_average": os.getloadavg()[0]}
 
 
-def child_second_pass(csv: Path, folder: Path) -> dict[str, Any]:
+def child_second_pass(csv: Path, folder: Path, buckets: int = 0) -> dict[str, Any]:
     """The partition-by-characteristic second pass, measured in two steps.
 
     1. ``partition``: one streaming pass writes the readings (feature, part_id, lot, subgroup,
-       sequence, value) to a Parquet dataset with one folder per characteristic
-       (``sink_parquet(pl.PartitionBy(folder, key="feature"))``).
-    2. ``per characteristic``: each partition is read alone, sorted by sequence, and given the
-       statistics that need the whole ordered series, by pilotqa's own functions: the control
-       chart with Nelson rules 1–4 (:func:`pilotqa.stats.stability.chart_from_values`, X̄–R on
-       the (lot, subgroup) subgroups; the serial of each signalling point's first part is looked
-       up), the drift test (:func:`pilotqa.stats.drift.drift_test`: HAC OLS and Mann–Kendall) and
-       the normality tests (:func:`pilotqa.stats.distributions.normality`: Anderson–Darling and
-       Shapiro–Wilk). Memory is held for one characteristic at a time.
+       sequence, value) to a Parquet dataset (``sink_parquet(pl.PartitionBy(folder, key=...))``):
+       one folder per characteristic (``buckets=0``), or per hash bucket of the characteristic
+       name (``buckets=B``: ``feature.hash(seed=0) % B``; the sink keeps a buffer per open
+       partition, so fewer partitions hold less memory while writing).
+    2. ``per characteristic``: each partition is read alone (a bucket is split by characteristic
+       in memory), each characteristic sorted by sequence and given the statistics that need the
+       whole ordered series, by pilotqa's own functions: the control chart with Nelson rules 1–4
+       (:func:`pilotqa.stats.stability.chart_from_values`, X̄–R on the (lot, subgroup) subgroups;
+       the serial of the first signalling point's first part is looked up), the drift test
+       (:func:`pilotqa.stats.drift.drift_test`: HAC OLS and Mann–Kendall) and the normality tests
+       (:func:`pilotqa.stats.distributions.normality`: Anderson–Darling and Shapiro–Wilk).
+       Memory is held for one partition at a time.
     """
     import warnings
 
     import numpy as np
     import polars as pl
 
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"buckets": buckets}
     cpu0, _ = _self_usage()
     w = time.perf_counter()
     with _Sampler() as sampler:
         lf = pl.scan_csv(csv, schema_overrides={"value": pl.Float64, "subgroup": pl.Int64, "sequence": pl.Int64})
-        lf.select("feature", "part_id", "lot", "subgroup", "sequence", "value").sink_parquet(
-            pl.PartitionBy(folder, key="feature", include_key=False), mkdir=True, engine="streaming")
+        lf = lf.select("feature", "part_id", "lot", "subgroup", "sequence", "value")
+        if buckets:
+            lf.with_columns((pl.col("feature").hash(seed=0) % buckets).alias("bucket")).sink_parquet(
+                pl.PartitionBy(folder, key="bucket", include_key=False), mkdir=True, engine="streaming")
+        else:
+            lf.sink_parquet(pl.PartitionBy(folder, key="feature", include_key=True), mkdir=True, engine="streaming")
     cpu1, _ = _self_usage()
     out["partition"] = {"wall_s": time.perf_counter() - w, "cpu_s": cpu1 - cpu0,
                         "anon_mb_peak": sampler.peak["RssAnon"] / 1024.0,
                         "file_mb_peak": sampler.peak["RssFile"] / 1024.0,
+                        "partitions": sum(1 for p in folder.iterdir() if p.is_dir()),
                         "dataset_mb": sum(f.stat().st_size for f in folder.rglob("*.parquet")) / 1e6}
     from pilotqa.stats.distributions import normality
     from pilotqa.stats.drift import drift_test
@@ -381,33 +389,37 @@ def child_second_pass(csv: Path, folder: Path) -> dict[str, Any]:
     anon_imports = _status_kb("RssAnon")["RssAnon"] / 1024.0
     cpu0, _ = _self_usage()
     w = time.perf_counter()
-    largest, n_signals, n_drift, n_nonnormal, serials = 0, 0, 0, 0, []
+    largest, largest_partition, n_signals, n_drift, n_nonnormal = 0, 0, 0, 0, 0
+    serials: list[tuple[str, str]] = []
     with _Sampler() as sampler, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # scipy: Shapiro–Wilk p-value "may not be accurate" for N > 5000
         for part in sorted(p for p in folder.iterdir() if p.is_dir()):
-            df = pl.read_parquet(part).drop_nulls("value").sort("sequence", maintain_order=True)
-            largest = max(largest, df.height)
-            v = df["value"].to_numpy()
-            ids = df.select(pl.struct("lot", "subgroup").rank("dense")).to_series().to_numpy()
-            chart = chart_from_values(v, ids)
-            sig = chart.violations((1, 2, 3, 4))
-            if sig:
-                # the first part of each subgroup, subgroups in order of their first reading
-                order = np.unique(ids, return_index=True)[1]
-                firsts = np.sort(order)
-                serials.append(str(df["part_id"][int(firsts[sig[0]["index"]])]))
-            n_signals += bool(sig)
-            d = drift_test(df["sequence"].to_numpy(), v)
-            n_drift += bool(d["p_value"] is not None and d["p_value"] < 0.05 and d["mann_kendall_p"] is not None
-                            and d["mann_kendall_p"] < 0.05)
-            doc, _notes = normality(v)
-            n_nonnormal += doc["normal"] is False
+            whole = pl.read_parquet(part, hive_partitioning=False).drop_nulls("value")
+            largest_partition = max(largest_partition, whole.height)
+            for df in whole.partition_by("feature", maintain_order=True):
+                df = df.sort("sequence", maintain_order=True)
+                largest = max(largest, df.height)
+                v = df["value"].to_numpy()
+                ids = df.select(pl.struct("lot", "subgroup").rank("dense")).to_series().to_numpy()
+                chart = chart_from_values(v, ids)
+                sig = chart.violations((1, 2, 3, 4))
+                if sig:
+                    # the first part of each subgroup, subgroups in order of their first reading
+                    firsts = np.sort(np.unique(ids, return_index=True)[1])
+                    serials.append((str(df["feature"][0]), str(df["part_id"][int(firsts[sig[0]["index"]])])))
+                n_signals += bool(sig)
+                d = drift_test(df["sequence"].to_numpy(), v)
+                n_drift += bool(d["p_value"] is not None and d["p_value"] < 0.05 and d["mann_kendall_p"] is not None
+                                and d["mann_kendall_p"] < 0.05)
+                doc, _notes = normality(v)
+                n_nonnormal += doc["normal"] is False
     cpu1, _ = _self_usage()
     out["per_characteristic"] = {
         "wall_s": time.perf_counter() - w, "cpu_s": cpu1 - cpu0, "anon_mb_after_imports": anon_imports,
         "anon_mb_peak": sampler.peak["RssAnon"] / 1024.0, "largest_characteristic_readings": largest,
+        "largest_partition_readings": largest_partition,
         "characteristics_with_signals": n_signals, "drift_flagged": n_drift, "non_normal": n_nonnormal,
-        "first_serials": serials[:3]}
+        "first_serials": [serial for _f, serial in sorted(serials)[:3]]}
     out["rss_mb_end"] = _hwm_mb()
     return out
 
@@ -512,6 +524,9 @@ def main() -> None:
     ap.add_argument("--second-pass", choices=("yes", "no", "only"), default="yes",
                     help="also measure the partition-by-characteristic second pass once per size (default yes); "
                          "'only' skips the engine comparison")
+    ap.add_argument("--buckets", type=int, default=0,
+                    help="second pass: partition by B hash buckets of the characteristic name instead of one "
+                         "partition per characteristic (default 0 = per characteristic)")
     ap.add_argument("--child", choices=("run", "baseline", "check", "generate", "constants", "second"),
                     help=argparse.SUPPRESS)
     ap.add_argument("--features", type=int, help=argparse.SUPPRESS)
@@ -542,7 +557,7 @@ def main() -> None:
         child_check_library(a.csv, a.result, a.dest)
         return
     if a.child == "second":
-        doc = child_second_pass(a.csv, a.dest.with_suffix(".d"))
+        doc = child_second_pass(a.csv, a.dest.with_suffix(".d"), a.buckets)
         a.dest.write_text(json.dumps(doc), encoding="utf-8")
         return
 
@@ -623,7 +638,8 @@ def main() -> None:
             second: dict[str, Any] | None = None
             if a.second_pass != "no":
                 dest = work / f"{label}-second.json"
-                proc = run_child(["--child", "second", "--csv", str(csv), "--dest", str(dest)])
+                proc = run_child(["--child", "second", "--csv", str(csv), "--dest", str(dest),
+                                  "--buckets", str(a.buckets)])
                 second = {**json.loads(dest.read_text(encoding="utf-8")), "process": proc}
                 shutil.rmtree(dest.with_suffix(".d"), ignore_errors=True)
                 p1, p2 = second["partition"], second["per_characteristic"]
@@ -665,11 +681,12 @@ def main() -> None:
         sp = r.get("second_pass")
         if sp:
             p1, p2 = sp["partition"], sp["per_characteristic"]
-            print(f"second pass {r['size']}: partition by characteristic {p1['wall_s']:.1f} s wall ({p1['cpu_s']:.1f} s CPU), "
+            print(f"second pass {r['size']}: partition into {p1['partitions']} partitions {p1['wall_s']:.1f} s wall ({p1['cpu_s']:.1f} s CPU), "
                   f"anonymous peak {p1['anon_mb_peak']:.0f} MB, dataset {p1['dataset_mb']:.0f} MB; per characteristic "
                   f"(chart + rules, drift, normality) {p2['wall_s']:.1f} s wall ({p2['cpu_s']:.1f} s CPU), anonymous peak "
                   f"{p2['anon_mb_peak']:.0f} MB of which {p2['anon_mb_after_imports']:.0f} MB after the imports; largest "
-                  f"characteristic {p2['largest_characteristic_readings']:,} readings; signals in "
+                  f"characteristic {p2['largest_characteristic_readings']:,} readings, largest partition "
+                  f"{p2['largest_partition_readings']:,}; signals in "
                   f"{p2['characteristics_with_signals']}, e.g. {', '.join(p2['first_serials'])}")
     print(f"\nwrote {dest_json}")
 

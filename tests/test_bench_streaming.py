@@ -109,3 +109,13 @@ def test_second_pass_finds_pilotqa_signals_and_serials(export: Path, tmp_path: P
     assert per["first_serials"] == first
     assert per["non_normal"] == sum(f.normality is not None and f.normality.normal is False for f in fs)
     assert per["largest_characteristic_readings"] <= 40
+
+
+def test_second_pass_by_hash_buckets_gives_the_same_findings(export: Path, tmp_path: Path) -> None:
+    by_feature = bench_streaming.child_second_pass(export, tmp_path / "f")
+    by_bucket = bench_streaming.child_second_pass(export, tmp_path / "b", buckets=3)
+    assert by_bucket["partition"]["partitions"] == 3 and by_feature["partition"]["partitions"] == 12
+    keys = ("characteristics_with_signals", "drift_flagged", "non_normal", "first_serials",
+            "largest_characteristic_readings")
+    assert {k: by_bucket["per_characteristic"][k] for k in keys} == {k: by_feature["per_characteristic"][k] for k in keys}
+    assert by_bucket["per_characteristic"]["largest_partition_readings"] > 40
