@@ -18,12 +18,22 @@ computed from the per-characteristic summary (one row per characteristic) by the
 out in :func:`indices` — independently of pilotqa's own ``capability_from_summary``.
 
 Each run is a fresh subprocess (``--child``) that collects the query with
-``engine="streaming"`` or ``engine="in-memory"``; the parent reads the child's own resource usage
-with ``os.wait4`` (per child: CPU = user + system seconds, peak RSS = ``ru_maxrss``; the
-``RUSAGE_CHILDREN`` total would carry the largest earlier child's peak into every later figure)
-and times the wall seconds. The child also reports the seconds of the query alone and its peak
-RSS right after the collect (before the indices import scipy). A ``baseline`` child only starts
-Python and imports polars, so its peak RSS is the floor under every figure.
+``engine="streaming"`` or ``engine="in-memory"``. The child reports the wall and CPU seconds of
+the query alone, its peak resident memory (``VmHWM`` of /proc/self/status) right after the
+collect and at the end (the indices import scipy), and the peak anonymous and file-backed
+memory during the query (RssAnon/RssFile sampled every 10 ms). The parent times the whole child
+and reads its own resource usage with ``os.wait4`` (CPU = user + system seconds of all threads,
+``ru_maxrss``) — per child: ``RUSAGE_CHILDREN`` would carry the largest earlier child's peak
+into every later figure, and a child's ``ru_maxrss`` starts from its parent's size, which is
+why the CSV is generated in a child too and the parent stays small. A ``baseline`` child only
+starts Python and imports polars: the floor under every figure.
+
+Second pass (``--second-pass yes|no|only``, once per size): the readings are partitioned by
+characteristic in one streaming pass (``sink_parquet(pl.PartitionBy(...))``; ``--buckets B``
+partitions by B hash buckets of the characteristic name instead), then each characteristic,
+one partition in memory at a time, gets the statistics that need its ordered series, by
+pilotqa's own functions (control chart with Nelson rules 1–4 and the serial of the first
+signal, drift test, normality tests); see :func:`child_second_pass`.
 
 Checks (always run, not timed): the streaming and in-memory summaries and indices agree to
 floating-point noise (relative 1e-9), and on the smallest size pilotqa's own
@@ -35,6 +45,7 @@ Usage::
 
     .venv/bin/python benchmarks/bench_streaming.py                       # 1e6 and 1e7, 3 runs each
     .venv/bin/python benchmarks/bench_streaming.py --sizes 1e5 --repeat 1
+    .venv/bin/python benchmarks/bench_streaming.py --sizes 1e6,1e7 --second-pass only --buckets 16
 
 Sizes: ``1e5`` = 300 × 500, ``1e6`` = 1,000 × 1,000, ``1e7`` = 1,000 × 10,000 characteristics ×
 parts (subgroups of 5, 3 lots), or any ``FxP``. The CSVs are written to a temporary folder under
@@ -46,7 +57,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import shutil
 import statistics
@@ -72,7 +82,7 @@ RTOL = 1e-9
 
 #: Columns compared between engines and against capability_all.
 SUMMARY_COLS = ("n", "n_missing", "n_out_of_spec", "mean", "s")
-WITHIN_COLS = ("k", "nbar", "dfp", "ss", "rbar", "rbar_weighted", "sigma_rbar", "sigma_pooled")
+WITHIN_COLS = ("k", "nbar", "dfp", "ss", "rbar", "rbar_num", "rbar_den", "sigma_rbar", "sigma_pooled")
 INDEX_COLS = tuple(f"{k}_{m}" for m in ("rbar", "pooled") for k in ("cp", "cpk")) + ("pp", "ppk") + tuple(
     f"{k}_ci_{e}_{m}" for m in ("rbar", "pooled") for k in ("cp", "cpk") for e in ("low", "high")) + tuple(
     f"{k}_ci_{e}" for k in ("pp", "ppk") for e in ("low", "high"))
