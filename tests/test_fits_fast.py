@@ -237,7 +237,7 @@ def test_subgroup_serials_match_the_group_by(rows: list[tuple[int | None, int | 
     g = (part.group_by("subgroup", maintain_order=True)
          .agg(pl.col("sequence").min().alias("first"), pl.col("part_id").cast(pl.Utf8))
          .sort(["first", "subgroup"], nulls_last=True))
-    assert _subgroup_serials(part) == [list(x) for x in g["part_id"].to_list()]
+    assert list(_subgroup_serials(part)) == [list(x) for x in g["part_id"].to_list()]
 
 
 def test_from_mapping_builds_nested_results_and_names_the_bad_key() -> None:

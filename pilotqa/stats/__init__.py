@@ -9,6 +9,8 @@ Python loops only run around the scipy/statsmodels tests and fits.
 from __future__ import annotations
 
 import dataclasses
+import typing
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -186,8 +188,11 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureS
                           stream_factors(meas_all, settings.by, input_headings(insp.details),
                                          input_aliases(insp.details)))
 
-    ordered = meas.sort("feature", "sequence", "subgroup", "part_id", nulls_last=True, maintain_order=True)
-    parts = {k[0] if isinstance(k, tuple) else k: v for k, v in ordered.partition_by("feature", as_dict=True).items()}
+    # each feature's readings in time order: split by feature (reading order kept), then a stable
+    # sort of each part — the rows and order of one global sort by feature and the same keys
+    parts = {k[0] if isinstance(k, tuple) else k: v.sort("sequence", "subgroup", "part_id", nulls_last=True,
+                                                        maintain_order=True)
+             for k, v in meas.partition_by("feature", as_dict=True, maintain_order=True).items()}
     spec_rows = {r["feature"]: r for r in specs.iter_rows(named=True)}
     res_rows = {r["feature"]: r for r in res.iter_rows(named=True)}
     return [
@@ -300,11 +305,37 @@ def _serials(names: list[str]) -> str:
     return f"{names[0]} … {names[-1]} ({len(names)} parts)"
 
 
-def _subgroup_serials(part: pl.DataFrame) -> list[list[Any]]:
+class _Groups(Sequence[list[Any]]):
+    """Subgroup serials built on demand: group i is ``ids[rows[starts[i]:ends[i]]]``."""
+
+    def __init__(self, ids: pl.Series, rows: NDArray[np.int64], ends: list[int]) -> None:
+        self._ids, self._rows, self._ends = ids, rows, ends
+        self._starts = [0, *ends[:-1]]
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    @typing.overload
+    def __getitem__(self, i: int) -> list[Any]: ...
+
+    @typing.overload
+    def __getitem__(self, i: slice) -> Sequence[list[Any]]: ...
+
+    def __getitem__(self, i: int | slice) -> list[Any] | Sequence[list[Any]]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        i %= len(self)
+        return self._ids.gather(self._rows[self._starts[i]:self._ends[i]]).to_list()
+
+
+def _subgroup_serials(part: pl.DataFrame) -> Sequence[list[Any]]:
     """The serials of each subgroup (in reading order), subgroups ordered by their smallest
     sequence number, then by subgroup (missing last) — what ``group_by("subgroup")`` with
-    ``min(sequence)`` and ``sort(["first", "subgroup"], nulls_last=True)`` gives, in one pass."""
-    ids = part["part_id"].cast(pl.Utf8).to_list()
+    ``min(sequence)`` and ``sort(["first", "subgroup"], nulls_last=True)`` gives, in one pass
+    (without missing subgroups or sequence numbers, vectorised and each group's serials listed
+    only when asked for)."""
     sub_col, seq_col = part["subgroup"], part["sequence"]
     if (sub_col.null_count() == 0 and seq_col.null_count() == 0 and sub_col.dtype.is_integer()
             and seq_col.dtype.is_integer() and part.height):
@@ -316,8 +347,8 @@ def _subgroup_serials(part: pl.DataFrame) -> list[list[Any]]:
         rank[np.lexsort((keys, first_seq))] = np.arange(keys.size)  # by first sequence, then subgroup
         rows = np.argsort(rank[inv], kind="stable")  # reading order inside each subgroup
         ends = np.cumsum(np.bincount(rank[inv], minlength=keys.size)).tolist()
-        ordered = [ids[i] for i in rows.tolist()]
-        return [ordered[a:b] for a, b in zip([0, *ends[:-1]], ends)]
+        return _Groups(part["part_id"].cast(pl.Utf8), rows, ends)
+    ids = part["part_id"].cast(pl.Utf8).to_list()
     first: dict[Any, Any] = {}
     members: dict[Any, list[str | None]] = {}
     for sub, seq, pid in zip(part["subgroup"].to_list(), part["sequence"].to_list(), ids):
@@ -341,10 +372,9 @@ def _trace_violations(stab: Stability | None, part: pl.DataFrame | None, individ
     """
     if stab is None or part is None or not stab.violations:
         return stab
-    groups: list[list[Any]]
+    groups: Sequence[list[Any]]
     if individuals:
-        ids = [str(x) for x in part["part_id"].to_list()]
-        groups = [[i] for i in ids]
+        groups = [[i] for i in _texts(part["part_id"])]
     else:
         groups = _subgroup_serials(part)
     out = []
