@@ -12,7 +12,7 @@ Each function is timed in this process (CPU seconds, ``time.process_time``), med
 Usage::
 
     .venv/bin/python benchmarks/bench_lots.py --sizes 1e4,1e5
-    .venv/bin/python benchmarks/bench_lots.py --sizes 1e6 --repeat 3
+    .venv/bin/python benchmarks/bench_lots.py --sizes 1e6 --repeat 3 --no-streams
 """
 from __future__ import annotations
 
@@ -52,6 +52,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="1e4,1e5")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-import", action="store_true", help="skip the import timing")
+    ap.add_argument("--no-streams", action="store_true", help="time lots_all only")
     args = ap.parse_args()
     if not args.no_import:
         print(f"import pilotqa.analysis: {import_cpu(args.repeat):.3f} s CPU (median of {args.repeat})", flush=True)
@@ -87,6 +88,8 @@ def main() -> None:
         n_tukey = sum(1 for r in res.values() if r and r["tukey"])
         print(f"{name} ({n_feat} x {n_parts}, {meas.height} readings): lots_all {med:.3f} s CPU "
               f"(runs {', '.join(f'{t:.3f}' for t in runs)}; {n_tukey} features with Tukey pairs)", flush=True)
+        if args.no_streams:
+            continue
         med, runs = _cpu(streams_all, meas_s, specs, settings, ("fixture", "nest"), repeat=args.repeat)
         print(f"{name}: streams_all (fixture, nest) {med:.3f} s CPU (runs {', '.join(f'{t:.3f}' for t in runs)})",
               flush=True)
