@@ -29,9 +29,12 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import polars as pl
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pilotqa import __version__
@@ -105,39 +108,162 @@ def put(ws: Worksheet, row: int, col: int, value: Any, fmt: str | None = None) -
         cell.quotePrefix = True
 
 
-def _table(ws: Worksheet, headers: list[str], rows: Iterable[list[tuple[Any, str | None]]],
-           *, start_row: int = 1, freeze: str = "B2", fills: list[str | None] | None = None,
-           fill_cols: dict[int, list[str | None]] | None = None) -> int:
+_WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+#: Style of a cell: (number format, fill mark, header, wrapped text, quotePrefix).
+_StyleKey = tuple[str | None, str | None, bool, bool, bool]
+
+
+class _Sheet:
+    """A write-only (streamed) worksheet and its cells, styled as :func:`put` styles them.
+
+    openpyxl's write-only mode writes each row as it is appended, so a sheet of 10^6 readings
+    never holds 10^6 cell objects (the normal mode keeps, sorts and then serialises them all:
+    super-linear time and a large memory peak). Column widths, the frozen panes and the
+    auto-filter must be set before the first row. Styles are built once per combination and
+    their style array reused (setting font, fill and number format cell by cell costs more than
+    writing the cell).
+    """
+
+    def __init__(self, ws: WriteOnlyWorksheet, styles: dict[_StyleKey, StyleArray]) -> None:
+        self.ws = ws
+        self._styles = styles
+        # openpyxl turns each appended value into a cell (``_values_to_row``); a ready Cell
+        # takes its exception path (a failed value binding, ~25 % of the write time). Our rows
+        # hold only ready cells or None, so number them and pass them on. Should openpyxl rename
+        # the hook, its own conversion still accepts Cell objects: slower, the same workbook.
+        setattr(ws, "_values_to_row", _number_cells)
+
+    def _style(self, key: _StyleKey) -> StyleArray:
+        sa = self._styles.get(key)
+        if sa is None:
+            fmt, mark, head, wrap, quote = key
+            c = Cell(self.ws)
+            if fmt:
+                c.number_format = fmt
+            if head:
+                c.font, c.fill = _HEAD_FONT, _HEAD_FILL
+            if mark is not None:
+                c.fill = _INPUT_FILL if mark == "input" else _FILLS[mark]
+            if wrap:
+                c.alignment = _WRAP_TOP
+            if quote:
+                c.quotePrefix = True
+            sa = self._styles[key] = c._style
+        return sa
+
+    def cell(self, value: Any, fmt: str | None = None, *, mark: str | None = None,
+             head: bool = False, wrap: bool = False) -> Cell | None:
+        """The cell :func:`put` would write for ``value`` (None for an empty unstyled cell),
+        with the header style, a fill (``mark``: a key of ``_FILLS`` or "input") and wrapping.
+
+        Values exactly as :func:`put`: finite numbers as numbers with ``fmt``, None/NaN as
+        empty, dates as dates, booleans as "yes"/"no", anything else as protected text.
+        """
+        quote = False
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            value, fmt = None, None
+        elif isinstance(value, datetime):
+            fmt = fmt or "yyyy-mm-dd hh:mm:ss"
+        elif _finite(value):
+            pass
+        else:
+            if isinstance(value, bool):
+                value = "yes" if value else "no"
+            elif isinstance(value, (list, tuple)):
+                value = ", ".join("" if v is None else f"{v:.6g}" if isinstance(v, float)
+                                  else str(v) for v in value)
+            value, quote = xlsx_text(value)
+            fmt = None
+        key = (fmt, mark if mark in _FILLS or mark == "input" else None, head, wrap, quote)
+        if value is None and key == (None, None, False, False, False):
+            return None
+        c = Cell(self.ws, 1, 1, style_array=self._style(key) if key != (None, None, False, False, False)
+                 else None)
+        if value is not None:
+            c.value = value
+            if type(value) is str:
+                c.data_type = "s"  # openpyxl infers "f" for a leading "="; force a string cell
+            elif isinstance(value, datetime):  # binding a date may set a default format
+                c._style = StyleArray(self._style(key))
+        return c
+
+    def formula(self, text: str, fmt: str | None = None) -> Cell:
+        """A formula cell (the Form 2 calculator's, built from numbers and references only)."""
+        c = Cell(self.ws, 1, 1, style_array=self._style((fmt, None, False, False, False))
+                 if fmt else None)
+        c.value = text
+        return c
+
+    def append(self, row: list[Cell | None]) -> None:
+        self.ws.append(row)
+
+    def widths(self, widths: Mapping[int, float]) -> None:
+        for j, w in widths.items():
+            self.ws.column_dimensions[get_column_letter(j)].width = w
+
+
+def _number_cells(cells: Iterable[Cell | None], row_idx: int) -> Iterable[Cell]:
+    """The cells of one appended row with their row and column set (None: no cell)."""
+    for col_idx, cell in enumerate(cells, 1):
+        if cell is not None:
+            cell.column = col_idx
+            cell.row = row_idx
+            yield cell
+
+
+def _table(sh: _Sheet, headers: list[str], rows: Iterable[list[tuple[Any, str | None]]],
+           *, freeze: str = "B2", fill_cols: dict[int, list[str | None]] | None = None,
+           comments: Mapping[int, Comment] | None = None,
+           widths: Mapping[str, Any] | None = None, wrap_cols: Iterable[int] = ()) -> int:
     """Header + rows of (value, number format); frozen header, auto-filter, widths.
 
-    Returns the number of data rows written.
+    ``fill_cols`` marks cells of a column with a fill (by data row), ``comments`` puts a note
+    on header cells, ``widths`` overrides computed column widths (a number, or a function of
+    the computed width), ``wrap_cols`` wraps the data cells of those columns (every row, empty
+    or not). Returns the number of data rows written.
     """
-    for j, h in enumerate(headers, start=1):
-        put(ws, start_row, j, h)
-        c = ws.cell(row=start_row, column=j)
-        c.font, c.fill = _HEAD_FONT, _HEAD_FILL
-        c.alignment = Alignment(wrap_text=True, vertical="top")
-    widths = [max(6, len(h) + 2) for h in headers]
-    n = 0
-    for i, row in enumerate(rows, start=start_row + 1):
-        n += 1
-        for j, (v, fmt) in enumerate(row, start=1):
-            put(ws, i, j, v, fmt)
+    rows = list(rows)
+    computed = [max(6, len(h) + 2) for h in headers]
+    for row in rows:
+        for j, (v, _) in enumerate(row):
             shown = (f"{v:.6g}" if isinstance(v, float) else str(v)) if v is not None else ""
-            widths[j - 1] = max(widths[j - 1], min(len(shown) + 2, 60))
-    for (col, marks) in (fill_cols or {}).items():
-        for i, mark in enumerate(marks, start=start_row + 1):
-            if mark in _FILLS:
-                ws.cell(row=i, column=col).fill = _FILLS[mark]
-    for j, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = w
-    ws.freeze_panes = freeze
+            computed[j] = max(computed[j], min(len(shown) + 2, 60))
+    final: dict[int, float] = dict(enumerate(computed, start=1))
+    for letter, w in (widths or {}).items():
+        col = _column_index(letter)
+        final[col] = w(final.get(col, 0)) if callable(w) else w
+    sh.widths(final)
+    sh.ws.freeze_panes = freeze
     last = get_column_letter(len(headers))
-    ws.auto_filter.ref = f"A{start_row}:{last}{start_row + max(n, 1)}"
+    n = len(rows)
+    sh.ws.auto_filter.ref = f"A1:{last}{1 + max(n, 1)}"
+    head = [sh.cell(h, head=True, wrap=True) for h in headers]
+    for j, note in (comments or {}).items():
+        if head[j - 1] is not None:
+            head[j - 1].comment = note  # type: ignore[union-attr]
+    sh.append(head)
+    marks = {col - 1: m for col, m in (fill_cols or {}).items()}
+    wrap = {col - 1 for col in wrap_cols}
+    for i, row in enumerate(rows):
+        out: list[Cell | None] = []
+        for j in range(max(len(row), max(wrap, default=-1) + 1)):
+            v, fmt = row[j] if j < len(row) else (None, None)
+            m = marks.get(j)
+            out.append(sh.cell(v, fmt, mark=m[i] if m is not None else None, wrap=j in wrap))
+        for j in sorted(c for c in marks if c >= len(out)):
+            out += [None] * (j - len(out))
+            out.append(sh.cell(None, mark=marks[j][i]))
+        sh.append(out)
     return n
 
 
-def _summary(ws: Worksheet, feats: tuple[FeatureResult, ...], order: list[int],
+def _column_index(letter: str) -> int:
+    from openpyxl.utils import column_index_from_string
+
+    return column_index_from_string(letter)
+
+
+def _summary(sh: _Sheet, feats: tuple[FeatureResult, ...], order: list[int],
              conf: str) -> None:
     """The Summary sheet: the rows of :func:`pilotqa.report.summary.summary_row`, numbers as
     numbers, the Stable/Drift/Lot-effect cells with the same texts as the HTML summary."""
@@ -163,8 +289,8 @@ def _summary(ws: Worksheet, feats: tuple[FeatureResult, ...], order: list[int],
                 (s.required, _IDX), (s.decision_basis, None)]
         rows.append(row)
         verdict_marks.append(s.verdict)
-    _table(ws, headers, rows, freeze="C2", fill_cols={18: verdict_marks, **flag_marks})
-    ws.cell(row=1, column=14).comment = Comment(PPAP_SENTENCE, "pilotqa", width=360, height=140)
+    _table(sh, headers, rows, freeze="C2", fill_cols={18: verdict_marks, **flag_marks},
+           comments={14: Comment(PPAP_SENTENCE, "pilotqa", width=360, height=140)})
 
 
 def _plan_row(i: int, fr: FeatureResult, e: PlanEntry) -> list[tuple[Any, str | None]]:
@@ -180,7 +306,7 @@ def _plan_row(i: int, fr: FeatureResult, e: PlanEntry) -> list[tuple[Any, str | 
         (e.frequency, None), (e.rule, None), ("; ".join(dec.reasons), None)]
 
 
-def _plan_sheet(ws: Worksheet, result: "AnalysisResult", order: list[int]) -> None:
+def _plan_sheet(sh: _Sheet, result: "AnalysisResult", order: list[int]) -> None:
     """The Inspection plan sheet: the part's plan entries with the plan details and reasons."""
     entries = {e.feature: e for e in result.inspection_plan}
     headers = ["#", "Characteristic", "Class", "Verdict", "Inspection", "Method", "Standard",
@@ -193,11 +319,8 @@ def _plan_sheet(ws: Worksheet, result: "AnalysisResult", order: list[int]) -> No
         e = entries[fr.feature]
         rows.append(_plan_row(i, fr, e))
         marks.append(e.verdict)
-    _table(ws, headers, rows, freeze="C2", fill_cols={4: marks})
-    for col in ("Q", "R"):
-        ws.column_dimensions[col].width = 60
-        for cell in ws[col][1:]:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    _table(sh, headers, rows, freeze="C2", fill_cols={4: marks}, widths={"Q": 60, "R": 60},
+           wrap_cols=(17, 18))
 
 
 #: Lists of records: the Statistics sheet gives their length (the records are on other sheets).
@@ -293,7 +416,7 @@ def statistics_keys(flat: list[dict[str, Any]]) -> list[str]:
             and any(f.get(k) not in (None, "") for f in flat)]
 
 
-def _statistics(ws: Worksheet, feats: tuple[FeatureResult, ...], order: list[int]) -> None:
+def _statistics(sh: _Sheet, feats: tuple[FeatureResult, ...], order: list[int]) -> None:
     flat = [_flatten_feature(feats[i]) for i in order]
     keys = statistics_keys(flat)
     rows = []
@@ -301,10 +424,10 @@ def _statistics(ws: Worksheet, feats: tuple[FeatureResult, ...], order: list[int
         d = value_decimals(feats[i].stats)
         rows.append([(i + 1, _INT), (feats[i].feature, None)]
                     + [(f.get(k), _stat_format(k, d)) for k in keys])
-    _table(ws, ["#", "Characteristic"] + keys, rows, freeze="C2")
+    _table(sh, ["#", "Characteristic"] + keys, rows, freeze="C2")
 
 
-def _lots_sheet(ws: Worksheet, feats: tuple[FeatureResult, ...], order: list[int]) -> None:
+def _lots_sheet(sh: _Sheet, feats: tuple[FeatureResult, ...], order: list[int]) -> None:
     """Per-lot statistics of each characteristic (the fields of :class:`LotSummary`)."""
     cols = [json_name(f) or f.name for f in dataclasses.fields(LotSummary)]
     rows = []
@@ -315,7 +438,7 @@ def _lots_sheet(ws: Worksheet, feats: tuple[FeatureResult, ...], order: list[int
             values = [json_safe(getattr(p, f.name)) for f in dataclasses.fields(p)]
             rows.append([(i + 1, _INT), (fs.feature, None)]
                         + [(v, _stat_format(k, d)) for k, v in zip(cols, values)])
-    _table(ws, ["#", "Characteristic"] + ([LOT_HEADINGS.get(c, c) for c in cols] if rows else []),
+    _table(sh, ["#", "Characteristic"] + ([LOT_HEADINGS.get(c, c) for c in cols] if rows else []),
            rows, freeze="C2")
 
 
@@ -340,7 +463,7 @@ def _readings_parts(result: "AnalysisResult") -> tuple[list[tuple[str, Any, Any]
     return [(str(r[0]), r[1], r[3]) for r in parts.iter_rows()], cells
 
 
-def _readings(ws: Worksheet, result: "AnalysisResult", order: list[int]) -> None:
+def _readings(sh: _Sheet, result: "AnalysisResult", order: list[int]) -> None:
     """One row per part (serial, lot, timestamp) and one column per characteristic; a reading
     outside the tolerance (or a nonconforming go/no-go part) is filled red."""
     feats = [result.features[i] for i in order]
@@ -353,13 +476,12 @@ def _readings(ws: Worksheet, result: "AnalysisResult", order: list[int]) -> None
         for pid, lot, ts in parts]
     marks = {3 + j: ["bad" if (pid, fr.feature) in bad else None for pid, _, _ in parts]
              for j, fr in enumerate(feats, start=1)}
-    _table(ws, ["Serial", "Lot", "Timestamp"] + [fr.feature for fr in feats], rows,
-           freeze="B2", fill_cols={k: v for k, v in marks.items() if any(v)})
-    ws.column_dimensions["B"].width = max(10, ws.column_dimensions["B"].width or 0)
-    ws.column_dimensions["C"].width = 20
+    _table(sh, ["Serial", "Lot", "Timestamp"] + [fr.feature for fr in feats], rows,
+           freeze="B2", fill_cols={k: v for k, v in marks.items() if any(v)},
+           widths={"B": lambda w: max(10, w or 0), "C": 20})
 
 
-def _findings(ws: Worksheet, result: "AnalysisResult", order: list[int]) -> None:
+def _findings(sh: _Sheet, result: "AnalysisResult", order: list[int]) -> None:
     """Every out-of-tolerance reading and run-rule signal, by characteristic, with its 1-based
     point, serial and lot (the HTML pages show the first 6 signals)."""
     headers = ["#", "Characteristic", "Finding", "Point", "Serial", "Lot", "Value", "Limit",
@@ -374,7 +496,7 @@ def _findings(ws: Worksheet, result: "AnalysisResult", order: list[int]) -> None
             rows.append([(i + 1, _INT), (fs.feature, None), (kind, None), (f.point, _INT),
                          (f.serial, None), (f.lot, None), (value, vf), (f.limit, vf),
                          (f.side, None), (f.chart, None), (f.rule, _INT)])
-    _table(ws, headers, rows, freeze="C2")
+    _table(sh, headers, rows, freeze="C2")
 
 
 def _cover_rows(result: "AnalysisResult") -> list[tuple[str, Any]]:
@@ -413,11 +535,10 @@ def _cover_rows(result: "AnalysisResult") -> list[tuple[str, Any]]:
     return rows
 
 
-def _cover(ws: Worksheet, result: "AnalysisResult") -> None:
+def _cover(sh: _Sheet, result: "AnalysisResult") -> None:
     rows = _cover_rows(result)
-    _table(ws, ["item", "value"], [[(k, None), (v, None)] for k, v in rows], freeze="A2")
-    ws.column_dimensions["A"].width = 36
-    ws.column_dimensions["B"].width = 90
+    _table(sh, ["item", "value"], [[(k, None), (v, None)] for k, v in rows], freeze="A2",
+           widths={"A": 36, "B": 90})
 
 
 #: Name of the sheet with the Form 2 (double-limit) calculators; the only sheet with formulas.
@@ -427,7 +548,22 @@ _CALC_HEADERS = ["Characteristic", "Sample size n", "LSL", "USL", "M % (max. est
                  "p_L % (est. below LSL)", "p_U % (est. above USL)", "p_L + p_U %", "Lot decision"]
 
 
-def _form2_calculator(ws: Worksheet, result: "AnalysisResult", order: list[int]) -> int:
+def _form2_plans(result: "AnalysisResult", order: list[int]) -> list[FeatureResult]:
+    """The characteristics with a Z1.9 / MIL-STD-414 Form 2 plan the calculator can take
+    (a variables plan of Form 2 with n ≥ 3: Form 2's beta estimate needs a = (n − 2)/2 > 0)."""
+    out = []
+    for i in order:
+        fr = result.features[i]
+        plan = fr.decision.plan
+        if plan is None or plan.method != "variables" or plan.form != 2:
+            continue
+        if (plan.sample_size or 0) < 3:
+            continue
+        out.append(fr)
+    return out
+
+
+def _form2_calculator(sh: _Sheet, plans: list[FeatureResult]) -> int:
     """One row per characteristic with a Z1.9 / MIL-STD-414 Form 2 plan: enter the sample's mean
     and s, read the estimated percent nonconforming below/above and accept/reject (issue 13).
 
@@ -437,65 +573,64 @@ def _form2_calculator(ws: Worksheet, result: "AnalysisResult", order: list[int])
     """
     from pilotqa.decide.tables import form2_calculator_formulas
 
-    for j, h in enumerate(_CALC_HEADERS, start=1):
-        put(ws, 1, j, h)
-        c = ws.cell(row=1, column=j)
-        c.font, c.fill = _HEAD_FONT, _HEAD_FILL
-        c.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.column_dimensions[get_column_letter(j)].width = 14 if j > 1 else 28
+    sh.widths({j: 14 if j > 1 else 28 for j in range(1, len(_CALC_HEADERS) + 1)})
+    sh.ws.freeze_panes = "B2"
+    sh.append([sh.cell(h, head=True, wrap=True) for h in _CALC_HEADERS])
     row = 1
-    for i in order:
-        fr = result.features[i]
+    for fr in plans:
         plan = fr.decision.plan
-        if plan is None or plan.method != "variables" or plan.form != 2:
-            continue
-        if (plan.sample_size or 0) < 3:  # Form 2's beta estimate needs n ≥ 3 (a = (n − 2)/2 > 0)
-            continue
+        assert plan is not None  # _form2_plans keeps planned characteristics only
         row += 1
         f = form2_calculator_formulas(plan, f"H{row}", f"I{row}", fr.stats.lsl, fr.stats.usl)
-        for j, v in enumerate([fr.feature, plan.sample_size, fr.stats.lsl, fr.stats.usl, plan.m,
-                               plan.m_lower, plan.m_upper], start=1):
-            put(ws, row, j, v)
-        for col in ("H", "I"):
-            ws[f"{col}{row}"].fill = _INPUT_FILL
-        for col, key in zip("JKLMNO", ("q_lower", "q_upper", "p_lower", "p_upper", "p_total", "decision")):
+        cells = [sh.cell(v) for v in [fr.feature, plan.sample_size, fr.stats.lsl, fr.stats.usl,
+                                      plan.m, plan.m_lower, plan.m_upper]]
+        cells += [sh.cell(None, mark="input"), sh.cell(None, mark="input")]
+        for key in ("q_lower", "q_upper", "p_lower", "p_upper", "p_total", "decision"):
             # a formula cell, built from numbers and cell references only; functions newer than
             # Excel 2007 are stored with the _xlfn. prefix (ECMA-376 / MS-XLSX), else #NAME?
-            ws[f"{col}{row}"] = f[key].replace("BETA.DIST(", "_xlfn.BETA.DIST(")
-            if key.startswith(("p_", "q_")):
-                ws[f"{col}{row}"].number_format = "0.000"
+            cells.append(sh.formula(f[key].replace("BETA.DIST(", "_xlfn.BETA.DIST("),
+                                    "0.000" if key.startswith(("p_", "q_")) else None))
+        sh.append(cells)
     if row > 1:
-        put(ws, row + 2, 1, "Enter the mean and standard deviation (n − 1 divisor) of each lot's sample in the "
-                            "yellow cells. The lot is accepted when the estimated percent nonconforming below "
-                            "LSL (p_L) and above USL (p_U), each I_x(a, a) of the symmetric beta distribution "
-                            "with a = (n − 2)/2 and x = max(0, ½ − ½·Q·√n/(n − 1)), add up to at most M "
-                            "(and p_L ≤ M_L, p_U ≤ M_U): ANSI/ASQ Z1.9 / MIL-STD-414 Form 2, s method.")
-    ws.freeze_panes = "B2"
+        sh.append([])
+        sh.append([sh.cell(
+            "Enter the mean and standard deviation (n − 1 divisor) of each lot's sample in the "
+            "yellow cells. The lot is accepted when the estimated percent nonconforming below "
+            "LSL (p_L) and above USL (p_U), each I_x(a, a) of the symmetric beta distribution "
+            "with a = (n − 2)/2 and x = max(0, ½ − ½·Q·√n/(n − 1)), add up to at most M "
+            "(and p_L ≤ M_L, p_U ≤ M_U): ANSI/ASQ Z1.9 / MIL-STD-414 Form 2, s method.")])
     return row - 1
 
 
 def build_workbook(result: "AnalysisResult") -> Workbook:
-    """The summary workbook of ``result`` (not yet saved)."""
+    """The summary workbook of ``result`` (write-only: save it once, e.g. by :func:`write_xlsx`).
+
+    The sheets are streamed (openpyxl's write-only mode, see :class:`_Sheet`); their content,
+    styles, widths, frozen panes, filters and comments are those of the cell-by-cell workbook.
+    """
     feats = result.features
     order = ordered_features(feats)
     conf_v = finite_or_none(result.settings.confidence)
     conf = f"{100 * conf_v:g} %" if conf_v is not None else "CI"
-    wb = Workbook()
+    wb = Workbook(write_only=True)
     wb.properties.creator = "pilotqa"
     part = result.inspection.metadata.get("part_number")
     wb.properties.title = xlsx_text(f"Capability summary {part or ''}")[0]
-    ws = wb.active
-    ws.title = SHEETS[0]
-    _cover(ws, result)
-    _summary(wb.create_sheet(SHEETS[1]), feats, order, conf)
-    _plan_sheet(wb.create_sheet(SHEETS[2]), result, order)
-    _readings(wb.create_sheet(SHEETS[3]), result, order)
-    _findings(wb.create_sheet(SHEETS[4]), result, order)
-    _statistics(wb.create_sheet(SHEETS[5]), feats, order)
-    _lots_sheet(wb.create_sheet(SHEETS[6]), feats, order)
-    calc = wb.create_sheet(CALCULATOR_SHEET)
-    if not _form2_calculator(calc, result, order):
-        wb.remove(calc)
+    styles: dict[_StyleKey, StyleArray] = {}
+
+    def sheet(name: str) -> _Sheet:
+        return _Sheet(wb.create_sheet(name), styles)
+
+    _cover(sheet(SHEETS[0]), result)
+    _summary(sheet(SHEETS[1]), feats, order, conf)
+    _plan_sheet(sheet(SHEETS[2]), result, order)
+    _readings(sheet(SHEETS[3]), result, order)
+    _findings(sheet(SHEETS[4]), result, order)
+    _statistics(sheet(SHEETS[5]), feats, order)
+    _lots_sheet(sheet(SHEETS[6]), feats, order)
+    plans = _form2_plans(result, order)
+    if plans:
+        _form2_calculator(sheet(CALCULATOR_SHEET), plans)
     return wb
 
 
