@@ -28,6 +28,7 @@ import csv
 import os
 import re
 import struct
+import tempfile
 import warnings
 import zipfile
 from collections import Counter
@@ -204,13 +205,38 @@ def csv_frame(path: str | Path) -> "pl.DataFrame | None":
     NUL or U+001C…U+001F, whose quotes (if any) only enclose whole fields without quotes or line
     breaks inside (:func:`_simple_quotes`), whose widest line is among the lines the separator
     is detected on (polars refuses a longer line), within :data:`MAX_COLUMNS` columns and
-    :data:`MAX_CELL_CHARS` characters a cell. Anything else — UTF-16, Windows-1252, doubled
-    quotes, quoted line breaks, a quote inside a field, lone ``\\r`` line ends, a limit reached
-    (whose error the per-row reader words and locates) — returns None.
+    :data:`MAX_CELL_CHARS` characters a cell. Text that is not UTF-8 is Windows-1252, as for the
+    per-row reader: it is transcoded chunk by chunk into a private temporary UTF-8 file first.
+    Anything else — UTF-16, doubled quotes, quoted line breaks, a quote inside a field, lone
+    ``\\r`` line ends, a limit reached (whose error the per-row reader words and locates) —
+    returns None.
     """
+    p = Path(path)
+    got = _utf8_frame(p)
+    if got is not _NOT_UTF8:
+        return got  # type: ignore[return-value]
+    # Windows-1252, as the per-row reader falls back to it: transcoded chunk by chunk (a
+    # single-byte code, so chunks decode alone) into a temporary UTF-8 file that polars reads
+    try:
+        with tempfile.TemporaryDirectory(prefix="pilotqa-csv-") as d:
+            q = Path(d) / "utf8.csv"
+            with open(p, "rb") as src, open(q, "wb") as dst:
+                while chunk := src.read(1 << 20):
+                    dst.write(chunk.decode("cp1252", errors="replace").encode("utf-8"))
+            got = _utf8_frame(q)
+    except OSError:
+        return None
+    return None if got is _NOT_UTF8 else got  # type: ignore[return-value]
+
+
+#: :func:`_utf8_frame`'s answer for a file that is not UTF-8 text.
+_NOT_UTF8 = object()
+
+
+def _utf8_frame(p: Path) -> "pl.DataFrame | None | object":
+    """:func:`csv_frame` of a UTF-8 file; :data:`_NOT_UTF8` when it is not valid UTF-8."""
     import polars as pl
 
-    p = Path(path)
     n_lf = n_cr = n_crlf = 0
     last = b""
     spaces = quotes = False
@@ -240,20 +266,24 @@ def csv_frame(path: str | Path) -> "pl.DataFrame | None":
         text = first[:262144].decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         if exc.start < 262144 - 4:
-            return None  # not UTF-8: the per-row reader's Windows-1252 fallback
+            return _NOT_UTF8
         text = first[:exc.start].decode("utf-8-sig")
     text = text[:65536]
     delim = detect_delimiter(text)
     width = max((ln.count(delim) + 1 for ln in text.split("\n")), default=1)
-    if width > MAX_COLUMNS or (quotes and not _simple_quotes(p, delim, n_lines)):
+    if width > MAX_COLUMNS:
         return None
+    if quotes:
+        simple = _simple_quotes(p, delim, n_lines)
+        if not simple:
+            return _NOT_UTF8 if simple is None else None
     names = [f"column_{k + 1}" for k in range(width)]
     try:
         frame = pl.read_csv(p, has_header=False, separator=delim, quote_char='"' if quotes else None,
                             schema={n: pl.String for n in names}, missing_columns="insert",
                             encoding="utf8", raise_if_empty=False)
-    except Exception:  # invalid UTF-8, a line wider than the sampled ones, …: the per-row reader
-        return None
+    except Exception as exc:  # a line wider than the sampled ones …: the per-row reader
+        return _NOT_UTF8 if "utf-8" in str(exc).lower() else None
     if frame.height != n_lines or frame.width != width:
         return None
     if (frame.select(pl.max_horizontal(pl.all().str.len_bytes().max())).item() or 0) > MAX_CELL_CHARS \
@@ -275,11 +305,12 @@ def csv_frame(path: str | Path) -> "pl.DataFrame | None":
     return frame
 
 
-def _simple_quotes(p: Path, delim: str, n_lines: int) -> bool:
+def _simple_quotes(p: Path, delim: str, n_lines: int) -> bool | None:
     """Does every line split into fields that are either quoted whole (``"…"`` without a quote or
     line break inside) or hold no quote at all? Then the csv module and polars split and unquote
     every line alike; a doubled quote, a quote inside a field or a quoted line break gives False
-    (the per-row reader then reads the file). Checked by polars' regex engine over the lines."""
+    (the per-row reader then reads the file); None when the file is not UTF-8. Checked by
+    polars' regex engine over the lines."""
     import polars as pl
 
     d = {"\t": r"\t", "|": r"\|"}.get(delim, delim)
@@ -287,8 +318,8 @@ def _simple_quotes(p: Path, delim: str, n_lines: int) -> bool:
     try:
         lines = pl.read_csv(p, has_header=False, separator="\x00", quote_char=None,
                             schema={"line": pl.String}, encoding="utf8", raise_if_empty=False)
-    except Exception:  # not UTF-8 …: the per-row reader
-        return False
+    except Exception as exc:  # not UTF-8 (None), or another refusal: the per-row reader
+        return None if "utf-8" in str(exc).lower() else False
     return lines.height == n_lines and bool(
         lines["line"].str.contains(f"^{field}(?:{d}{field})*\\r?$").fill_null(True).all())
 

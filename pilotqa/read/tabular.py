@@ -255,13 +255,15 @@ def _has_numbers(rows: list[list[Any]]) -> bool:
 
 
 def _read_sheet(rows: list[list[Any]], sheet: str | None, ctx: _Ctx,
-                opts: "ReadOptions", frame: pl.DataFrame | None = None) -> _SheetData | str:
+                opts: "ReadOptions", frame: pl.DataFrame | None = None,
+                not_charrows: bool = False) -> _SheetData | str:
     """Read one sheet, or return why it was skipped.
 
     ``frame``, when given, is the whole CSV as read by :func:`pilotqa.read.grids.csv_frame` and
     ``rows`` only its first :data:`_HEAD_ROWS` rows: a long table is then read from the frame's
     columns (:func:`_read_long_frame`); any other outcome reads the sheet again from all its
-    rows, so that the result never depends on the head."""
+    rows, so that the result never depends on the head (``not_charrows``: the head already
+    showed that it is no characteristic-per-row table, which looks at its first 201 rows only)."""
     if frame is not None and not _head_suffices(rows, opts):
         return _read_sheet(frame_rows(frame), sheet, ctx, opts)
     if not any(rows):
@@ -269,7 +271,8 @@ def _read_sheet(rows: list[list[Any]], sheet: str | None, ctx: _Ctx,
     from pilotqa.read import charrows
 
     ctx.tried, ctx.balloon_row = [], None
-    if opts.layout in ("charrows", "as9102") or (opts.layout is None and charrows.looks_like_charrows(
+    if opts.layout in ("charrows", "as9102") or (opts.layout is None and not not_charrows and
+                                                 charrows.looks_like_charrows(
             rows, dict(opts.column_map or {}), _header_index(opts, rows, ctx, sheet))):
         if frame is not None:
             return _read_sheet(frame_rows(frame), sheet, ctx, opts)
@@ -295,7 +298,7 @@ def _read_sheet(rows: list[list[Any]], sheet: str | None, ctx: _Ctx,
     hdr, meta, pre_spec = _find_header(rows, ctx) if forced is None else \
         _forced_header(rows, forced, ctx)
     if hdr is None and frame is not None:
-        return _read_sheet(frame_rows(frame), sheet, ctx, opts)
+        return _read_sheet(frame_rows(frame), sheet, ctx, opts, not_charrows=True)
     if hdr is None:
         if not _has_numbers(rows):
             return "no readings (no numbers)"
@@ -314,7 +317,7 @@ def _read_sheet(rows: list[list[Any]], sheet: str | None, ctx: _Ctx,
                          sheet=sheet, row=hdr + 1)
     long = opts.layout != "wide" and "feature" in names and "value" in names
     if frame is not None and not long:
-        return _read_sheet(frame_rows(frame), sheet, ctx, opts)
+        return _read_sheet(frame_rows(frame), sheet, ctx, opts, not_charrows=True)
     if long:
         sd = _read_long(rows, hdr, canon, sheet, ctx) if frame is None else \
             _read_long_frame(frame, rows, hdr, canon, sheet, ctx)
@@ -590,19 +593,24 @@ def _read_wide(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
 
     from pilotqa.read.specs import parse_spec_number
 
+    by_col = list(zip_longest(*(rows[r] for r in body)))  # the body's columns, transposed once
+
+    def column(j: int) -> list[Any]:
+        """The body's cells of column j (None past a row's end)."""
+        return list(by_col[j]) if j < len(by_col) else [None] * len(body)
+
     # go/no-go columns (every reading a pass/fail token, pilotqa.read.gonogo): attribute characteristics
-    go = {j: g for j in feats
-          if (g := gonogo.read_cells([rows[r][j] if j < len(rows[r]) else None for r in body], head[j]))}
+    go = {j: g for j in feats if (g := gonogo.read_cells(column(j), head[j]))}
     num = {f: [parse_spec_number(spec_cell(f, j), **place(f, i)) if j not in go else None  # "Nominal: OK"
                for i, j in enumerate(feats)] for f in _NUM_SPEC if f in field_row}
     notes += [t for j in feats if (t := gonogo.summary_note(  # "Result"/"Status" OK/NOK: name the NOK rows
-        [rows[r][j] if j < len(rows[r]) else None for r in body], head[j], [r + 1 for r in body],
+        column(j), head[j], [r + 1 for r in body],
         _source(ctx, sheet, f"column {excel_column_letter(j)}")))]
     # columns without spec and without any number (operator, comments): not features
     keep = []
     for i, j in enumerate(feats):
         has_spec = any(spec_cell(f, j) is not None for f in field_row)
-        vals = [rows[r][j] for r in body if j < len(rows[r]) and rows[r][j] is not None]
+        vals = [v for v in column(j) if v is not None]
         if j in go or has_spec or any(isinstance(parse_cell(v), float) for v in vals) or not vals:
             keep.append(i)
         else:
@@ -643,8 +651,7 @@ def _read_wide(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
         if j in go:  # go/no-go column: its verdicts join the frame after the unpivot (gonogo.attach)
             data[f"__f{k}"] = pl.Series(f"__f{k}", [None] * len(body), dtype=pl.Float64)
             continue
-        vals = [rows[r][j] if j < len(rows[r]) else None for r in body]
-        v, miss = _parse_values(vals, rows0, j, head[j], ctx, sheet, f"__f{k}")
+        v, miss = _parse_values(column(j), rows0, j, head[j], ctx, sheet, f"__f{k}")
         data[f"__f{k}"] = v
         if miss.any():
             notes.append(_missing_note(nm, [body[i] + 1 for i in miss.arg_true().to_list()], sheet))
@@ -657,7 +664,7 @@ def _read_wide(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
                "timestamp": pl.Datetime("us"), "_order": pl.Int64})
     base = base.with_columns(_stream_frame(idv, n))
     for j, c in by_j.items():
-        cells_j = [rows[r][j] if j < len(rows[r]) else None for r in body]
+        cells_j = column(j)
         base = base.with_columns(pl.Series(c, _texts(c, cells_j).to_list(), dtype=pl.String))
     wide = pl.concat([base, pl.DataFrame(data)], how="horizontal")
     m = wide.unpivot(on=list(data), index=list(base.columns), variable_name="feature",
