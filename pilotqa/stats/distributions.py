@@ -228,6 +228,9 @@ class FitResult:
         Log-likelihood and AIC = 2k − 2 ln L.
     ad_statistic : float
         Anderson–Darling A² of the data against the fitted model.
+    frozen : object
+        The fitted model with the methods of a frozen scipy distribution (``ppf``, ``cdf``,
+        ``sf``, ``logpdf``, …; :class:`_Model` from :func:`fit_candidates`).
     """
 
     distribution: str
@@ -558,6 +561,21 @@ def _nelder_mead(func: Any, x0: list[float]) -> list[float]:
     return sim[0]
 
 
+def _penalised_total(lp: NDArray[np.float64], n_log_scale: Any, logxmax: float) -> float:
+    """scipy's ``_nnlf_and_penalty`` + n·ln(scale) of log-densities ``lp``: −(sum of the finite
+    ones) + (number of others)·100·ln(x_max) + n·ln(scale) (``logxmax`` = scipy's ``_LOGXMAX``).
+    A finite sum of all of them means none is infinite or NaN (either would make the sum so), and
+    it is the same sum."""
+    total = np.sum(lp)
+    if math.isfinite(total):
+        bad = 0
+    else:
+        finite = np.isfinite(lp)
+        bad = lp.size - int(np.count_nonzero(finite))
+        total = np.sum(lp[finite])
+    return float(-total + bad * logxmax * 100 + n_log_scale)
+
+
 def _johnsonsu_nnlf(data: NDArray[np.float64]) -> Any:
     """The penalised negative log-likelihood of scipy's generic fit for Johnson SU, as a function
     of (a, b, loc, scale): the same operations as ``rv_continuous._penalized_nnlf`` with
@@ -598,10 +616,7 @@ def _johnsonsu_nnlf(data: NDArray[np.float64]) -> Any:
         np.divide(u, c_np, out=u)               # _norm_pdf
         np.multiply(w, u, out=w)
         np.log(w, out=w)                        # generic _logpdf = log(_pdf)
-        finite = np.isfinite(w)
-        bad = n - int(np.count_nonzero(finite))
-        total = np.sum(w[finite]) if bad else np.sum(w)
-        return float(-total + bad * _LOGXMAX * 100 + n_log_scale)
+        return _penalised_total(w, n_log_scale, _LOGXMAX)
 
     return nnlf
 
@@ -636,10 +651,7 @@ def _foldnorm_nnlf(data: NDArray[np.float64], loc: float) -> Any:
             np.divide(buf, c_np, out=buf)
         np.add(u, w, out=u)
         np.log(u, out=u)                        # generic _logpdf = log(_pdf)
-        finite = np.isfinite(u)
-        bad = n - int(np.count_nonzero(finite))
-        total = np.sum(u[finite]) if bad else np.sum(u)
-        return float(-total + bad * _LOGXMAX * 100 + n_log_scale)
+        return _penalised_total(u, n_log_scale, _LOGXMAX)
 
     return nnlf
 
