@@ -15,6 +15,20 @@ Run by hand (not part of the test-suite)::
     python benchmarks/bench_report.py                 # 12, 200, 1000 characteristics
     python benchmarks/bench_report.py --sizes 12 200 --parts 50 --repeat 3
 
+Reports at scale (issue 16): ``--pipeline 300x500`` generates bench_pipeline's 1e5 export
+(300 characteristics × 500 parts), reads and analyses it as ``pilotqa analyze`` does, writes the
+HTML and XLSX (CPU seconds) and measures the report in headless Chromium; ``--html FILE``
+measures an existing report instead. For such a report it records
+
+* **open**: navigation to the load event, and to the first characteristic's figure drawn after
+  scrolling to it (what a reader waits for);
+* **print** (``--pdf``): ``chromium --headless --print-to-pdf`` wall time (the command a user
+  runs), the PDF's pages and whether every figure is in it (``pdftotext``: each sixpack prints
+  its "Probability plot" title, each go/no-go chart its title), and over the DevTools protocol
+  the split into drawing every figure on ``beforeprint`` and ``Page.printToPDF`` itself::
+
+    python benchmarks/bench_report.py --pipeline 300x500 --pdf --repeat 1 --out /tmp/rep
+
 Chromium is driven over the DevTools protocol (``tests/report_fixtures.Chromium``); without a
 Chromium binary the browser columns are left empty.
 """
@@ -78,8 +92,9 @@ def synthetic(n_features: int, n_parts: int, seed: int = 1) -> Inspection:
                                 "description": "synthetic benchmark part"})
 
 
-def browser_times(html: Path, repeat: int) -> dict[str, float] | None:
-    """Median DOMContentLoaded, first plot, all plots (ms) and JS heap (MB) over ``repeat``."""
+def browser_times(html: Path, repeat: int, render_all: bool = True) -> dict[str, float] | None:
+    """Median load event, DOMContentLoaded, first plot, all plots (ms) and JS heap (MB) over
+    ``repeat`` (``render_all=False``: without drawing all plots)."""
     from tests.report_fixtures import Chromium, find_chromium
 
     exe, _ = find_chromium(install=False)
@@ -94,6 +109,7 @@ def browser_times(html: Path, repeat: int) -> dict[str, float] | None:
             c.navigate(html.as_uri(), timeout=600)
             dcl = c.evaluate("performance.getEntriesByType('navigation')[0]"
                              ".domContentLoadedEventEnd")
+            load = c.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
             # the cover fills the first screen: scroll to the first characteristic and time
             # until its sixpack is drawn (IntersectionObserver -> Plotly.newPlot)
             first = c.evaluate("new Promise(res => { const t = performance.now(); "
@@ -103,16 +119,119 @@ def browser_times(html: Path, repeat: int) -> dict[str, float] | None:
                                "else setTimeout(poll, 2); }; poll(); })", timeout=120)
             all_ms = c.evaluate("(() => { const t = performance.now(); "
                                 "return window.pilotqaRenderAll().then(() => "
-                                "performance.now() - t); })()", timeout=1800)
+                                "performance.now() - t); })()", timeout=1800) \
+                if render_all else float("nan")
             heap = {m["name"]: m["value"] for m in
                     c.send("Performance.getMetrics")["metrics"]}.get("JSHeapUsedSize", 0.0)
             probs = c.problems()
             if any(probs.values()):
                 raise RuntimeError(f"browser problems: {probs}")
-            runs.append({"dcl_ms": float(dcl), "first_plot_ms": float(first),
+            runs.append({"load_ms": float(load), "dcl_ms": float(dcl),
+                         "first_plot_ms": float(first),
                          "render_all_ms": float(all_ms),
                          "heap_mb": heap / 2**20})
     return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+
+
+def pipeline_result(size: str, work: Path) -> Any:
+    """bench_pipeline's seeded long CSV of ``FxP`` (characteristics × parts), read and analysed
+    with the settings its pilotqa stage uses (``--lot-size 500``)."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_pipeline import generate  # type: ignore[import-not-found]
+
+    from pilotqa.read import ReadOptions, read
+    from pilotqa.settings import Settings
+
+    nf, np_ = (int(x) for x in size.lower().split("x"))
+    csv = work / f"long_{nf}x{np_}.csv"
+    if not csv.exists():
+        generate(csv, nf, np_)
+    return analyze(read([csv], ReadOptions()), Settings(lot_size=500))
+
+
+def _cpu() -> float:
+    return time.process_time()
+
+
+def open_times(html: Path, repeat: int) -> dict[str, float] | None:
+    """Median time (ms) from navigation to the load event, to DOMContentLoaded, and from the
+    load to the first characteristic's figure drawn after scrolling to it."""
+    b = browser_times(html, repeat, render_all=False)
+    if b is None:
+        return None
+    return {"load_ms": b["load_ms"], "dcl_ms": b["dcl_ms"], "first_plot_ms": b["first_plot_ms"]}
+
+
+def print_times(html: Path, out_pdf: Path) -> dict[str, Any] | None:
+    """Print ``html`` to PDF as a user would (``chromium --headless --print-to-pdf``), check every
+    figure is in it, and split the time over the DevTools protocol (see the module docstring)."""
+    import re
+    import subprocess
+
+    from tests.report_fixtures import Chromium, find_chromium
+
+    exe, _ = find_chromium(install=False)
+    if exe is None:
+        return None
+    text = html.read_text(encoding="utf-8")
+    n_figs = len(re.findall(r'<div class="fig[^"]*" data-fig=', text))
+    n_attr = len(re.findall(r'<div class="fig attr" data-fig=', text))
+    profile = Path(tempfile.mkdtemp(prefix="pilotqa-print-"))
+    t = time.perf_counter()
+    subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                    f"--user-data-dir={profile}", "--host-resolver-rules=MAP * ~NOTFOUND",
+                    f"--print-to-pdf={out_pdf}", html.as_uri()],
+                   check=True, capture_output=True, timeout=3600)
+    cli_s = time.perf_counter() - t
+    pdf_text = subprocess.run(["pdftotext", str(out_pdf), "-"], capture_output=True, text=True,
+                              check=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(
+        ["pdfinfo", str(out_pdf)], capture_output=True, text=True, check=True).stdout).group(1))
+    printed = (pdf_text.count("Probability plot")
+               + pdf_text.count("Nonconforming parts over the sequence"))
+    with Chromium(exe) as c:
+        c.open_page(1280, 1000)
+        c.offline()
+        c.navigate(html.as_uri(), timeout=600)
+        t = time.perf_counter()
+        c.evaluate("window.dispatchEvent(new Event('beforeprint'))", timeout=3600)
+        c.evaluate("window.pilotqaRenderAll()", timeout=3600)
+        draw_s = time.perf_counter() - t
+        drawn = c.evaluate("document.querySelectorAll('div.fig[data-state=done]').length")
+        t = time.perf_counter()
+        c.print_pdf(timeout=3600)
+        pdf_s = time.perf_counter() - t
+        probs = c.problems()
+    if any(probs.values()):
+        raise RuntimeError(f"browser problems: {probs}")
+    return {"print_cli_s": cli_s, "pdf_pages": pages, "pdf_mb": out_pdf.stat().st_size / 2**20,
+            "figures": n_figs, "figures_in_pdf": printed, "attribute_figures": n_attr,
+            "beforeprint_draw_s": draw_s, "drawn": drawn, "print_to_pdf_s": pdf_s}
+
+
+def scale_report(args: argparse.Namespace, out: Path) -> None:
+    """``--pipeline``/``--html``: write (CPU s) and measure one report at scale."""
+    row: dict[str, Any] = {}
+    if args.html is not None:
+        html = args.html
+    else:
+        res = pipeline_result(args.pipeline, out)
+        html, xlsx = out / f"report_{args.pipeline}.html", out / f"report_{args.pipeline}.xlsx"
+        for name, fn, path in (("html", write_html, html), ("xlsx", write_xlsx, xlsx)):
+            cpu = []
+            for _ in range(args.repeat):
+                t = _cpu()
+                fn(res, path)
+                cpu.append(_cpu() - t)
+            row[f"{name}_write_cpu_s"] = statistics.median(cpu)
+        row["xlsx_mb"] = xlsx.stat().st_size / 2**20
+    row["html_mb"] = html.stat().st_size / 2**20
+    row.update(open_times(html, args.repeat) or {})
+    if args.pdf:
+        row.update(print_times(html, out / (html.stem + ".pdf")) or {})
+    for k, v in row.items():
+        print(f"{k}: {v:.2f}" if isinstance(v, float) else f"{k}: {v}")
+    print(f"\nreport in {html}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -121,9 +240,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--parts", type=int, default=100)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--out", type=Path, default=None, help="keep the reports in this folder")
+    ap.add_argument("--pipeline", default=None, metavar="FxP",
+                    help="measure bench_pipeline's export of F characteristics x P parts")
+    ap.add_argument("--html", type=Path, default=None, help="measure this existing report")
+    ap.add_argument("--pdf", action="store_true", help="also print to PDF (with --pipeline/--html)")
     args = ap.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="pilotqa-bench-"))
     out.mkdir(parents=True, exist_ok=True)
+    if args.pipeline or args.html:
+        scale_report(args, out)
+        return
     rows: list[dict[str, Any]] = []
     for n in args.sizes:
         insp = synthetic(n, args.parts)
