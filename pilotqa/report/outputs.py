@@ -86,7 +86,7 @@ def written_by_pilotqa(path: Path) -> bool:
     try:
         if path.suffix == ".json":
             with open(path, encoding="utf-8") as fh:
-                return json.load(fh).get("schema") == "pilotqa.analysis/1"
+                return bool(json.load(fh).get("schema") == "pilotqa.analysis/1")
         if path.suffix == ".html":
             with open(path, encoding="utf-8", errors="replace") as fh:
                 return '<meta name="generator" content="pilotqa' in fh.read(4096)

@@ -260,7 +260,7 @@ def _table(sh: _Sheet, headers: list[str], rows: Iterable[list[tuple[Any, str | 
 def _column_index(letter: str) -> int:
     from openpyxl.utils import column_index_from_string
 
-    return column_index_from_string(letter)
+    return int(column_index_from_string(letter))
 
 
 def _summary(sh: _Sheet, feats: tuple[FeatureResult, ...], order: list[int],
