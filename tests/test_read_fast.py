@@ -292,3 +292,13 @@ def test_long_csv_with_date_time_streams_and_metadata_columns(
         assert COLUMN_READS == [1]
         assert isinstance(fast, PilotqaError) == (damage is not None), fast
         _same(fast, slow)
+
+
+def test_long_csv_with_cells_right_of_the_last_heading_reads_alike(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cells past the last heading (an unquoted separator in a text): the row reader's handling."""
+    rows = [["part_id", "feature", "value"]]
+    rows += [[f"P{i}", f"F{j}", f"{1 + j * 0.01:.2f}"] for i in range(80) for j in range(4)]
+    rows[100] = rows[100] + ["stray", "", "x"]
+    p = _write(tmp_path, rows, ",", False, False)
+    _same(_read(p, True, monkeypatch, ReadOptions()), _read(p, False, monkeypatch, ReadOptions()))

@@ -802,6 +802,11 @@ def _read_long_frame(frame: pl.DataFrame, rows: list[list[Any]], hdr: int,
     located as there. ``rows`` are the frame's first rows (the heading row among them)."""
     width = frame.width
     head = rows[hdr] + [None] * (width - len(rows[hdr]))
+    used = max((j for j, h in enumerate(head) if h is not None), default=-1) + 1
+    if used < width and frame.slice(hdr + 1).select(frame.columns[used:]).select(
+            pl.any_horizontal(pl.all().is_not_null()).any()).item():
+        # cells right of the last heading: the row reader's handling (and notes) of them apply
+        return _read_long(frame_rows(frame), hdr, canon, sheet, ctx)
     canon = canon + [None] * (width - len(canon))
     cols = _pick_columns(head, canon, _LONG_FIELDS, sheet, ctx, hdr)
     tail = frame.slice(hdr + 1)
@@ -1077,8 +1082,10 @@ def read_path(path: Path, opts: "ReadOptions") -> Inspection:
     results: list[_SheetData] = []
     skipped: list[str] = []
     metadata: dict[str, str] = {}
-    for sheet, rows, frame in grids:
+    for k, (sheet, rows, frame) in enumerate(grids):
         got = _read_sheet(rows, sheet, ctx, opts, frame)
+        grids[k] = (sheet, rows, None)  # a CSV frame is read: let it go before the file-level steps
+        del frame
         if isinstance(got, str) or got.layout == "metadata" or got.measurements.height == 0:
             why = got if isinstance(got, str) else "header block only" if got.layout == "metadata" \
                 else "no readings"
