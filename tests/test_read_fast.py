@@ -104,6 +104,9 @@ def test_csv_frame_takes_plain_files_and_declines_the_rest(tmp_path: Path) -> No
     wide = tmp_path / "wide.csv"  # a line wider than the sampled head: declined, read per row
     wide.write_bytes(b"a,b\n" + b"1,2\n" * 40000 + b"1,2,3\n")
     assert grids.csv_frame(wide) is None
+    ragged = tmp_path / "ragged.csv"  # one very wide line among many short ones: not padded
+    ragged.write_bytes(b"a,b\n" + b"," * 3000 + b"x\n" + b"1,2\n" * 20000)
+    assert grids.csv_frame(ragged) is None
 
 
 COLUMN_READS: list[int] = []  # calls of the column reader (so that a test knows it ran)

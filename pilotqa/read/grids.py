@@ -240,6 +240,7 @@ def _utf8_frame(p: Path) -> "pl.DataFrame | None | object":
     n_lf = n_cr = n_crlf = 0
     last = b""
     spaces = quotes = False
+    size = 0
     try:
         with open(p, "rb") as fh:
             first = fh.read(1 << 20)
@@ -250,6 +251,7 @@ def _utf8_frame(p: Path) -> "pl.DataFrame | None | object":
                 if any(b in chunk for b in _SLOW_BYTES):
                     return None
                 n_lf += chunk.count(b"\n")
+                size += len(chunk)
                 if b"\r" in chunk or last == b"\r":
                     n_cr += chunk.count(b"\r")
                     n_crlf += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
@@ -271,8 +273,8 @@ def _utf8_frame(p: Path) -> "pl.DataFrame | None | object":
     text = text[:65536]
     delim = detect_delimiter(text)
     width = max((ln.count(delim) + 1 for ln in text.split("\n")), default=1)
-    if width > MAX_COLUMNS:
-        return None
+    if width > MAX_COLUMNS or width * n_lines > 4 * size + 4096:
+        return None  # a wide line among short ones: the frame would pad every line to its width
     if quotes:
         simple = _simple_quotes(p, delim, n_lines)
         if not simple:
