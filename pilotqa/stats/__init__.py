@@ -311,6 +311,7 @@ class _Groups(Sequence[list[Any]]):
     def __init__(self, ids: pl.Series, rows: NDArray[np.int64], ends: list[int]) -> None:
         self._ids, self._rows, self._ends = ids, rows, ends
         self._starts = [0, *ends[:-1]]
+        self._values: list[Any] | None = None  # the serials as Python values, on first use
 
     def __len__(self) -> int:
         return len(self._ends)
@@ -327,7 +328,10 @@ class _Groups(Sequence[list[Any]]):
         if not -len(self) <= i < len(self):
             raise IndexError(i)
         i %= len(self)
-        return self._ids.gather(self._rows[self._starts[i]:self._ends[i]]).to_list()
+        if self._values is None:
+            self._values = self._ids.to_list()
+        values = self._values
+        return [values[r] for r in self._rows[self._starts[i]:self._ends[i]].tolist()]
 
 
 def _subgroup_serials(part: pl.DataFrame) -> Sequence[list[Any]]:
