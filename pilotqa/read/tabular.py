@@ -692,6 +692,29 @@ def _read_wide(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
 _LONG_FIELDS = _ID_FIELDS + ("feature", "value") + _NUM_SPEC + ("unit", "class", "lower_bound_zero")
 
 
+def _stray_cells_note(rows: list[list[Any]], body: list[int], used: int, sheet: str | None,
+                      ctx: _Ctx) -> str | None:
+    """A note naming the rows with non-blank cells right of the last heading (column ``used`` on,
+    0-based), or None. Such cells have no heading, so they are not read; the note keeps them
+    from being dropped silently (a row with more cells than headings is often an unquoted
+    delimiter inside a text)."""
+    hit: list[int] = []
+    n_cells = 0
+    for r in body:
+        row = rows[r]
+        if len(row) > used:
+            k = sum(1 for v in row[used:] if v is not None and v != "")
+            if k:
+                n_cells += k
+                hit.append(r)
+    if not hit:
+        return None
+    shown = ", ".join(str(r + 1) for r in hit[:5]) + (f" and {len(hit) - 5} more" if len(hit) > 5 else "")
+    return (f"{_source(ctx, sheet, 'row' + 's' * (len(hit) > 1) + ' ' + shown)}: {n_cells} cell(s) right "
+            f"of the last heading (column {excel_column_letter(used - 1)}) have no heading and were "
+            "not read (more cells than headings: an unquoted delimiter in a text?)")
+
+
 def _read_long(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | None],
                sheet: str | None, ctx: _Ctx) -> _SheetData | str:
     width = max(len(r) for r in rows)
@@ -703,13 +726,20 @@ def _read_long(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
     meta: dict[str, str] = {}
     if not body:
         return "no readings (heading row only)"
-    by_col = list(zip_longest(*(rows[r] for r in body)))  # transpose once (C speed)
+    # Only the columns up to the last heading are transposed: one ragged row must not pad every
+    # row to its width (rows x widest row cells: 1.6 million rows and one row of 3,006 cells
+    # took over 20 GB). Cells right of the last heading are named in a note, not read.
+    used = max((j for j, h in enumerate(head) if h is not None), default=-1) + 1
+    stray_note = _stray_cells_note(rows, body, used, sheet, ctx)
+    if stray_note:
+        notes.append(stray_note)
+    by_col = list(zip_longest(*(rows[r][:used] for r in body)))  # transpose once (C speed)
 
     def cells(j: int) -> list[Any]:
         return list(by_col[j]) if j < len(by_col) else [None] * len(body)
 
     by_cols: dict[str, list[Any]] = {}  # --by columns, kept per reading
-    for j in range(width):
+    for j in range(used):
         if j in cols.values() or head[j] is None or ((cj := canon[j]) and cj[0] == "ignore"):
             continue
         if ctx.by and stream_key(_s(head[j])) in ctx.by:
