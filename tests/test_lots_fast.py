@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import example, given, strategies as st
+from hypothesis import example, given, settings as hsettings, strategies as st
 from scipy import stats
 from statsmodels.stats.oneway import anova_oneway
 
@@ -76,6 +76,9 @@ def test_oneway_tests_equal_the_library_functions(groups: list[list[int]], scale
         assert _same(got[key], want), (key, got[key], want, groups, scale, loc)
 
 
+# Each example integrates the studentized range for every pair twice (here and in tukey_hsd,
+# 10-15 ms per pair): fewer examples than the default keep the suite's time reasonable.
+@hsettings(max_examples=40)
 @given(_groups, _scale, _loc)
 @example([[1, 2, 3], [4, 5, 6], [6, 6, 6]], 1.0, 0.0)
 @example([[2, 2, 2], [3, 3, 3], [3, 3]], 1.0, 0.0)          # MSE = 0: t = inf and 0/0
@@ -118,6 +121,7 @@ def _specs(features: list[str]) -> pl.DataFrame:
                                 "usl": pl.Float64, "lower_bound_zero": pl.Boolean})
 
 
+@hsettings(max_examples=30)  # Tukey pairs of up to 4 features per example (see above)
 @given(st.lists(_groups, min_size=1, max_size=4), _scale, st.booleans())
 @example([[[1, 2, 3], [4]], [[5, 5], [5, 5, 5]], [[0, 1], [6, 6], [3, 4, 5]]], 1.0, True)
 def test_factor_effect_all_equals_the_library_per_feature(features_groups: list[list[list[int]]], scale: float,
