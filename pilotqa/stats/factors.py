@@ -195,7 +195,8 @@ def _oneway_tests(groups: list[np.ndarray]) -> dict[str, float]:
     reductions as scipy 1.17 / statsmodels 0.14–0.15 do, so the results equal the library
     functions' to the last bit on the versions tested (``tests/test_lots_fast.py`` compares them
     on generated data, including constant groups, ties and unequal sizes). The p-values use the
-    same special functions (``scipy.special.fdtrc``, ``chdtrc``; ``scipy.stats.f.sf`` for Welch).
+    same special functions (``scipy.special.fdtrc``, ``chdtrc``; for Welch :func:`_f_sf`, which
+    is ``scipy.stats.f.sf``'s evaluation for a scalar).
     """
     k = len(groups)
     ns = [int(g.shape[0]) for g in groups]
