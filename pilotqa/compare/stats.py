@@ -11,6 +11,7 @@ All functions are pure (arrays in, frozen dataclasses or floats out); an undefin
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -171,8 +172,13 @@ def spread_change_from_summary(n_before: int, sd_before: float, n_after: int, sd
     na, nb = int(n_after), int(n_before)
     if na < 2 or nb < 2 or not sd_before > 0:
         return SpreadChange(None, None, None, None, na - 1, nb - 1, None)
-    f = float(sd_after) ** 2 / float(sd_before) ** 2
+    ratio = float(sd_after) / float(sd_before)
+    f = ratio * ratio  # (multiplication gives inf, ** would raise OverflowError)
     dfa, dfb = na - 1, nb - 1
+    if not math.isfinite(f) or (0.0 < f < sys.float_info.min) or (f == 0.0 and sd_after > 0):
+        # spreads hundreds of orders of magnitude apart: F overflows or underflows to a
+        # subnormal; the ratio would be inf or 0 though both spreads are positive
+        return SpreadChange(None, None, None, None, dfa, dfb, None)
     alpha = 1.0 - confidence
     lo_q = float(stats.f.ppf(alpha / 2.0, dfa, dfb))
     hi_q = float(stats.f.ppf(1.0 - alpha / 2.0, dfa, dfb))
