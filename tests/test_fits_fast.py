@@ -281,3 +281,16 @@ def test_logpdf_sum_equals_scipy_logpdf(kind: str, n: int, seed: int, lbz: bool,
 def test_subgroup_serials_without_nulls_match_the_group_by(rows: list[tuple[int, int]]) -> None:
     """The vectorised path (no missing subgroup or sequence)."""
     test_subgroup_serials_match_the_group_by.hypothesis.inner_test(rows)  # type: ignore[attr-defined]
+
+
+def test_penalty_unit_is_scipys_logxmax() -> None:
+    """The fits' penalty unit equals scipy's private ``_LOGXMAX`` (where this scipy still has it)
+    and is ln of the largest float either way."""
+    from pilotqa.stats import distributions
+
+    assert distributions._LOGXMAX == float(np.log(np.finfo(float).max))
+    try:
+        from scipy.stats._distn_infrastructure import _LOGXMAX as scipy_value
+    except ImportError:  # a scipy release without it: the definition above is what matters
+        return
+    assert distributions._LOGXMAX == scipy_value

@@ -34,7 +34,6 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pilotqa import __version__
@@ -48,6 +47,7 @@ from pilotqa.results import FeatureResult, LotSummary, PlanEntry, json_name
 from pilotqa.util import finite_or_none, json_safe
 
 if TYPE_CHECKING:
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet  # private module: annotation only
     from pilotqa.analysis import AnalysisResult
 
 __all__ = ["write_xlsx", "build_workbook", "put", "SHEETS"]

@@ -397,8 +397,6 @@ def _generic_ml_fit(dist: Any, x: NDArray[np.float64], fixed: dict[str, float]) 
     scipy.stats ``rv_continuous.fit`` and ``_penalized_nnlf`` (SciPy 1.x); Nelder & Mead (1965),
     *Computer Journal* 7(4), 308–313.
     """
-    from scipy.stats._distn_infrastructure import _LOGXMAX
-
     data = np.asarray(x, dtype=float).ravel()
     if not np.isfinite(data).all():
         raise ValueError("The data contains non-finite values.")
@@ -561,6 +559,10 @@ def _nelder_mead(func: Any, x0: list[float]) -> list[float]:
     return sim[0]
 
 
+#: ln of the largest float: scipy's ``_LOGXMAX`` (``scipy.stats._distn_infrastructure``), the
+#: penalty unit of its fits' objective; defined here so no private scipy name is imported
+_LOGXMAX = float(np.log(np.finfo(float).max))
+
 def _penalised_total(lp: NDArray[np.float64], n_log_scale: Any, logxmax: float) -> float:
     """scipy's ``_nnlf_and_penalty`` + n·ln(scale) of log-densities ``lp``: −(sum of the finite
     ones) + (number of others)·100·ln(x_max) + n·ln(scale) (``logxmax`` = scipy's ``_LOGXMAX``).
@@ -582,8 +584,6 @@ def _johnsonsu_nnlf(data: NDArray[np.float64]) -> Any:
     ``johnsonsu._logpdf(z, a, b) = ln(b/√(z²+1) · φ(a + b·asinh z))``, computed in preallocated
     buffers. The support is the real line, so with finite loc and scale no reading is outside
     it; any other case goes through scipy's own objective."""
-    from scipy.stats._distn_infrastructure import _LOGXMAX
-
     dist = stats.johnsonsu
     n = data.size
     z = np.empty_like(data)
@@ -627,8 +627,6 @@ def _foldnorm_nnlf(data: NDArray[np.float64], loc: float) -> Any:
     ``rv_continuous._penalized_nnlf`` with ``foldnorm._logpdf(z, c) = ln(φ(z + c) + φ(z − c))``,
     in preallocated buffers. Only for readings ≥ loc: then z = (x − loc)/scale ≥ 0 lies in the
     support [0, ∞) for every scale > 0, so no reading is penalised for leaving it."""
-    from scipy.stats._distn_infrastructure import _LOGXMAX
-
     n = data.size
     z = np.empty_like(data)
     w = np.empty_like(data)
