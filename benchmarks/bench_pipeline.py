@@ -80,13 +80,15 @@ SUBGROUP = 5
 N_LOTS = 3
 
 
-def parse_size(text: str) -> tuple[str, int, int]:
-    """``'1e5'`` -> ('1e5', 300, 500); ``'40x200'`` -> ('40x200', 40, 200)."""
-    if text in PRESETS:
-        return (text, *PRESETS[text])
+def parse_size(text: str, presets: dict[str, tuple[int, int]] | None = None) -> tuple[str, int, int]:
+    """``'1e5'`` -> ('1e5', 300, 500); ``'40x200'`` -> ('40x200', 40, 200) (``presets``: the named
+    sizes, :data:`PRESETS` by default)."""
+    presets = PRESETS if presets is None else presets
+    if text in presets:
+        return (text, *presets[text])
     f, _, p = text.lower().partition("x")
     if not (f.isdigit() and p.isdigit()):
-        raise SystemExit(f"unknown size '{text}': use {', '.join(PRESETS)} or FxP (e.g. 40x200)")
+        raise SystemExit(f"unknown size '{text}': use {', '.join(presets)} or FxP (e.g. 40x200)")
     return text, int(f), int(p)
 
 

@@ -90,12 +90,7 @@ INDEX_COLS = tuple(f"{k}_{m}" for m in ("rbar", "pooled") for k in ("cp", "cpk")
 
 def parse_size(text: str) -> tuple[str, int, int]:
     """``'1e7'`` -> ('1e7', 1000, 10000); ``'40x200'`` -> ('40x200', 40, 200)."""
-    if text in PRESETS:
-        return (text, *PRESETS[text])
-    f, _, p = text.lower().partition("x")
-    if not (f.isdigit() and p.isdigit()):
-        raise SystemExit(f"unknown size '{text}': use {', '.join(PRESETS)} or FxP (e.g. 40x200)")
-    return text, int(f), int(p)
+    return bench_pipeline.parse_size(text, PRESETS)
 
 
 # --------------------------------------------------------------------------- the query

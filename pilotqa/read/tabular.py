@@ -692,6 +692,22 @@ def _read_wide(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
 _LONG_FIELDS = _ID_FIELDS + ("feature", "value") + _NUM_SPEC + ("unit", "class", "lower_bound_zero")
 
 
+def _unused_column_note(ctx: _Ctx, sheet: str | None, j: int, heading: Any) -> str:
+    """The note for a long table's column that is neither read nor a one-value metadata column."""
+    return f"{_source(ctx, sheet, f'column {excel_column_letter(j)}')} '{_s(heading)}' not used"
+
+
+def _require_part_column(cols: dict[str, int], head: list[Any], sheet: str | None, ctx: _Ctx,
+                         hdr: int) -> None:
+    """Refuse a long table without a part/serial column, naming its headings."""
+    if "part_id" not in cols:
+        raise InputError(
+            "no part/serial column: expected a heading like part_id, serial, part, s/n (or name "
+            "one with --map HEADING=part_id); headings: "
+            + ", ".join(f"'{_s(h)}'" for h in head if h is not None),
+            file=ctx.file, sheet=sheet, row=hdr + 1)
+
+
 def _stray_cells_note(rows: list[list[Any]], body: list[int], used: int, sheet: str | None,
                       ctx: _Ctx) -> str | None:
     """A note naming the rows with non-blank cells right of the last heading (column ``used`` on,
@@ -750,14 +766,8 @@ def _read_long(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
         if key and len(distinct) == 1:
             meta[key] = distinct.pop()
         else:
-            notes.append(f"{_source(ctx, sheet, f'column {excel_column_letter(j)}')} "
-                         f"'{_s(head[j])}' not used")
-    if "part_id" not in cols:
-        raise InputError(
-            "no part/serial column: expected a heading like part_id, serial, part, s/n (or name "
-            "one with --map HEADING=part_id); headings: "
-            + ", ".join(f"'{_s(h)}'" for h in head if h is not None),
-            file=ctx.file, sheet=sheet, row=hdr + 1)
+            notes.append(_unused_column_note(ctx, sheet, j, head[j]))
+    _require_part_column(cols, head, sheet, ctx, hdr)
     jf = cols["feature"]
     feat_s = _texts("feature", cells(jf))
     if feat_s.null_count():
@@ -872,14 +882,8 @@ def _read_long_frame(frame: pl.DataFrame, rows: list[list[Any]], hdr: int,
         if key and len(distinct) == 1:
             meta[key] = distinct[0]
         else:
-            notes.append(f"{_source(ctx, sheet, f'column {excel_column_letter(j)}')} "
-                         f"'{_s(head[j])}' not used")
-    if "part_id" not in cols:
-        raise InputError(
-            "no part/serial column: expected a heading like part_id, serial, part, s/n (or name "
-            "one with --map HEADING=part_id); headings: "
-            + ", ".join(f"'{_s(h)}'" for h in head if h is not None),
-            file=ctx.file, sheet=sheet, row=hdr + 1)
+            notes.append(_unused_column_note(ctx, sheet, j, head[j]))
+    _require_part_column(cols, head, sheet, ctx, hdr)
     jf = cols["feature"]
     feat = _strip(col(jf)).alias("feature")
     if feat.null_count():
