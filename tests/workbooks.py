@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, TypeVar
 
 import openpyxl
 
 
-def write_xlsx(path: Path, sheets: dict[str, list[list[Any]]],
-               merges: dict[str, list[str]] | None = None) -> Path:
-    """Write ``sheets`` (name -> rows) to ``path``, merging the given ranges per sheet (so merged
-    cells are real), and return the path."""
+_Target = TypeVar("_Target", Path, IO[bytes])
+
+
+def write_xlsx(path: _Target, sheets: dict[str, list[list[Any]]],
+               merges: dict[str, list[str]] | None = None) -> _Target:
+    """Write ``sheets`` (name -> rows) to ``path`` (a file path or a binary stream), merging the
+    given ranges per sheet (so merged cells are real), and return it."""
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     for name, rows in sheets.items():

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pilotqa.errors import InputError, PilotqaError
+from pilotqa.read.cells import excel_column_letter
 
 if TYPE_CHECKING:
     import polars as pl
@@ -145,6 +146,16 @@ def read_grids(path: str | Path, sheet: str | None = None) -> list[tuple[str | N
 
 
 # ----------------------------------------------------------------------------------------- CSV
+
+def csv_refusal(exc: csv.Error, file: str, line_num: int) -> InputError:
+    """The one-line refusal of a delimited file the csv module could not read, at its line (a
+    field over the cell limit worded as such)."""
+    why = str(exc)
+    if "field larger than field limit" in why:
+        why = f"a field longer than {MAX_CELL_CHARS:,} characters (the limit of a cell)"
+    return InputError(f"not readable as delimited text: {why}", file=file, line=max(line_num, 1))
+
+
 @contextmanager
 def _field_limit(n: int) -> Iterator[None]:
     old = csv.field_size_limit()
@@ -362,11 +373,7 @@ def _csv_rows(p: Path, enc: str, errors: str) -> list[list[Any]]:
                     out.pop()
                 rows.append(out)
         except csv.Error as exc:
-            why = str(exc)
-            if "field larger than field limit" in why:
-                why = f"a field longer than {MAX_CELL_CHARS:,} characters (the limit of a cell)"
-            raise InputError(f"not readable as delimited text: {why}", file=file,
-                             line=max(reader.line_num, 1)) from None
+            raise csv_refusal(exc, file, reader.line_num) from None
         except OSError as exc:
             raise InputError(f"cannot read the file ({exc.strerror or exc})", file=file) from None
     while rows and not rows[-1]:
@@ -393,15 +400,6 @@ def _check_zip(p: Path) -> None:
             f"the workbook unpacks to {total / 2**20:,.0f} MB, more than the "
             f"{MAX_XLSX_UNPACKED / 2**20:,.0f} MB an inspection export may take; refused unread",
             file=str(p))
-
-
-def _col_letter(c0: int) -> str:
-    out = ""
-    c = c0 + 1
-    while c:
-        c, rem = divmod(c - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 def _long_cell(row: tuple[Any, ...] | list[Any]) -> int | None:
@@ -445,10 +443,10 @@ def _xlsx_grids(p: Path, sheet: str | None) -> list[tuple[str | None, list[list[
                                     row=len(rows) + 1)
                             j = _long_cell(row)
                             if j is not None:
-                                raise InputError(f"cell {_col_letter(j)}{len(rows) + 1} holds more "
+                                raise InputError(f"cell {excel_column_letter(j)}{len(rows) + 1} holds more "
                                                  f"than {MAX_CELL_CHARS:,} characters (Excel's limit)",
                                                  file=file, sheet=n, row=len(rows) + 1,
-                                                 column=_col_letter(j))
+                                                 column=excel_column_letter(j))
                             rows.append(list(row))
                     except PilotqaError:
                         raise
@@ -703,9 +701,9 @@ def _xls_grids(p: Path, sheet: str | None) -> list[tuple[str | None, list[list[A
                         rows.append(_xls_row(sh.row_types(r), sh.row_values(r), wb.datemode, xlrd))
                         j = _long_cell(rows[-1])
                         if j is not None:
-                            raise InputError(f"cell {_col_letter(j)}{r + 1} holds more than "
+                            raise InputError(f"cell {excel_column_letter(j)}{r + 1} holds more than "
                                              f"{MAX_CELL_CHARS:,} characters (Excel's limit)",
-                                             file=file, sheet=name, row=r + 1, column=_col_letter(j))
+                                             file=file, sheet=name, row=r + 1, column=excel_column_letter(j))
                     wb.unload_sheet(name)
                 except PilotqaError:
                     raise

@@ -38,7 +38,7 @@ from pilotqa.errors import InputError
 from pilotqa.model import MEASUREMENT_SCHEMA, SPEC_SCHEMA, Inspection, SourceFile, sha256_file
 from pilotqa.read.aqdef import decode_text
 from pilotqa.read.cells import CellProblem, Missing, parse_cell
-from pilotqa.read.grids import MAX_CELL_CHARS, _field_limit
+from pilotqa.read.grids import MAX_CELL_CHARS, _field_limit, csv_refusal
 from pilotqa.read.dates import combine_date_time
 from pilotqa.read.limits import limit_from_tolerance
 
@@ -252,11 +252,7 @@ def _parse_csv(text: str, file: str) -> tuple[list[_Run], dict[str, Any]]:
         with _field_limit(MAX_CELL_CHARS):
             rows.extend(reader)
     except csv.Error as exc:
-        why = str(exc)
-        if "field larger than field limit" in why:
-            why = f"a field longer than {MAX_CELL_CHARS:,} characters (the limit of a cell)"
-        raise InputError(f"not readable as delimited text: {why}", file=file,
-                         line=max(reader.line_num, 1)) from None
+        raise csv_refusal(exc, file, reader.line_num) from None
     runs: list[_Run] = []
     run: _Run | None = None
     cols: dict[str, int] | None = None

@@ -130,17 +130,9 @@ def wide_csv(delim: str = ";") -> bytes:
 
 
 def _xlsx(sheets: dict[str, list[list[object]]]) -> bytes:
-    import openpyxl
+    from tests.workbooks import write_xlsx
 
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        for r in rows:
-            ws.append(r)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return write_xlsx(io.BytesIO(), sheets).getvalue()
 
 
 def _num(s: str) -> object:
