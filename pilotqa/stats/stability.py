@@ -608,31 +608,16 @@ def chart_from_values(
 # --------------------------------------------------------------------------------------------
 
 
-def _doc(ch: ControlChart | None, rules: list[int], extra_notes: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    notes = list(extra_notes)
-    empty = np.array([], dtype=float)
-    if ch is None:
-        notes.append("fewer than 2 readings: no control chart")
-        doc: dict[str, Any] = {
-            "chart": "i-mr", "center": None, "lcl": None, "ucl": None, "range_center": None,
-            "range_lcl": None, "range_ucl": None, "violations": [], "stable": None, "sigma": None,
-            "sigma_method": "mr_d2", "rules": list(rules), "range_rules": [],
-            "nsigma": NSIGMA, "phase": "I", "n_points": 0, "subgroup_size": 1, "subgroup_sizes": [1],
-            "notes": notes,
-        }
-        return doc, {"x_points": empty, "range_points": empty}
-    notes.extend(ch.notes)
-    lim = ch.scalar_limits()
-    sig_ok = math.isfinite(ch.sigma) and ch.sigma > 0
-    viol = ch.violations(rules) if sig_ok else []
-    n_points = int(ch.x_points.size)
+def _stable_verdict(sig_ok: bool, has_signal: bool, n_points: int, notes: list[str]) -> bool | None:
+    """``stable`` of one chart (see :func:`stability_all`), appending the notes that explain it."""
+    stable: bool | None
     if not sig_ok:
         notes.append(
             "within-subgroup sigma is zero or not estimable (readings identical at the gauge "
             "resolution?): limits degenerate, run rules not evaluated"
         )
-        stable: bool | None = None
-    elif viol:
+        stable = None
+    elif has_signal:
         stable = False
     elif n_points < MIN_POINTS_FOR_VERDICT:
         stable = None
@@ -646,6 +631,34 @@ def _doc(ch: ControlChart | None, rules: list[int], extra_notes: list[str]) -> t
         notes.append(
             f"limits from {n_points} points are provisional (AIAG SPC 2nd ed. asks for 25 or more subgroups)"
         )
+    return stable
+
+
+def _no_chart_doc(rules: list[int], notes: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The result of a feature with fewer than 2 readings (no control chart)."""
+    empty = np.array([], dtype=float)
+    notes.append("fewer than 2 readings: no control chart")
+    doc: dict[str, Any] = {
+        "chart": "i-mr", "center": None, "lcl": None, "ucl": None, "range_center": None,
+        "range_lcl": None, "range_ucl": None, "violations": [], "stable": None, "sigma": None,
+        "sigma_method": "mr_d2", "rules": list(rules), "range_rules": [],
+        "nsigma": NSIGMA, "phase": "I", "n_points": 0, "subgroup_size": 1, "subgroup_sizes": [1],
+        "notes": notes,
+    }
+    return doc, {"x_points": empty, "range_points": empty}
+
+
+def _doc(ch: ControlChart | None, rules: list[int], extra_notes: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``stability`` document and plotted series of one computed chart (see :func:`stability_all`)."""
+    notes = list(extra_notes)
+    if ch is None:
+        return _no_chart_doc(rules, notes)
+    notes.extend(ch.notes)
+    lim = ch.scalar_limits()
+    sig_ok = math.isfinite(ch.sigma) and ch.sigma > 0
+    viol = ch.violations(rules) if sig_ok else []
+    n_points = int(ch.x_points.size)
+    stable = _stable_verdict(sig_ok, bool(viol), n_points, notes)
     distinct = sorted(set(int(s) for s in ch.sizes.tolist()))
     doc = {
         "chart": ch.chart,
@@ -679,6 +692,215 @@ def _doc(ch: ControlChart | None, rules: list[int], extra_notes: list[str]) -> t
     return doc, series
 
 
+# ------------------------------------------------------------------ many charts at once (flat)
+def _seg_run_length(b: NDArray[np.bool_], start: NDArray[np.int64]) -> NDArray[np.int64]:
+    """:func:`_run_length` of many series laid end to end: runs restart where a series starts
+    (``start[i]`` = index of the first point of the series holding point i)."""
+    idx = np.arange(b.size)
+    last_false = np.maximum.accumulate(np.where(b, -1, idx)) if b.size else idx
+    return np.where(b, idx - np.maximum(last_false, start - 1), 0)
+
+
+def _seg_window_count(b: NDArray[np.bool_], m: int, start: NDArray[np.int64]) -> NDArray[np.int64]:
+    """:func:`_window_count` of many series laid end to end (windows never reach into the previous series)."""
+    c = np.concatenate(([0], np.cumsum(b, dtype=np.int64)))
+    i = np.arange(1, b.size + 1)
+    return c[i] - c[np.maximum(i - m, start)]
+
+
+def _fire_flat(rule: NelsonRule, x: FloatArray, z: FloatArray, start: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """:func:`_fire` of many series laid end to end, as a mask: point i fires where ``_fire`` on
+    its own series returns its local index ``i − start[i]`` (same definitions, series by series)."""
+    k = rule.k
+    pos = np.arange(x.size) - start  # index inside its own series
+    if rule.kind == "beyond":
+        return np.asarray(np.abs(z) > rule.zone)
+    if rule.kind == "side":
+        return np.asarray((_seg_run_length(z > 0, start) >= k) | (_seg_run_length(z < 0, start) >= k))
+    if rule.kind == "within":
+        return np.asarray(_seg_run_length(np.abs(z) < rule.zone, start) >= k)
+    if rule.kind == "outside":
+        return np.asarray(_seg_run_length(np.abs(z) > rule.zone, start) >= k)
+    if rule.kind == "k_of_m":
+        hit = np.zeros(x.size, dtype=bool)
+        for side in (z > rule.zone, z < -rule.zone):
+            hit |= side & (_seg_window_count(side, rule.m, start) >= k)
+        return hit
+    d = np.empty_like(x)  # d[i] = x[i] − x[i−1], the step into point i (first point of a series: none)
+    d[1:] = x[1:] - x[:-1]
+    if x.size:
+        d[0] = np.nan
+    has_step = pos >= 1
+    if rule.kind == "trend":
+        run = np.maximum(_seg_run_length(has_step & (d > 0), start), _seg_run_length(has_step & (d < 0), start))
+        return np.asarray(has_step & (run >= k - 1))
+    if rule.kind == "alternate":
+        s = np.sign(d)
+        turn = np.zeros(x.size, dtype=bool)  # steps into i−1 and into i change direction: points i−2 … i
+        turn[1:] = (s[1:] * s[:-1]) < 0
+        turn &= pos >= 2
+        return np.asarray((pos >= 2) & (_seg_run_length(turn, start) >= k - 2))
+    raise ValueError(f"unknown rule kind {rule.kind!r}")  # pragma: no cover - the table is fixed data
+
+
+def _starts_of(counts: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """First index of each of the series of ``counts`` points laid end to end, and per point
+    the first index of its series."""
+    first = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64) if counts.size else np.zeros(0, np.int64)
+    return first, np.repeat(first, counts)
+
+
+def _rule_hits(
+    x: FloatArray, z: FloatArray, start: NDArray[np.int64], ok: NDArray[np.bool_], rules: list[int]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """(point, rule) of every signal of the enabled rules on the points where ``ok``, sorted by
+    point then rule (:func:`nelson_rules` order within each series)."""
+    pts: list[NDArray[np.int64]] = []
+    rls: list[NDArray[np.int64]] = []
+    for r in rules:
+        idx = np.flatnonzero(_fire_flat(NELSON_RULES[r], x, z, start) & ok)
+        pts.append(idx)
+        rls.append(np.full(idx.size, r, dtype=np.int64))
+    p = np.concatenate(pts) if pts else np.zeros(0, np.int64)
+    r_ = np.concatenate(rls) if rls else np.zeros(0, np.int64)
+    order = np.lexsort((r_, p))
+    return p[order], r_[order]
+
+
+def _charts_flat(
+    names: list[str],
+    kinds: list[str],
+    refs: list[int],
+    x: FloatArray,
+    sizes: NDArray[np.int64],
+    x_counts: NDArray[np.int64],
+    spreads: FloatArray,
+    r_sizes: NDArray[np.int64],
+    r_counts: NDArray[np.int64],
+    rules: list[int],
+    extra_notes: list[list[str]],
+) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+    """Phase I charts of many features at once: what :func:`control_chart` and :func:`_doc`
+    give feature by feature, computed on the features' points laid end to end.
+
+    ``x``/``sizes``: the X̄ (or I) points of all features and their subgroup sizes, ``x_counts``
+    per feature; ``spreads``: the range-chart points (R, S or MR) with the sizes their limits use
+    (``r_sizes``: nᵢ, or 2 for moving ranges), ``r_counts`` per feature; ``kinds``/``refs``: chart
+    and reference size per feature (:func:`choose_chart`). Per-point arithmetic (σ/√nᵢ, limits,
+    z, run rules) is elementwise on the whole arrays, in the same operations as the per-feature
+    functions; the per-feature sums (centre, σ estimator) are numpy sums of each feature's slice
+    (``np.add.reduceat`` would add in another order) — every number equals the per-feature
+    computation bit for bit (tests/test_stats_stability.py keeps that computation as reference).
+    """
+    nf = len(names)
+    out: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+    if nf == 0:
+        return out
+    x_first, x_start = _starts_of(x_counts)
+    r_first, _ = _starts_of(r_counts)
+    is_mr = np.array([k == "i-mr" for k in kinds], dtype=bool)
+    is_s = np.array([k == "xbar-s" for k in kinds], dtype=bool)
+    pt_mr = np.repeat(is_mr, r_counts)
+    pt_s = np.repeat(is_s, r_counts)
+    # centre Σnᵢx̄ᵢ / Σnᵢ (control_chart)
+    nx = sizes * x
+    center = np.array([float(np.sum(nx[a:a + c]) / np.sum(sizes[a:a + c]))
+                       for a, c in zip(x_first.tolist(), x_counts.tolist())], dtype=float)
+    # σ: MR̄/d2(2); Σfᵢrᵢ/d2(nᵢ) / Σfᵢ; Σhᵢsᵢ/c4(nᵢ) / Σhᵢ over the usable spreads (_sigma_mr/_rbar/_sbar)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        usable = np.isfinite(spreads) & (pt_mr | (r_sizes >= 2))
+        dd2, dd3 = d2_array(r_sizes), d3_array(r_sizes)
+        cc = c4(r_sizes)
+        f = dd2**2 / dd3**2
+        h = cc**2 / (1.0 - cc**2)
+        num = np.where(pt_mr, spreads, np.where(pt_s, h * spreads / cc, f * spreads / dd2))[usable]
+        den = np.where(pt_s, h, f)[usable]
+    u_counts = np.bincount(np.repeat(np.arange(nf), r_counts)[usable], minlength=nf).astype(np.int64)
+    u_first, _ = _starts_of(u_counts)
+    sigma = np.full(nf, np.nan)
+    for i, (a, c) in enumerate(zip(u_first.tolist(), u_counts.tolist())):
+        if c:
+            sigma[i] = (float(np.mean(num[a:a + c]) / D2_MR2) if is_mr[i]
+                        else float(np.sum(num[a:a + c]) / np.sum(den[a:a + c])))
+    sig_ok = np.isfinite(sigma) & (sigma > 0)
+    ref = np.asarray(refs, dtype=np.int64)
+    # per-point limits, standardised points; quoted limits at the reference size (scalar_limits)
+    sig_r = np.repeat(sigma, r_counts)
+    cen_x = np.repeat(center, x_counts)
+    r_lcl = np.empty(spreads.size)
+    r_ucl = np.empty(spreads.size)
+    rc_q, rl_q, ru_q = np.empty(nf), np.empty(nf), np.empty(nf)
+    ref_r = np.where(is_mr, 2, np.maximum(ref, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x_sigma = np.repeat(sigma, x_counts) / np.sqrt(sizes.astype(float))
+        x_lcl, x_ucl = cen_x - NSIGMA * x_sigma, cen_x + NSIGMA * x_sigma
+        z = (x - cen_x) / x_sigma
+        for mask, limits in ((~pt_s, _limits_range), (pt_s, _limits_s)):
+            _, r_lcl[mask], r_ucl[mask] = limits(r_sizes[mask], sig_r[mask])
+        for fmask, limits in ((~is_s, _limits_range), (is_s, _limits_s)):
+            rc_q[fmask], rl_q[fmask], ru_q[fmask] = limits(ref_r[fmask], sigma[fmask])
+        half = NSIGMA * sigma / np.sqrt(np.maximum(ref, 1).astype(float))
+        beyond = (spreads > r_ucl) | ((r_lcl > 0) & (spreads < r_lcl))
+    # signals: X̄/I chart every enabled rule, range chart rule 1 (ControlChart.violations)
+    hit_p, hit_r = _rule_hits(x, z, x_start, np.repeat(sig_ok, x_counts), rules)
+    hit_at = np.searchsorted(hit_p, np.append(x_first, x.size)).tolist()
+    range_on = np.array([1 in rules and 1 in RANGE_RULES_BY_CHART[k] for k in kinds], dtype=bool) & sig_ok
+    r_hits = np.flatnonzero(beyond & np.repeat(range_on, r_counts))
+    r_at = np.searchsorted(r_hits, np.append(r_first, spreads.size)).tolist()
+    hp, hr, rh = hit_p.tolist(), hit_r.tolist(), r_hits.tolist()
+    for i, feat in enumerate(names):
+        a, b = int(x_first[i]), int(x_first[i] + x_counts[i])
+        ra, rb = int(r_first[i]), int(r_first[i] + r_counts[i])
+        kind = kinds[i]
+        notes = list(extra_notes[i])
+        distinct = [1] if kind == "i-mr" else np.unique(sizes[a:b]).tolist()
+        if kind != "i-mr":
+            n_single = int(np.sum(sizes[a:b] < 2))
+            if n_single:
+                notes.append(f"{n_single} subgroup(s) hold a single reading: plotted on the X̄ chart, "
+                             "no range point, not used for sigma")
+            if sum(1 for s in distinct if s >= 2) > 1:
+                notes.append("unequal subgroup sizes: limits vary per point (±3σ/√nᵢ); the limits quoted are "
+                             f"for n = {refs[i]}")
+        viol: list[dict[str, Any]] = [{"chart": "x", "rule": r, "index": p - a}
+                                      for p, r in zip(hp[hit_at[i]:hit_at[i + 1]], hr[hit_at[i]:hit_at[i + 1]])]
+        viol.extend({"chart": "range", "rule": 1, "index": p - ra} for p in rh[r_at[i]:r_at[i + 1]])
+        n_points = b - a
+        stable = _stable_verdict(bool(sig_ok[i]), bool(viol), n_points, notes)
+        c_i, h_i = float(center[i]), float(half[i])
+        doc = {
+            "chart": kind,
+            "center": _num(c_i),
+            "lcl": _num(c_i - h_i),
+            "ucl": _num(c_i + h_i),
+            "range_center": _num(rc_q[i]),
+            "range_lcl": _num(rl_q[i]),
+            "range_ucl": _num(ru_q[i]),
+            "violations": viol,
+            "stable": stable,
+            "sigma": _num(sigma[i]),
+            "sigma_method": CHARTS[kind].sigma_method,
+            "rules": list(rules),
+            "range_rules": [r for r in rules if r in RANGE_RULES_BY_CHART[kind]],
+            "nsigma": NSIGMA,
+            "phase": "I",
+            "n_points": n_points,
+            "subgroup_size": distinct[0] if len(distinct) == 1 else None,
+            "subgroup_sizes": distinct,
+            "notes": notes,
+        }
+        series = {
+            "x_points": x[a:b],
+            "range_points": spreads[ra:rb],
+            "x_lcl": x_lcl[a:b],
+            "x_ucl": x_ucl[a:b],
+            "range_lcl": r_lcl[ra:rb],
+            "range_ucl": r_ucl[ra:rb],
+        }
+        out[feat] = (doc, series)
+    return out
+
+
 def stability_all(meas: pl.DataFrame, settings: Settings) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
     """Control chart and Nelson rules for every feature.
 
@@ -708,8 +930,10 @@ def stability_all(meas: pl.DataFrame, settings: Settings) -> dict[str, tuple[dic
     reading → individuals (I–MR), points ordered by sequence; otherwise subgroups ordered by
     their first sequence, chart by :func:`choose_chart`. Subgroup means, ranges, SDs and sizes
     of all features come from one polars ``group_by``; moving ranges from one windowed
-    expression. See :func:`control_chart` for the formulas and :func:`nelson_rules` for the
-    rules.
+    expression. The charts of all features are then computed together on their points laid end
+    to end (limits, standardised points and run rules elementwise; centre and σ per feature's
+    slice), equal to :func:`control_chart` and :func:`nelson_rules` feature by feature. See
+    :func:`control_chart` for the formulas and :func:`nelson_rules` for the rules.
 
     References
     ----------
@@ -749,6 +973,16 @@ def stability_all(meas: pl.DataFrame, settings: Settings) -> dict[str, tuple[dic
     )
     indiv_features = set(structure.filter(pl.col("individuals"))["feature"].to_list())
     mixed = set(structure.filter(pl.col("mixed"))["feature"].to_list())
+    names: list[str] = []
+    kinds: list[str] = []
+    refs: list[int] = []
+    extra: list[list[str]] = []
+    xs: list[FloatArray] = []
+    ns: list[NDArray[np.int64]] = []
+    sps: list[FloatArray] = []
+    rns: list[NDArray[np.int64]] = []
+    x_counts: list[NDArray[np.int64]] = []
+    r_counts: list[NDArray[np.int64]] = []
 
     # Individuals: values and span-2 moving ranges for all features in one pass.
     ind = (
@@ -756,14 +990,32 @@ def stability_all(meas: pl.DataFrame, settings: Settings) -> dict[str, tuple[dic
         .sort(["feature", "sequence"], nulls_last=True, maintain_order=True)
         .with_columns(pl.col("value").diff().abs().over("feature").alias("mr"))
     )
-    for key, g in ind.partition_by("feature", as_dict=True, maintain_order=True).items():
-        feat = str(key[0])
-        v = g["value"].to_numpy().astype(float)
-        notes = []
-        if feat in mixed:
-            notes.append("some readings carry no subgroup: the feature is charted as individuals (I–MR)")
-        ch = None if v.size < 2 else control_chart(v, np.ones(v.size, np.int64), g["mr"].to_numpy()[1:], "i-mr")
-        out[feat] = _doc(ch, rules, notes)
+    if ind.height:
+        counts = np.bincount(ind["feature"].rle_id().to_numpy()).astype(np.int64)
+        first, _ = _starts_of(counts)
+        feats = ind["feature"].gather(first).to_list()
+        v = ind["value"].to_numpy().astype(float)
+        mr = ind["mr"].to_numpy().astype(float)
+        charted = counts >= 2
+        for feat, c, ok in zip(feats, counts.tolist(), charted.tolist()):
+            notes = ["some readings carry no subgroup: the feature is charted as individuals (I–MR)"] if feat in mixed else []
+            if ok:
+                names.append(str(feat))
+                kinds.append("i-mr")
+                refs.append(1)
+                extra.append(notes)
+            else:
+                out[str(feat)] = _no_chart_doc(rules, notes)
+        keep = np.repeat(charted, counts)
+        not_first = np.ones(v.size, dtype=bool)
+        not_first[first] = False
+        kept = counts[charted]
+        xs.append(v[keep])
+        ns.append(np.ones(int(kept.sum()), dtype=np.int64))
+        sps.append(mr[keep & not_first])
+        rns.append(np.full(int(kept.sum() - kept.size), 2, dtype=np.int64))
+        x_counts.append(kept)
+        r_counts.append(kept - 1)
 
     # Subgroups: one group_by for all features.
     sg = (
@@ -778,12 +1030,31 @@ def stability_all(meas: pl.DataFrame, settings: Settings) -> dict[str, tuple[dic
         )
         .sort(["feature", "first_seq", "subgroup"], nulls_last=True)
     )
-    for key, g in sg.partition_by("feature", as_dict=True, maintain_order=True).items():
-        feat = str(key[0])
-        n = g["n"].to_numpy().astype(np.int64)
-        kind = choose_chart(n)[0]
-        col = "range" if kind == "xbar-r" else "sd"
-        spread = np.where(n >= 2, g[col].fill_null(float("nan")).to_numpy().astype(float), np.nan)
-        ch = control_chart(g["mean"].to_numpy().astype(float), n, spread, kind)
-        out[feat] = _doc(ch, rules, [])
-    return out
+    if sg.height:
+        counts = np.bincount(sg["feature"].rle_id().to_numpy()).astype(np.int64)
+        first, _ = _starts_of(counts)
+        n = sg["n"].to_numpy().astype(np.int64)
+        use_sd = np.zeros(n.size, dtype=bool)
+        for feat, a, c in zip(sg["feature"].gather(first).to_list(), first.tolist(), counts.tolist()):
+            kind, ref = choose_chart(n[a:a + c])
+            names.append(str(feat))
+            kinds.append(kind)
+            refs.append(ref)
+            extra.append([])
+            use_sd[a:a + c] = kind == "xbar-s"
+        spread = np.where(use_sd, sg["sd"].fill_null(float("nan")).to_numpy().astype(float),
+                          sg["range"].fill_null(float("nan")).to_numpy().astype(float))
+        xs.append(sg["mean"].to_numpy().astype(float))
+        ns.append(n)
+        sps.append(np.where(n >= 2, spread, np.nan))
+        rns.append(n)
+        x_counts.append(counts)
+        r_counts.append(counts)
+
+    if names:
+        out.update(_charts_flat(
+            names, kinds, refs, np.concatenate(xs), np.concatenate(ns), np.concatenate(x_counts),
+            np.concatenate(sps), np.concatenate(rns), np.concatenate(r_counts), rules, extra))
+    order = [*(f for f in (ind["feature"].unique(maintain_order=True).to_list() if ind.height else [])),
+             *(f for f in (sg["feature"].unique(maintain_order=True).to_list() if sg.height else []))]
+    return {f: out[f] for f in order}
