@@ -100,7 +100,7 @@ def frames(draw: st.DrawFn) -> pl.DataFrame:
         elif layout == "equal":
             sub = [int(k) // size + 1 for k in i]
         elif layout == "unequal":
-            sub = sorted(int(x) for x in rng.integers(1, max(2, n // 3) + 1, n))
+            sub = [int(x) for x in sorted(rng.integers(1, max(2, n // 3) + 1, n).tolist())]
         elif layout == "mixed":
             sub = [None if k % 7 == 3 else int(k) // size + 1 for k in i]
         else:

@@ -428,25 +428,27 @@ def sigma_within_all(meas: pl.DataFrame, method: str = "auto") -> pl.DataFrame:
         (pl.col("c4_i") ** 2 / (1 - pl.col("c4_i") ** 2)).sum().alias("s_den"),
     )
     singles = m.filter(pl.col("subgroup").is_null()).group_by("feature").agg(pl.len().alias("n_nullsub"))
+    df = feats.join(per, on="feature", how="left").join(singles, on="feature", how="left")
+    n_null = df["n_nullsub"].fill_null(0).to_numpy()
+    partial = (df["k"].fill_null(0).to_numpy() > 0) & (n_null > 0)
+    k = np.where(n_null > 0, 0, df["k"].fill_null(0).to_numpy())
+    individuals = k == 0
 
+    # moving ranges only where they are used (individuals, or method "mr"): the sort by sequence
+    # is most of this function's time on a subgrouped export
     order = ["feature"] + [c for c in ("sequence", "subgroup", "part_id") if c in m.columns]
+    mr_feats = df["feature"] if method == "mr" else df["feature"].filter(pl.Series(individuals))
     mr = (
-        m.sort(order, nulls_last=True, maintain_order=True)
+        m.select(*order, "value")
+        .filter(pl.col("feature").is_in(mr_feats.implode()))
+        .sort(order, nulls_last=True, maintain_order=True)
         .group_by("feature", maintain_order=True)
         .agg(
             pl.col("value").diff().abs().mean().alias("mrbar"),
             pl.len().alias("n_all"),
         )
     )
-    df = (
-        feats.join(per, on="feature", how="left")
-        .join(mr, on="feature", how="left")
-        .join(singles, on="feature", how="left")
-    )
-    n_null = df["n_nullsub"].fill_null(0).to_numpy()
-    partial = (df["k"].fill_null(0).to_numpy() > 0) & (n_null > 0)
-    k = np.where(n_null > 0, 0, df["k"].fill_null(0).to_numpy())
-    individuals = k == 0
+    df = df.join(mr, on="feature", how="left")
     nbar = df["nbar"].to_numpy().astype(float)
     n_all = df["n_all"].to_numpy().astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
