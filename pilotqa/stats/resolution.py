@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from numpy.typing import NDArray
 
 __all__ = ["resolution_all", "RESOLUTION_SCHEMA", "MAX_PCT_TOLERANCE", "MIN_DISTINCT", "MAX_DECIMALS"]
 
@@ -38,13 +39,37 @@ RESOLUTION_SCHEMA: dict[str, pl.DataType] = {
 
 
 def _decimals_expr(col: str = "value") -> pl.Expr:
-    """Fewest decimals (0 … MAX_DECIMALS) that represent each reading; MAX_DECIMALS + 1 = none."""
+    """Fewest decimals (0 … MAX_DECIMALS) that represent each reading; MAX_DECIMALS + 1 = none.
+
+    The reference form of :func:`_decimals`: d is the smallest with
+    :math:`|v·10^d - \\mathrm{round}(v·10^d)| \\le \\max(10^{-6}, |v·10^d|·10^{-12})`."""
     expr: pl.Expr = pl.lit(MAX_DECIMALS + 1, dtype=pl.Int64)
     for d in range(MAX_DECIMALS, -1, -1):
         scaled = pl.col(col) * (10.0**d)
         ok = (scaled - scaled.round(0)).abs() <= pl.max_horizontal(pl.lit(1e-6), scaled.abs() * 1e-12)
         expr = pl.when(ok).then(pl.lit(d, dtype=pl.Int64)).otherwise(expr)
     return expr
+
+
+def _decimals(values: NDArray[np.float64]) -> NDArray[np.int64]:
+    """:func:`_decimals_expr` in numpy: each reading is tested at d = 0, 1, … only until it fits
+    (most readings stop at the gauge's decimals instead of being tested at all nine).
+
+    Same arithmetic (v·10^d, its distance to the nearest whole number, the tolerance
+    max(10⁻⁶, |v·10^d|·10⁻¹²)); numpy rounds halves to even where polars rounds them away from
+    zero, which moves the distance of a half (0.5 either way) not at all.
+    """
+    out = np.full(values.shape, MAX_DECIMALS + 1, dtype=np.int64)
+    todo = np.arange(values.size)
+    v = values
+    for d in range(MAX_DECIMALS + 1):
+        if not todo.size:
+            break
+        scaled = v * (10.0**d)
+        ok = np.abs(scaled - np.round(scaled)) <= np.maximum(1e-6, np.abs(scaled) * 1e-12)
+        out[todo[ok]] = d
+        todo, v = todo[~ok], v[~ok]
+    return out
 
 
 def resolution_all(meas: pl.DataFrame, specs: pl.DataFrame) -> pl.DataFrame:
@@ -102,20 +127,24 @@ def resolution_all(meas: pl.DataFrame, specs: pl.DataFrame) -> pl.DataFrame:
     (0.002, 2.0)
     """
     m = meas.select("feature", "value").filter(pl.col("value").is_not_null() & pl.col("value").is_finite())
-    m = m.with_columns(_decimals_expr().alias("_dec"))
     summ = m.group_by("feature").agg(
         pl.len().alias("n"),
-        pl.col("_dec").max().alias("dec"),
         pl.col("value").mean().alias("mean"),
         pl.col("value").std(ddof=1).alias("sd"),
         pl.col("value").abs().max().alias("_amax"),
     )
+    # Everything below depends on each feature's *set* of readings (the largest decimals, the
+    # distinct readings inside x̄ ± 3s, the gaps between distinct readings): computed on the
+    # distinct (feature, reading) pairs, far fewer than the readings of a gauge with a step.
+    u = m.unique()
+    u = u.with_columns(pl.Series("_dec", _decimals(u["value"].to_numpy()), dtype=pl.Int64))
+    summ = summ.join(u.group_by("feature").agg(pl.col("_dec").max().alias("dec")), on="feature", how="left")
     # A grid of whole numbers exists only while value·10^d stays exact in a float (< 2^53):
     # larger readings (e.g. 1e308, or 1e12 with 6 decimals) fall back to the smallest difference.
     too_big = pl.col("_amax") * 10.0 ** pl.col("dec").cast(pl.Float64) >= _EXACT
     summ = summ.with_columns(pl.when(too_big).then(pl.lit(MAX_DECIMALS + 1, dtype=pl.Int64))
                              .otherwise(pl.col("dec")).alias("dec"))
-    m = m.join(summ.select("feature", "dec", "mean", "sd"), on="feature")
+    m = u.join(summ.select("feature", "dec", "mean", "sd"), on="feature")
     inside = m.filter(
         (pl.col("sd").is_null()) | (pl.col("sd") == 0)
         | ((pl.col("value") - pl.col("mean")).abs() <= 3 * pl.col("sd"))
