@@ -48,6 +48,7 @@ from .constants import CONTROL_CONSTANTS, ControlConstants, c4, d2, d3
 from .distributions import (
     capability_model,
     fit_candidates,
+    lean_prefits,
     normality,
     percentile_indices,
 )
@@ -195,21 +196,30 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureS
              for k, v in meas.partition_by("feature", as_dict=True, maintain_order=True).items()}
     spec_rows = {r["feature"]: r for r in specs.iter_rows(named=True)}
     res_rows = {r["feature"]: r for r in res.iter_rows(named=True)}
+    cap_rows = list(cap.iter_rows(named=True))
+    empty = np.array([], dtype=float)
+    values = [parts[r["feature"]]["value"].to_numpy().astype(float) if r["feature"] in parts else empty
+              for r in cap_rows]
+    norm = [normality(v, settings.alpha) for v in values]
+    # the Johnson SU / folded-normal fits of every feature that gets fitted, in one batch (the
+    # same numbers as capability_model fitting each feature alone)
+    prefits = lean_prefits([(v, bool(spec_rows[r["feature"]]["lower_bound_zero"]), nd[0])
+                            for v, r, nd in zip(values, cap_rows, norm)])
     return [
         _feature_stats(row, spec_rows[row["feature"]], parts.get(row["feature"]), res_rows.get(row["feature"]),
                        stab.get(row["feature"]), drift.get(row["feature"]), lots.get(row["feature"]), settings,
-                       streams.get(row["feature"]))
-        for row in cap.iter_rows(named=True)
+                       streams.get(row["feature"]), v, nd, pre)
+        for row, v, nd, pre in zip(cap_rows, values, norm, prefits)
     ] + attribute_features(insp, settings)  # go/no-go characteristics after the measured ones
 
 
 def _model_step(values: NDArray[np.float64], row: dict[str, Any], sp: dict[str, Any], norm_doc: dict[str, Any],
-                settings: Settings, notes: list[str]) -> CapabilityModel | None:
+                settings: Settings, notes: list[str], prefit: dict[str, Any] | None = None) -> CapabilityModel | None:
     """The capability model the decision uses (normal theory or a fitted distribution)."""
     normal_idx = {k: row[k] for k in ("cp", "cpk", "pp", "ppk", "ppl", "ppu", "ppm_expected")}
     model_doc, model_notes = capability_model(
         values, sp["lsl"], sp["usl"], bool(sp["lower_bound_zero"]), norm_doc, normal_idx,
-        settings.alpha, row["sigma_within_method"], settings.confidence,
+        settings.alpha, row["sigma_within_method"], settings.confidence, prefit,
     )
     notes += model_notes
     if model_doc is None:
@@ -391,16 +401,22 @@ def _trace_violations(stab: Stability | None, part: pl.DataFrame | None, individ
 
 def _feature_stats(row: dict[str, Any], sp: dict[str, Any], part: pl.DataFrame | None, res_row: dict[str, Any] | None,
                    st: Any, drift_doc: dict[str, Any] | None, lots_doc: dict[str, Any] | None,
-                   settings: Settings, streams_doc: dict[str, dict[str, Any]] | None = None) -> FeatureStats:
-    """Assemble one feature's typed statistics from the frame-level results."""
+                   settings: Settings, streams_doc: dict[str, dict[str, Any]] | None = None,
+                   values: NDArray[np.float64] | None = None,
+                   norm: tuple[dict[str, Any], list[str]] | None = None,
+                   prefit: dict[str, Any] | None = None) -> FeatureStats:
+    """Assemble one feature's typed statistics from the frame-level results (``values``, ``norm``
+    and ``prefit``: its readings, :func:`normality` and :func:`lean_prefits` result when the
+    caller computed them for all features at once)."""
     feat = row["feature"]
-    values = part["value"].to_numpy().astype(float) if part is not None else np.array([], dtype=float)
+    if values is None:
+        values = part["value"].to_numpy().astype(float) if part is not None else np.array([], dtype=float)
     n = int(row["n"])
     sd_zero = n >= 2 and row["sigma_overall"] is not None and row["sigma_overall"] == 0.0
     notes = _capability_notes({**row, "nominal": sp["nominal"], "lsl": sp["lsl"], "usl": sp["usl"]}, sd_zero)
-    norm_doc, norm_notes = normality(values, settings.alpha)
+    norm_doc, norm_notes = norm if norm is not None else normality(values, settings.alpha)
     notes += norm_notes
-    model = _model_step(values, row, sp, norm_doc, settings, notes)
+    model = _model_step(values, row, sp, norm_doc, settings, notes, prefit)
     ppm_model: str | None
     if model is not None and model.decision_basis == "percentile":
         ppm_expected, ppm_model = model.ppm_expected, model.distribution

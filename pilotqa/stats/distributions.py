@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
+from collections.abc import Generator
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,8 @@ __all__ = [
     "percentile_indices",
     "percentile_ppk_interval",
     "capability_model",
+    "fits_wanted",
+    "lean_prefits",
     "MIN_N_AD",
     "MIN_N_FIT",
     "AIC_MARGIN",
@@ -390,68 +393,91 @@ def _generic_ml_fit(dist: Any, x: NDArray[np.float64], fixed: dict[str, float]) 
 
     (readings outside the support S or with a non-finite log-density are counted in
     :math:`n_{bad}`), so the simplex follows the same path to the same optimum. Equality with
-    ``dist.fit`` is tested in tests/test_fits_fast.py.
+    ``dist.fit`` is tested in tests/test_fits_fast.py; :func:`lean_fits` runs the same fits of
+    many samples in lockstep (the same numbers).
 
     References
     ----------
     scipy.stats ``rv_continuous.fit`` and ``_penalized_nnlf`` (SciPy 1.x); Nelder & Mead (1965),
     *Computer Journal* 7(4), 308–313.
     """
-    data = np.asarray(x, dtype=float).ravel()
-    if not np.isfinite(data).all():
-        raise ValueError("The data contains non-finite values.")
-    n_shapes = dist.numargs
-    start = tuple(dist._fitstart(data))
-    args = list(start[:n_shapes]) + [start[-2], start[-1]]
-    keys = [f"f{i}" for i in range(n_shapes)] + ["floc", "fscale"]
-    unknown = set(fixed) - set(keys)
-    if unknown:
-        raise TypeError(f"unsupported fixed argument(s) {sorted(unknown)}")
-    fixed_idx = [i for i, k in enumerate(keys) if k in fixed]
-    for i in fixed_idx:
-        args[i] = fixed[keys[i]]
-    free_idx = [i for i in range(len(args)) if i not in fixed_idx]
-    x0 = [args[i] for i in free_idx]
-    n = len(data)
-    argcheck, support_mask, logpdf = dist._argcheck, dist._support_mask, dist._logpdf
+    job = _GenericJob(dist, x, fixed)
+    with np.errstate(all="ignore"):  # scipy's _logpdf ignores log(0) too
+        if job.kind == "johnsonsu":
+            vals = _nelder_mead(_johnsonsu_nnlf(job.data), job.x0)
+        elif job.kind == "foldnorm":
+            vals = _nelder_mead(_foldnorm_nnlf(job.data, job.args[1]), job.x0)
+        else:
+            vals = _nelder_mead(lambda th: job.nnlf(th), job.x0)
+    return job.finish(vals)
 
-    def nnlf(theta: Any, xd: NDArray[np.float64]) -> float:
+
+class _GenericJob:
+    """The set-up of one :func:`_generic_ml_fit` (start, fixed and free arguments, the objective
+    to use) and its last step (:meth:`finish`: the full parameter tuple, checked as scipy checks
+    it). ``kind`` is "johnsonsu" or "foldnorm" when the lean objective of that family applies
+    (Johnson SU without fixed arguments; folded normal with a fixed location at or below every
+    reading), else "generic"."""
+
+    def __init__(self, dist: Any, x: NDArray[np.float64], fixed: dict[str, float]) -> None:
+        data = np.asarray(x, dtype=float).ravel()
+        if not np.isfinite(data).all():
+            raise ValueError("The data contains non-finite values.")
+        n_shapes = dist.numargs
+        start = tuple(dist._fitstart(data))
+        args = list(start[:n_shapes]) + [start[-2], start[-1]]
+        keys = [f"f{i}" for i in range(n_shapes)] + ["floc", "fscale"]
+        unknown = set(fixed) - set(keys)
+        if unknown:
+            raise TypeError(f"unsupported fixed argument(s) {sorted(unknown)}")
+        fixed_idx = [i for i, k in enumerate(keys) if k in fixed]
+        for i in fixed_idx:
+            args[i] = fixed[keys[i]]
+        self.dist, self.data, self.args = dist, data, args
+        self.fixed_idx = fixed_idx
+        self.free_idx = [i for i in range(len(args)) if i not in fixed_idx]
+        self.x0 = [float(args[i]) for i in self.free_idx]
+        if dist.name == "johnsonsu" and not fixed_idx:
+            self.kind = "johnsonsu"
+        elif dist.name == "foldnorm" and fixed_idx == [1] and float(data.min()) >= float(args[1]):
+            self.kind = "foldnorm"
+        else:
+            self.kind = "generic"
+
+    def nnlf(self, theta: Any) -> float:
+        """scipy's ``_penalized_nnlf`` of the free parameters ``theta`` (any family)."""
+        dist, xd, args, free_idx = self.dist, self.data, self.args, self.free_idx
         full: Any
-        if fixed_idx:
+        if self.fixed_idx:
             full = args[:]
             for j, i in enumerate(free_idx):
                 full[i] = theta[j]
         else:
             full = theta
         loc, scale, shapes = full[-2], full[-1], tuple(full[:-2])
-        if not argcheck(*shapes) or scale <= 0:
+        if not dist._argcheck(*shapes) or scale <= 0:
             return math.inf
+        n = xd.size
         z = (xd - loc) / scale
         n_log_scale = n * np.log(scale)
-        inside = support_mask(z, *shapes)
+        inside = dist._support_mask(z, *shapes)
         n_bad = z.size - np.count_nonzero(inside)
         if n_bad > 0:
             z = z[inside]
-        lp = logpdf(z, *shapes)
+        lp = dist._logpdf(z, *shapes)
         finite = np.isfinite(lp)
         n_nonfinite = finite.size - np.count_nonzero(finite)
         total = np.sum(lp[finite]) if n_nonfinite else np.sum(lp)
         return float(-total + (n_bad + n_nonfinite) * _LOGXMAX * 100 + n_log_scale)
 
-    with np.errstate(all="ignore"):  # scipy's _logpdf ignores log(0) too
-        if dist.name == "johnsonsu" and not fixed_idx:
-            vals = _nelder_mead(_johnsonsu_nnlf(data), [float(v) for v in x0])
-        elif dist.name == "foldnorm" and fixed_idx == [1] and float(data.min()) >= float(args[1]):
-            vals = _nelder_mead(_foldnorm_nnlf(data, args[1]), [float(v) for v in x0])
-        else:
-            vals = _nelder_mead(lambda th: nnlf(th, data), [float(v) for v in x0])
-    full = list(args)
-    for j, i in enumerate(free_idx):
-        full[i] = vals[j]
-    loc, scale, shapes = full[-2], full[-1], tuple(full[:-2])
-    if not (np.all(argcheck(*shapes)) and scale > 0):
-        raise ValueError("Optimization converged to parameters that are outside the range allowed")
-    return tuple(full)
+    def finish(self, vals: list[float]) -> tuple[float, ...]:
+        full = list(self.args)
+        for j, i in enumerate(self.free_idx):
+            full[i] = vals[j]
+        loc, scale, shapes = full[-2], full[-1], tuple(full[:-2])
+        if not (np.all(self.dist._argcheck(*shapes)) and scale > 0):
+            raise ValueError("Optimization converged to parameters that are outside the range allowed")
+        return tuple(full)
 
 
 class _MaxCalls(Exception):
@@ -461,7 +487,51 @@ class _MaxCalls(Exception):
 def _nelder_mead(func: Any, x0: list[float]) -> list[float]:
     """``scipy.optimize.fmin(func, x0, disp=0)`` (default options: xtol = ftol = 10⁻⁴, at most
     200·N iterations and evaluations, initial simplex x0 with each coordinate ×1.05 or 0.00025
-    when zero) step for step, on Python floats instead of small numpy arrays.
+    when zero) step for step, on Python floats instead of small numpy arrays: the steps of
+    :func:`_nelder_mead_steps`, each point evaluated by ``func``.
+
+    References
+    ----------
+    Nelder & Mead (1965), *Computer Journal* 7(4), 308–313; SciPy ``optimize._optimize``.
+    """
+    steps = _nelder_mead_steps(x0)
+    try:
+        point = next(steps)
+        while True:
+            point = steps.send(float(func(point)))
+    except StopIteration as done:
+        return list(done.value)
+
+
+def _nelder_mead_lockstep(func: Any, starts: list[list[float]]) -> list[list[float] | BaseException]:
+    """:func:`_nelder_mead` of several problems at once: in each round every unfinished problem
+    asks for one point, and ``func(problems, points)`` evaluates them together (one list of
+    values, or of exceptions for the points it could not evaluate). Each problem's simplex takes
+    the same steps as alone, so its result is the same; a problem whose objective raised gets
+    the exception instead (as :func:`_nelder_mead` would raise it)."""
+    out: list[list[float] | BaseException] = [[] for _ in starts]
+    gens = [_nelder_mead_steps(x0) for x0 in starts]
+    pending = {i: next(g) for i, g in enumerate(gens)}
+    while pending:
+        problems = list(pending)
+        values = func(problems, [pending[i] for i in problems])
+        nxt = {}
+        for i, v in zip(problems, values):
+            if isinstance(v, BaseException):
+                gens[i].close()
+                out[i] = v
+                continue
+            try:
+                nxt[i] = gens[i].send(float(v))
+            except StopIteration as done:
+                out[i] = list(done.value)
+        pending = nxt
+    return out
+
+
+def _nelder_mead_steps(x0: list[float]) -> Generator[list[float], float, list[float]]:
+    """The Nelder–Mead simplex of ``scipy.optimize.fmin`` as a generator: it yields each point to
+    evaluate, is sent the objective's value there, and returns the best vertex.
 
     The reflection, expansion, contraction and shrink points are the same floating-point
     expressions as scipy's ``_minimize_neldermead`` (ρ = 1, χ = 2, ψ = σ = 0.5; the centroid
@@ -480,13 +550,7 @@ def _nelder_mead(func: Any, x0: list[float]) -> list[float]:
         y = list(x0)
         y[k] = (1 + 0.05) * y[k] if y[k] != 0 else 0.00025
         sim.append(y)
-    calls = [0]
-
-    def f(x: list[float]) -> float:
-        if calls[0] >= maxfun:
-            raise _MaxCalls
-        calls[0] += 1
-        return float(func(x))
+    calls = 0
 
     fsim = [math.inf] * (n + 1)
 
@@ -502,14 +566,17 @@ def _nelder_mead(func: Any, x0: list[float]) -> list[float]:
 
     try:
         for k in range(n + 1):
-            fsim[k] = f(sim[k])
+            if calls >= maxfun:
+                raise _MaxCalls
+            calls += 1
+            fsim[k] = float((yield sim[k]))
     except _MaxCalls:
         pass
     finally:
         order()
     order()
     iterations = 1
-    while calls[0] < maxfun and iterations < maxiter:
+    while calls < maxfun and iterations < maxiter:
         try:
             s0 = sim[0]
             # scipy: max|sim[1:] − sim[0]| ≤ xatol and max|fsim[0] − fsim[1:]| ≤ fatol (a NaN
@@ -523,11 +590,17 @@ def _nelder_mead(func: Any, x0: list[float]) -> list[float]:
             xbar = [t / n for t in tot]
             worst = sim[-1]
             xr = [(1 + rho) * b - rho * w for b, w in zip(xbar, worst)]
-            fxr = f(xr)
+            if calls >= maxfun:
+                raise _MaxCalls
+            calls += 1
+            fxr = float((yield xr))
             doshrink = 0
             if fxr < fsim[0]:
                 xe = [(1 + rho * chi) * b - rho * chi * w for b, w in zip(xbar, worst)]
-                fxe = f(xe)
+                if calls >= maxfun:
+                    raise _MaxCalls
+                calls += 1
+                fxe = float((yield xe))
                 if fxe < fxr:
                     sim[-1], fsim[-1] = xe, fxe
                 else:
@@ -536,14 +609,20 @@ def _nelder_mead(func: Any, x0: list[float]) -> list[float]:
                 sim[-1], fsim[-1] = xr, fxr
             elif fxr < fsim[-1]:
                 xc = [(1 + psi * rho) * b - psi * rho * w for b, w in zip(xbar, worst)]
-                fxc = f(xc)
+                if calls >= maxfun:
+                    raise _MaxCalls
+                calls += 1
+                fxc = float((yield xc))
                 if fxc <= fxr:
                     sim[-1], fsim[-1] = xc, fxc
                 else:
                     doshrink = 1
             else:
                 xcc = [(1 - psi) * b + psi * w for b, w in zip(xbar, worst)]
-                fxcc = f(xcc)
+                if calls >= maxfun:
+                    raise _MaxCalls
+                calls += 1
+                fxcc = float((yield xcc))
                 if fxcc < fsim[-1]:
                     sim[-1], fsim[-1] = xcc, fxcc
                 else:
@@ -551,7 +630,10 @@ def _nelder_mead(func: Any, x0: list[float]) -> list[float]:
             if doshrink:
                 for j in range(1, n + 1):
                     sim[j] = [a + sigma * (b - a) for a, b in zip(sim[0], sim[j])]
-                    fsim[j] = f(sim[j])
+                    if calls >= maxfun:
+                        raise _MaxCalls
+                    calls += 1
+                    fsim[j] = float((yield sim[j]))
             iterations += 1
         except _MaxCalls:
             pass
@@ -562,6 +644,10 @@ def _nelder_mead(func: Any, x0: list[float]) -> list[float]:
 #: ln of the largest float: scipy's ``_LOGXMAX`` (``scipy.stats._distn_infrastructure``), the
 #: penalty unit of its fits' objective; defined here so no private scipy name is imported
 _LOGXMAX = float(np.log(np.finfo(float).max))
+
+#: scipy's ``_norm_pdf_C`` (√(2π) as numpy computes it)
+_NORM_PDF_C = np.sqrt(2 * np.pi)
+
 
 def _penalised_total(lp: NDArray[np.float64], n_log_scale: Any, logxmax: float) -> float:
     """scipy's ``_nnlf_and_penalty`` + n·ln(scale) of log-densities ``lp``: −(sum of the finite
@@ -654,8 +740,199 @@ def _foldnorm_nnlf(data: NDArray[np.float64], loc: float) -> Any:
     return nnlf
 
 
+#: Largest batch of :func:`lean_fits` in readings (samples × n): its work arrays stay near 8 MB.
+_LOCKSTEP_CELLS = 1_000_000
+
+
+class _RowsObjective:
+    """The lean objective (:func:`_johnsonsu_nnlf` or :func:`_foldnorm_nnlf`) of many samples of
+    the same size at once, for :func:`_nelder_mead_lockstep`: ``self(problems, points)``
+    evaluates sample ``problems[j]`` at ``points[j]``.
+
+    The samples are the rows of one C-contiguous 2-D array, and every step of the single-sample
+    objective is applied to the rows of the unfinished samples together: each element gets the
+    same floating-point operation as alone (the parameters broadcast from a column, the unary
+    functions on a contiguous array), and ``np.sum(axis=1)`` of a C-contiguous array adds each
+    row as ``np.sum`` adds it alone (numpy's pairwise summation along the contiguous axis;
+    equality tested in tests/test_fits_lockstep.py). n·ln(scale) is computed per sample as there;
+    a sample with a non-finite sum, a parameter outside the family's range or a non-finite
+    location or scale is evaluated by the single-sample objective itself."""
+
+    def __init__(self, kind: str, rows: NDArray[np.float64], loc: float = 0.0) -> None:
+        self.kind, self.rows, self.loc = kind, rows, loc
+        k, self.n = rows.shape
+        self.buf = [np.empty_like(rows) for _ in range(3)]
+        self.single: dict[int, Any] = {}
+
+    def _alone(self, i: int) -> Any:
+        if i not in self.single:
+            data = self.rows[i]
+            self.single[i] = (_johnsonsu_nnlf(data) if self.kind == "johnsonsu"
+                              else _foldnorm_nnlf(data, self.loc))
+        return self.single[i]
+
+    def __call__(self, problems: list[int], points: list[list[float]]) -> list[Any]:
+        out: list[Any] = [None] * len(problems)
+        batch: list[int] = []
+        for j, (i, th) in enumerate(zip(problems, points)):
+            if self.kind == "johnsonsu":
+                a, b, loc, scale = th
+                plain = b > 0 and a == a and scale > 0 and math.isfinite(loc) and math.isfinite(scale)
+            else:
+                c, scale = th
+                plain = c >= 0 and scale > 0
+            if plain:
+                batch.append(j)
+            else:
+                try:
+                    out[j] = self._alone(i)(th)
+                except Exception as exc:  # noqa: BLE001 - the fit of this sample fails alone too
+                    out[j] = exc
+        if not batch:
+            return out
+        m, n = len(batch), self.n
+        idx = [problems[j] for j in batch]
+        z, w, u = (b[:m] for b in self.buf)
+        data = self.rows[idx[0]:idx[0] + m] if idx == list(range(idx[0], idx[0] + m)) else self.rows[idx]
+        par = np.array([points[j] for j in batch], dtype=float)
+        n_log_scale = [n * np.log(float(s)) for s in par[:, -1].tolist()]
+        if self.kind == "johnsonsu":
+            ca, cb, cloc, cscale = (par[:, k:k + 1] for k in range(4))
+            np.subtract(data, cloc, out=z)
+            np.divide(z, cscale, out=z)
+            np.multiply(z, z, out=w)                 # the steps of _johnsonsu_nnlf
+            np.add(w, 1.0, out=w)
+            np.sqrt(w, out=w)
+            np.divide(cb * 1.0, w, out=w)
+            np.arcsinh(z, out=u)
+            np.multiply(cb, u, out=u)
+            np.add(ca, u, out=u)
+            np.multiply(u, u, out=u)
+            np.negative(u, out=u)
+            np.divide(u, 2.0, out=u)
+            np.exp(u, out=u)
+            np.divide(u, _NORM_PDF_C, out=u)
+            np.multiply(w, u, out=w)
+            np.log(w, out=w)
+            lp = w
+        else:
+            cc, cscale = par[:, 0:1], par[:, 1:2]
+            np.subtract(data, self.loc, out=z)
+            np.divide(z, cscale, out=z)
+            for buf, op in ((u, np.add), (w, np.subtract)):  # the steps of _foldnorm_nnlf
+                op(z, cc, out=buf)
+                np.multiply(buf, buf, out=buf)
+                np.negative(buf, out=buf)
+                np.divide(buf, 2.0, out=buf)
+                np.exp(buf, out=buf)
+                np.divide(buf, _NORM_PDF_C, out=buf)
+            np.add(u, w, out=u)
+            np.log(u, out=u)
+            lp = u
+        totals = np.sum(lp, axis=1)
+        for r, j in enumerate(batch):
+            total = totals[r]
+            if math.isfinite(total):
+                out[j] = float(-total + 0 * _LOGXMAX * 100 + n_log_scale[r])
+            else:
+                out[j] = _penalised_total(lp[r], n_log_scale[r], _LOGXMAX)
+        return out
+
+
+def lean_fits(samples: list[tuple[NDArray[np.float64], str, dict[str, float]]]) -> list[tuple[float, ...] | Exception]:
+    """:func:`_generic_ml_fit` of many samples: ``[(readings, family, fixed), …]`` → the fitted
+    parameters of each (as ``_fit_fast`` returns them) or the exception its fit raised.
+
+    The same fits, run together: samples whose lean objective applies (Johnson SU; folded normal
+    at a fixed location) are grouped by family, location and size, and each group's Nelder–Mead
+    simplices step in lockstep (:func:`_nelder_mead_lockstep`) with the points of one round
+    evaluated as one array computation (:class:`_RowsObjective`); every simplex visits the same
+    points as alone, so the parameters are the same numbers (tests/test_fits_lockstep.py). Other
+    samples are fitted one by one.
+    """
+    out: list[tuple[float, ...] | Exception] = [ValueError("not fitted")] * len(samples)
+    groups: dict[tuple[str, float, int], list[tuple[int, _GenericJob]]] = {}
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        for k, (x, name, fixed) in enumerate(samples):
+            try:
+                job = _GenericJob(getattr(stats, name), x, fixed)
+            except Exception as exc:  # noqa: BLE001 - as _fit_fast would raise it
+                out[k] = exc
+                continue
+            if job.kind == "generic":
+                try:
+                    out[k] = tuple(float(p) for p in _generic_ml_fit(job.dist, x, fixed))
+                except Exception as exc:  # noqa: BLE001
+                    out[k] = exc
+                continue
+            loc = float(job.args[1]) if job.kind == "foldnorm" else 0.0
+            groups.setdefault((job.kind, loc, job.data.size), []).append((k, job))
+        for (kind, loc, n), members in groups.items():
+            per = max(1, _LOCKSTEP_CELLS // max(n, 1))
+            for lo in range(0, len(members), per):
+                chunk = members[lo:lo + per]
+                rows = np.ascontiguousarray(np.stack([job.data for _, job in chunk]))
+                results = _nelder_mead_lockstep(_RowsObjective(kind, rows, loc), [job.x0 for _, job in chunk])
+                for (k, job), res in zip(chunk, results):
+                    if isinstance(res, BaseException):
+                        out[k] = res if isinstance(res, Exception) else RuntimeError(repr(res))
+                        continue
+                    try:
+                        out[k] = tuple(float(p) for p in job.finish(res))
+                    except Exception as exc:  # noqa: BLE001
+                        out[k] = exc
+    return out
+
+
+
+def fits_wanted(x: NDArray[np.float64], lower_bound_zero: bool, normal_doc: dict[str, Any]) -> bool:
+    """Whether :func:`capability_model` fits distributions to the finite readings ``x`` (its
+    conditions: spread, normality rejected — strongly without a natural bound — or a bound at
+    zero, and n ≥ :data:`MIN_N_FIT`)."""
+    if x.size < max(2, MIN_N_FIT) or np.ptp(x) == 0:
+        return False
+    if not lower_bound_zero:
+        if normal_doc.get("normal") is not False:
+            return False
+        p_norm = normal_doc.get("ad_p_value")
+        if p_norm is None:
+            p_norm = normal_doc.get("sw_p_value")
+        if p_norm is None or p_norm >= ALPHA_SWITCH:
+            return False
+    return True
+
+
+def lean_prefits(features: list[tuple[ArrayLike, bool, dict[str, Any]]]) -> list[dict[str, tuple[float, ...] | Exception] | None]:
+    """The Johnson SU and folded-normal fits :func:`capability_model` will run, of many features
+    at once (:func:`lean_fits`): ``[(readings, lower_bound_zero, normality doc), …]`` → for each
+    feature None (no fits wanted, :func:`fits_wanted`) or {family: parameters or exception}, to
+    pass as ``capability_model(…, prefit=…)``. The same numbers as fitting each feature alone."""
+    jobs: list[tuple[NDArray[np.float64], str, dict[str, float]]] = []
+    where: list[tuple[int, str]] = []
+    out: list[dict[str, tuple[float, ...] | Exception] | None] = [None] * len(features)
+    for k, (values, lbz, doc) in enumerate(features):
+        x = np.asarray(values, dtype=float)
+        x = x[np.isfinite(x)]
+        if not fits_wanted(x, lbz, doc):
+            continue
+        out[k] = {}
+        positive = bool(x.size and x.min() > 0)
+        for name, fixed in _candidates(lbz, positive):
+            if name not in _LEAN_FIT:
+                continue
+            k_free = (getattr(stats, name).numargs + 2) - len(fixed)
+            if x.size < MIN_N_BY_PARAMS.get(k_free, 0):
+                continue
+            jobs.append((x, name, fixed))
+            where.append((k, name))
+    for (k, name), res in zip(where, lean_fits(jobs)):
+        out[k][name] = res  # type: ignore[index]
+    return out
+
 def fit_candidates(values: ArrayLike, lower_bound_zero: bool = False,
-                   min_n_by_params: dict[int, int] | None = None) -> list[FitResult]:
+                   min_n_by_params: dict[int, int] | None = None,
+                   prefit: dict[str, tuple[float, ...] | Exception] | None = None) -> list[FitResult]:
     """Fit the candidate distributions by maximum likelihood; best (lowest AIC) first.
 
     Parameters
@@ -670,6 +947,10 @@ def fit_candidates(values: ArrayLike, lower_bound_zero: bool = False,
     min_n_by_params : dict, optional
         {number of free parameters: smallest n}; a family needing more readings than the sample
         has is not fitted (:data:`MIN_N_BY_PARAMS` in :func:`capability_model`).
+    prefit : dict, optional
+        {family: parameters or the exception its fit raised} already computed for these readings
+        by :func:`lean_prefits` (the same numbers ``_fit_fast`` gives); those families are not
+        fitted again.
 
     Returns
     -------
@@ -707,7 +988,13 @@ def fit_candidates(values: ArrayLike, lower_bound_zero: bool = False,
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
-                par = _fit_fast(name, x, fixed)
+                if prefit is not None and name in prefit:
+                    done = prefit[name]
+                    if isinstance(done, Exception):
+                        raise done
+                    par = done
+                else:
+                    par = _fit_fast(name, x, fixed)
                 frozen = _Model(dist, par)
                 ll = _logpdf_sum(dist, x)(par)
         except Exception:  # noqa: BLE001 - a failed optimiser just drops the candidate
@@ -1004,6 +1291,7 @@ def capability_model(
     alpha: float = 0.05,
     sigma_within_method: str | None = None,
     confidence: float = 0.95,
+    prefit: dict[str, tuple[float, ...] | Exception] | None = None,
 ) -> tuple[dict[str, Any] | None, list[str]]:
     """Choose the model behind the decision indices: normal theory or a fitted distribution.
 
@@ -1025,6 +1313,9 @@ def capability_model(
         Name of the within estimator (only quoted in the reason).
     confidence : float
         Level of the two-sided ``ppk_ci`` of a fitted model (:func:`percentile_ppk_interval`).
+    prefit : dict, optional
+        Fits already computed for these readings (:func:`lean_prefits`), passed to
+        :func:`fit_candidates`; the result is the same with or without them.
 
     Returns
     -------
@@ -1101,7 +1392,7 @@ def capability_model(
                                   f"distribution (n ≥ {MIN_N_FIT}); decisions use the normal-theory indices.")
         notes.append(normal_model["reason"])
         return normal_model, notes
-    fits = fit_candidates(x, lower_bound_zero, MIN_N_BY_PARAMS)
+    fits = fit_candidates(x, lower_bound_zero, MIN_N_BY_PARAMS, prefit)
     if not fits:
         normal_model["reason"] = f"{why[0].upper()}{why[1:]}, but no distribution could be fitted; normal-theory indices used."
         notes.append(normal_model["reason"])

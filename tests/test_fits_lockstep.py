@@ -1,0 +1,194 @@
+"""The batched fits of the statistics stage (issue 16) give the numbers of the one-by-one fits:
+Nelder–Mead simplices stepped in lockstep (:func:`_nelder_mead_lockstep`), the lean objectives
+evaluated for many samples as one array computation (:class:`_RowsObjective`), the Johnson SU /
+folded-normal fits of all features before the per-feature assembly (:func:`lean_fits`,
+:func:`lean_prefits`) and :func:`capability_model` with those fits passed in.
+
+Equality is exact (``==`` on floats): the batched code performs the same floating-point
+operations on every element, and the simplex must stop at the same vertex."""
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy import optimize, stats
+
+from pilotqa.stats import distributions as D
+from pilotqa.stats.distributions import (
+    _foldnorm_nnlf,
+    _generic_ml_fit,
+    _johnsonsu_nnlf,
+    _nelder_mead,
+    _nelder_mead_lockstep,
+    _RowsObjective,
+    capability_model,
+    fits_wanted,
+    lean_fits,
+    lean_prefits,
+    normality,
+)
+
+KINDS = ("normal", "lognormal", "gamma_shifted", "weibull_rounded", "t3", "bimodal", "shifted_negative")
+
+
+def _sample(kind: str, n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    if kind == "normal":
+        return rng.normal(10.0, 0.02, n)
+    if kind == "lognormal":
+        return rng.lognormal(-3.5, 0.5, n)
+    if kind == "gamma_shifted":
+        return rng.gamma(2.0, 1.0, n) - 0.3
+    if kind == "weibull_rounded":
+        return np.round(rng.weibull(1.5, n) * 0.05, 3)
+    if kind == "t3":
+        return rng.standard_t(3, n)
+    if kind == "shifted_negative":  # a few readings below 0: folded normal at 0 is not the lean case
+        return np.abs(rng.normal(0.5, 1.0, n)) - 0.02
+    return np.concatenate([rng.normal(0.0, 1.0, n // 2), rng.normal(4.0, 1.0, n - n // 2)])
+
+
+def _one_by_one(x: np.ndarray, name: str, fixed: dict[str, float]) -> Any:
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            return tuple(float(v) for v in _generic_ml_fit(getattr(stats, name), x, fixed))
+        except Exception as exc:  # noqa: BLE001 - both must fail alike
+            return type(exc).__name__
+
+
+def _batched(samples: list[tuple[np.ndarray, str, dict[str, float]]]) -> list[Any]:
+    return [r if isinstance(r, tuple) else type(r).__name__ for r in lean_fits(samples)]
+
+
+# --------------------------------------------------------------------------- building blocks
+@given(rows=st.integers(1, 40), n=st.integers(1, 1200), seed=st.integers(0, 2**32 - 1))
+def test_row_sums_of_a_c_contiguous_array_equal_each_rows_own_sum(rows: int, n: int, seed: int) -> None:
+    """The premise of the batched objective: numpy adds each row of ``sum(axis=1)`` as it adds the
+    row alone (pairwise summation along the contiguous axis)."""
+    a = np.random.default_rng(seed).standard_cauchy((rows, n)) * 1e3
+    sums = np.sum(a, axis=1)
+    assert [float(s) for s in sums] == [float(np.sum(a[i])) for i in range(rows)]
+    # a gathered subset of the rows too (how the unfinished problems are evaluated)
+    pick = np.arange(rows)[::2]
+    assert [float(s) for s in np.sum(a[pick], axis=1)] == [float(np.sum(a[i])) for i in pick]
+
+
+def _rosen(x: Any) -> float:
+    x = np.asarray(x, dtype=float)
+    return float(np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2))
+
+
+@given(starts=st.lists(st.lists(st.floats(-3.0, 3.0, allow_nan=False), min_size=3, max_size=3),
+                       min_size=1, max_size=6))
+def test_lockstep_simplices_equal_each_one_alone(starts: list[list[float]]) -> None:
+    def batch(problems: list[int], points: list[list[float]]) -> list[float]:
+        return [_rosen(p) + 0.1 * i for i, p in zip(problems, points)]
+
+    got = _nelder_mead_lockstep(batch, [list(s) for s in starts])
+    for i, s in enumerate(starts):
+        alone = _nelder_mead(lambda p, i=i: _rosen(p) + 0.1 * i, list(s))
+        assert got[i] == alone
+        assert alone == [float(v) for v in optimize.fmin(lambda p, i=i: _rosen(p) + 0.1 * i, np.array(s), disp=0)]
+
+
+def test_lockstep_problem_whose_objective_raises_gets_the_exception() -> None:
+    boom = ValueError("no value here")
+
+    def batch(problems: list[int], points: list[list[float]]) -> list[Any]:
+        return [boom if i == 1 and p[0] > 1.01 else _rosen(p) for i, p in zip(problems, points)]
+
+    got = _nelder_mead_lockstep(batch, [[-1.2, 1.0], [1.0, 1.0], [0.5, 0.5]])
+    assert got[1] is boom
+    assert got[0] == _nelder_mead(_rosen, [-1.2, 1.0]) and got[2] == _nelder_mead(_rosen, [0.5, 0.5])
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.too_slow])
+@given(kind=st.sampled_from(KINDS[:-1]), n=st.integers(5, 700), k=st.integers(1, 6), seed=st.integers(0, 2**32 - 1),
+       family=st.sampled_from(["johnsonsu", "foldnorm"]),
+       jitter=st.lists(st.floats(-3.0, 3.0, allow_nan=False), min_size=4, max_size=4))
+def test_rows_objective_equals_the_single_sample_objective(kind: str, n: int, k: int, seed: int, family: str,
+                                                          jitter: list[float]) -> None:
+    """At ordinary points and at the odd ones (a shape or scale out of range, an infinite location,
+    log-densities that underflow to -inf, so the penalised sum is used)."""
+    rows = np.stack([_sample(kind, n, seed + i) for i in range(k)])
+    if family == "foldnorm":
+        rows = np.abs(rows)
+    x0 = [float(np.mean(rows)), float(np.std(rows)) or 1.0]
+    if family == "johnsonsu":
+        base = [0.3, 1.2, x0[0], x0[1]]
+        odd = [[0.3, -1.0, x0[0], x0[1]], [0.3, 1.2, x0[0], 0.0], [0.3, 1.2, math.inf, 1.0],
+               [math.nan, 1.0, 0.0, 1.0], [40.0, 0.01, x0[0], x0[1] * 1e-9]]
+        single = [_johnsonsu_nnlf(rows[i]) for i in range(k)]
+    else:
+        base = [0.7, x0[1]]
+        odd = [[-0.1, 1.0], [0.5, -1.0], [0.5, 1e-300], [1e300, 1e-3]]
+        single = [_foldnorm_nnlf(rows[i], 0.0) for i in range(k)]
+    points = [[b * math.exp(j / 4) if b > 0 else b + j for b, j in zip(base, jitter)]] + odd
+    obj = _RowsObjective(family, np.ascontiguousarray(rows), 0.0)
+    for p in points:
+        for problems in (list(range(k)), list(range(k))[::-1], list(range(0, k, 2))):
+            with np.errstate(all="ignore"):
+                got = obj(problems, [list(p)] * len(problems))
+                want = [single[i](list(p)) for i in problems]
+            assert [float(g) for g in got] == want or all(
+                math.isnan(g) and math.isnan(w) or g == w for g, w in zip(got, want))
+
+
+# --------------------------------------------------------------------------- the fits
+@settings(max_examples=12, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(kinds=st.lists(st.sampled_from(KINDS), min_size=1, max_size=8), same_n=st.booleans(),
+       n=st.integers(30, 400), seed=st.integers(0, 2**32 - 1))
+def test_lean_fits_equal_the_fits_one_by_one(kinds: list[str], same_n: bool, n: int, seed: int) -> None:
+    samples: list[tuple[np.ndarray, str, dict[str, float]]] = []
+    for i, kind in enumerate(kinds):
+        x = _sample(kind, n if same_n else n + 17 * (i % 3), seed + i)
+        samples.append((x, "johnsonsu", {}))
+        samples.append((x, "foldnorm", {"floc": 0.0}))
+    assert _batched(samples) == [_one_by_one(*s) for s in samples]
+
+
+def test_lean_fits_in_chunks_and_with_failures(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Groups split into chunks (a small cell budget), a sample with a non-finite reading, an
+    unknown fixed argument and a family without a lean objective all end as alone."""
+    monkeypatch.setattr(D, "_LOCKSTEP_CELLS", 700)
+    samples: list[tuple[np.ndarray, str, dict[str, float]]] = [
+        (_sample(k, 250, 40 + i), "johnsonsu", {}) for i, k in enumerate(KINDS)]
+    samples += [(np.abs(_sample(k, 250, 90 + i)), "foldnorm", {"floc": 0.0}) for i, k in enumerate(KINDS)]
+    samples += [(np.array([1.0, 2.0, math.inf, 3.0]), "johnsonsu", {}),
+                (_sample("t3", 250, 7), "johnsonsu", {"fbogus": 1.0}),
+                (_sample("lognormal", 250, 8), "gamma", {"floc": 0.0}),
+                (_sample("shifted_negative", 250, 9), "foldnorm", {"floc": 0.0})]
+    got = _batched(samples)
+    assert got == [_one_by_one(*s) for s in samples]
+    assert got[-4] == "ValueError" and got[-3] == "TypeError"
+
+
+@settings(max_examples=10, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(kinds=st.lists(st.sampled_from(KINDS), min_size=1, max_size=5), n=st.sampled_from([8, 12, 40, 210, 260]),
+       lbz=st.lists(st.booleans(), min_size=5, max_size=5), seed=st.integers(0, 2**32 - 1))
+def test_capability_model_with_prefits_equals_without(kinds: list[str], n: int, lbz: list[bool], seed: int) -> None:
+    """lean_prefits of several features, passed to capability_model: the same model documents and
+    notes as capability_model fitting alone; fits_wanted says when fits happen."""
+    feats = []
+    for i, kind in enumerate(kinds):
+        x = _sample(kind, n, seed + i)
+        if lbz[i]:
+            x = np.abs(x)
+        feats.append((x, lbz[i], normality(x)[0]))
+    pre = lean_prefits(feats)
+    for (x, bounded, doc), p in zip(feats, pre):
+        usl = float(np.max(x)) + 0.3 * float(np.ptp(x))
+        lsl = None if bounded else float(np.min(x)) - 0.3 * float(np.ptp(x))
+        alone = capability_model(x, lsl, usl, bounded, doc, {})
+        batched = capability_model(x, lsl, usl, bounded, doc, {}, prefit=p)
+        assert batched == alone
+        assert (p is not None) == fits_wanted(x, bounded, doc)
+        fitted = alone[0] is not None and bool(alone[0]["candidates"] or "no distribution could be fitted"
+                                               in alone[0]["reason"])
+        assert fits_wanted(x, bounded, doc) == fitted
