@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+from scipy.special import ndtr as _ndtr
 
 from pilotqa.util import finite_or_none as _f
 
@@ -77,8 +77,18 @@ SPREAD_FACTOR: float = 1.5
 #: their percentile Ppk and interval (the decision's policy chooses how many of them to heed).
 ALTERNATIVES_AIC_WINDOW: float = 10.0
 #: ISO 22514-2 percentile points (the ±3σ points of a normal distribution).
-P_LOW: float = float(stats.norm.cdf(-3.0))  # 0.00135
-P_HIGH: float = float(stats.norm.cdf(3.0))  # 0.99865
+#: Φ(∓3) by ``scipy.special.ndtr``, the function ``scipy.stats.norm.cdf`` evaluates (the same
+#: numbers, tested), so importing this module does not import ``scipy.stats``.
+P_LOW: float = float(_ndtr(-3.0))  # 0.00135
+P_HIGH: float = float(_ndtr(3.0))  # 0.99865
+
+
+def _dist(name: str) -> Any:
+    """The ``scipy.stats`` distribution ``name`` (scipy.stats is imported on first use: it is a
+    large share of the command's start-up time)."""
+    from scipy import stats
+
+    return getattr(stats, name)
 
 
 def normality(values: ArrayLike, alpha: float = 0.05) -> tuple[dict[str, Any], list[str]]:
@@ -137,7 +147,9 @@ def normality(values: ArrayLike, alpha: float = 0.05) -> tuple[dict[str, Any], l
         return doc, notes
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sw = stats.shapiro(x)
+        from scipy.stats import shapiro
+
+        sw = shapiro(x)
     doc["sw_p_value"] = _f(sw.pvalue)
     if n > 5000:
         notes.append("Shapiro–Wilk p-value is approximate for more than 5000 readings.")
@@ -335,7 +347,7 @@ def _fit_fast(name: str, x: NDArray[np.float64], fixed: dict[str, float]) -> tup
     """
     from scipy.optimize import minimize_scalar
 
-    dist = getattr(stats, name)
+    dist = _dist(name)
     if name == "weibull_min" and fixed:
         res = _weibull_loc0(x)
         if res is None:
@@ -353,7 +365,7 @@ def _fit_fast(name: str, x: NDArray[np.float64], fixed: dict[str, float]) -> tup
             if name == "weibull_min":
                 r = _weibull_loc0(y)
                 return None if r is None else (r[0], gamma_, r[1])
-            a, _, sc = stats.gamma.fit(y, floc=0.0)
+            a, _, sc = _dist("gamma").fit(y, floc=0.0)
             return (float(a), gamma_, float(sc))
 
         def nll(t: float) -> float:
@@ -670,7 +682,7 @@ def _johnsonsu_nnlf(data: NDArray[np.float64]) -> Any:
     ``johnsonsu._logpdf(z, a, b) = ln(b/√(z²+1) · φ(a + b·asinh z))``, computed in preallocated
     buffers. The support is the real line, so with finite loc and scale no reading is outside
     it; any other case goes through scipy's own objective."""
-    dist = stats.johnsonsu
+    dist = _dist("johnsonsu")
     n = data.size
     z = np.empty_like(data)
     w = np.empty_like(data)
@@ -856,7 +868,7 @@ def lean_fits(samples: list[tuple[NDArray[np.float64], str, dict[str, float]]]) 
         warnings.simplefilter("ignore")
         for k, (x, name, fixed) in enumerate(samples):
             try:
-                job = _GenericJob(getattr(stats, name), x, fixed)
+                job = _GenericJob(_dist(name), x, fixed)
             except Exception as exc:  # noqa: BLE001 - as _fit_fast would raise it
                 out[k] = exc
                 continue
@@ -921,7 +933,7 @@ def lean_prefits(features: list[tuple[ArrayLike, bool, dict[str, Any]]]) -> list
         for name, fixed in _candidates(lbz, positive):
             if name not in _LEAN_FIT:
                 continue
-            k_free = (getattr(stats, name).numargs + 2) - len(fixed)
+            k_free = (_dist(name).numargs + 2) - len(fixed)
             if x.size < MIN_N_BY_PARAMS.get(k_free, 0):
                 continue
             jobs.append((x, name, fixed))
@@ -980,7 +992,7 @@ def fit_candidates(values: ArrayLike, lower_bound_zero: bool = False,
     out: list[FitResult] = []
     positive = bool(x.size and x.min() > 0)
     for name, fixed in _candidates(lower_bound_zero, positive):
-        dist = getattr(stats, name)
+        dist = _dist(name)
         if min_n_by_params is not None:  # skip families the sample is too small to pin down
             k_free = (dist.numargs + 2) - len(fixed)
             if x.size < min_n_by_params.get(k_free, 0):
@@ -1145,7 +1157,7 @@ def percentile_ppk_interval(fit: FitResult, values: ArrayLike, lsl: float | None
         return None
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
-    dist = getattr(stats, fit.distribution)
+    dist = _dist(fit.distribution)
     names = list(fit.params)
     par = np.array([fit.params[k] for k in names], dtype=float)
     free = [i for i, k in enumerate(names) if f"f{k}" not in fit.fixed]
@@ -1185,7 +1197,7 @@ def percentile_ppk_interval(fit: FitResult, values: ArrayLike, lsl: float | None
         return None
     if not math.isfinite(var) or var < 0:
         return None
-    half = float(stats.norm.ppf(0.5 + confidence / 2)) * math.sqrt(var)
+    half = float(_dist("norm").ppf(0.5 + confidence / 2)) * math.sqrt(var)
     lo, hi = _f(p0 - half), _f(p0 + half)
     return None if lo is None or hi is None else (lo, hi)
 
@@ -1264,7 +1276,7 @@ def _extrapolation_note(fit: FitResult, x: NDArray[np.float64], pct: dict[str, f
     bits: list[str] = []
     ppk = pct.get("ppk")
     if ci is not None and ppk is not None and n >= 3:
-        z = float(stats.norm.ppf(0.5 + confidence / 2))
+        z = float(_dist("norm").ppf(0.5 + confidence / 2))
         normal_w = 2 * z * math.sqrt(1 / (9 * n) + ppk**2 / (2 * (n - 1)))
         width = ci[1] - ci[0]
         if normal_w > 0 and width > WIDE_FACTOR * normal_w:
