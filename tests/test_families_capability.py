@@ -1,10 +1,12 @@
-"""sigma_within_all computes moving ranges only for the features that use them (issue 16: the
+"""capability (issue 16). sigma_within_all computes moving ranges only for the features that use them (issue 16: the
 sort by sequence was most of capability_all's time on a subgrouped export). The straightforward
 computation it replaced — moving ranges of every feature — is kept here as the reference; the
 result must equal it (floats to 1e-12 relative: polars' group sums over subgroups come in a
 different order from run to run, so even the old code differs from itself at ~1e-15) on
 hypothesis-drawn frames with subgrouped, individual and partly unsubgrouped features, for every
-estimator.
+estimator. capability_from_summary takes its normal and chi-square quantiles and tails from
+scipy.special (the functions scipy.stats calls) instead of importing scipy.stats: the old form
+is kept as reference and must give the same bits.
 """
 from __future__ import annotations
 
@@ -21,8 +23,12 @@ from pilotqa.stats.capability import (
     SIGMA_WITHIN_SCHEMA,
     WITHIN_METHODS,
     _F,
+    _arr,
     _lookup_frame,
+    bissell_ci,
+    bissell_lower,
     capability_all,
+    capability_from_summary,
     sigma_within_all,
 )
 from pilotqa.stats.constants import D2_MR2, c4, sbar_df_factor
@@ -197,3 +203,99 @@ def test_individuals_among_subgrouped_features_keep_their_moving_range() -> None
     # B in sequence order: 5, 3, 4, 2, 6, 2, 3, 1 -> moving ranges 2, 1, 2, 4, 4, 1, 2 (mean 16/7)
     assert got.row(1, named=True)["sigma_within"] == pytest.approx(16 / 7 / D2_MR2, rel=1e-12)
     assert got.row(1, named=True)["sigma_within_method"] == "mr"
+
+
+def reference_capability_from_summary(
+    mean: Any, sigma_within: Any, sigma_overall: Any, n: Any, lsl: Any, usl: Any, target: Any = None,
+    confidence: float = 0.95, df_within: Any = None,
+) -> dict[str, Any]:
+    """capability_from_summary before issue 16's change: quantiles and tails from scipy.stats."""
+    from scipy import stats
+
+    mu = _arr(mean)
+    sw = _arr(sigma_within)
+    so = _arr(sigma_overall)
+    nn = _arr(n)
+    lo = _arr(lsl)
+    hi = _arr(usl)
+    tg = _arr(target)
+    nu_w = nn - 1.0 if df_within is None else _arr(df_within)
+    mu, sw, so, nn, lo, hi, tg, nu_w = np.broadcast_arrays(mu, sw, so, nn, lo, hi, tg, nu_w)
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence}")
+    alpha = 1.0 - confidence
+    z = float(stats.norm.ppf(1.0 - alpha / 2.0))
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sw_ok = np.where((sw > 0) & np.isfinite(sw), sw, np.nan)
+        so_ok = np.where((so > 0) & np.isfinite(so), so, np.nan)
+        tol = hi - lo
+        out: dict[str, NDArray[np.float64]] = {}
+        for prefix, sig in (("c", sw_ok), ("p", so_ok)):
+            idx_p = tol / (6.0 * sig)
+            idx_u = (hi - mu) / (3.0 * sig)
+            idx_l = (mu - lo) / (3.0 * sig)
+            out[f"{prefix}p"] = idx_p
+            out[f"{prefix}pu"] = idx_u
+            out[f"{prefix}pl"] = idx_l
+            out[f"{prefix}pk"] = np.fmin(idx_u, idx_l)
+
+        # Cpm — target defaults to mid-tolerance when both limits exist.
+        tgt = np.where(np.isnan(tg), (lo + hi) / 2.0, tg)
+        sig_t = np.sqrt(so_ok**2 + nn / (nn - 1.0) * (mu - tgt) ** 2)
+        half = np.fmin(tgt - lo, hi - tgt)
+        out["cpm"] = np.where(nn >= 2, half / (3.0 * sig_t), np.nan)
+
+        def chi_ci(idx: NDArray[np.float64], nu: NDArray[np.float64]) -> NDArray[np.float64]:
+            nu_ok = np.where(nu > 0, nu, np.nan)
+            low = idx * np.sqrt(stats.chi2.ppf(alpha / 2.0, nu_ok) / nu_ok)
+            high = idx * np.sqrt(stats.chi2.ppf(1.0 - alpha / 2.0, nu_ok) / nu_ok)
+            return np.stack([low, high], axis=-1)
+
+        out["cp_ci"] = chi_ci(out["cp"], nu_w)
+        out["pp_ci"] = chi_ci(out["pp"], nn - 1.0)
+        out["cpk_ci"] = bissell_ci(out["cpk"], nn, nu_w, z)
+        out["ppk_ci"] = bissell_ci(out["ppk"], nn, nn - 1.0, z)
+
+        for key, sig in (("ppm_expected", so_ok), ("ppm_expected_within", sw_ok)):
+            below = np.where(np.isnan(lo), 0.0, stats.norm.cdf((lo - mu) / sig))
+            above = np.where(np.isnan(hi), 0.0, stats.norm.sf((hi - mu) / sig))
+            both_missing = np.isnan(lo) & np.isnan(hi)
+            ppm = 1e6 * (below + above)
+            out[key] = np.where(np.isnan(sig) | np.isnan(mu) | both_missing, np.nan, ppm)
+    return out
+
+
+def _bits_equal(a: Any, b: Any) -> bool:
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return x.shape == y.shape and bool(np.array_equal(x, y, equal_nan=True))
+
+
+num = st.floats(-1e6, 1e6, allow_nan=False) | st.just(math.nan)
+pos = st.floats(1e-6, 1e4, allow_nan=False) | st.just(math.nan) | st.just(0.0)
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(rows=st.lists(st.tuples(num, pos, pos, st.integers(0, 5000), num, num, num, pos), min_size=1, max_size=20),
+       confidence=st.floats(0.5, 0.999))
+def test_capability_from_summary_equals_scipy_stats_form(rows: list[tuple[Any, ...]], confidence: float) -> None:
+    # scipy.special's ndtr / ndtri / gammaincinv are the functions scipy.stats' norm and chi2 call:
+    # the indices, intervals and expected ppm are the same bits
+    cols = [np.array(c, dtype=float) for c in zip(*rows)]
+    mean, sw, so, n, lsl, usl, target, dfw = cols
+    got = capability_from_summary(mean, sw, so, n, lsl, usl, target, confidence, dfw)
+    want = reference_capability_from_summary(mean, sw, so, n, lsl, usl, target, confidence, dfw)
+    assert list(got) == list(want)
+    for k in got:
+        assert _bits_equal(got[k], want[k]), k
+    # scalars (0-d arrays) as the engine's helpers pass them
+    g1 = capability_from_summary(50.0, 1.75, 1.75, 20, 38.0, 62.0, None, confidence)
+    w1 = reference_capability_from_summary(50.0, 1.75, 1.75, 20, 38.0, 62.0, None, confidence)
+    assert all(_bits_equal(g1[k], w1[k]) for k in g1)
+
+
+def test_bissell_lower_uses_the_normal_quantile() -> None:
+    from scipy import stats
+
+    z = float(stats.norm.ppf(0.975))
+    assert bissell_lower(1.33, 20, 0.95) == float(bissell_ci(1.33, 20, 19, z)[0])

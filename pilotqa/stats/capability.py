@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+from scipy import special
 
 from pilotqa.settings import Settings
 
@@ -163,7 +163,7 @@ def bissell_lower(index: float, n: int, confidence: float) -> float | None:
     """
     if n is None or n < 2 or index is None or not math.isfinite(float(index)):
         return None
-    z = float(stats.norm.ppf((1.0 + confidence) / 2.0))
+    z = float(special.ndtri((1.0 + confidence) / 2.0))  # = scipy.stats.norm.ppf
     return float(bissell_ci(index, n, n - 1, z)[0])
 
 
@@ -296,7 +296,7 @@ def capability_from_summary(
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence}")
     alpha = 1.0 - confidence
-    z = float(stats.norm.ppf(1.0 - alpha / 2.0))
+    z = float(special.ndtri(1.0 - alpha / 2.0))  # = scipy.stats.norm.ppf
 
     with np.errstate(divide="ignore", invalid="ignore"):
         sw_ok = np.where((sw > 0) & np.isfinite(sw), sw, np.nan)
@@ -320,8 +320,9 @@ def capability_from_summary(
 
         def chi_ci(idx: NDArray[np.float64], nu: NDArray[np.float64]) -> NDArray[np.float64]:
             nu_ok = np.where(nu > 0, nu, np.nan)
-            low = idx * np.sqrt(stats.chi2.ppf(alpha / 2.0, nu_ok) / nu_ok)
-            high = idx * np.sqrt(stats.chi2.ppf(1.0 - alpha / 2.0, nu_ok) / nu_ok)
+            # χ²_ν quantile p = 2·P⁻¹(ν/2, p), scipy.stats.chi2.ppf's own formula (chi2_gen._ppf)
+            low = idx * np.sqrt(2.0 * special.gammaincinv(nu_ok / 2.0, alpha / 2.0) / nu_ok)
+            high = idx * np.sqrt(2.0 * special.gammaincinv(nu_ok / 2.0, 1.0 - alpha / 2.0) / nu_ok)
             return np.stack([low, high], axis=-1)
 
         out["cp_ci"] = chi_ci(out["cp"], nu_w)
@@ -330,8 +331,9 @@ def capability_from_summary(
         out["ppk_ci"] = bissell_ci(out["ppk"], nn, nn - 1.0, z)
 
         for key, sig in (("ppm_expected", so_ok), ("ppm_expected_within", sw_ok)):
-            below = np.where(np.isnan(lo), 0.0, stats.norm.cdf((lo - mu) / sig))
-            above = np.where(np.isnan(hi), 0.0, stats.norm.sf((hi - mu) / sig))
+            # Φ and 1 − Φ(x) = Φ(−x) as scipy.stats.norm.cdf/sf compute them (special.ndtr)
+            below = np.where(np.isnan(lo), 0.0, special.ndtr((lo - mu) / sig))
+            above = np.where(np.isnan(hi), 0.0, special.ndtr(-((hi - mu) / sig)))
             both_missing = np.isnan(lo) & np.isnan(hi)
             ppm = 1e6 * (below + above)
             out[key] = np.where(np.isnan(sig) | np.isnan(mu) | both_missing, np.nan, ppm)

@@ -26,7 +26,7 @@ from typing import Mapping
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import integrate, special, stats
+from scipy import special
 
 __all__ = [
     "ControlConstants",
@@ -140,7 +140,7 @@ CONTROL_CONSTANTS: Mapping[int, ControlConstants] = MappingProxyType(
 D2_MR2: float = _TABLE[2][0]
 
 #: Median moving range span 2: median|X₁−X₂|/σ = √2·Φ⁻¹(0.75) = 0.954 (Minitab's d4 for MR̃).
-D4_MEDIAN_MR2: float = math.sqrt(2.0) * float(stats.norm.ppf(0.75))
+D4_MEDIAN_MR2: float = math.sqrt(2.0) * float(special.ndtri(0.75))  # Φ⁻¹ = scipy.stats.norm.ppf
 
 
 def c4(n: ArrayLike) -> NDArray[np.float64]:
@@ -182,6 +182,8 @@ def c4(n: ArrayLike) -> NDArray[np.float64]:
 
 @lru_cache(maxsize=256)
 def _d2_integral(n: int) -> float:
+    from scipy import integrate  # only for subgroups above the table (n > 25)
+
     def f(x: float) -> float:
         p = special.ndtr(x)
         return float(1.0 - (1.0 - p) ** n - p**n)
@@ -191,6 +193,8 @@ def _d2_integral(n: int) -> float:
 
 @lru_cache(maxsize=256)
 def _d3_integral(n: int) -> float:
+    from scipy import integrate
+
     phi = special.ndtr
 
     def f(y: float, x: float) -> float:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+from scipy import special
 
 from pilotqa.util import finite_or_none as _num
 from pilotqa.settings import Settings
@@ -224,8 +224,9 @@ def hac_trend(
         se = np.sqrt(n / (n - 2.0) * meat) / sxx
         df = n - 2.0
         t = slope / se
-        p = 2.0 * stats.t.sf(np.abs(t), df)
-        q = stats.t.ppf(1.0 - (1.0 - confidence) / 2.0, df)
+        # Student t tail and quantile as scipy.stats.t.sf/ppf compute them (t_gen._sf, _ppf)
+        p = 2.0 * special.stdtr(df, -np.abs(t))
+        q = special.stdtrit(df, 1.0 - (1.0 - confidence) / 2.0)
     bad = ~(sxx > 0) | (n <= 2)
     for arr in (slope, intercept, se, t, p):
         arr[bad] = np.nan
@@ -259,6 +260,8 @@ def _series_result(s: NDArray[np.float64], y: NDArray[np.float64], hac: dict[str
     done = _degenerate(s, y)
     if done is not None:
         return done
+    from scipy import stats  # scipy.stats only when a trend test runs
+
     tau = stats.kendalltau(s, y)
     return {
         "slope": _num(hac["slope"][i]), "intercept": _num(hac["intercept"][i]),
