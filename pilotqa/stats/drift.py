@@ -3,8 +3,8 @@ drift as % of tolerance and the projected number of parts until the ±3σ band r
 
 Two layers (style pattern 3): :func:`drift_test` works on one series (arrays), :func:`drift_all`
 on all features. The HAC OLS fit is closed form and computed for every feature at once
-(:func:`hac_trend`, numpy group sums; no statsmodels); only the Mann–Kendall test
-(``scipy.stats.kendalltau``) runs once per feature.
+(:func:`hac_trend`, numpy group sums; no statsmodels); the Mann–Kendall test
+(``scipy.stats.kendalltau``) runs on all features of one length at once.
 :func:`tolerance_width` is the tolerance convention shared with :mod:`pilotqa.stats.lots`.
 """
 from __future__ import annotations
@@ -255,19 +255,48 @@ def _degenerate(s: NDArray[np.float64], y: NDArray[np.float64]) -> dict[str, Any
     return None
 
 
-def _series_result(s: NDArray[np.float64], y: NDArray[np.float64], hac: dict[str, NDArray[Any]], i: int) -> dict[str, Any]:
-    """One series' result from row ``i`` of :func:`hac_trend` plus its Mann–Kendall test."""
-    done = _degenerate(s, y)
-    if done is not None:
-        return done
+def _mann_kendall(s: NDArray[np.float64], y: NDArray[np.float64], starts: list[int], ends: list[int]
+                  ) -> dict[int, tuple[float, float]]:
+    """``(tau, p)`` of ``scipy.stats.kendalltau(s[a:b], y[a:b])`` for every series ``(a, b)``.
+
+    Series of equal length go to kendalltau together, as the rows of one 2-D array with
+    ``axis=1``: scipy then runs the same per-series computation (``kendalltau``'s own code, the
+    same numbers) without its per-call argument handling, which on 1,000 readings costs more than
+    the test itself. Keys are the positions in ``starts``.
+    """
     from scipy import stats  # scipy.stats only when a trend test runs
 
-    tau = stats.kendalltau(s, y)
+    by_len: dict[int, list[int]] = {}
+    for i, (a, b) in enumerate(zip(starts, ends)):
+        by_len.setdefault(b - a, []).append(i)
+    out: dict[int, tuple[float, float]] = {}
+    for length, rows in by_len.items():
+        take = np.asarray([starts[i] for i in rows], dtype=np.intp)[:, None] + np.arange(length)
+        res = stats.kendalltau(s[take], y[take], axis=1)
+        taus, ps = np.atleast_1d(res.statistic), np.atleast_1d(res.pvalue)
+        for j, i in enumerate(rows):
+            out[i] = (taus[j], ps[j])
+    return out
+
+
+def _series_result(s: NDArray[np.float64], y: NDArray[np.float64], hac: dict[str, NDArray[Any]], i: int,
+                   tau: tuple[float, float] | None = None, checked: bool = False) -> dict[str, Any]:
+    """One series' result from row ``i`` of :func:`hac_trend` plus its Mann–Kendall test
+    (``tau`` = (statistic, p) when already computed, see :func:`_mann_kendall`; ``checked``:
+    :func:`_degenerate` already said the series is tested)."""
+    done = None if checked else _degenerate(s, y)
+    if done is not None:
+        return done
+    if tau is None:
+        from scipy import stats  # scipy.stats only when a trend test runs
+
+        r = stats.kendalltau(s, y)
+        tau = (r.statistic, r.pvalue)
     return {
         "slope": _num(hac["slope"][i]), "intercept": _num(hac["intercept"][i]),
         "slope_ci": [_num(hac["ci_low"][i]), _num(hac["ci_high"][i])], "p_value": _num(hac["p_value"][i]),
-        "hac_maxlags": int(hac["lags"][i]), "mann_kendall_p": _num(tau.pvalue),
-        "kendall_tau": _num(tau.statistic), "n": int(y.size), "notes": [],
+        "hac_maxlags": int(hac["lags"][i]), "mann_kendall_p": _num(tau[1]),
+        "kendall_tau": _num(tau[0]), "n": int(y.size), "notes": [],
     }
 
 
@@ -367,7 +396,8 @@ def drift_all(
     autocorrelation alone does not flag drift). ``practically_relevant`` = drift% >
     ``settings.drift_pct``. ``parts_to_limit`` only when significant (:func:`parts_to_limit`).
     Per-feature counts and sequence spans come from one polars ``group_by``, the HAC fits of all
-    features from one :func:`hac_trend` call; the Mann–Kendall test runs once per feature.
+    features from one :func:`hac_trend` call; the Mann–Kendall tests of all features of one length
+    in one ``kendalltau`` call (:func:`_mann_kendall`).
 
     References
     ----------
@@ -405,10 +435,15 @@ def drift_all(
     ends = np.r_[starts[1:], group.size]
     names = data["feature"].gather(starts).to_list()
     hac = hac_trend(seq, val, group, confidence=settings.confidence)
+    degenerate = [_degenerate(seq[a:b], val[a:b]) for a, b in zip(starts.tolist(), ends.tolist())]
+    tested = [i for i, d in enumerate(degenerate) if d is None]
+    taus = _mann_kendall(seq, val, [int(starts[i]) for i in tested], [int(ends[i]) for i in tested])
+    tau_of = {tested[k]: v for k, v in taus.items()}
     alpha = settings.alpha
     for i, (feat, a, b) in enumerate(zip(names, starts, ends)):
         r = info[feat]
-        res = _series_result(seq[a:b], val[a:b], hac, i)
+        done = degenerate[i]
+        res = done if done is not None else _series_result(seq[a:b], val[a:b], hac, i, tau_of[i], checked=True)
         notes: list[str] = res.pop("notes")
         intercept = res["intercept"]
         tol, basis = tolerance_width(r["lsl"], r["usl"], r["nominal"], r["lower_bound_zero"])
