@@ -1075,6 +1075,19 @@ def _percentile_indices(frozen: Any, lsl: float | None, usl: float | None,
     """:func:`percentile_indices`; ``with_ppm=False`` leaves ``ppm_expected`` None (the delta
     method's gradient only needs Ppk, and the tail probabilities cost two more scipy calls)."""
     lo_q, med, hi_q = (float(v) for v in frozen.ppf([P_LOW, 0.5, P_HIGH]))
+    res = _indices_from_quantiles(lo_q, med, hi_q, lsl, usl)
+    lo, hi = _f(lsl), _f(usl)
+    if with_ppm and (lo is not None or hi is not None):
+        with np.errstate(all="ignore"):
+            p_out = (float(frozen.cdf(lo)) if lo is not None else 0.0) + (float(frozen.sf(hi)) if hi is not None else 0.0)
+        res["ppm_expected"] = _f(1e6 * p_out)
+    return res
+
+
+def _indices_from_quantiles(lo_q: float, med: float, hi_q: float, lsl: float | None,
+                            usl: float | None) -> dict[str, float | None]:
+    """The indices of :func:`percentile_indices` from the model's 0.135 %, 50 % and 99.865 %
+    points (``ppm_expected`` left None)."""
     lo, hi = _f(lsl), _f(usl)
     res: dict[str, float | None] = {"x0_135": _f(lo_q), "x50": _f(med), "x99_865": _f(hi_q),
                                     "pp": None, "ppl": None, "ppu": None, "ppk": None, "ppm_expected": None}
@@ -1087,10 +1100,25 @@ def _percentile_indices(frozen: Any, lsl: float | None, usl: float | None,
             res["ppl"] = _f((med - lo) / (med - lo_q))
         sides = [v for v in (res["ppu"], res["ppl"]) if v is not None]
         res["ppk"] = min(sides) if sides else None
-        if with_ppm and (lo is not None or hi is not None):
-            p_out = (float(frozen.cdf(lo)) if lo is not None else 0.0) + (float(frozen.sf(hi)) if hi is not None else 0.0)
-            res["ppm_expected"] = _f(1e6 * p_out)
     return res
+
+
+def _ppks(dist: Any, params: list[NDArray[np.float64]], lsl: float | None, usl: float | None) -> list[float]:
+    """``[_percentile_indices(_Model(dist, tuple(p)), lsl, usl, False)["ppk"] for p in params]``
+    (NaN for None) with one ``dist.ppf`` call: the quantiles of every parameter vector as one
+    array, each row's parameters a column. scipy's ``ppf`` reduces its broadcast arguments to
+    flat arrays and applies the family's elementwise ``_ppf``, so each element is the number the
+    row's own call gives."""
+    if not params:
+        return []
+    par = np.array(params, dtype=float)
+    q = np.tile(np.array([P_LOW, 0.5, P_HIGH]), (par.shape[0], 1))
+    quant = dist.ppf(q, *(par[:, k:k + 1] for k in range(par.shape[1])))
+    out = []
+    for lo_q, med, hi_q in quant.tolist():
+        v = _indices_from_quantiles(lo_q, med, hi_q, lsl, usl)["ppk"]
+        out.append(math.nan if v is None else float(v))
+    return out
 
 
 def percentile_ppk_interval(fit: FitResult, values: ArrayLike, lsl: float | None,
@@ -1127,7 +1155,8 @@ def percentile_ppk_interval(fit: FitResult, values: ArrayLike, lsl: float | None
 
     Derivatives are central finite differences (``statsmodels.tools.numdiff``'s ``approx_hess3``
     and centred ``approx_fprime``, the same operations in :func:`_approx_hess3` and
-    :func:`_approx_grad_centered`) with steps of
+    :func:`_approx_grad_centered`, their points evaluated in one batch by :func:`_logpdf_sums`
+    and :func:`_ppks`) with steps of
     10⁻⁴ of the readings' SD for location and scale and 10⁻⁴·max(|θ|, 1) for shapes. This is the
     large-sample interval for functions of distribution quantiles used for fitted lifetime
     models (Meeker & Escobar 1998, ch. 8). It treats the family as known: the uncertainty of
@@ -1172,22 +1201,21 @@ def percentile_ppk_interval(fit: FitResult, values: ArrayLike, lsl: float | None
         p[free] = th
         return p
 
-    logpdf_sum = _logpdf_sum(dist, x)
+    logpdf_sums = _logpdf_sums(dist, x)
 
-    def loglik(th: NDArray[np.float64]) -> float:
-        return logpdf_sum(full(th))
+    def loglik(ths: list[NDArray[np.float64]]) -> list[float]:
+        return logpdf_sums([full(th) for th in ths])
 
-    def ppk(th: NDArray[np.float64]) -> float:
-        v = _percentile_indices(_Model(dist, tuple(full(th))), lsl, usl, False)["ppk"]
-        return math.nan if v is None else float(v)
+    def ppk(ths: list[NDArray[np.float64]]) -> list[float]:
+        return _ppks(dist, [full(th) for th in ths], lsl, usl)
 
     th0 = par[free]
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            p0 = ppk(th0)
-            info = -np.atleast_2d(_approx_hess3(th0, loglik, steps))
-            grad = _approx_grad_centered(th0, ppk, steps)
+            p0 = ppk([th0])[0]
+            info = -np.atleast_2d(_approx_hess3(th0, None, steps, loglik))
+            grad = _approx_grad_centered(th0, None, steps, ppk)
             if not (np.all(np.isfinite(info)) and np.all(np.isfinite(grad)) and math.isfinite(p0)):
                 return None
             if np.any(np.linalg.eigvalsh((info + info.T) / 2) <= 0):
@@ -1224,14 +1252,73 @@ def _logpdf_sum(dist: Any, x: NDArray[np.float64]) -> Any:
     return total
 
 
-def _approx_hess3(x: NDArray[np.float64], f: Any, h: NDArray[np.float64]) -> NDArray[np.float64]:
+def _logpdf_sums(dist: Any, x: NDArray[np.float64]) -> Any:
+    """``[total(p) for p in params]`` of :func:`_logpdf_sum` in one array computation: the
+    standardised readings of every parameter vector as the rows of one C-contiguous array, each
+    shape and ln(scale) repeated along its row (as ``np.full`` gives it to a single row), the
+    family's elementwise ``_logpdf`` applied once and each row summed by ``np.sum(axis=1)`` (the
+    pairwise sum of the row alone). Parameter vectors that :func:`_logpdf_sum` does not take on
+    its fast path (a reading outside the support, an invalid shape or scale) are evaluated by it.
+    Equality tested in tests/test_fits_lockstep.py."""
+    n = x.size
+    argcheck, support_mask, logpdf = dist._argcheck, dist._support_mask, dist._logpdf
+    single = _logpdf_sum(dist, x)
+
+    def totals(params: list[Any]) -> list[float]:
+        out: list[float] = [math.nan] * len(params)
+        rows: list[int] = []
+        vals: list[list[float]] = []
+        for j, p in enumerate(params):
+            *shapes, loc, scale = (float(v) for v in p)
+            if scale > 0 and np.all(argcheck(*shapes)):
+                rows.append(j)
+                vals.append([*shapes, loc, scale])
+            else:
+                out[j] = single(p)
+        if not rows:
+            return out
+        par = np.array(vals, dtype=float)
+        cols = [par[:, k:k + 1] for k in range(par.shape[1])]
+        shape_cols, cloc, cscale = cols[:-2], cols[-2], cols[-1]
+        z = np.asarray((x - cloc) / cscale, dtype=np.float64)
+        ok = np.all(support_mask(z, *shape_cols), axis=1) & ~np.isnan(z).any(axis=1)
+        for r in np.flatnonzero(~ok).tolist():
+            out[rows[r]] = single(params[rows[r]])
+        keep = np.flatnonzero(ok)
+        if keep.size:
+            if keep.size < len(rows):
+                z = z[keep]
+                shape_cols, cscale = [c[keep] for c in shape_cols], cscale[keep]
+            lp = (logpdf(z, *(np.repeat(c, n, axis=1) for c in shape_cols))
+                  - np.log(np.repeat(cscale, n, axis=1)))
+            for r, t in zip(keep.tolist(), np.sum(lp, axis=1).tolist()):
+                out[rows[r]] = float(t)
+        return out
+
+    return totals
+
+
+def _approx_hess3(x: NDArray[np.float64], f: Any, h: NDArray[np.float64], f_many: Any = None) -> NDArray[np.float64]:
     """Hessian of ``f`` at ``x`` by central differences with steps ``h`` — the operations of
     ``statsmodels.tools.numdiff.approx_hess3`` (Ridout 2009, eq. 9), without importing statsmodels:
 
     .. math:: H_{ij} = \\frac{f(x+e_i+e_j) - f(x+e_i-e_j) - (f(x-e_i+e_j) - f(x-e_i-e_j))}{4h_ih_j}
+
+    With ``f_many`` (a list of points → their values, as ``f`` gives them) every point is
+    evaluated in one call and the same differences are taken.
     """
     n = len(x)
     ee = np.diag(h)
+    if f_many is not None:
+        points = []
+        for i in range(n):
+            for j in range(i, n):
+                points += [x + ee[i, :] + ee[j, :], x + ee[i, :] - ee[j, :],
+                           x - ee[i, :] + ee[j, :], x - ee[i, :] - ee[j, :]]
+        values = iter(f_many(points))
+
+        def f(_p: Any) -> Any:
+            return next(values)
     hess = np.outer(h, h)
     for i in range(n):
         for j in range(i, n):
@@ -1242,15 +1329,27 @@ def _approx_hess3(x: NDArray[np.float64], f: Any, h: NDArray[np.float64]) -> NDA
     return hess
 
 
-def _approx_grad_centered(x: NDArray[np.float64], f: Any, h: NDArray[np.float64]) -> NDArray[np.float64]:
+def _approx_grad_centered(x: NDArray[np.float64], f: Any, h: NDArray[np.float64],
+                          f_many: Any = None) -> NDArray[np.float64]:
     """Gradient of a scalar ``f`` at ``x`` by central differences — the operations of
     ``statsmodels.tools.numdiff.approx_fprime(x, f, epsilon=h, centered=True)``, which halves
     the steps: with :math:`\\epsilon = h/2`, :math:`g_k = (f(x+\\epsilon_k e_k) -
-    f(x-\\epsilon_k e_k))/(2\\epsilon_k)`."""
+    f(x-\\epsilon_k e_k))/(2\\epsilon_k)`. With ``f_many`` (a list of points → their values, as
+    ``f`` gives them) every point is evaluated in one call and the same differences are taken."""
     n = len(x)
     eps = np.asarray(h) / 2.0
     grad = np.zeros((n, 1), float)
     ei = np.zeros((n,), float)
+    if f_many is not None:
+        points = []
+        for k in range(n):
+            ei[k] = eps[k]
+            points += [x + ei, x - ei]
+            ei[k] = 0.0
+        values = iter(f_many(points))
+
+        def f(_p: Any) -> Any:
+            return next(values)
     for k in range(n):
         ei[k] = eps[k]
         grad[k, :] = (f(x + ei) - f(x - ei)) / (2 * eps[k])
