@@ -38,7 +38,8 @@ from pilotqa.read.dates import parse_datetime, parse_time
 from pilotqa.read.layout import HINT, is_balloon_row, is_reading_subheader, tried_rows
 from pilotqa.read import gonogo  # go/no-go (attribute) columns and characteristics
 from pilotqa.read.grids import (OLE2_MAGIC, TEXT_EXTENSIONS, csv_frame, decode_text, detect_delimiter,
-                                frame_rows, is_workbook, is_xlsx, read_grids)
+                                distinct_texts, frame_rows, is_coded, is_workbook, is_xlsx, per_distinct,
+                                read_grids)
 from pilotqa.read.specs import (
     CANONICAL_NAMES,
     heading_canonical,
@@ -894,7 +895,8 @@ def _read_long_frame(frame: pl.DataFrame, rows: list[list[Any]], hdr: int,
     _first_duplicate(pl.DataFrame([lots.alias("a"), idv["part_id"].alias("b"), feat.alias("c")]),
                      body_s, "reading of part/feature", sheet, ctx, jf, head[jf])
     jv = cols["value"]
-    go = gonogo.long_readings_frame(col(jv), feat, lambda i: ctx.place(sheet, row0(i), jv, head[jv]),
+    go = gonogo.long_readings_frame(col(jv).cast(pl.String), feat,
+                                    lambda i: ctx.place(sheet, row0(i), jv, head[jv]),
                                     lambda i: ctx.cell(row0(i), jv))
     vals, miss, problems = parse_column(go.values.alias("value"))
     if problems:
@@ -907,7 +909,7 @@ def _read_long_frame(frame: pl.DataFrame, rows: list[list[Any]], hdr: int,
     for f in _NUM_SPEC:
         if f in cols:
             j = cols[f]
-            parsed, _, problems = parse_column(_strip(col(j)).alias(f))
+            parsed, problems = _parse_specs(col(j).alias(f))
             if problems:
                 i, prob = problems[0]
                 raise SpecError(f"{ctx.cell(row0(i), j)}specification cell: {prob.reason}",
@@ -962,8 +964,26 @@ def _read_long_frame(frame: pl.DataFrame, rows: list[list[Any]], hdr: int,
 
 
 def _strip(c: pl.Series) -> pl.Series:
-    """``c.str.strip_chars()``, without a copy when no cell starts or ends with whitespace."""
+    """``c.str.strip_chars()``, without a copy when no cell starts or ends with whitespace; a
+    Categorical column of :func:`~pilotqa.read.grids.csv_frame` is stripped through its
+    distinct texts (:func:`~pilotqa.read.grids.per_distinct`), giving String."""
+    if is_coded(c):
+        return per_distinct(c, _strip)
     return c.str.strip_chars() if c.str.contains(r"^\s|\s$").any() else c
+
+
+def _parse_specs(c: pl.Series) -> tuple[pl.Series, list[tuple[int, Any]]]:
+    """``parse_column`` of the stripped cells of a specification column (values, problems); a
+    Categorical column is parsed through its distinct texts (each cell's value depends on its
+    text alone), and again cell by cell only when one is refused, so that the problem named is
+    the first in row order."""
+    if is_coded(c):
+        u = _strip(c.unique().drop_nulls())
+        _, _, problems = parse_column(u)
+        if not problems:
+            return per_distinct(c, lambda t: parse_column(_strip(t))[0]), []
+    parsed, _, problems = parse_column(_strip(c))
+    return parsed, problems
 
 
 def _repeats(h: pl.Series) -> bool:
@@ -1000,6 +1020,12 @@ def _first_duplicate(keys: pl.DataFrame, body_s: pl.Series, what: str, sheet: st
 _WHOLE = r"^[+-]?[0-9]+$"
 
 
+def _whole(c: pl.Series) -> pl.Series:
+    """Int64 of each stripped cell that is a whole number (:data:`_WHOLE`) within Int64, else null."""
+    return pl.DataFrame([_strip(c).alias("t")]).select(
+        pl.when(pl.col("t").str.contains(_WHOLE)).then(pl.col("t").cast(pl.Int64, strict=False)))["t"]
+
+
 def _ids_frame(bf: pl.DataFrame, body_s: pl.Series, cols: dict[str, int], head: list[Any],
                sheet: str | None, ctx: _Ctx) -> dict[str, pl.Series]:
     """:func:`_ids` on the String columns of a CSV frame: part_id, lot (stripped text),
@@ -1023,23 +1049,26 @@ def _ids_frame(bf: pl.DataFrame, body_s: pl.Series, cols: dict[str, int], head: 
         if name in cols:
             j = cols[name]
             c = bf.to_series(j)
-            t = _strip(c)
-            got = t.cast(pl.Int64, strict=False)
-            if c.null_count() or not t.str.contains(_WHOLE).all() or got.null_count():
+            got = per_distinct(c, _whole)
+            if c.null_count() or got.null_count():
                 got = pl.Series(name, [_int_cell(v, name, ctx, sheet, r, j, head[j])
                                        for r, v in zip(rows0(), c.to_list())], dtype=pl.Int64)
             out[name] = got.alias(name)
     j_ts = cols.get("timestamp", cols.get("date", cols.get("time")))
     if j_ts is not None:
         c = bf.to_series(j_ts)
-        uniq = c.drop_nulls().unique(maintain_order=True)
+        uniq = distinct_texts(c) if is_coded(c) else c.drop_nulls().unique(maintain_order=True)
         parsed = [parse_datetime(v.strip()) for v in uniq.to_list()]
         if any(x is None for x in parsed):  # the first bad cell in row order, as _ts_cell words it
             cache: dict[Any, datetime | None] = {}
             for r, v in zip(rows0(), c.to_list()):
                 _ts_cell(v, cache, ctx, sheet, r, j_ts, head[j_ts])
-        ts = c.replace_strict(uniq, pl.Series(parsed, dtype=pl.Datetime("us")), default=None,
-                              return_dtype=pl.Datetime("us"))
+        if is_coded(c):
+            ts = per_distinct(c, lambda u: u.replace_strict(uniq, pl.Series(parsed, dtype=pl.Datetime("us")),
+                                                            return_dtype=pl.Datetime("us")))
+        else:
+            ts = c.replace_strict(uniq, pl.Series(parsed, dtype=pl.Datetime("us")), default=None,
+                                  return_dtype=pl.Datetime("us"))
         if "timestamp" not in cols and "date" in cols and "time" in cols:
             j = cols["time"]
             ts = pl.Series("timestamp", [_with_time(d, v, ctx, sheet, r, j, head[j]) for d, r, v in

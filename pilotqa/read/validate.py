@@ -330,9 +330,11 @@ def assign_subgroups(m: pl.DataFrame, size: int | None) -> tuple[pl.DataFrame, l
         if shared.height:
             order = (m.group_by("lot", "subgroup").agg(pl.col("sequence").min().alias("_s"))
                      .sort("_s").with_row_index("_new", offset=1))
-            m = m.join(order.select("lot", "subgroup", pl.col("_new").cast(pl.Int64)),
-                       on=["lot", "subgroup"], how="left").with_columns(
-                pl.col("_new").alias("subgroup")).drop("_new")
+            # the new numbers joined to the two key columns only (the other columns are not copied)
+            new = m.select("lot", "subgroup").join(
+                order.select("lot", "subgroup", pl.col("_new").cast(pl.Int64)), on=["lot", "subgroup"],
+                how="left", maintain_order="left")["_new"]
+            m = m.with_columns(new.alias("subgroup"))
             notes.append("subgroup numbers repeat in several lots: subgroups renumbered per lot "
                          "(a subgroup never spans lots)")
         return m, notes
@@ -353,8 +355,9 @@ def assign_subgroups(m: pl.DataFrame, size: int | None) -> tuple[pl.DataFrame, l
             key_of[key] = len(key_of) + 1
         sg.append(key_of[key])
     parts = parts.with_columns(pl.Series("_sg", sg, dtype=pl.Int64))
-    m = m.join(parts.select("lot", "part_id", "_sg"), on=["lot", "part_id"], how="left").with_columns(
-        pl.col("_sg").alias("subgroup")).drop("_sg")
+    new = m.select("lot", "part_id").join(parts.select("lot", "part_id", "_sg"), on=["lot", "part_id"],
+                                          how="left", maintain_order="left")["_sg"]
+    m = m.with_columns(new.alias("subgroup"))
     short = [f"lot {lot}: {n % size}" for lot, n in count.items() if n % size]
     notes.append(f"subgroups of {size} consecutive parts formed within each lot"
                  + (f"; last subgroup smaller ({', '.join(short)} parts)" if short else ""))
