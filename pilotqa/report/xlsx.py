@@ -22,6 +22,7 @@ cell of the workbook is ever a formula.
 from __future__ import annotations
 
 import dataclasses
+import io
 import math
 from datetime import datetime
 from pathlib import Path
@@ -34,11 +35,13 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pilotqa import __version__
 from pilotqa.report.labels import GLOSSARY, lot_size_sentence, policy_rows, settings_rows
 from pilotqa.report.safe import xlsx_text
+from pilotqa.report.sheetxml import SheetBody, assemble, number_text, text_cell
 from pilotqa.report.summary import PARTS_HEADING, PPAP_HEADING, PPAP_SENTENCE, summary_row
 from pilotqa.report.text import (LOT_HEADINGS, READINESS_LABELS, approval_lines, lot_details,
                                  ordered_features, out_of_spec_findings, signal_findings,
@@ -122,11 +125,23 @@ class _Sheet:
     auto-filter must be set before the first row. Styles are built once per combination and
     their style array reused (setting font, fill and number format cell by cell costs more than
     writing the cell).
+
+    With ``body`` (a :class:`~pilotqa.report.sheetxml.SheetBody`) the data rows of a table
+    (:meth:`rows`) are not openpyxl cells but XML text written by :mod:`pilotqa.report.sheetxml`
+    with the style indices openpyxl registered for the same styles; :func:`write_xlsx` splices
+    them into the sheet openpyxl wrote (the header row, widths, panes, filter and comments stay
+    openpyxl's). Without it every row is an openpyxl cell (:func:`_write_openpyxl`, the
+    reference the tests compare the XML rows with).
     """
 
-    def __init__(self, ws: WriteOnlyWorksheet, styles: dict[_StyleKey, StyleArray]) -> None:
+    def __init__(self, ws: WriteOnlyWorksheet, styles: dict[_StyleKey, StyleArray],
+                 body: SheetBody | None = None) -> None:
         self.ws = ws
         self._styles = styles
+        self.body = body
+        self._rows_written = 0
+        # XML attribute ' s="N"' of each style key ('' for no style), by key
+        self._attr: dict[_StyleKey, str] = {}
         # openpyxl turns each appended value into a cell (``_values_to_row``); a ready Cell
         # takes its exception path (a failed value binding, ~25 % of the write time). Our rows
         # hold only ready cells or None, so number them and pass them on. Should openpyxl rename
@@ -151,6 +166,16 @@ class _Sheet:
             sa = self._styles[key] = c._style
         return sa
 
+    def _style_attr(self, key: _StyleKey) -> str:
+        """`` s="N"`` with the workbook's cell-style index of ``key`` (registered now, at the
+        first cell written with it, as openpyxl registers it), or ``""`` for no style."""
+        attr = self._attr.get(key)
+        if attr is None:
+            c = Cell(self.ws, 1, 1, style_array=StyleArray(self._style(key))
+                     if key != _NO_STYLE else None)
+            attr = self._attr[key] = f' s="{c.style_id}"' if c.has_style else ""
+        return attr
+
     def cell(self, value: Any, fmt: str | None = None, *, mark: str | None = None,
              head: bool = False, wrap: bool = False) -> Cell | None:
         """The cell :func:`put` would write for ``value`` (None for an empty unstyled cell),
@@ -159,26 +184,10 @@ class _Sheet:
         Values exactly as :func:`put`: finite numbers as numbers with ``fmt``, None/NaN as
         empty, dates as dates, booleans as "yes"/"no", anything else as protected text.
         """
-        quote = False
-        if value is None or (isinstance(value, float) and not math.isfinite(value)):
-            value, fmt = None, None
-        elif isinstance(value, datetime):
-            fmt = fmt or "yyyy-mm-dd hh:mm:ss"
-        elif _finite(value):
-            pass
-        else:
-            if isinstance(value, bool):
-                value = "yes" if value else "no"
-            elif isinstance(value, (list, tuple)):
-                value = ", ".join("" if v is None else f"{v:.6g}" if isinstance(v, float)
-                                  else str(v) for v in value)
-            value, quote = xlsx_text(value)
-            fmt = None
-        key = (fmt, mark if mark in _FILLS or mark == "input" else None, head, wrap, quote)
-        if value is None and key == (None, None, False, False, False):
+        value, key = _classify(value, fmt, mark, head, wrap)
+        if value is None and key == _NO_STYLE:
             return None
-        c = Cell(self.ws, 1, 1, style_array=self._style(key) if key != (None, None, False, False, False)
-                 else None)
+        c = Cell(self.ws, 1, 1, style_array=self._style(key) if key != _NO_STYLE else None)
         if value is not None:
             c.value = value
             if type(value) is str:
@@ -186,6 +195,23 @@ class _Sheet:
             elif isinstance(value, datetime):  # binding a date may set a default format
                 c._style = StyleArray(self._style(key))
         return c
+
+    def xml_cell(self, ref: str, value: Any, fmt: str | None, mark: str | None,
+                 wrap: bool) -> str:
+        """The XML of the cell :meth:`cell` makes, at ``ref`` ("" for no cell)."""
+        value, key = _classify(value, fmt, mark, False, wrap)
+        style = self._style_attr(key)
+        if value is None:
+            return f'<c r="{ref}"{style} t="n" />' if style else ""
+        if type(value) is str:
+            return text_cell(ref, style, value)
+        if isinstance(value, datetime):
+            if value.tzinfo is not None:  # as openpyxl: Excel has no time zones
+                raise TypeError("Excel does not support timezones in datetimes. "
+                                "The tzinfo in the datetime/time object must be set to None.")
+            return (f'<c r="{ref}"{style} t="n"><v>'
+                    f'{"%.16g" % to_excel(value, self.ws.parent.epoch)}</v></c>')
+        return f'<c r="{ref}"{style} t="n"><v>{number_text(value)}</v></c>'
 
     def formula(self, text: str, fmt: str | None = None) -> Cell:
         """A formula cell (the Form 2 calculator's, built from numbers and references only)."""
@@ -195,11 +221,110 @@ class _Sheet:
         return c
 
     def append(self, row: list[Cell | None]) -> None:
+        assert self.body is None or self._rows_written == 0, "openpyxl rows after XML rows"
         self.ws.append(row)
+        self._rows_written += 1
+
+    def rows(self, rows: list[list[tuple[Any, str | None]]],
+             marks: Mapping[int, list[str | None]], wrap: set[int]) -> None:
+        """Append the data rows of a table: ``rows[i][j]`` = (value, number format) of column
+        ``j`` (0-based), ``marks[j][i]`` the fill mark of a cell, ``wrap`` the columns whose
+        cells wrap (every row, empty or not)."""
+        if self.body is None:
+            for i, row in enumerate(rows):
+                self.append(self._row_cells(i, row, marks, wrap))
+            return
+        width = max([max(wrap, default=-1) + 1, *marks] + [len(r) for r in rows[:1]])
+        letters = [get_column_letter(j + 1) for j in range(max(width, 1))]
+        last_wrap = max(wrap, default=-1) + 1
+        body, xml_cell = self.body, self.xml_cell
+        plain = _plain_number_cells(self)
+        for i, row in enumerate(rows):
+            rn = str(self._rows_written + 1)
+            self._rows_written += 1
+            out = [f'<row r="{rn}">']
+            n = len(row)
+            for j in range(max(n, last_wrap)):
+                v, fmt = row[j] if j < n else (None, None)
+                m = marks.get(j)
+                mark = m[i] if m is not None else None
+                if len(letters) <= j:
+                    letters.append(get_column_letter(j + 1))
+                if mark is None and type(v) is float and v - v == 0.0 and j not in wrap:
+                    out.append(plain(letters[j] + rn, v, fmt))
+                else:
+                    out.append(xml_cell(letters[j] + rn, v, fmt, mark, j in wrap))
+            for j in sorted(c for c in marks if c >= max(n, last_wrap)):
+                if len(letters) <= j:
+                    letters.append(get_column_letter(j + 1))
+                out.append(xml_cell(letters[j] + rn, None, None, marks[j][i], False))
+            out.append("</row>")
+            body.write("".join(out))
+
+    def _row_cells(self, i: int, row: list[tuple[Any, str | None]],
+                   marks: Mapping[int, list[str | None]], wrap: set[int]) -> list[Cell | None]:
+        """The openpyxl cells of data row ``i`` (see :meth:`rows`)."""
+        out: list[Cell | None] = []
+        for j in range(max(len(row), max(wrap, default=-1) + 1)):
+            v, fmt = row[j] if j < len(row) else (None, None)
+            m = marks.get(j)
+            out.append(self.cell(v, fmt, mark=m[i] if m is not None else None, wrap=j in wrap))
+        for j in sorted(c for c in marks if c >= len(out)):
+            out += [None] * (j - len(out))
+            out.append(self.cell(None, mark=marks[j][i]))
+        return out
 
     def widths(self, widths: Mapping[int, float]) -> None:
         for j, w in widths.items():
             self.ws.column_dimensions[get_column_letter(j)].width = w
+
+
+_NO_STYLE: _StyleKey = (None, None, False, False, False)
+
+
+def _classify(value: Any, fmt: str | None, mark: str | None, head: bool,
+              wrap: bool) -> tuple[Any, _StyleKey]:
+    """The value a cell holds and its style key, as :func:`put` decides them: finite numbers
+    as numbers with ``fmt``, None/NaN/inf as empty (no format), dates as dates (default format
+    ``yyyy-mm-dd hh:mm:ss``), booleans as "yes"/"no", lists joined, anything else as text
+    (:func:`~pilotqa.report.safe.xlsx_text`, ``quotePrefix`` for a formula trigger)."""
+    quote = False
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        value, fmt = None, None
+    elif isinstance(value, datetime):
+        fmt = fmt or "yyyy-mm-dd hh:mm:ss"
+    elif _finite(value):
+        pass
+    else:
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
+        elif isinstance(value, (list, tuple)):
+            value = ", ".join("" if v is None else f"{v:.6g}" if isinstance(v, float)
+                              else str(v) for v in value)
+        value, quote = xlsx_text(value)
+        fmt = None
+    return value, (fmt, mark if mark in _FILLS or mark == "input" else None, head, wrap, quote)
+
+
+def _plain_number_cells(sh: _Sheet) -> Any:
+    """A fast :meth:`_Sheet.xml_cell` for a finite float without mark or wrap (most cells):
+    ``(ref, value, fmt) -> XML``."""
+    attrs: dict[str | None, str] = {}
+    style_attr = sh._style_attr
+
+    def plain(ref: str, v: float, fmt: str | None) -> str:
+        style = attrs.get(fmt)
+        if style is None:
+            style = attrs[fmt] = style_attr((fmt, None, False, False, False))
+        text = _float_repr(v)
+        if text[-2:] == ".0":
+            text = text[:-2]
+        return f'<c r="{ref}"{style} t="n"><v>{text}</v></c>'
+
+    return plain
+
+
+_float_repr = float.__repr__
 
 
 def _number_cells(cells: Iterable[Cell | None], row_idx: int) -> Iterable[Cell]:
@@ -243,17 +368,7 @@ def _table(sh: _Sheet, headers: list[str], rows: Iterable[list[tuple[Any, str | 
             head[j - 1].comment = note  # type: ignore[union-attr]
     sh.append(head)
     marks = {col - 1: m for col, m in (fill_cols or {}).items()}
-    wrap = {col - 1 for col in wrap_cols}
-    for i, row in enumerate(rows):
-        out: list[Cell | None] = []
-        for j in range(max(len(row), max(wrap, default=-1) + 1)):
-            v, fmt = row[j] if j < len(row) else (None, None)
-            m = marks.get(j)
-            out.append(sh.cell(v, fmt, mark=m[i] if m is not None else None, wrap=j in wrap))
-        for j in sorted(c for c in marks if c >= len(out)):
-            out += [None] * (j - len(out))
-            out.append(sh.cell(None, mark=marks[j][i]))
-        sh.append(out)
+    sh.rows(rows, marks, {col - 1 for col in wrap_cols})
     return n
 
 
@@ -602,11 +717,16 @@ def _form2_calculator(sh: _Sheet, plans: list[FeatureResult]) -> int:
     return row - 1
 
 
-def build_workbook(result: "AnalysisResult") -> Workbook:
-    """The summary workbook of ``result`` (write-only: save it once, e.g. by :func:`write_xlsx`).
+def build_workbook(result: "AnalysisResult",
+                   bodies: list[tuple[WriteOnlyWorksheet, SheetBody]] | None = None) -> Workbook:
+    """The summary workbook of ``result`` (write-only: save it once).
 
     The sheets are streamed (openpyxl's write-only mode, see :class:`_Sheet`); their content,
     styles, widths, frozen panes, filters and comments are those of the cell-by-cell workbook.
+    With ``bodies`` (a list, filled here) the data rows of every table are not in the workbook
+    but XML text in a :class:`~pilotqa.report.sheetxml.SheetBody` per sheet, which
+    :func:`write_xlsx` splices into the saved package; without it the workbook is complete
+    (every cell an openpyxl cell: :func:`_write_openpyxl`).
     """
     feats = result.features
     order = ordered_features(feats)
@@ -619,7 +739,12 @@ def build_workbook(result: "AnalysisResult") -> Workbook:
     styles: dict[_StyleKey, StyleArray] = {}
 
     def sheet(name: str) -> _Sheet:
-        return _Sheet(wb.create_sheet(name), styles)
+        ws = wb.create_sheet(name)
+        body = None
+        if bodies is not None:
+            body = SheetBody()
+            bodies.append((ws, body))
+        return _Sheet(ws, styles, body)
 
     _cover(sheet(SHEETS[0]), result)
     _summary(sheet(SHEETS[1]), feats, order, conf)
@@ -629,11 +754,31 @@ def build_workbook(result: "AnalysisResult") -> Workbook:
     _statistics(sheet(SHEETS[5]), feats, order)
     _lots_sheet(sheet(SHEETS[6]), feats, order)
     plans = _form2_plans(result, order)
-    if plans:
-        _form2_calculator(sheet(CALCULATOR_SHEET), plans)
+    if plans:  # a few rows with formulas: openpyxl cells
+        _form2_calculator(_Sheet(wb.create_sheet(CALCULATOR_SHEET), styles), plans)
     return wb
 
 
 def write_xlsx(result: "AnalysisResult", path: Path) -> None:
-    """Write the summary workbook of ``result`` to ``path``."""
+    """Write the summary workbook of ``result`` to ``path``.
+
+    openpyxl writes the package (styles, workbook, the header rows with their comments, the
+    Form 2 calculator, widths, panes, filters); the data rows of the tables are written as
+    XML text (:mod:`pilotqa.report.sheetxml`, about 20 times faster than openpyxl's cells) and
+    spliced into their sheets. The cells read back as those of :func:`_write_openpyxl`
+    (tests/test_xlsx_fast.py), numbers with their exact double (``repr``).
+    """
+    bodies: list[tuple[WriteOnlyWorksheet, SheetBody]] = []
+    try:
+        wb = build_workbook(result, bodies)
+        buf = io.BytesIO()
+        wb.save(buf)
+        assemble(buf.getvalue(), Path(path), {str(ws.path)[1:]: body for ws, body in bodies})
+    finally:
+        for _, body in bodies:
+            body.close()
+
+
+def _write_openpyxl(result: "AnalysisResult", path: Path) -> None:
+    """The same workbook with every cell an openpyxl cell (the reference of the tests)."""
     build_workbook(result).save(Path(path))

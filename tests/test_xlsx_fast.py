@@ -1,0 +1,286 @@
+"""The XLSX writer's XML rows (issue 16) against openpyxl's cells, cell by cell.
+
+:func:`pilotqa.report.xlsx.write_xlsx` writes the data rows of the workbook's tables as XML text
+(:mod:`pilotqa.report.sheetxml`); :func:`pilotqa.report.xlsx._write_openpyxl` writes the same
+workbook with every cell an openpyxl cell (the writer before issue 16's XML rows). Both files are
+read back with openpyxl and compared: sheets, widths, frozen panes, filters, merged ranges,
+validations, conditional formats, and every cell's value, type, number format, font, fill,
+border, alignment, protection, quotePrefix, comment and hyperlink. A number may differ only in
+the last digits openpyxl's ``"%.16g"`` drops: the XML rows write the exact double (``repr``), so
+the reference value must be the new one formatted as openpyxl formats it.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import zipfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pilotqa.report.sheetxml import escape_text, number_text, text_cell
+from pilotqa.report.xlsx import _Sheet, _table, _write_openpyxl, write_xlsx
+from tests.report_fixtures import FORMULAS, INJECTION, make_result
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = sorted(p for p in (REPO / "sample_data").iterdir()
+                 if p.suffix not in (".py", ".md") and not p.name.startswith((".", "_"))
+                 and p.name not in ("compare", "streams"))
+QDAS = REPO.parent / "shared" / "real_exports" / "qdas_examples" / "ENG"
+
+
+def _same_number(ref: Any, new: Any) -> bool:
+    """``new`` (the exact double) equals ``ref`` (openpyxl's ``%.16g`` of it)."""
+    if ref == new:
+        return True
+    if isinstance(new, bool) or not isinstance(new, (int, float)):
+        return False
+    return isinstance(ref, (int, float)) and float("%.16g" % new) == ref
+
+
+def _style(c: Any, cache: dict[tuple[int, ...], tuple[Any, ...]]) -> tuple[Any, ...]:
+    """Number format, font, fill, border, alignment, protection and quotePrefix of a cell
+    (by its style array, cached per workbook)."""
+    key = tuple(c._style or ())
+    got = cache.get(key)
+    if got is None:
+        # copies: openpyxl's style proxies compare unequal to each other whatever they hold
+        got = cache[key] = (c.number_format, copy.copy(c.font), copy.copy(c.fill),
+                            copy.copy(c.border), copy.copy(c.alignment),
+                            copy.copy(c.protection), c.quotePrefix)
+    return got
+
+
+def _comment(c: Any) -> Any:
+    k = c.comment
+    return None if k is None else (k.text, k.author, k.width, k.height)
+
+
+def workbook_differences(ref_path: Path, new_path: Path, limit: int = 20) -> list[str]:
+    """Everything that differs between two workbooks read back with openpyxl (empty: none)."""
+    a, b = openpyxl.load_workbook(ref_path), openpyxl.load_workbook(new_path)
+    out: list[str] = []
+    if a.sheetnames != b.sheetnames:
+        return [f"sheets {a.sheetnames} != {b.sheetnames}"]
+    props = ("creator", "title")
+    for p in props:
+        if getattr(a.properties, p) != getattr(b.properties, p):
+            out.append(f"property {p}")
+    if list(a.defined_names) != list(b.defined_names):
+        out.append("defined names")
+    style_a: dict[tuple[int, ...], tuple[Any, ...]] = {}
+    style_b: dict[tuple[int, ...], tuple[Any, ...]] = {}
+    same_style: set[tuple[tuple[int, ...], tuple[int, ...]]] = set()
+    for wa, wb in zip(a.worksheets, b.worksheets):
+        t = wa.title
+        sheet_level = {
+            "freeze": (wa.freeze_panes, wb.freeze_panes),
+            "filter": (wa.auto_filter.ref, wb.auto_filter.ref),
+            "merged": (sorted(map(str, wa.merged_cells.ranges)),
+                       sorted(map(str, wb.merged_cells.ranges))),
+            "widths": ({k: (d.width, d.customWidth) for k, d in wa.column_dimensions.items()},
+                       {k: (d.width, d.customWidth) for k, d in wb.column_dimensions.items()}),
+            "heights": ({k: d.height for k, d in wa.row_dimensions.items() if d.height},
+                        {k: d.height for k, d in wb.row_dimensions.items() if d.height}),
+            "validations": ([str(v.sqref) for v in wa.data_validations.dataValidation],
+                            [str(v.sqref) for v in wb.data_validations.dataValidation]),
+            "conditional": ([str(r.sqref) for r in wa.conditional_formatting],
+                            [str(r.sqref) for r in wb.conditional_formatting]),
+            "size": ((wa.max_row, wa.max_column), (wb.max_row, wb.max_column)),
+        }
+        for what, (x, y) in sheet_level.items():
+            if x != y:
+                out.append(f"{t}: {what} {str(x)[:200]} != {str(y)[:200]}")
+        for ra, rb in zip(wa.iter_rows(), wb.iter_rows()):
+            for ca, cb in zip(ra, rb):
+                where = f"{t}!{ca.coordinate}"
+                if not _same_number(ca.value, cb.value) or (type(ca.value) is str) != (
+                        type(cb.value) is str):
+                    out.append(f"{where}: value {ca.value!r:.80} != {cb.value!r:.80}")
+                if ca.data_type != cb.data_type:
+                    out.append(f"{where}: type {ca.data_type} != {cb.data_type}")
+                pair = (tuple(ca._style or ()), tuple(cb._style or ()))
+                if pair not in same_style:
+                    sa, sb = _style(ca, style_a), _style(cb, style_b)
+                    if sa == sb:
+                        same_style.add(pair)
+                if pair not in same_style:
+                    out.append(f"{where}: style {sa} != {sb}")
+                if _comment(ca) != _comment(cb):
+                    out.append(f"{where}: comment")
+                if (ca.hyperlink and ca.hyperlink.target) != (cb.hyperlink and cb.hyperlink.target):
+                    out.append(f"{where}: hyperlink")
+                if len(out) >= limit:
+                    return out
+    return out
+
+
+def _both(result: Any, tmp_path: Path, stem: str = "w") -> tuple[Path, Path]:
+    ref, new = tmp_path / f"{stem}-openpyxl.xlsx", tmp_path / f"{stem}-xml.xlsx"
+    _write_openpyxl(result, ref)
+    write_xlsx(result, new)
+    return ref, new
+
+
+def _valid_package(path: Path) -> None:
+    with zipfile.ZipFile(path) as z:
+        assert z.testzip() is None
+        names = z.namelist()
+        assert names[-1] == "[Content_Types].xml" and "xl/workbook.xml" in names
+        types = z.read("[Content_Types].xml").decode()
+        for n in names:
+            if n.startswith("xl/worksheets/sheet"):
+                assert f"/{n}" in types, n
+
+
+# ------------------------------------------------------------------------------ whole workbooks
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.name)
+def test_samples_cell_identical(sample: Path, tmp_path: Path) -> None:
+    from pilotqa.analysis import analyze
+    from pilotqa.read import read
+    from pilotqa.settings import Settings
+
+    res = analyze(read([sample]), Settings(lot_size=500))
+    ref, new = _both(res, tmp_path)
+    assert workbook_differences(ref, new) == []
+    _valid_package(new)
+
+
+@pytest.mark.parametrize("name", ["Subgroup_Shaft_8081.dfq",
+                                  pytest.param("Out_of_Spec_2.dfq", marks=pytest.mark.slow)])
+def test_qdas_example_cell_identical(name: str, tmp_path: Path) -> None:
+    if not (QDAS / name).exists():
+        pytest.skip(f"{QDAS / name} (shared Q-DAS examples) not on this machine")
+    from pilotqa.analysis import analyze
+    from pilotqa.read import read
+    from pilotqa.settings import Settings
+
+    res = analyze(read([QDAS / name]), Settings(lot_size=500))
+    ref, new = _both(res, tmp_path)
+    assert workbook_differences(ref, new) == []
+
+
+def test_hostile_result_cell_identical(tmp_path: Path) -> None:
+    """Formula payloads, markup, control characters, white space and non-BMP characters in
+    names, lots, units and metadata; many parts (fills on out-of-tolerance readings)."""
+    names = list(FORMULAS) + [INJECTION, "bad\x01char", "  lead", "trail  ", "   ", "a&b<c>\"'",
+                              "\U0001F600\U0001D518", "#N/A", "x" * 40000]
+    res = make_result(len(names), n_parts=90, names=names, lots=["=L1", "+L2", "@L3"],
+                      unit="=mm", metadata={"part_number": "=cmd|' /C calc'!A0",
+                                            "revision": "-1+1", "description": "@SUM(1,1)",
+                                            "supplier": "\t=1"})
+    ref, new = _both(res, tmp_path)
+    assert workbook_differences(ref, new) == []
+    wb = openpyxl.load_workbook(new)
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row
+             if isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@", "\t"))]
+    assert cells and all(c.data_type == "s" and c.quotePrefix for c in cells)
+
+
+@pytest.mark.slow
+def test_bench_export_cell_identical(tmp_path: Path) -> None:
+    """The 300 x 500 export of benchmarks/bench_pipeline.py (1.5 x 10^5 readings)."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_pipeline import generate
+
+    from pilotqa.analysis import analyze
+    from pilotqa.read import read
+    from pilotqa.settings import Settings
+
+    csv = tmp_path / "bench.csv"
+    generate(csv, 300, 500)
+    res = analyze(read([csv]), Settings(lot_size=500))
+    ref, new = _both(res, tmp_path)
+    assert workbook_differences(ref, new) == []
+    _valid_package(new)
+
+
+# ------------------------------------------------------------------------------ awkward values
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30) | st.sampled_from(
+    ["", " ", "  x", "x  ", "=1+1", "+1", "-1", "@A1", "\t=1", "\r\n=1", "＝1", "#N/A",
+     "<t>&amp;</t>", "]]>", "\x00\x01\x0b\x1f", "\ufffe\uffff", "\U0001F600", "x" * 33000,
+     " \u00a0", "\u2028a\u2029", "a\r\nb", "1e5", "TRUE"])
+_VALUES = (_TEXT | st.floats() | st.integers(-2 ** 70, 2 ** 70) | st.booleans() | st.none()
+           | st.sampled_from([0.1 + 0.2, 1e308, 5e-324, -0.0, 1e16, 2.0 ** 53 + 1, 1 / 3,
+                              123456789.12345679])
+           | st.datetimes(min_value=datetime(1900, 3, 1), max_value=datetime(9999, 1, 1))
+           | st.lists(st.one_of(st.none(), st.floats(allow_nan=False), st.integers(), _TEXT),
+                      max_size=3))
+_FORMATS = st.sampled_from([None, "0", "0.00", "0.0000", "#,##0.0", "0.00#", "0.000000"])
+_MARKS = st.sampled_from([None, "bad", "ok", "keep_100", "input", "unknown"])
+
+
+def _write_table(path: Path, rows: list[list[tuple[Any, str | None]]],
+                 marks: dict[int, list[str | None]], wrap: tuple[int, ...], fast: bool) -> None:
+    from openpyxl import Workbook
+
+    from pilotqa.report.sheetxml import SheetBody, assemble
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("T")
+    body = SheetBody() if fast else None
+    try:
+        sh = _Sheet(ws, {}, body)
+        width = max([len(r) for r in rows] + [1])
+        _table(sh, [f"h{j}" for j in range(width)], rows, fill_cols=marks, wrap_cols=wrap)
+        if body is None:
+            wb.save(path)
+        else:
+            import io
+
+            buf = io.BytesIO()
+            wb.save(buf)
+            assemble(buf.getvalue(), path, {ws.path[1:]: body})
+    finally:
+        if body is not None:
+            body.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.data_too_large])
+@given(data=st.data())
+def test_awkward_values_round_trip_like_openpyxl(tmp_path_factory: pytest.TempPathFactory,
+                                                 data: st.DataObject) -> None:
+    n_rows = data.draw(st.integers(1, 4))
+    n_cols = data.draw(st.integers(1, 5))
+    rows = [[(data.draw(_VALUES), data.draw(_FORMATS))
+             for _ in range(data.draw(st.integers(0, n_cols)))] for _ in range(n_rows)]
+    marks = {c: [data.draw(_MARKS) for _ in range(n_rows)]
+             for c in data.draw(st.sets(st.integers(1, n_cols + 2), max_size=2))}
+    wrap = tuple(data.draw(st.sets(st.integers(1, n_cols + 1), max_size=2)))
+    tmp = tmp_path_factory.mktemp("awk")
+    _write_table(tmp / "ref.xlsx", rows, marks, wrap, fast=False)
+    _write_table(tmp / "new.xlsx", rows, marks, wrap, fast=True)
+    assert workbook_differences(tmp / "ref.xlsx", tmp / "new.xlsx") == []
+    # and the exact double, never a formula
+    ws = openpyxl.load_workbook(tmp / "new.xlsx")["T"]
+    for i, row in enumerate(rows, start=2):
+        for j, (v, _) in enumerate(row, start=1):
+            c = ws.cell(i, j)
+            assert c.data_type != "f"
+            if type(v) is float and math.isfinite(v):
+                assert c.value == v and c.data_type == "n"
+            elif type(v) is str and v[:1] in ("=", "+", "-", "@"):
+                assert c.data_type == "s" and c.quotePrefix
+
+
+def test_number_text_is_the_exact_double() -> None:
+    for x in (0.1 + 0.2, 1 / 3, 5e-324, 1.7976931348623157e308, -0.0, 1e16, 123.0, 1e-7):
+        assert float(number_text(x)) == x and number_text(x) == repr(x).removesuffix(".0")
+    assert number_text(123.0) == "123" and number_text(-0.0) == "-0"
+    assert number_text(12) == "12" and number_text(-(2 ** 53)) == str(-(2 ** 53))
+    assert float(number_text(2 ** 60)) == float(2 ** 60)
+
+
+def test_text_cell_escapes_and_preserves_space() -> None:
+    assert escape_text('a&b<c>"\'') == 'a&amp;b&lt;c&gt;"\''
+    assert text_cell("A1", "", "x") == '<c r="A1" t="inlineStr"><is><t>x</t></is></c>'
+    assert 'xml:space="preserve"' in text_cell("A1", ' s="2"', " x")
+    assert text_cell("A1", "", "") == '<c r="A1" t="inlineStr" />'
