@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
@@ -71,7 +72,9 @@ __all__ = [
 MAX_PARTS: int = 1_000_000
 
 
+@lru_cache(maxsize=64)
 def _z(confidence: float) -> float:
+    """z = Φ⁻¹((1 + confidence)/2) (cached: the searches below evaluate the bound thousands of times)."""
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence}")
     return NormalDist().inv_cdf((1.0 + confidence) / 2.0)
@@ -116,6 +119,8 @@ def required_point_estimate(requirement: float, n: float, nu: float, confidence:
             raise ValueError(f"no estimate reaches {requirement} at n = {n}, ν = {nu}")
     for _ in range(200):
         mid = 0.5 * (lo + hi)
+        if mid == lo or mid == hi:  # lo and hi are adjacent floats: no further step changes either
+            break
         if bissell_lower_at(mid, n, nu, confidence) >= requirement:
             hi = mid
         else:

@@ -249,6 +249,31 @@ def _sf_at(sf: list[float] | tuple[float, ...], k: int) -> float:
     return float(sf[k]) if k < len(sf) else 0.0
 
 
+@lru_cache(maxsize=1024)
+def _null_at(chart: str, m: int, rl: tuple[int, ...], n: int) -> tuple[str, Any, Any, float, float, str]:
+    """The null distribution of K for one chart type, rule set and length, looked up once:
+    ``("table", sf_a, sf_b, w, mean, method)`` (tabulated; ``sf_b`` None at a tabulated length,
+    else interpolated with weight w between the two neighbouring lengths) or
+    ``("simulated", sf, None, 0, mean, method)``."""
+    tab = _table()
+    key = table_key(chart, m, rl)
+    lengths = [int(x) for x in tab.get("lengths", [])]
+    case = tab.get("cases", {}).get(key)
+    if case is not None and lengths and lengths[0] <= n <= lengths[-1]:
+        method = f"tabulated null distribution ({tab.get('runs_per_cell')} simulated charts per length)"
+        j = int(np.searchsorted(lengths, n))
+        if lengths[j] == n:
+            sf = case[str(n)]
+            return "table", sf, None, 0.0, float(sum(sf[1:])), method
+        a, b = lengths[j - 1], lengths[j]
+        w = (n - a) / (b - a)
+        sa, sb = case[str(a)], case[str(b)]
+        return "table", sa, sb, w, (1 - w) * sum(sa[1:]) + w * sum(sb[1:]), method
+    sf = _ondemand(chart, m, rl, n)
+    return ("simulated", sf, None, 0.0, float(sum(sf[1:])),
+            f"simulated null distribution ({_ONDEMAND_RUNS} charts, fixed seed)")
+
+
 def signal_p_value(chart: str, rules: Iterable[int], n_points: int, signals: int,
                    subgroup_size: int | None = None) -> tuple[float, float, str]:
     """P(K ≥ signals) for an in-control chart of this type, rules and length.
@@ -271,26 +296,13 @@ def signal_p_value(chart: str, rules: Iterable[int], n_points: int, signals: int
             m = 10
     if not rl or n < 1:
         return (1.0 if k == 0 else 0.0), 0.0, "no rules"
-    tab = _table()
-    key = table_key(chart, m, rl)
-    lengths = [int(x) for x in tab.get("lengths", [])]
-    case = tab.get("cases", {}).get(key)
-    if case is not None and lengths and lengths[0] <= n <= lengths[-1]:
-        j = int(np.searchsorted(lengths, n))
-        if lengths[j] == n:
-            sf = case[str(n)]
-            p, mean = _sf_at(sf, k), float(sum(sf[1:]))
-        else:
-            a, b = lengths[j - 1], lengths[j]
-            w = (n - a) / (b - a)
-            sa, sb = case[str(a)], case[str(b)]
-            p = (1 - w) * _sf_at(sa, k) + w * _sf_at(sb, k)
-            mean = (1 - w) * sum(sa[1:]) + w * sum(sb[1:])
-        method = f"tabulated null distribution ({tab.get('runs_per_cell')} simulated charts per length)"
+    null = _null_at(chart, m, rl, n)
+    if null[0] == "table":
+        _, sa, sb, w, mean, method = null
+        p = _sf_at(sa, k) if sb is None else (1 - w) * _sf_at(sa, k) + w * _sf_at(sb, k)
     else:
-        sf = _ondemand(chart, m, rl, n)
-        p, mean = _sf_at(sf, k), float(sum(sf[1:]))
-        method = f"simulated null distribution ({_ONDEMAND_RUNS} charts, fixed seed)"
+        _, sf, _, _, mean, method = null
+        p = _sf_at(sf, k)
     return max(p, 5e-5), mean, method
 
 
