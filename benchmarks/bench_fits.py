@@ -6,7 +6,7 @@ then runs :func:`pilotqa.stats.compute` ``--repeat`` times in this process and r
 the CPU seconds (``time.process_time``) of
 
 * ``normality+fits`` — :func:`pilotqa.stats.normality`, :func:`pilotqa.stats.capability_model`
-  and the batched fits ``lean_prefits`` (wrapped from the outside, as ``bench_pipeline`` does),
+  and the batched tests and fits ``normality_all`` and ``lean_prefits`` (wrapped from the outside, as ``bench_pipeline`` does),
 * ``stats rest`` — ``compute`` minus every family ``bench_pipeline`` times separately,
 * ``compute`` — the whole stage.
 
@@ -41,11 +41,11 @@ OUT = ROOT / "benchmarks" / "out"
 
 import bench_pipeline  # noqa: E402
 
-#: bench_pipeline's families, with the batched fits compute runs before the per-feature
-#: assembly (``lean_prefits``) counted in ``normality+fits``
+#: bench_pipeline's families, with the batched normality tests and fits compute runs before the
+#: per-feature assembly (``normality_all``, ``lean_prefits``) counted in ``normality+fits``
 FAMILIES: dict[str, tuple[str, ...]] = {
     **bench_pipeline.FAMILIES,
-    "normality+fits": tuple(dict.fromkeys(bench_pipeline.FAMILIES["normality+fits"] + ("lean_prefits",))),
+    "normality+fits": tuple(dict.fromkeys(bench_pipeline.FAMILIES["normality+fits"] + ("lean_prefits", "normality_all"))),
 }
 
 

@@ -50,6 +50,7 @@ from .distributions import (
     fit_candidates,
     lean_prefits,
     normality,
+    normality_all,
     percentile_indices,
 )
 from .attributes import attribute_features
@@ -200,7 +201,7 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureS
     empty = np.array([], dtype=float)
     values = [parts[r["feature"]]["value"].to_numpy().astype(float) if r["feature"] in parts else empty
               for r in cap_rows]
-    norm = [normality(v, settings.alpha) for v in values]
+    norm = normality_all(values, settings.alpha)  # = [normality(v, settings.alpha) for v in values]
     # the Johnson SU / folded-normal fits of every feature that gets fitted, in one batch (the
     # same numbers as capability_model fitting each feature alone)
     prefits = lean_prefits([(v, bool(spec_rows[r["feature"]]["lower_bound_zero"]), nd[0])

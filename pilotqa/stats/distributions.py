@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,7 @@ from pilotqa.util import finite_or_none as _f
 __all__ = [
     "FitResult",
     "normality",
+    "normality_all",
     "ad_statistic",
     "fit_candidates",
     "percentile_indices",
@@ -189,6 +190,12 @@ def _normal_ad(x: NDArray[np.float64]) -> tuple[float, float]:
     with np.errstate(divide="ignore"):
         ad_values = (2 * i - 1.0) / n * (np.log(z) + np.log1p(-z[::-1]))
     a2 = -n - np.sum(ad_values)
+    return float(a2), _ad_p_value(a2, n)
+
+
+def _ad_p_value(a2: Any, n: int) -> float:
+    """The p-value of :func:`_normal_ad` from A² (D'Agostino & Stephens 1986, Table 4.9, on the
+    modified statistic A²(1 + 0.75/n + 2.25/n²))."""
     a = a2 * (1 + 0.75 / n + 2.25 / n ** 2)
     if a >= 0.00 and a < 0.200:
         p = 1 - np.exp(-13.436 + 101.14 * a - 223.73 * a ** 2)
@@ -200,7 +207,77 @@ def _normal_ad(x: NDArray[np.float64]) -> tuple[float, float]:
         p = np.exp(1.2937 - 5.709 * a + 0.0186 * a ** 2)
     else:
         p = 0.0
-    return float(a2), float(p)
+    return float(p)
+
+
+def _normal_ad_rows(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """A² of :func:`_normal_ad` for every row of the C-contiguous 2-D array ``x`` (one sample of n
+    readings per row): the same operations with each row's mean and SD as a column, the reversed
+    CDF values per row, and row sums along the contiguous axis (numpy's pairwise sum, as for a
+    row alone), so each A² is the number :func:`_normal_ad` gives for that row
+    (tests/test_fits_normality.py)."""
+    from scipy.special import ndtr
+
+    n = x.shape[1]
+    y = np.sort(x, axis=1)
+    w = (y - np.mean(x, axis=1, keepdims=True)) / np.std(x, axis=1, ddof=1, keepdims=True)
+    z = ndtr(w)
+    i = np.arange(1, n + 1)
+    with np.errstate(divide="ignore"):
+        ad_values = (2 * i - 1.0) / n * (np.log(z) + np.log1p(-z[:, ::-1]))
+    return np.asarray(-n - np.sum(ad_values, axis=1), dtype=np.float64)
+
+
+#: Largest block of :func:`normality_all` in readings (samples × n).
+_NORMALITY_CELLS = 1_000_000
+
+
+def normality_all(samples: Sequence[ArrayLike], alpha: float = 0.05) -> list[tuple[dict[str, Any], list[str]]]:
+    """:func:`normality` of many samples: ``[normality(x, alpha) for x in samples]``, the same
+    documents and notes, with the samples of equal size tested together — Shapiro–Wilk by
+    ``scipy.stats.shapiro(…, axis=1)`` (scipy applies the one-sample test to each row) and the
+    Anderson–Darling A² by :func:`_normal_ad_rows` (tests/test_fits_normality.py)."""
+    xs = []
+    for values in samples:
+        x = np.asarray(values, dtype=float)
+        xs.append(x[np.isfinite(x)])
+    out: list[tuple[dict[str, Any], list[str]] | None] = [None] * len(xs)
+    groups: dict[int, list[int]] = {}
+    for k, x in enumerate(xs):
+        if x.size < 3 or np.ptp(x) == 0:
+            out[k] = normality(x, alpha)
+        else:
+            groups.setdefault(x.size, []).append(k)
+    for n, members in groups.items():
+        per = max(1, _NORMALITY_CELLS // n)
+        for lo in range(0, len(members), per):
+            chunk = members[lo:lo + per]
+            rows = np.ascontiguousarray(np.stack([xs[k] for k in chunk]))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                from scipy.stats import shapiro
+
+                sw_p = np.atleast_1d(shapiro(rows, axis=1).pvalue)
+            a2s = _normal_ad_rows(rows) if n >= MIN_N_AD else None
+            for r, k in enumerate(chunk):
+                doc: dict[str, Any] = {"ad_statistic": None, "ad_p_value": None, "sw_p_value": _f(sw_p[r]),
+                                       "normal": None}
+                notes: list[str] = []
+                if n > 5000:
+                    notes.append("Shapiro–Wilk p-value is approximate for more than 5000 readings.")
+                if a2s is not None:
+                    a2 = a2s[r]
+                    doc["ad_statistic"] = _f(float(a2))
+                    doc["ad_p_value"] = _f(_ad_p_value(a2, n))
+                    if doc["ad_p_value"] is not None:
+                        doc["normal"] = bool(doc["ad_p_value"] >= alpha)
+                else:
+                    notes.append(f"Anderson–Darling p-value not computed for n = {n} < {MIN_N_AD}; normality "
+                                 "judged by Shapiro–Wilk.")
+                if doc["normal"] is None and doc["sw_p_value"] is not None:
+                    doc["normal"] = bool(doc["sw_p_value"] >= alpha)
+                out[k] = (doc, notes)
+    return [o for o in out if o is not None]
 
 
 def ad_statistic(sorted_x: NDArray[np.float64], cdf: Any) -> float:
