@@ -4,12 +4,10 @@ openpyxl turns every cell into an object and an XML element tree before it write
 20 µs a cell); the workbook's large sheets (10^6 readings at the issue's target size) spend
 most of their time there. This module writes the same ``<row>``/``<c>`` elements as text:
 
-* a number: ``<c r="D2" s="5" t="n"><v>0.1</v></c>`` — the value as Python's shortest
-  round-trip representation (``repr(float)``, so reading the file gives back the very same
-  double; openpyxl writes ``"%.16g"``, which can change the 17th significant digit), a whole
-  number without ``.0`` as openpyxl writes it;
+* a number: ``<c r="D2" s="5" t="n"><v>0.1</v></c>`` — the value formatted ``"%.16g"``,
+  exactly as openpyxl formats it (``openpyxl.compat.strings.safe_string``);
 * a date: ``t="n"`` with the Excel serial day number (:func:`openpyxl.utils.datetime.to_excel`
-  in the workbook's epoch), written ``"%.16g"`` exactly as openpyxl writes it;
+  in the workbook's epoch), written ``"%.16g"`` as well;
 * a text: an inline string ``<c r="B2" t="inlineStr"><is><t>…</t></is></c>`` (what openpyxl
   writes in write-only mode; ECMA-376 Part 1 §18.3.1.53 ``is``), ``& < >`` escaped and
   ``xml:space="preserve"`` on text with leading or trailing white space around other text,
@@ -30,11 +28,6 @@ from pathlib import Path
 from typing import IO, Mapping
 
 __all__ = ["SheetBody", "assemble", "escape_text", "number_text", "text_cell"]
-
-_float_repr = float.__repr__
-#: Largest integer a double holds exactly (2^53); larger ones are written as their double.
-_EXACT_INT = 2 ** 53
-
 
 def escape_text(text: str) -> str:
     """``text`` as XML character data: ``&``, ``<`` and ``>`` as entity references (what
@@ -61,15 +54,12 @@ def text_cell(ref: str, style: str, text: str) -> str:
 
 
 def number_text(value: float | int) -> str:
-    """The ``<v>`` text of a finite number: ``repr`` of the double (shortest text that reads
-    back as the same double) without a trailing ``.0`` (``42``, as openpyxl writes a whole
-    number), an integer as its digits while a double holds it exactly."""
-    if isinstance(value, int):
-        value = int(value)  # an int subclass (IntEnum …) as a plain int
-        if -_EXACT_INT <= value <= _EXACT_INT:
-            return str(value)
-    text = _float_repr(float(value))
-    return text[:-2] if text.endswith(".0") else text
+    """The ``<v>`` text of a finite number, as openpyxl writes it: ``"%.16g" % value``.
+
+    (Not ``repr``: 16 significant digits can miss the 17th of a double; the workbook keeps
+    the numbers openpyxl has always written, so LibreOffice and Excel show the same text.)
+    """
+    return "%.16g" % value
 
 
 class SheetBody:

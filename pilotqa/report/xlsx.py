@@ -316,15 +316,9 @@ def _plain_number_cells(sh: _Sheet) -> Any:
         style = attrs.get(fmt)
         if style is None:
             style = attrs[fmt] = style_attr((fmt, None, False, False, False))
-        text = _float_repr(v)
-        if text[-2:] == ".0":
-            text = text[:-2]
-        return f'<c r="{ref}"{style} t="n"><v>{text}</v></c>'
+        return f'<c r="{ref}"{style} t="n"><v>{"%.16g" % v}</v></c>'
 
     return plain
-
-
-_float_repr = float.__repr__
 
 
 def _number_cells(cells: Iterable[Cell | None], row_idx: int) -> Iterable[Cell]:
@@ -766,7 +760,7 @@ def write_xlsx(result: "AnalysisResult", path: Path) -> None:
     Form 2 calculator, widths, panes, filters); the data rows of the tables are written as
     XML text (:mod:`pilotqa.report.sheetxml`, about 20 times faster than openpyxl's cells) and
     spliced into their sheets. The cells read back as those of :func:`_write_openpyxl`
-    (tests/test_xlsx_fast.py), numbers with their exact double (``repr``).
+    (tests/test_xlsx_fast.py: the same package, member by member, up to the save time).
     """
     bodies: list[tuple[WriteOnlyWorksheet, SheetBody]] = []
     try:
