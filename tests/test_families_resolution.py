@@ -189,3 +189,13 @@ def inspections(draw: st.DrawFn) -> tuple[pl.DataFrame, pl.DataFrame]:
 def test_resolution_equals_reference(data: tuple[pl.DataFrame, pl.DataFrame]) -> None:
     meas, specs = data
     _same_frame(resolution_all(meas, specs), reference_resolution_all(meas, specs))
+
+
+def test_signed_zeros_and_repeated_readings() -> None:
+    # −0.0 and 0.0, repeated readings, a feature of one distinct reading: the distinct-readings
+    # computation sees what the every-reading computation saw
+    meas = pl.DataFrame({"feature": ["A"] * 6 + ["B"] * 4 + ["C"] * 3,
+                         "value": [0.0, -0.0, 0.001, -0.001, 0.0, 0.002, -0.0, -0.0, 0.0, 0.0, 1.5, 1.5, 1.5]})
+    specs = pl.DataFrame({"feature": ["A", "B", "C"], "nominal": [0.0, 0.0, 1.5], "lsl": [-0.05, -0.05, 1.0],
+                          "usl": [0.05, 0.05, 2.0], "lower_bound_zero": [False, False, False]})
+    _same_frame(resolution_all(meas, specs), reference_resolution_all(meas, specs))

@@ -15,7 +15,14 @@ import polars as pl
 from hypothesis import given, settings as hsettings, strategies as st
 
 from pilotqa.settings import Settings
-from pilotqa.stats.stability import _doc, choose_chart, control_chart, stability_all
+from pilotqa.stats.stability import (
+    _choose_from_sizes,
+    _doc,
+    _size_tables,
+    choose_chart,
+    control_chart,
+    stability_all,
+)
 
 
 def reference_stability_all(meas: pl.DataFrame, settings: Settings) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
@@ -136,3 +143,13 @@ def test_vectorised_equals_per_feature_on_a_bench_sized_frame() -> None:
         got = stability_all(meas, Settings(rules=rules))
         assert sum(len(d["violations"]) for d, _ in got.values()) > 0
         _same(got, reference_stability_all(meas, Settings(rules=rules)))
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(series=st.lists(st.lists(st.integers(1, 14), min_size=1, max_size=40), min_size=1, max_size=6))
+def test_chart_choice_from_size_tables_equals_choose_chart(series: list[list[int]]) -> None:
+    sizes = np.array([v for s in series for v in s], dtype=np.int64)
+    tables = _size_tables(sizes, np.array([len(s) for s in series], dtype=np.int64))
+    for s, table in zip(series, tables):
+        assert table == sorted((v, s.count(v)) for v in set(s))
+        assert _choose_from_sizes(table) == choose_chart(s)

@@ -19,6 +19,7 @@ from scipy import special
 
 from pilotqa.util import finite_or_none as _num
 from pilotqa.settings import Settings
+from pilotqa.stats.stability import feature_sort_code
 
 __all__ = ["MIN_N_DRIFT", "NSIGMA_BAND", "tolerance_width", "newey_west_lags", "parts_to_limit", "hac_trend", "drift_test",
            "drift_all"]
@@ -427,8 +428,9 @@ def drift_all(
         .join(specs.select("feature", "nominal", "lsl", "usl", "lower_bound_zero"), on="feature", how="left")
     )
     info = {r["feature"]: r for r in summ.iter_rows(named=True)}
-    data = meas.select("feature", "sequence", "value").sort(["feature", "sequence"], maintain_order=True)
-    group = data["feature"].rle_id().to_numpy()
+    data = (meas.select("feature", "sequence", "value").with_columns(feature_sort_code(meas["feature"]))
+            .sort(["_feature_code", "sequence"], maintain_order=True))
+    group = data["_feature_code"].rle_id().to_numpy()
     seq = data["sequence"].to_numpy().astype(float)
     val = data["value"].to_numpy().astype(float)
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])

@@ -136,7 +136,7 @@ def resolution_all(meas: pl.DataFrame, specs: pl.DataFrame) -> pl.DataFrame:
     # Everything below depends on each feature's *set* of readings (the largest decimals, the
     # distinct readings inside x̄ ± 3s, the gaps between distinct readings): computed on the
     # distinct (feature, reading) pairs, far fewer than the readings of a gauge with a step.
-    u = m.unique()
+    u = m.group_by("feature").agg(pl.col("value").unique()).explode("value")
     u = u.with_columns(pl.Series("_dec", _decimals(u["value"].to_numpy()), dtype=pl.Int64))
     summ = summ.join(u.group_by("feature").agg(pl.col("_dec").max().alias("dec")), on="feature", how="left")
     # A grid of whole numbers exists only while value·10^d stays exact in a float (< 2^53):

@@ -750,6 +750,34 @@ def _starts_of(counts: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np
     return first, np.repeat(first, counts)
 
 
+def _size_tables(sizes: NDArray[np.int64], counts: NDArray[np.int64]) -> list[list[tuple[int, int]]]:
+    """Per series of ``counts`` points laid end to end: its distinct subgroup sizes with how often
+    each occurs, ``[(size, count), …]`` by size (one ``np.unique`` for all series)."""
+    if not sizes.size:
+        return [[] for _ in counts.tolist()]
+    series = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
+    width = int(sizes.max()) + 1
+    keys, n_of = np.unique(series * width + sizes, return_counts=True)
+    at = np.searchsorted(keys // width, np.arange(counts.size + 1)).tolist()
+    pairs = list(zip((keys % width).tolist(), n_of.tolist()))
+    return [pairs[at[i]:at[i + 1]] for i in range(counts.size)]
+
+
+def _choose_from_sizes(table: list[tuple[int, int]]) -> tuple[str, int]:
+    """:func:`choose_chart` from a series' ``(size, count)`` table (:func:`_size_tables`). The
+    most common size is the reference only when it holds more than half of the subgroups, so
+    which of several equally common sizes is taken never matters."""
+    total = sum(c for _, c in table)
+    if total == 0 or table[-1][0] <= 1:
+        return "i-mr", 1
+    size, count = max(table, key=lambda t: t[1])
+    largest = table[-1][0]
+    ref = size if count > total / 2 else largest
+    if ref <= 1:
+        ref = largest
+    return ("xbar-r" if ref <= 9 else "xbar-s"), ref
+
+
 def _rule_hits(
     x: FloatArray, z: FloatArray, start: NDArray[np.int64], ok: NDArray[np.bool_], rules: list[int]
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -804,8 +832,10 @@ def _charts_flat(
     pt_s = np.repeat(is_s, r_counts)
     # centre Σnᵢx̄ᵢ / Σnᵢ (control_chart)
     nx = sizes * x
-    center = np.array([float(np.sum(nx[a:a + c]) / np.sum(sizes[a:a + c]))
-                       for a, c in zip(x_first.tolist(), x_counts.tolist())], dtype=float)
+    n_sum = np.add.reduceat(sizes, x_first) if sizes.size else np.zeros(0, np.int64)  # integers: exact in any order
+    center = np.array([float(np.sum(nx[a:a + c]) / t)
+                       for a, c, t in zip(x_first.tolist(), x_counts.tolist(), n_sum)], dtype=float)
+    tables = _size_tables(sizes, x_counts)
     # σ: MR̄/d2(2); Σfᵢrᵢ/d2(nᵢ) / Σfᵢ; Σhᵢsᵢ/c4(nᵢ) / Σhᵢ over the usable spreads (_sigma_mr/_rbar/_sbar)
     with np.errstate(invalid="ignore", divide="ignore"):
         usable = np.isfinite(spreads) & (pt_mr | (r_sizes >= 2))
@@ -853,9 +883,9 @@ def _charts_flat(
         ra, rb = int(r_first[i]), int(r_first[i] + r_counts[i])
         kind = kinds[i]
         notes = list(extra_notes[i])
-        distinct = [1] if kind == "i-mr" else np.unique(sizes[a:b]).tolist()
+        distinct = [1] if kind == "i-mr" else [size for size, _ in tables[i]]
         if kind != "i-mr":
-            n_single = int(np.sum(sizes[a:b] < 2))
+            n_single = sum(c for size, c in tables[i] if size < 2)
             if n_single:
                 notes.append(f"{n_single} subgroup(s) hold a single reading: plotted on the X̄ chart, "
                              "no range point, not used for sigma")
@@ -899,6 +929,13 @@ def _charts_flat(
         }
         out[feat] = (doc, series)
     return out
+
+
+def feature_sort_code(features: pl.Series) -> pl.Expr:
+    """``pl.col("feature")`` as integer codes numbered in polars' own sort order of the names:
+    sorting by the code orders rows exactly as sorting by the name, without comparing strings
+    (a third of the time of a sort of 10^6 readings). Names must not be null."""
+    return pl.col("feature").cast(pl.Enum(features.unique().sort())).to_physical().alias("_feature_code")
 
 
 def stability_all(meas: pl.DataFrame, settings: Settings) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
@@ -958,9 +995,16 @@ def stability_all(meas: pl.DataFrame, settings: Settings) -> dict[str, tuple[dic
     if meas.height == 0:
         return out
     m = meas.select("feature", "subgroup", "sequence", "value")
+    # one pass over the readings: per (feature, subgroup) its size, mean, range, SD, first sequence
+    per_sub = m.group_by("feature", "subgroup").agg(
+        pl.len().alias("n"),
+        pl.col("value").mean().alias("mean"),
+        (pl.col("value").max() - pl.col("value").min()).alias("range"),
+        pl.col("value").std(ddof=1).alias("sd"),
+        pl.col("sequence").min().alias("first_seq"),
+    )
     structure = (
-        m.group_by("feature", "subgroup")
-        .agg(pl.len().alias("n"))
+        per_sub
         .group_by("feature")
         .agg(
             pl.col("n").filter(pl.col("subgroup").is_null()).sum().alias("null_rows"),
@@ -987,11 +1031,12 @@ def stability_all(meas: pl.DataFrame, settings: Settings) -> dict[str, tuple[dic
     # Individuals: values and span-2 moving ranges for all features in one pass.
     ind = (
         m.filter(pl.col("feature").is_in(list(indiv_features)))
-        .sort(["feature", "sequence"], nulls_last=True, maintain_order=True)
+        .with_columns(feature_sort_code(m["feature"]))
+        .sort(["_feature_code", "sequence"], nulls_last=True, maintain_order=True)
         .with_columns(pl.col("value").diff().abs().over("feature").alias("mr"))
     )
     if ind.height:
-        counts = np.bincount(ind["feature"].rle_id().to_numpy()).astype(np.int64)
+        counts = np.bincount(ind["_feature_code"].rle_id().to_numpy()).astype(np.int64)
         first, _ = _starts_of(counts)
         feats = ind["feature"].gather(first).to_list()
         v = ind["value"].to_numpy().astype(float)
@@ -1019,24 +1064,18 @@ def stability_all(meas: pl.DataFrame, settings: Settings) -> dict[str, tuple[dic
 
     # Subgroups: one group_by for all features.
     sg = (
-        m.filter(~pl.col("feature").is_in(list(indiv_features)))
-        .group_by("feature", "subgroup")
-        .agg(
-            pl.len().alias("n"),
-            pl.col("value").mean().alias("mean"),
-            (pl.col("value").max() - pl.col("value").min()).alias("range"),
-            pl.col("value").std(ddof=1).alias("sd"),
-            pl.col("sequence").min().alias("first_seq"),
-        )
-        .sort(["feature", "first_seq", "subgroup"], nulls_last=True)
+        per_sub.filter(~pl.col("feature").is_in(list(indiv_features)))
+        .with_columns(feature_sort_code(per_sub["feature"]))
+        .sort(["_feature_code", "first_seq", "subgroup"], nulls_last=True)
     )
     if sg.height:
-        counts = np.bincount(sg["feature"].rle_id().to_numpy()).astype(np.int64)
+        counts = np.bincount(sg["_feature_code"].rle_id().to_numpy()).astype(np.int64)
         first, _ = _starts_of(counts)
         n = sg["n"].to_numpy().astype(np.int64)
         use_sd = np.zeros(n.size, dtype=bool)
-        for feat, a, c in zip(sg["feature"].gather(first).to_list(), first.tolist(), counts.tolist()):
-            kind, ref = choose_chart(n[a:a + c])
+        tables = _size_tables(n, counts)
+        for feat, a, c, table in zip(sg["feature"].gather(first).to_list(), first.tolist(), counts.tolist(), tables):
+            kind, ref = _choose_from_sizes(table)
             names.append(str(feat))
             kinds.append(kind)
             refs.append(ref)
