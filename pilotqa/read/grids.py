@@ -358,7 +358,7 @@ def distinct_texts(c: "pl.Series") -> "pl.Series":
     """The distinct non-null cells of a String or Categorical column, as String."""
     import polars as pl
 
-    return c.unique().drop_nulls().cast(pl.String)
+    return c.unique(maintain_order=True).drop_nulls().cast(pl.String)
 
 
 def is_coded(c: "pl.Series") -> bool:
@@ -378,7 +378,7 @@ def per_distinct(c: "pl.Series", fn: "Callable[[pl.Series], pl.Series]") -> "pl.
 
     if not is_coded(c):
         return fn(c).alias(c.name)
-    u = c.unique().drop_nulls()
+    u = c.unique(maintain_order=True).drop_nulls()
     codes = u.to_physical().cast(pl.Int64)
     got = fn(u.cast(pl.String))
     size = int(codes.max()) + 1 if len(u) else 0  # type: ignore[arg-type]

@@ -915,21 +915,24 @@ def _read_long_frame(frame: pl.DataFrame, rows: list[list[Any]], hdr: int,
                 raise SpecError(f"{ctx.cell(row0(i), j)}specification cell: {prob.reason}",
                                 **ctx.place(sheet, row0(i), j, head[j]))
             spec_num[f] = parsed
-    text_cols: dict[str, pl.Series] = {}
-    for f in ("unit", "class", "lower_bound_zero"):
-        if f in cols:
-            text_cols[f] = _strip(col(cols[f])).alias(f)
-    sframe = pl.DataFrame([feat, pl.int_range(0, n, eager=True, dtype=pl.Int64).alias("_i"),
-                           *spec_num.values(), *text_cols.values()])
+    text_cols: list[str] = [f for f in ("unit", "class", "lower_bound_zero") if f in cols]
     if spec_num or text_cols:
         # each feature's first row of each distinct value of each spec column, and its last row,
         # decide everything specs_per_feature computes: its checks, first values, rows, row range
-        fields = list(spec_num) + list(text_cols)
-        sframe = sframe.filter(pl.any_horizontal([pl.col(f).is_first_distinct().over("feature")
-                                                  for f in fields])
-                               | pl.col("feature").is_last_distinct())
+        # (found on keys equal where the stripped texts are: the texts of those rows only are made)
+        fields = list(spec_num) + text_cols
+        keys = pl.DataFrame([_text_key(col(jf), feat).alias("_f"), *spec_num.values(),
+                             *(_text_key(col(cols[f])).alias(f) for f in text_cols)])
+        at = keys.with_row_index("_i").filter(
+            pl.any_horizontal([pl.col(f).is_first_distinct().over("_f") for f in fields])
+            | pl.col("_f").is_last_distinct())["_i"].cast(pl.Int64)
+        del keys
+        sframe = pl.DataFrame([feat.gather(at), at, *(v.gather(at) for v in spec_num.values()),
+                               *(_strip(col(cols[f]).gather(at)).alias(f) for f in text_cols)])
+    else:
+        sframe = pl.DataFrame([feat, pl.int_range(0, n, eager=True, dtype=pl.Int64).alias("_i")])
     specs, lim_notes = specs_per_feature(
-        sframe, list(spec_num) + list(text_cols),
+        sframe, list(spec_num) + text_cols,
         lambda f, i: ctx.place(sheet, row0(i), cols.get(f, jf), head[cols.get(f, jf)]),
         lambda f: _s(head[cols[f]]),
         (lambda a, b: _source(ctx, sheet, f"rows {row0(a) + 1}-{row0(b) + 1}"))
@@ -972,13 +975,22 @@ def _strip(c: pl.Series) -> pl.Series:
     return c.str.strip_chars() if c.str.contains(r"^\s|\s$").any() else c
 
 
+def _text_key(c: pl.Series, stripped: pl.Series | None = None) -> pl.Series:
+    """A key of each cell's stripped text (two cells' keys are equal exactly when their stripped
+    texts are): for a Categorical column the dense rank of its distinct stripped texts (UInt32),
+    else the stripped text itself (``stripped`` when already made)."""
+    if is_coded(c):
+        return per_distinct(c, lambda u: _strip(u).rank("dense"))
+    return _strip(c) if stripped is None else stripped
+
+
 def _parse_specs(c: pl.Series) -> tuple[pl.Series, list[tuple[int, Any]]]:
     """``parse_column`` of the stripped cells of a specification column (values, problems); a
     Categorical column is parsed through its distinct texts (each cell's value depends on its
     text alone), and again cell by cell only when one is refused, so that the problem named is
     the first in row order."""
     if is_coded(c):
-        u = _strip(c.unique().drop_nulls())
+        u = _strip(c.unique(maintain_order=True).drop_nulls())
         _, _, problems = parse_column(u)
         if not problems:
             return per_distinct(c, lambda t: parse_column(_strip(t))[0]), []
