@@ -228,3 +228,18 @@ def test_batched_loglik_and_ppk_equal_one_point_at_a_time(kind: str, n: int, see
                     v = D._percentile_indices(D._Model(dist, tuple(p)), *limits, False)["ppk"]
                     ref.append(math.nan if v is None else float(v))
                 assert [a == b or (math.isnan(a) and math.isnan(b)) for a, b in zip(ppk, ref)] == [True] * len(pts)
+
+
+@settings(max_examples=40, deadline=None)
+@given(start=st.lists(st.floats(-3.0, 3.0, allow_nan=False), min_size=2, max_size=4),
+       digits=st.sampled_from([0, 1, 3]), nan_edge=st.booleans())
+def test_nelder_mead_with_ties_and_nan_equals_scipy_fmin(start: list[float], digits: int, nan_edge: bool) -> None:
+    """Objective values with many ties (rounded) and NaN regions: the vertex order then comes from
+    numpy's argsort, and the insertion of a new vertex must give the same order as sorting."""
+    def f(x: Any) -> float:
+        v = round(_rosen(x), digits)
+        return math.nan if nan_edge and float(np.asarray(x)[0]) > 2.5 else v
+
+    with np.errstate(all="ignore"):
+        ref = optimize.fmin(f, np.array(start), disp=0)
+    assert _nelder_mead(f, list(start)) == [float(v) for v in ref]

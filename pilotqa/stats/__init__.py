@@ -192,8 +192,7 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureS
 
     # each feature's readings in time order: split by feature (reading order kept), then a stable
     # sort of each part — the rows and order of one global sort by feature and the same keys
-    parts = {k[0] if isinstance(k, tuple) else k: v.sort("sequence", "subgroup", "part_id", nulls_last=True,
-                                                        maintain_order=True)
+    parts = {k[0] if isinstance(k, tuple) else k: _time_order(v)
              for k, v in meas.partition_by("feature", as_dict=True, maintain_order=True).items()}
     spec_rows = {r["feature"]: r for r in specs.iter_rows(named=True)}
     res_rows = {r["feature"]: r for r in res.iter_rows(named=True)}
@@ -212,6 +211,19 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureS
                        streams.get(row["feature"]), v, nd, pre)
         for row, v, nd, pre in zip(cap_rows, values, norm, prefits)
     ] + attribute_features(insp, settings)  # go/no-go characteristics after the measured ones
+
+
+def _time_order(part: pl.DataFrame) -> pl.DataFrame:
+    """One feature's readings in time order: ``part.sort("sequence", "subgroup", "part_id",
+    nulls_last=True, maintain_order=True)``. When the sequence numbers are integers, none missing,
+    already strictly increasing (an export in reading order), that sort is the identity and is
+    skipped."""
+    seq = part["sequence"]
+    if seq.null_count() == 0 and seq.dtype.is_integer():
+        s = seq.to_numpy()
+        if bool((s[1:] > s[:-1]).all()):
+            return part
+    return part.sort("sequence", "subgroup", "part_id", nulls_last=True, maintain_order=True)
 
 
 def _model_step(values: NDArray[np.float64], row: dict[str, Any], sp: dict[str, Any], norm_doc: dict[str, Any],
@@ -286,12 +298,14 @@ def _context_notes(n: int, part: pl.DataFrame | None, st: Any, lots_doc: dict[st
     return notes
 
 
-def _out_of_spec(part: pl.DataFrame | None, lsl: float | None, usl: float | None) -> tuple[OutOfSpec, ...]:
+def _out_of_spec(part: pl.DataFrame | None, lsl: float | None, usl: float | None,
+                 values: NDArray[np.float64] | None = None) -> tuple[OutOfSpec, ...]:
     """Every reading below LSL or above USL, by serial, in time order (the same comparison as
-    ``n_out_of_spec`` in :func:`pilotqa.stats.capability.capability_all`)."""
+    ``n_out_of_spec`` in :func:`pilotqa.stats.capability.capability_all`); ``values``: the
+    part's ``value`` column as a float array, when the caller has it."""
     if part is None or (lsl is None and usl is None):
         return ()
-    v = part["value"].to_numpy()
+    v = part["value"].to_numpy() if values is None else values
     bad = np.zeros(v.shape[0], dtype=bool)
     if lsl is not None:
         bad |= v < lsl
@@ -387,16 +401,22 @@ def _trace_violations(stab: Stability | None, part: pl.DataFrame | None, individ
     """
     if stab is None or part is None or not stab.violations:
         return stab
-    groups: Sequence[list[Any]]
+    ids: tuple[str, ...] = ()
+    groups: Sequence[list[Any]] = ()
     if individuals:
-        groups = [[i] for i in _texts(part["part_id"])]
+        ids = _texts(part["part_id"])  # point i is reading i: its group is [ids[i]]
     else:
         groups = _subgroup_serials(part)
     out = []
     for v in stab.violations:
         pos = v.index + 1 if individuals and v.chart == "range" else v.index
-        names = groups[pos] if 0 <= pos < len(groups) else []
-        out.append(dataclasses.replace(v, part_id=_serials(names) if names else None, point=pos + 1))
+        names: list[Any]
+        if individuals:
+            names = [ids[pos]] if 0 <= pos < len(ids) else []
+        else:
+            names = groups[pos] if 0 <= pos < len(groups) else []
+        # dataclasses.replace(v, part_id=…, point=…) without its per-call field inspection
+        out.append(type(v)(**{**v.__dict__, "part_id": _serials(names) if names else None, "point": pos + 1}))
     return dataclasses.replace(stab, violations=tuple(out))
 
 
@@ -479,7 +499,7 @@ def _feature_stats(row: dict[str, Any], sp: dict[str, Any], part: pl.DataFrame |
         resolution=resolution,
         lots=None if lots_doc is None else from_mapping(LotEffect, json_safe(lots_doc), f"{feat}: lots"),
         notes=tuple(notes),
-        out_of_spec=_out_of_spec(part, finite_or_none(sp["lsl"]), finite_or_none(sp["usl"])),
+        out_of_spec=_out_of_spec(part, finite_or_none(sp["lsl"]), finite_or_none(sp["usl"]), values),
         streams=streams,
         series=series,
     )

@@ -19,6 +19,7 @@ statistic of every candidate is still reported for inspection.
 """
 from __future__ import annotations
 
+import bisect
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -642,16 +643,31 @@ def _nelder_mead_steps(x0: list[float]) -> Generator[list[float], float, list[fl
     calls = 0
 
     fsim = [math.inf] * (n + 1)
+    clean = [False]  # fsim strictly increasing, no NaN (as the last order() left it)
 
     def order() -> None:
         # distinct, non-NaN values have one sorted order, found by Python's sort; with ties or
         # NaN, numpy's argsort decides (as in scipy)
         if len(set(fsim)) == len(fsim) and all(v == v for v in fsim):
             ind: Any = sorted(range(len(fsim)), key=fsim.__getitem__)
+            clean[0] = True
         else:
             ind = np.argsort(np.array(fsim, dtype=float))
+            clean[0] = False
         sim[:] = [sim[i] for i in ind]
         fsim[:] = [fsim[i] for i in ind]
+
+    def order_last() -> None:
+        # only the last vertex changed: if the others are strictly increasing without NaN and
+        # its value is a new non-NaN one, the sorted order inserts it where bisect finds its place
+        v = fsim[-1]
+        if clean[0] and v == v and v not in fsim[:-1]:
+            k = bisect.bisect_left(fsim, v, 0, n)
+            if k < n:
+                fsim.insert(k, fsim.pop())
+                sim.insert(k, sim.pop())
+            return
+        order()
 
     try:
         for k in range(n + 1):
@@ -725,8 +741,11 @@ def _nelder_mead_steps(x0: list[float]) -> Generator[list[float], float, list[fl
                     fsim[j] = float((yield sim[j]))
             iterations += 1
         except _MaxCalls:
-            pass
-        order()
+            doshrink = 1  # the budget ran out part-way: sort all vertices
+        if doshrink:
+            order()
+        else:
+            order_last()
     return sim[0]
 
 

@@ -1,0 +1,77 @@
+"""The assembly of the statistics stage (issue 16) without per-feature polars sorts and
+dataclasses.replace: the same frames, serials and violations as the code it replaces."""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+import polars as pl
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pilotqa.results import Stability, Violation
+from pilotqa.stats import _out_of_spec, _serials, _subgroup_serials, _texts, _time_order, _trace_violations
+
+ROW = st.tuples(st.one_of(st.none(), st.integers(1, 8)), st.one_of(st.none(), st.integers(-3, 60)),
+                st.sampled_from(["A", "B", "C", None]))
+
+
+def _frame(rows: list[tuple[int | None, int | None, str | None]]) -> pl.DataFrame:
+    return pl.DataFrame({"subgroup": [r[0] for r in rows], "sequence": [r[1] for r in rows],
+                         "part_id": [r[2] for r in rows], "value": [float(i) for i in range(len(rows))]},
+                        schema={"subgroup": pl.Int64, "sequence": pl.Int64, "part_id": pl.Utf8, "value": pl.Float64})
+
+
+@given(rows=st.lists(ROW, max_size=40), increasing=st.booleans())
+def test_time_order_equals_the_sort(rows: list[tuple[int | None, int | None, str | None]], increasing: bool) -> None:
+    if increasing:  # the common case: an export in reading order (the sort is skipped)
+        rows = [(r[0], 3 * i + 1, r[2]) for i, r in enumerate(rows)]
+    part = _frame(rows)
+    want = part.sort("sequence", "subgroup", "part_id", nulls_last=True, maintain_order=True)
+    assert _time_order(part).equals(want)
+
+
+def _old_trace(stab: Stability | None, part: pl.DataFrame | None, individuals: bool) -> Stability | None:
+    """_trace_violations as it was: a list per reading and dataclasses.replace per violation."""
+    if stab is None or part is None or not stab.violations:
+        return stab
+    groups: Any = [[i] for i in _texts(part["part_id"])] if individuals else _subgroup_serials(part)
+    out = []
+    for v in stab.violations:
+        pos = v.index + 1 if individuals and v.chart == "range" else v.index
+        names = groups[pos] if 0 <= pos < len(groups) else []
+        out.append(dataclasses.replace(v, part_id=_serials(names) if names else None, point=pos + 1))
+    return dataclasses.replace(stab, violations=tuple(out))
+
+
+def _stability(violations: tuple[Violation, ...]) -> Stability:
+    kw: dict[str, Any] = {f.name: None for f in dataclasses.fields(Stability)}
+    kw.update(chart="xbar_r", violations=violations, rules=(1, 2), range_rules=(1,), subgroup_sizes=(), notes=(),
+              sigma_method="rbar", nsigma=3.0, phase="pilot", n_points=0)
+    return Stability(**kw)
+
+
+@given(rows=st.lists(st.tuples(st.integers(1, 6), st.integers(1, 40), st.sampled_from(["S1", "S2", "S3", ""])),
+                     min_size=1, max_size=40),
+       viol=st.lists(st.tuples(st.sampled_from(["x", "range"]), st.integers(1, 8), st.integers(-2, 45)), max_size=8),
+       individuals=st.booleans())
+def test_trace_violations_equals_the_replace_per_violation(rows: list[tuple[int, int, str]],
+                                                           viol: list[tuple[str, int, int]], individuals: bool) -> None:
+    part = _frame(rows)  # type: ignore[arg-type]
+    stab = _stability(tuple(Violation(c, r, i) for c, r, i in viol))
+    assert _trace_violations(stab, part, individuals) == _old_trace(stab, part, individuals)
+
+
+@given(values=st.lists(st.one_of(st.floats(-5.0, 5.0, allow_nan=False), st.just(math.nan)), max_size=30),
+       lsl=st.one_of(st.none(), st.floats(-3.0, 0.0)), usl=st.one_of(st.none(), st.floats(0.0, 3.0)))
+def test_out_of_spec_with_the_values_array_equals_reading_the_column(values: list[float], lsl: float | None,
+                                                                     usl: float | None) -> None:
+    part = pl.DataFrame({"value": pl.Series(values, dtype=pl.Float64),
+                         "part_id": [f"SN{i:03d}" for i in range(len(values))],
+                         "lot": [f"L{i % 2}" for i in range(len(values))]})
+    v = part["value"].to_numpy().astype(float)
+    got, want = _out_of_spec(part, lsl, usl, v), _out_of_spec(part, lsl, usl)
+    assert [(o.part_id, o.lot, o.side, o.limit) for o in got] == [(o.part_id, o.lot, o.side, o.limit) for o in want]
+    assert np.array_equal([o.value for o in got], [o.value for o in want], equal_nan=True)
