@@ -190,6 +190,22 @@ def test_hostile_result_cell_identical(tmp_path: Path) -> None:
     assert cells and all(c.data_type == "s" and c.quotePrefix for c in cells)
 
 
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_go_nogo_readings_cell_identical(layout: str, tmp_path: Path) -> None:
+    """Go/no-go readings (shown as written, nonconforming parts filled) beside measured ones."""
+    from pilotqa.analysis import analyze
+    from pilotqa.read import read
+    from pilotqa.settings import Settings
+    from tests.test_gonogo import _long_rows, _wide_rows, _write
+
+    rows = _wide_rows() if layout == "wide" else _long_rows()
+    path = _write(tmp_path, f"{layout}.xlsx" if layout == "wide" else f"{layout}.csv", rows)
+    res = analyze(read([path]), Settings(lot_size=500))
+    assert res.inspection.attribute_readings is not None
+    ref, new = _both(res, tmp_path)
+    assert workbook_differences(ref, new) == []
+
+
 @pytest.mark.slow
 def test_bench_export_cell_identical(tmp_path: Path) -> None:
     """The 300 x 500 export of benchmarks/bench_pipeline.py (1.5 x 10^5 readings)."""

@@ -22,8 +22,10 @@ cell of the workbook is ever a formula.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import math
+from collections import abc
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
@@ -234,30 +236,53 @@ class _Sheet:
             for i, row in enumerate(rows):
                 self.append(self._row_cells(i, row, marks, wrap))
             return
-        width = max([max(wrap, default=-1) + 1, *marks] + [len(r) for r in rows[:1]])
-        letters = [get_column_letter(j + 1) for j in range(max(width, 1))]
         last_wrap = max(wrap, default=-1) + 1
+        width = max([last_wrap, *(j + 1 for j in marks)] + [len(r) for r in rows] + [1])
+        letters = [get_column_letter(j + 1) for j in range(width)]
+        mark_of = [marks.get(j) for j in range(width)]
+        wraps = [j in wrap for j in range(width)]
+        # columns without marks or wrapping: their numbers, texts and empty cells take the
+        # short way below (the style of a number by its format, of a text by its quotePrefix)
+        plain = [m is None and not w for m, w in zip(mark_of, wraps)]
+        num_style: dict[str | None, str] = {}
+        text_style: dict[bool, str] = {}
+        style_attr = self._style_attr
         body, xml_cell = self.body, self.xml_cell
-        plain = _plain_number_cells(self)
+        tail_marks = sorted(marks)
         for i, row in enumerate(rows):
             rn = str(self._rows_written + 1)
             self._rows_written += 1
             out = [f'<row r="{rn}">']
             n = len(row)
-            for j in range(max(n, last_wrap)):
-                v, fmt = row[j] if j < n else (None, None)
-                m = marks.get(j)
-                mark = m[i] if m is not None else None
-                if len(letters) <= j:
-                    letters.append(get_column_letter(j + 1))
-                if mark is None and type(v) is float and v - v == 0.0 and j not in wrap:
-                    out.append(plain(letters[j] + rn, v, fmt))
-                else:
-                    out.append(xml_cell(letters[j] + rn, v, fmt, mark, j in wrap))
-            for j in sorted(c for c in marks if c >= max(n, last_wrap)):
-                if len(letters) <= j:
-                    letters.append(get_column_letter(j + 1))
-                out.append(xml_cell(letters[j] + rn, None, None, marks[j][i], False))
+            for j, (v, fmt) in enumerate(row):
+                if plain[j]:
+                    t = type(v)
+                    if (t is float and v - v == 0.0) or t is int:
+                        style = num_style.get(fmt)
+                        if style is None:
+                            style = num_style[fmt] = style_attr((fmt, None, False, False, False))
+                        out.append(f'<c r="{letters[j]}{rn}"{style} t="n"><v>{"%.16g" % v}</v></c>')
+                        continue
+                    if v is None:
+                        continue
+                    if t is str:
+                        text, quote = xlsx_text(v)
+                        style = text_style.get(quote)
+                        if style is None:
+                            style = text_style[quote] = style_attr((None, None, False, False,
+                                                                    quote))
+                        out.append(text_cell(letters[j] + rn, style, text))
+                        continue
+                m = mark_of[j]
+                out.append(xml_cell(letters[j] + rn, v, fmt, m[i] if m is not None else None,
+                                    wraps[j]))
+            for j in range(n, last_wrap):  # up to the last wrapped column: empty cells
+                m = mark_of[j]
+                out.append(xml_cell(letters[j] + rn, None, None,
+                                    m[i] if m is not None else None, wraps[j]))
+            for j in tail_marks:  # marked columns past the row's values
+                if j >= max(n, last_wrap):
+                    out.append(xml_cell(letters[j] + rn, None, None, marks[j][i], False))
             out.append("</row>")
             body.write("".join(out))
 
@@ -306,21 +331,6 @@ def _classify(value: Any, fmt: str | None, mark: str | None, head: bool,
     return value, (fmt, mark if mark in _FILLS or mark == "input" else None, head, wrap, quote)
 
 
-def _plain_number_cells(sh: _Sheet) -> Any:
-    """A fast :meth:`_Sheet.xml_cell` for a finite float without mark or wrap (most cells):
-    ``(ref, value, fmt) -> XML``."""
-    attrs: dict[str | None, str] = {}
-    style_attr = sh._style_attr
-
-    def plain(ref: str, v: float, fmt: str | None) -> str:
-        style = attrs.get(fmt)
-        if style is None:
-            style = attrs[fmt] = style_attr((fmt, None, False, False, False))
-        return f'<c r="{ref}"{style} t="n"><v>{"%.16g" % v}</v></c>'
-
-    return plain
-
-
 def _number_cells(cells: Iterable[Cell | None], row_idx: int) -> Iterable[Cell]:
     """The cells of one appended row with their row and column set (None: no cell)."""
     for col_idx, cell in enumerate(cells, 1):
@@ -342,11 +352,7 @@ def _table(sh: _Sheet, headers: list[str], rows: Iterable[list[tuple[Any, str | 
     or not). Returns the number of data rows written.
     """
     rows = list(rows)
-    computed = [max(6, len(h) + 2) for h in headers]
-    for row in rows:
-        for j, (v, _) in enumerate(row):
-            shown = (f"{v:.6g}" if isinstance(v, float) else str(v)) if v is not None else ""
-            computed[j] = max(computed[j], min(len(shown) + 2, 60))
+    computed = _content_widths(headers, rows)
     final: dict[int, float] = dict(enumerate(computed, start=1))
     for letter, w in (widths or {}).items():
         col = _column_index(letter)
@@ -364,6 +370,24 @@ def _table(sh: _Sheet, headers: list[str], rows: Iterable[list[tuple[Any, str | 
     marks = {col - 1: m for col, m in (fill_cols or {}).items()}
     sh.rows(rows, marks, {col - 1 for col in wrap_cols})
     return n
+
+
+def _content_widths(headers: list[str], rows: list[list[tuple[Any, str | None]]]) -> list[int]:
+    """Column widths from the contents: the longest of the heading and every value as shown
+    (a float with 6 significant digits, anything else as ``str``) plus 2, at least 6, at most
+    60 for a value. Column by column, the floats of a column formatted in one ``map``."""
+    computed = [max(6, len(h) + 2) for h in headers]
+    for j in range(max((len(r) for r in rows), default=0)):
+        values = [r[j][0] for r in rows if len(r) > j]
+        floats = [v for v in values if type(v) is float]
+        longest = max(map(len, map("{:.6g}".format, floats)), default=0)
+        if len(floats) < len(values):
+            for v in values:
+                if v is not None and type(v) is not float:
+                    longest = max(longest, len(f"{v:.6g}" if isinstance(v, float) else str(v)))
+        if values:  # (an empty value would count 2: never more than the minimum 6)
+            computed[j] = max(computed[j], min(longest + 2, 60))
+    return computed
 
 
 def _column_index(letter: str) -> int:
@@ -439,16 +463,26 @@ _RECORD_LISTS = frozenset({"violations", "tukey", "per_lot", "candidates", "alte
 _NOT_STATISTICS = frozenset({"notes", "subgroup_sizes"})
 
 
+_SCALARS = frozenset({float, int, str, bool, type(None)})
+
+
+@functools.lru_cache(maxsize=None)
+def _json_fields(cls: type) -> tuple[tuple[str, str], ...]:
+    """(attribute, JSON name) of the fields of a dataclass that have a JSON name."""
+    return tuple((f.name, key) for f in dataclasses.fields(cls)
+                 if (key := json_name(f)) is not None)
+
+
 def _walk(out: dict[str, Any], prefix: str, v: Any) -> None:
     """Flatten a typed result into ``out`` by its JSON field names (:func:`json_name`):
     intervals as ``.lower``/``.upper``, lists of records as ``.count``, lists of scalars
     joined; leaves as their JSON values (:func:`pilotqa.util.json_safe`)."""
-    if dataclasses.is_dataclass(v) and not isinstance(v, type):
-        for f in dataclasses.fields(v):
-            key = json_name(f)
-            if key is not None:
-                _walk(out, f"{prefix}.{key}" if prefix else key, getattr(v, f.name))
-    elif isinstance(v, Mapping):
+    if type(v) in _SCALARS:  # a leaf (the checks below, in their order, say the same)
+        out[prefix] = json_safe(v)
+    elif dataclasses.is_dataclass(v) and not isinstance(v, type):
+        for name, key in _json_fields(type(v)):
+            _walk(out, f"{prefix}.{key}" if prefix else key, getattr(v, name))
+    elif isinstance(v, abc.Mapping):
         for k, x in v.items():
             _walk(out, f"{prefix}.{k}" if prefix else str(k), x)
     elif isinstance(v, (list, tuple)):
@@ -490,6 +524,7 @@ def _flatten_feature(fr: FeatureResult) -> dict[str, Any]:
     return {k: v for k, v in out.items() if k.rsplit(".", 1)[-1] not in _NOT_STATISTICS}
 
 
+@functools.lru_cache(maxsize=4096)
 def _stat_format(key: str, decimals: int) -> str | None:
     leaf = key.rsplit(".", 1)[-1]
     base = key.split(".")[0].removesuffix("_ci")
@@ -551,43 +586,77 @@ def _lots_sheet(sh: _Sheet, feats: tuple[FeatureResult, ...], order: list[int]) 
            rows, freeze="C2")
 
 
-def _readings_parts(result: "AnalysisResult") -> tuple[list[tuple[str, Any, Any]],
-                                                       dict[tuple[str, str], Any]]:
-    """The pilot's parts in production order (serial, lot, first timestamp) and every reading
-    by (serial, characteristic): measured values, and go/no-go readings as written."""
+def _readings_parts(result: "AnalysisResult", features: list[str]
+                    ) -> tuple[list[tuple[str, Any, Any]], list[list[Any]]]:
+    """The pilot's parts in production order (serial, lot, first timestamp) and, for each of
+    ``features``, its reading of each part in that order (None where it has none): the first
+    row of the part and characteristic, its measured value, or a go/no-go reading as written.
+
+    The readings are arranged by polars: the first row of each (serial, characteristic), and a
+    characteristic x part grid joined to them (serials and names compared as text, a missing
+    one as "None", as ``str`` gives them).
+    """
     insp = result.inspection
     cols = ["part_id", "lot", "sequence", "timestamp", "feature"]
-    frames = [insp.measurements.select(cols + [pl.col("value").cast(pl.String).alias("raw"),
+    # a measurement's text is never shown: only a row without a value (a go/no-go reading)
+    # shows its raw text, and a measurement without a value has none
+    frames = [insp.measurements.select(cols + [pl.lit(None, dtype=pl.String).alias("raw"),
                                               pl.col("value")])]
-    if insp.attribute_readings is not None and insp.attribute_readings.height:
+    has_raw = insp.attribute_readings is not None and insp.attribute_readings.height > 0
+    if has_raw:
+        assert insp.attribute_readings is not None
         frames.append(insp.attribute_readings.select(
             cols + [pl.col("raw"), pl.lit(None, dtype=pl.Float64).alias("value")]))
     m = pl.concat(frames, how="vertical_relaxed")
-    parts = (m.group_by("part_id", maintain_order=True)
+    parts = [(str(r[0]), r[1], r[3]) for r in
+             m.group_by("part_id", maintain_order=True)
              .agg(pl.col("lot").first(), pl.col("sequence").min(), pl.col("timestamp").min())
-             .sort(["sequence", "part_id"], nulls_last=True))
-    cells: dict[tuple[str, str], Any] = {}
-    for pid, feat, value, raw in m.select("part_id", "feature", "value", "raw").iter_rows():
-        cells.setdefault((str(pid), str(feat)), value if value is not None else raw)
-    return [(str(r[0]), r[1], r[3]) for r in parts.iter_rows()], cells
+             .sort(["sequence", "part_id"], nulls_last=True).iter_rows()]
+    n = len(parts)
+    if not features:
+        return parts, []
+    as_text = [pl.col("part_id").cast(pl.String).fill_null("None").alias("pid"),
+               pl.col("feature").cast(pl.String).fill_null("None").alias("feat")]
+    first = (m.select(*as_text, "value", "raw")
+             .unique(subset=["pid", "feat"], keep="first", maintain_order=True))
+    grid = (pl.DataFrame({"feat": features, "fi": range(len(features))},
+                         schema={"feat": pl.String, "fi": pl.Int64})
+            .join(pl.DataFrame({"pid": [p[0] for p in parts], "row": range(n)},
+                               schema={"pid": pl.String, "row": pl.Int64}), how="cross")
+            .join(first, on=["feat", "pid"], how="left")
+            .sort(["fi", "row"]))
+    values = grid["value"].to_list()
+    if has_raw:
+        values = [v if v is not None else r for v, r in zip(values, grid["raw"].to_list())]
+    return parts, [values[k * n:(k + 1) * n] for k in range(len(features))]
 
 
 def _readings(sh: _Sheet, result: "AnalysisResult", order: list[int]) -> None:
     """One row per part (serial, lot, timestamp) and one column per characteristic; a reading
     outside the tolerance (or a nonconforming go/no-go part) is filled red."""
     feats = [result.features[i] for i in order]
-    parts, cells = _readings_parts(result)
+    parts, columns = _readings_parts(result, [fr.feature for fr in feats])
     fmts = ["0." + "0" * value_decimals(fr.stats) for fr in feats]
-    bad = {(o.part_id, fr.feature) for fr in feats for o in fr.stats.out_of_spec}
+    by_part = zip(*columns) if columns else iter([()] * len(parts))
     rows: list[list[tuple[Any, str | None]]] = [
-        [(pid, None), (lot, None), (ts, None)]
-        + [(cells.get((pid, fr.feature)), f) for fr, f in zip(feats, fmts)]
-        for pid, lot, ts in parts]
-    marks = {3 + j: ["bad" if (pid, fr.feature) in bad else None for pid, _, _ in parts]
-             for j, fr in enumerate(feats, start=1)}
+        [(pid, None), (lot, None), (ts, None), *zip(values, fmts)]
+        for (pid, lot, ts), values in zip(parts, by_part)]
+    bad: dict[str, set[str]] = {}  # serials out of tolerance, by characteristic name
+    for fr in feats:
+        bad.setdefault(fr.feature, set()).update(o.part_id for o in fr.stats.out_of_spec)
+    row_of: dict[str, list[int]] = {}
+    for i, (pid, _, _) in enumerate(parts):
+        row_of.setdefault(pid, []).append(i)
+    marks: dict[int, list[str | None]] = {}
+    for j, fr in enumerate(feats, start=1):
+        hit = [i for pid in bad[fr.feature] for i in row_of.get(pid, ())]
+        if hit:
+            col: list[str | None] = [None] * len(parts)
+            for i in hit:
+                col[i] = "bad"
+            marks[3 + j] = col
     _table(sh, ["Serial", "Lot", "Timestamp"] + [fr.feature for fr in feats], rows,
-           freeze="B2", fill_cols={k: v for k, v in marks.items() if any(v)},
-           widths={"B": lambda w: max(10, w or 0), "C": 20})
+           freeze="B2", fill_cols=marks, widths={"B": lambda w: max(10, w or 0), "C": 20})
 
 
 def _findings(sh: _Sheet, result: "AnalysisResult", order: list[int]) -> None:
