@@ -404,7 +404,9 @@ def sigma_within_all(meas: pl.DataFrame, method: str = "auto") -> pl.DataFrame:
     """
     if method not in ("auto", *WITHIN_METHODS):
         raise ValueError(f"sigma_within must be one of auto, {', '.join(WITHIN_METHODS)}; got '{method}'")
-    m = meas.filter(pl.col("value").is_not_null())
+    # only the columns used (filtering and grouping copy every column they carry)
+    m = meas.select([c for c in meas.columns if c in ("feature", "subgroup", "sequence", "part_id", "value")])
+    m = m.filter(pl.col("value").is_not_null())
     feats = m.select(pl.col("feature").unique(maintain_order=True))
 
     sub = (
@@ -570,7 +572,7 @@ def capability_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Settings) 
     See :func:`capability_from_summary` and :func:`sigma_within_all`.
     """
     sp = specs.select("feature", "nominal", "lsl", "usl")
-    m = meas.join(sp, on="feature", how="left")
+    m = meas.select("feature", "value").join(sp, on="feature", how="left")
     summ = m.group_by("feature").agg(
         pl.col("value").is_null().sum().cast(_I).alias("n_missing"),
         pl.col("value").count().cast(_I).alias("n"),
