@@ -243,3 +243,16 @@ def test_nelder_mead_with_ties_and_nan_equals_scipy_fmin(start: list[float], dig
     with np.errstate(all="ignore"):
         ref = optimize.fmin(f, np.array(start), disp=0)
     assert _nelder_mead(f, list(start)) == [float(v) for v in ref]
+
+
+def test_times_minus_half_is_minus_v_over_two() -> None:
+    """The lean objectives compute scipy's -(x*x)/2.0 as (x*x)*(-0.5): the same double for every
+    non-NaN value (normal, subnormal, huge, infinite, signed zeros)."""
+    rng = np.random.default_rng(16)
+    v = np.concatenate([rng.standard_cauchy(200_000) * 10.0 ** rng.integers(-320, 300, 200_000),
+                        [math.inf, -math.inf, 0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308, 1.7976931348623157e308]])
+    with np.errstate(all="ignore"):
+        ref = np.divide(np.negative(v), 2.0)
+        got = np.multiply(v, -0.5)
+    assert np.array_equal(ref.view(np.int64), got.view(np.int64))
+    assert math.isnan(float(np.multiply(np.array([math.nan]), -0.5)[0]))

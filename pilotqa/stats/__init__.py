@@ -336,10 +336,12 @@ class _Groups(Sequence[list[Any]]):
     def __init__(self, ids: pl.Series, rows: NDArray[np.int64], ends: list[int]) -> None:
         self._ids, self._rows, self._ends = ids, rows, ends
         self._starts = [0, *ends[:-1]]
+        self._n = len(ends)
         self._values: list[Any] | None = None  # the serials as Python values, on first use
+        self._rowlist: list[int] = []  # rows as a Python list, on first use
 
     def __len__(self) -> int:
-        return len(self._ends)
+        return self._n
 
     @typing.overload
     def __getitem__(self, i: int) -> list[Any]: ...
@@ -349,14 +351,15 @@ class _Groups(Sequence[list[Any]]):
 
     def __getitem__(self, i: int | slice) -> list[Any] | Sequence[list[Any]]:
         if isinstance(i, slice):
-            return [self[k] for k in range(*i.indices(len(self)))]
-        if not -len(self) <= i < len(self):
+            return [self[k] for k in range(*i.indices(self._n))]
+        if not -self._n <= i < self._n:
             raise IndexError(i)
-        i %= len(self)
+        i %= self._n
         if self._values is None:
             self._values = self._ids.to_list()
+            self._rowlist = self._rows.tolist()
         values = self._values
-        return [values[r] for r in self._rows[self._starts[i]:self._ends[i]].tolist()]
+        return [values[r] for r in self._rowlist[self._starts[i]:self._ends[i]]]
 
 
 def _subgroup_serials(part: pl.DataFrame) -> Sequence[list[Any]]:
@@ -407,14 +410,15 @@ def _trace_violations(stab: Stability | None, part: pl.DataFrame | None, individ
         ids = _texts(part["part_id"])  # point i is reading i: its group is [ids[i]]
     else:
         groups = _subgroup_serials(part)
+    n_ids, n_groups = len(ids), len(groups)
     out = []
     for v in stab.violations:
         pos = v.index + 1 if individuals and v.chart == "range" else v.index
         names: list[Any]
         if individuals:
-            names = [ids[pos]] if 0 <= pos < len(ids) else []
+            names = [ids[pos]] if 0 <= pos < n_ids else []
         else:
-            names = groups[pos] if 0 <= pos < len(groups) else []
+            names = groups[pos] if 0 <= pos < n_groups else []
         # dataclasses.replace(v, part_id=…, point=…) without its per-call field inspection
         out.append(type(v)(**{**v.__dict__, "part_id": _serials(names) if names else None, "point": pos + 1}))
     return dataclasses.replace(stab, violations=tuple(out))

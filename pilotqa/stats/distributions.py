@@ -753,7 +753,11 @@ def _nelder_mead_steps(x0: list[float]) -> Generator[list[float], float, list[fl
 #: penalty unit of its fits' objective; defined here so no private scipy name is imported
 _LOGXMAX = float(np.log(np.finfo(float).max))
 
-#: scipy's ``_norm_pdf_C`` (√(2π) as numpy computes it)
+#: scipy's ``_norm_pdf_C`` (√(2π) as numpy computes it). The lean objectives evaluate scipy's
+#: ``_norm_pdf(x) = exp(-x**2/2.0)/_NORM_PDF_C`` with ``x*x`` (what ``x**2`` computes) and
+#: ``-(v)/2.0`` as ``v*(-0.5)``: negation is exact, and v/2 and v·0.5 are the same real number,
+#: so IEEE rounding gives the same double (also for subnormal and infinite v; a NaN stays a NaN,
+#: only its sign bit may differ, which no later step reads).
 _NORM_PDF_C = np.sqrt(2 * np.pi)
 
 
@@ -804,8 +808,7 @@ def _johnsonsu_nnlf(data: NDArray[np.float64]) -> Any:
         np.multiply(b, u, out=u)
         np.add(a, u, out=u)                     # a + b*np.arcsinh(x)
         np.multiply(u, u, out=u)                # **2
-        np.negative(u, out=u)
-        np.divide(u, 2.0, out=u)
+        np.multiply(u, -0.5, out=u)  # = -(u)/2.0 bit for bit (see _NORM_PDF_C)
         np.exp(u, out=u)
         np.divide(u, c_np, out=u)               # _norm_pdf
         np.multiply(w, u, out=w)
@@ -837,8 +840,7 @@ def _foldnorm_nnlf(data: NDArray[np.float64], loc: float) -> Any:
         for buf, op in ((u, np.add), (w, np.subtract)):  # _norm_pdf(x + c), _norm_pdf(x - c)
             op(z, c, out=buf)
             np.multiply(buf, buf, out=buf)
-            np.negative(buf, out=buf)
-            np.divide(buf, 2.0, out=buf)
+            np.multiply(buf, -0.5, out=buf)  # = -(buf)/2.0 bit for bit (see _NORM_PDF_C)
             np.exp(buf, out=buf)
             np.divide(buf, c_np, out=buf)
         np.add(u, w, out=u)
@@ -916,8 +918,7 @@ class _RowsObjective:
             np.multiply(cb, u, out=u)
             np.add(ca, u, out=u)
             np.multiply(u, u, out=u)
-            np.negative(u, out=u)
-            np.divide(u, 2.0, out=u)
+            np.multiply(u, -0.5, out=u)  # = -(u)/2.0 bit for bit (see _NORM_PDF_C)
             np.exp(u, out=u)
             np.divide(u, _NORM_PDF_C, out=u)
             np.multiply(w, u, out=w)
@@ -930,8 +931,7 @@ class _RowsObjective:
             for buf, op in ((u, np.add), (w, np.subtract)):  # the steps of _foldnorm_nnlf
                 op(z, cc, out=buf)
                 np.multiply(buf, buf, out=buf)
-                np.negative(buf, out=buf)
-                np.divide(buf, 2.0, out=buf)
+                np.multiply(buf, -0.5, out=buf)  # = -(buf)/2.0 bit for bit (see _NORM_PDF_C)
                 np.exp(buf, out=buf)
                 np.divide(buf, _NORM_PDF_C, out=buf)
             np.add(u, w, out=u)
