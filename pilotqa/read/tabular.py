@@ -892,8 +892,12 @@ def _read_long_frame(frame: pl.DataFrame, rows: list[list[Any]], hdr: int,
         raise InputError(f"{ctx.cell(r, jf)}feature name is blank", **ctx.place(sheet, r, jf, head[jf]))
     idv = _ids_frame(bf, body_s, cols, head, sheet, ctx)
     lots = idv.get("lot", pl.repeat(None, n, dtype=pl.String, eager=True))
-    _first_duplicate(pl.DataFrame([lots.alias("a"), idv["part_id"].alias("b"), feat.alias("c")]),
-                     body_s, "reading of part/feature", sheet, ctx, jf, head[jf])
+    # keys of the stripped texts (compact for coded columns): duplicates and parts counted on them
+    fkey = _text_key(col(jf), feat)
+    pkey = pl.DataFrame([_text_key(col(cols["lot"]), lots) if "lot" in cols else lots,
+                         _text_key(col(cols["part_id"]), idv["part_id"])], schema=["a", "b"])
+    _first_duplicate(pkey.with_columns(fkey.alias("c")), body_s, "reading of part/feature", sheet, ctx, jf,
+                     head[jf], texts=pl.DataFrame([lots.alias("a"), idv["part_id"].alias("b"), feat.alias("c")]))
     jv = cols["value"]
     go = gonogo.long_readings_frame(col(jv).cast(pl.String), feat,
                                     lambda i: ctx.place(sheet, row0(i), jv, head[jv]),
@@ -921,7 +925,7 @@ def _read_long_frame(frame: pl.DataFrame, rows: list[list[Any]], hdr: int,
         # decide everything specs_per_feature computes: its checks, first values, rows, row range
         # (found on keys equal where the stripped texts are: the texts of those rows only are made)
         fields = list(spec_num) + text_cols
-        keys = pl.DataFrame([_text_key(col(jf), feat).alias("_f"), *spec_num.values(),
+        keys = pl.DataFrame([fkey.alias("_f"), *spec_num.values(),
                              *(_text_key(col(cols[f])).alias(f) for f in text_cols)])
         at = keys.with_row_index("_i").filter(
             pl.any_horizontal([pl.col(f).is_first_distinct().over("_f") for f in fields])
@@ -962,7 +966,7 @@ def _read_long_frame(frame: pl.DataFrame, rows: list[list[Any]], hdr: int,
                "columns": {k: _s(head[v]) for k, v in cols.items()},
                "data_rows": [row0(0) + 1, row0(n - 1) + 1], "features": specs.height,
                "headings": [_s(h) for h in head if h is not None],  # what --by may name
-               "parts": m.select(pl.struct("lot", "part_id").n_unique()).item()}
+               "parts": pkey.n_unique()}
     return _SheetData(sheet, "long", m, specs, "lot" in cols, "sequence" in cols, notes, meta, details)
 
 
@@ -1005,8 +1009,9 @@ def _repeats(h: pl.Series) -> bool:
 
 
 def _first_duplicate(keys: pl.DataFrame, body_s: pl.Series, what: str, sheet: str | None,
-                     ctx: _Ctx, col: int | None, head: Any) -> None:
-    """:func:`_check_duplicates` over key columns: the first row whose key appeared before."""
+                     ctx: _Ctx, col: int | None, head: Any, texts: pl.DataFrame | None = None) -> None:
+    """:func:`_check_duplicates` over key columns: the first row whose key appeared before
+    (named by its ``texts``, when the keys stand for them: equal exactly where the texts are)."""
     # rows sharing a hash first (cheap); the exact comparison only among them
     h = keys.select(pl.struct(pl.all()).hash().alias("h"))["h"]
     if not _repeats(h):
@@ -1024,6 +1029,7 @@ def _first_duplicate(keys: pl.DataFrame, body_s: pl.Series, what: str, sheet: st
                            for c, v in zip(keys.columns, k)]))["_k"]
     i1 = int(hit[0])
     r1, r2 = int(body_s[i1]), int(body_s[i2])
+    k = k if texts is None else texts.row(i2)
     raise InputError(f"{what} {', '.join(str(x) for x in k if x is not None)} appears twice "
                      f"(rows {r1 + 1} and {r2 + 1})",
                      **ctx.place(sheet, r2, col if col is not None else 0, head))
