@@ -10,8 +10,9 @@ in fresh subprocesses, each loading the pickled result and writing the workbook 
 
 Runs are interleaved (xml, openpyxl, xml, openpyxl …) so both see the same machine load; the
 table gives the median CPU seconds (user + system of the child while writing), the wall
-seconds, the peak RSS of the child while writing above its RSS with the loaded result
-(Linux: the peak is reset through ``/proc/self/clear_refs`` before the writer starts), the file size, and the load average.
+seconds, the peak RSS while writing above the RSS with the loaded result (Linux: the peak is
+reset through ``/proc/self/clear_refs`` before the writer starts), the child's peak RSS, the
+file size, and the load average.
 With ``--profile`` one extra ``xml`` run is profiled (cProfile, top 25 by cumulative time).
 
 Usage::

@@ -319,3 +319,36 @@ def test_text_cell_escapes_and_preserves_space() -> None:
     assert text_cell("A1", "", "x") == '<c r="A1" t="inlineStr"><is><t>x</t></is></c>'
     assert 'xml:space="preserve"' in text_cell("A1", ' s="2"', " x")
     assert text_cell("A1", "", "") == '<c r="A1" t="inlineStr" />'
+
+
+def test_body_goes_before_the_end_of_sheet_data(tmp_path: Path) -> None:
+    import io
+
+    from pilotqa.report.sheetxml import SheetBody, assemble
+
+    for sheet in (b'<worksheet><sheetData><row r="1"></row></sheetData><x/></worksheet>',
+                  b"<worksheet><sheetData /><x/></worksheet>",
+                  b"<worksheet><sheetData/><x/></worksheet>"):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("a.xml", b"<a/>")
+            z.writestr("xl/worksheets/sheet1.xml", sheet)
+        body = SheetBody()
+        body.write('<row r="2"><c r="A2" t="n"><v>1</v></c></row>')
+        assemble(buf.getvalue(), tmp_path / "o.zip", {"xl/worksheets/sheet1.xml": body})
+        body.close()
+        with zipfile.ZipFile(tmp_path / "o.zip") as z:
+            assert z.namelist() == ["a.xml", "xl/worksheets/sheet1.xml"]
+            got = z.read("xl/worksheets/sheet1.xml")
+        assert got.endswith(b'<row r="2"><c r="A2" t="n"><v>1</v></c></row></sheetData>'
+                            b"<x/></worksheet>"), got
+        assert got.count(b"<sheetData>") == 1
+    with pytest.raises(ValueError):
+        body = SheetBody()
+        try:
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w") as z:
+                z.writestr("s.xml", b"<worksheet/>")
+            assemble(buf.getvalue(), tmp_path / "p.zip", {"s.xml": body})
+        finally:
+            body.close()

@@ -21,6 +21,7 @@ wrote, before each sheet's ``</sheetData>`` (ECMA-376 Part 1 §18.3.1.80 ``sheet
 """
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import zipfile
@@ -111,10 +112,22 @@ def assemble(package: bytes, path: Path, bodies: Mapping[str, SheetBody]) -> Non
             if body is None:
                 dst.writestr(info, data)
                 continue
-            cut = data.rindex(_END)
+            head, tail = _split(data)
             out = zipfile.ZipInfo(info.filename, info.date_time)
             out.compress_type = zipfile.ZIP_DEFLATED
             with dst.open(out, "w", force_zip64=True) as fh:
-                fh.write(data[:cut])
+                fh.write(head)
                 body.copy_to(fh)
-                fh.write(data[cut:])
+                fh.write(tail)
+
+
+def _split(sheet: bytes) -> tuple[bytes, bytes]:
+    """The sheet's XML before and after the place of the body rows: its ``</sheetData>``, or an
+    empty ``<sheetData/>`` opened and closed around them."""
+    cut = sheet.rfind(_END)
+    if cut >= 0:
+        return sheet[:cut], sheet[cut:]
+    m = re.search(rb"<sheetData\s*/>", sheet)
+    if m is None:
+        raise ValueError("the worksheet has no sheetData element")
+    return sheet[:m.start()] + b"<sheetData>", _END + sheet[m.end():]
