@@ -75,3 +75,16 @@ def test_out_of_spec_with_the_values_array_equals_reading_the_column(values: lis
     got, want = _out_of_spec(part, lsl, usl, v), _out_of_spec(part, lsl, usl)
     assert [(o.part_id, o.lot, o.side, o.limit) for o in got] == [(o.part_id, o.lot, o.side, o.limit) for o in want]
     assert np.array_equal([o.value for o in got], [o.value for o in want], equal_nan=True)
+
+
+@given(a=st.lists(st.sampled_from(["SN1", "SN2", "L01", "", "x y"]), max_size=20),
+       b=st.lists(st.sampled_from(["SN1", "SN2", "L01", "", "x y"]), max_size=20), nulls=st.booleans())
+def test_shared_texts_equal_the_column_and_are_shared(a: list[str], b: list[str], nulls: bool) -> None:
+    canon: dict[str, str] = {}
+    ca = pl.Series(a + ([None] if nulls else []), dtype=pl.Utf8)
+    cb = pl.Series(b, dtype=pl.Utf8)
+    ta, tb = _texts(ca, canon), _texts(cb, canon)
+    assert ta == _texts(ca) and tb == _texts(cb)
+    assert ta == tuple(str(x) for x in ca.to_list())
+    first = {t: t for t in ta if not nulls}
+    assert all(t is first[t] for t in tb if t in first)  # one object per text across columns

@@ -256,3 +256,20 @@ def test_times_minus_half_is_minus_v_over_two() -> None:
         got = np.multiply(v, -0.5)
     assert np.array_equal(ref.view(np.int64), got.view(np.int64))
     assert math.isnan(float(np.multiply(np.array([math.nan]), -0.5)[0]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(kind=st.sampled_from(KINDS), n=st.integers(2, 300), seed=st.integers(0, 2**32 - 1),
+       scale=st.sampled_from([1.0, 1e-3, 1e4]))
+def test_fitstart_equals_scipys(kind: str, n: int, seed: int, scale: float) -> None:
+    """The start of the generic fit with the standard moments cached: scipy's numbers and types,
+    for the families without their own start and (by scipy's call) those with one."""
+    x = _sample(kind, n, seed) * scale
+    for name, _fixed in FAMILIES:
+        dist = getattr(stats, name)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            want = dist._fitstart(x)
+            got = D._fitstart(dist, x)
+        assert len(got) == len(want)
+        assert all((g == w or (g != g and w != w)) and type(g) is type(w) for g, w in zip(got, want)), name

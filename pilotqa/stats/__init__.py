@@ -203,12 +203,13 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureS
     norm = normality_all(values, settings.alpha)  # = [normality(v, settings.alpha) for v in values]
     # the Johnson SU / folded-normal fits of every feature that gets fitted, in one batch (the
     # same numbers as capability_model fitting each feature alone)
+    canon: dict[str, str] = {}  # serials and lots shared by all features' series
     prefits = lean_prefits([(v, bool(spec_rows[r["feature"]]["lower_bound_zero"]), nd[0])
                             for v, r, nd in zip(values, cap_rows, norm)])
     return [
         _feature_stats(row, spec_rows[row["feature"]], parts.get(row["feature"]), res_rows.get(row["feature"]),
                        stab.get(row["feature"]), drift.get(row["feature"]), lots.get(row["feature"]), settings,
-                       streams.get(row["feature"]), v, nd, pre)
+                       streams.get(row["feature"]), v, nd, pre, canon)
         for row, v, nd, pre in zip(cap_rows, values, norm, prefits)
     ] + attribute_features(insp, settings)  # go/no-go characteristics after the measured ones
 
@@ -258,15 +259,23 @@ def _resolution_step(r: dict[str, Any] | None, normal: bool | None, notes: list[
     )
 
 
-def _texts(col: pl.Series) -> tuple[str, ...]:
-    """``tuple(str(x) for x in col.to_list())``; a text column without nulls is already that."""
+def _texts(col: pl.Series, canon: dict[str, str] | None = None) -> tuple[str, ...]:
+    """``tuple(str(x) for x in col.to_list())``; a text column without nulls is already that.
+    With ``canon`` (one dict shared by all features), equal texts are the same ``str`` object
+    across features — a serial or lot measured on a thousand characteristics is held once, not
+    a thousand times (the tuples are equal either way)."""
     if col.dtype == pl.Utf8 and col.null_count() == 0:
-        return tuple(col.to_list())
+        texts = col.to_list()
+        if canon is None:
+            return tuple(texts)
+        return tuple(map(canon.setdefault, texts, texts))
     return tuple(str(x) for x in col.to_list())
 
 
-def _series(part: pl.DataFrame | None, values: NDArray[np.float64], stab_series: dict[str, Any]) -> Series:
-    """The plotted arrays of one feature (time order) and the serial of every reading."""
+def _series(part: pl.DataFrame | None, values: NDArray[np.float64], stab_series: dict[str, Any],
+            canon: dict[str, str] | None = None) -> Series:
+    """The plotted arrays of one feature (time order) and the serial of every reading (texts
+    shared across features through ``canon``, see :func:`_texts`)."""
     empty = np.array([], dtype=float)
 
     def chart(key: str) -> NDArray[np.float64]:
@@ -275,8 +284,8 @@ def _series(part: pl.DataFrame | None, values: NDArray[np.float64], stab_series:
     return Series(
         values=values.astype(float),
         sequence=part["sequence"].to_numpy() if part is not None else np.array([], dtype=np.int64),
-        lot=_texts(part["lot"]) if part is not None else (),
-        part_id=_texts(part["part_id"]) if part is not None else (),
+        lot=_texts(part["lot"], canon) if part is not None else (),
+        part_id=_texts(part["part_id"], canon) if part is not None else (),
         x_points=chart("x_points"), range_points=chart("range_points"), x_lcl=chart("x_lcl"),
         x_ucl=chart("x_ucl"), range_lcl=chart("range_lcl"), range_ucl=chart("range_ucl"),
     )
@@ -429,10 +438,11 @@ def _feature_stats(row: dict[str, Any], sp: dict[str, Any], part: pl.DataFrame |
                    settings: Settings, streams_doc: dict[str, dict[str, Any]] | None = None,
                    values: NDArray[np.float64] | None = None,
                    norm: tuple[dict[str, Any], list[str]] | None = None,
-                   prefit: dict[str, Any] | None = None) -> FeatureStats:
+                   prefit: dict[str, Any] | None = None, canon: dict[str, str] | None = None) -> FeatureStats:
     """Assemble one feature's typed statistics from the frame-level results (``values``, ``norm``
     and ``prefit``: its readings, :func:`normality` and :func:`lean_prefits` result when the
-    caller computed them for all features at once)."""
+    caller computed them for all features at once; ``canon``: the texts shared by all features,
+    :func:`_texts`)."""
     feat = row["feature"]
     if values is None:
         values = part["value"].to_numpy().astype(float) if part is not None else np.array([], dtype=float)
@@ -458,7 +468,7 @@ def _feature_stats(row: dict[str, Any], sp: dict[str, Any], part: pl.DataFrame |
     if model is not None and model.decision_basis == "percentile" and shifted:
         notes.append(f"The {' and '.join(shifted)} means differ significantly: the non-normal shape may come from "
                      "the shift between streams, and the fitted model then describes their mixture.")
-    series = _series(part, values, stab_series)
+    series = _series(part, values, stab_series, canon)
     if streams and part is not None:
         series = dataclasses.replace(series, streams={
             factor: tuple(None if v is None else str(v) for v in part[factor].to_list())

@@ -502,6 +502,63 @@ def _generic_ml_fit(dist: Any, x: NDArray[np.float64], fixed: dict[str, float]) 
     return job.finish(vals)
 
 
+#: ``dist.stats(1, …, 1, moments="mv")`` of each family :func:`_fitstart` has seen
+_STD_MOMENTS: dict[str, Any] = {}
+
+
+def _fitstart(dist: Any, data: NDArray[np.float64]) -> tuple[Any, ...]:
+    """``dist._fitstart(data)`` — scipy's generic start of a fit: shapes 1, location and scale by
+    the method of moments, moved so the support covers the data (``rv_continuous._fitstart``,
+    ``_fit_loc_scale_support`` and ``fit_loc_scale``, the same operations) — with the moments of
+    the standard family (shapes 1, a constant) computed once per family instead of once per fit.
+    A family with its own start (any of those methods overridden) gets scipy's call. Equality
+    tested in tests/test_fits_lockstep.py.
+
+    .. math:: \\hat s = \\sqrt{\\hat\\mu_2/\\mu_2},\\qquad \\hat l = \\bar x - \\hat s\\,\\mu
+    """
+    for cls in type(dist).__mro__:  # the family's classes up to scipy's rv_continuous
+        if cls.__name__ == "rv_continuous":
+            break
+        if any(name in vars(cls) for name in ("_fitstart", "_fit_loc_scale_support", "fit_loc_scale", "stats")):
+            return tuple(dist._fitstart(data))
+    else:
+        return tuple(dist._fitstart(data))
+    args = (1.0,) * dist.numargs
+    if dist.name not in _STD_MOMENTS:
+        _STD_MOMENTS[dist.name] = dist.stats(*args, **{"moments": "mv"})
+    mu, mu2 = _STD_MOMENTS[dist.name]
+    tmp = np.asarray(data)
+    muhat = tmp.mean()
+    mu2hat = tmp.var()
+    scale_hat = np.sqrt(mu2hat / mu2)
+    with np.errstate(invalid="ignore"):
+        loc_hat = muhat - scale_hat * mu
+    if not np.isfinite(loc_hat):
+        loc_hat = 0
+    if not (np.isfinite(scale_hat) and (0 < scale_hat)):
+        scale_hat = 1
+    dist._argcheck(*args)
+    a, b = dist._get_support(*args)
+    support_width = b - a
+    if support_width <= 0:
+        return args + (loc_hat, scale_hat)
+    a_hat = loc_hat + a * scale_hat
+    b_hat = loc_hat + b * scale_hat
+    data_a = np.min(data)
+    data_b = np.max(data)
+    if a_hat < data_a and data_b < b_hat:
+        return args + (loc_hat, scale_hat)
+    data_width = data_b - data_a
+    margin = data_width * 0.1
+    if support_width < np.inf:
+        return args + ((data_a - a) - margin, (data_width + 2 * margin) / support_width)
+    if a > -np.inf:
+        return args + ((data_a - a) - margin, 1)
+    if b < np.inf:
+        return args + ((data_b - b) + margin, 1)
+    raise RuntimeError
+
+
 class _GenericJob:
     """The set-up of one :func:`_generic_ml_fit` (start, fixed and free arguments, the objective
     to use) and its last step (:meth:`finish`: the full parameter tuple, checked as scipy checks
@@ -514,7 +571,7 @@ class _GenericJob:
         if not np.isfinite(data).all():
             raise ValueError("The data contains non-finite values.")
         n_shapes = dist.numargs
-        start = tuple(dist._fitstart(data))
+        start = tuple(_fitstart(dist, data))
         args = list(start[:n_shapes]) + [start[-2], start[-1]]
         keys = [f"f{i}" for i in range(n_shapes)] + ["floc", "fscale"]
         unknown = set(fixed) - set(keys)
