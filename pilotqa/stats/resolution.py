@@ -163,10 +163,20 @@ def resolution_all(meas: pl.DataFrame, specs: pl.DataFrame) -> pl.DataFrame:
         .agg(pl.col("value").round_sig_figs(12).unique().sort().diff().drop_nulls().min().alias("_mind"))
     )
     step: dict[str, tuple[float | None, str]] = {}
-    for feat, dk, dec in grid.iter_rows():
-        arr = np.asarray(dk, dtype=np.int64)
-        arr = arr[arr > 0]
-        step[feat] = (float(np.gcd.reduce(arr)) * 10.0 ** (-dec) if arr.size else None, "decimals")
+    # gcd of each feature's positive gaps, all features at once (np.gcd.reduceat over the gaps
+    # laid end to end; gcd is exact on integers, so the same as one np.gcd.reduce per feature)
+    lens = grid["_dk"].list.len().to_numpy().astype(np.int64)
+    gaps = grid.filter(pl.col("_dk").list.len() > 0)["_dk"].explode().to_numpy().astype(np.int64)
+    owner = np.repeat(np.arange(lens.size), lens)
+    keep = gaps > 0
+    gaps, owner = gaps[keep], owner[keep]
+    n_gaps = np.bincount(owner, minlength=lens.size)
+    has = n_gaps > 0
+    gcds = np.zeros(lens.size, dtype=np.int64)
+    if gaps.size:
+        gcds[has] = np.gcd.reduceat(gaps, np.concatenate(([0], np.cumsum(n_gaps)[:-1]))[has])
+    for feat, dec, g, ok in zip(grid["feature"].to_list(), grid["dec"].to_list(), gcds.tolist(), has.tolist()):
+        step[feat] = (float(g) * 10.0 ** (-dec) if ok else None, "decimals")
     for feat, mind in cont.iter_rows():
         ok = mind is not None and math.isfinite(mind) and mind > 0
         step[feat] = (float(mind) if ok else None, "min-difference")
