@@ -129,6 +129,14 @@ def _json_clean(obj: Any) -> Any:
         if kinds <= _PLAIN:
             return list(obj)
         if kinds <= _PLAIN_OR_FLOAT:
+            if str not in kinds:
+                # a sum of numbers is finite only when each one is (an overflow of the sum
+                # itself only sends the list to the element-wise check); None is skipped
+                try:
+                    if math.isfinite(sum(filter(None, obj))):
+                        return list(obj)
+                except OverflowError:  # an int too large for a float
+                    pass
             return [v if type(v) is not float or math.isfinite(v) else None for v in obj]
         return [_json_clean(v) for v in obj]
     if t is float:
@@ -423,7 +431,9 @@ def _serials_at(serials: list[str] | None, idx: Any, n: int) -> list[str]:
     """The (plotly-escaped) serials of points ``idx``; "—" where unknown."""
     if serials is None or len(serials) != n:
         return ["—" for _ in idx]
-    return [_t(serials[int(i)]) for i in idx]
+    esc = _escape_str
+    return [esc(s) if type(s) is str else _t(s)
+            for s in map(serials.__getitem__, np.asarray(idx, dtype=np.intp).tolist())]
 
 
 def _control(values: np.ndarray, start: int, axis: str, center: float | None,
@@ -511,7 +521,8 @@ def _box(fs: FeatureStats, v: np.ndarray, lots: list[str], order: list[str],
          traces: list[Any], shapes: list[Any], notes: list[Any],
          serials: list[str] | None = None) -> None:
     lot_arr = np.asarray(lots, dtype=object)
-    stats_ = [(lot, box_stats(v[lot_arr == lot])) for lot in order if (lot_arr == lot).any()]
+    masks = {lot: lot_arr == lot for lot in order}
+    stats_ = [(lot, box_stats(v[masks[lot]])) for lot in order if masks[lot].any()]
     if not stats_:
         return
     names = [_t(lot) for lot, _ in stats_]
@@ -529,7 +540,7 @@ def _box(fs: FeatureStats, v: np.ndarray, lots: list[str], order: list[str],
     oy: list[Any] = []
     oc: list[str] = []
     for (lot, s), name in zip(stats_, names):
-        where = np.flatnonzero((lot_arr == lot) & ((v < s["lowerfence"]) | (v > s["upperfence"])))
+        where = np.flatnonzero(masks[lot] & ((v < s["lowerfence"]) | (v > s["upperfence"])))
         where = where[:200]
         ox += [name] * int(where.size)
         oy += _raw(v[where])
