@@ -273,3 +273,22 @@ def test_fitstart_equals_scipys(kind: str, n: int, seed: int, scale: float) -> N
             got = D._fitstart(dist, x)
         assert len(got) == len(want)
         assert all((g == w or (g != g and w != w)) and type(g) is type(w) for g, w in zip(got, want)), name
+
+
+@settings(max_examples=30, deadline=None)
+@given(kind=st.sampled_from(KINDS), n=st.integers(1, 300), seed=st.integers(0, 2**32 - 1),
+       jitter=st.lists(st.floats(-0.5, 0.5, allow_nan=False), min_size=6, max_size=6))
+def test_cdf_fast_equals_scipy_cdf(kind: str, n: int, seed: int, jitter: list[float]) -> None:
+    """The cdf the fitted models' AD statistic uses: scipy's dist.cdf for every family, also with
+    readings on or outside the support and invalid parameters (scipy's own call)."""
+    x = np.sort(_sample(kind, n, seed))
+    for name, _fixed in FAMILIES:
+        dist = getattr(stats, name)
+        k = dist.numargs + 2
+        base = np.array([1.3] * dist.numargs + [float(np.min(x)) - 0.1, float(np.std(x)) or 1.0])
+        for p in (base * (1 + np.array(jitter[:k])), base + np.array([0.0] * (k - 2) + [float(np.ptp(x)), 0.0]),
+                  base * np.array([1.0] * (k - 1) + [-1.0]), base * np.array([-1.0] * dist.numargs + [1.0, 1.0])):
+            par = tuple(float(v) for v in p)
+            with np.errstate(all="ignore"):
+                got, want = D._cdf_fast(dist, par)(x), dist.cdf(x, *par)
+            assert np.array_equal(got, want, equal_nan=True), name

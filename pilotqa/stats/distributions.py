@@ -1172,7 +1172,7 @@ def fit_candidates(values: ArrayLike, lower_bound_zero: bool = False,
             continue
         k = len(par) - len(fixed)
         with np.errstate(all="ignore"):
-            a2 = ad_statistic(xs, frozen.cdf)
+            a2 = ad_statistic(xs, _cdf_fast(dist, par))
         out.append(FitResult(name, params, k, ll, 2 * k - 2 * ll, a2, frozen, dict(fixed)))
     out.sort(key=lambda r: r.aic)
     return out
@@ -1403,6 +1403,25 @@ def _logpdf_sum(dist: Any, x: NDArray[np.float64]) -> Any:
         return float(np.sum(dist.logpdf(x, *params)))
 
     return total
+
+
+def _cdf_fast(dist: Any, params: tuple[float, ...]) -> Any:
+    """``x -> dist.cdf(x, *params)`` computed as scipy's public ``rv_continuous.cdf`` computes it
+    when the parameters are valid and every point lies inside the open support — the family's
+    ``_cdf(z, *shapes)`` with z = (x − loc)/scale and each shape repeated once per point (as
+    ``argsreduce`` passes them) — without its argument handling and masks; any other case calls
+    ``dist.cdf`` itself. Equality tested in tests/test_fits_lockstep.py."""
+    *shapes, loc, scale = (float(p) for p in params)
+    argcheck, open_mask, cdf = dist._argcheck, dist._open_support_mask, dist._cdf
+
+    def f(x: Any) -> Any:
+        if scale > 0 and np.all(argcheck(*shapes)):
+            z = np.asarray((np.asarray(x) - loc) / scale, dtype=np.float64)
+            if z.ndim == 1 and z.size and np.all(open_mask(z, *shapes)):
+                return cdf(z, *(np.full(z.size, v) for v in shapes))
+        return dist.cdf(x, *params)
+
+    return f
 
 
 def _logpdf_sums(dist: Any, x: NDArray[np.float64]) -> Any:
