@@ -153,3 +153,16 @@ def test_chart_choice_from_size_tables_equals_choose_chart(series: list[list[int
     for s, table in zip(series, tables):
         assert table == sorted((v, s.count(v)) for v in set(s))
         assert _choose_from_sizes(table) == choose_chart(s)
+
+
+def test_subgroups_without_sequence_numbers_sort_last() -> None:
+    # subgroups whose readings carry no sequence number have no first sequence: they follow the others
+    meas = pl.DataFrame({
+        "feature": ["A"] * 12 + ["B"] * 6,
+        "subgroup": [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6] + [1, 1, 2, 2, 3, 3],
+        "sequence": [5, 6, None, None, 1, 2, 3, 4, None, None, 9, 10] + [None] * 6,
+        "value": [1.0, 1.2, 0.8, 0.9, 1.1, 1.3, 0.7, 1.0, 1.4, 1.2, 0.9, 1.1, 2.0, 2.2, 1.9, 2.4, 2.1, 2.0],
+    }, schema={"feature": pl.String, "subgroup": pl.Int64, "sequence": pl.Int64, "value": pl.Float64})
+    got = stability_all(meas, Settings())
+    _same(got, reference_stability_all(meas, Settings()))
+    assert np.allclose(got["A"][1]["x_points"][-2:], [0.85, 1.3], rtol=1e-12)  # subgroups 2 and 5, in subgroup order

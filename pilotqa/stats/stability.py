@@ -938,6 +938,21 @@ def feature_sort_code(features: pl.Series) -> pl.Expr:
     return pl.col("feature").cast(pl.Enum(features.unique().sort())).to_physical().alias("_feature_code")
 
 
+def _sorted_subgroups(sg: pl.DataFrame) -> pl.DataFrame:
+    """The subgroup table sorted by feature, first sequence, subgroup (missing last): what
+    ``sg.sort(["_feature_code", "first_seq", "subgroup"], nulls_last=True)`` gives, by one
+    ``np.lexsort`` of integer keys when both columns are integers (the keys are unique per row,
+    so the order is the same)."""
+    keys = ("_feature_code", "first_seq", "subgroup")
+    if not all(sg[c].dtype.is_integer() for c in keys):
+        return sg.sort(list(keys), nulls_last=True)
+    cols = []
+    for c in ("subgroup", "first_seq"):  # least significant first; a null sorts after every number
+        cols += [sg[c].fill_null(0).to_numpy(), sg[c].is_null().to_numpy()]
+    order = np.lexsort((*cols, sg["_feature_code"].to_numpy()))
+    return sg[order]
+
+
 def stability_all(meas: pl.DataFrame, settings: Settings) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
     """Control chart and Nelson rules for every feature.
 
@@ -1063,11 +1078,9 @@ def stability_all(meas: pl.DataFrame, settings: Settings) -> dict[str, tuple[dic
         r_counts.append(kept - 1)
 
     # Subgroups: one group_by for all features.
-    sg = (
-        per_sub.filter(~pl.col("feature").is_in(list(indiv_features)))
-        .with_columns(feature_sort_code(per_sub["feature"]))
-        .sort(["_feature_code", "first_seq", "subgroup"], nulls_last=True)
-    )
+    sg = per_sub.filter(~pl.col("feature").is_in(list(indiv_features))).with_columns(
+        feature_sort_code(per_sub["feature"]))
+    sg = _sorted_subgroups(sg)
     if sg.height:
         counts = np.bincount(sg["_feature_code"].rle_id().to_numpy()).astype(np.int64)
         first, _ = _starts_of(counts)
