@@ -9,6 +9,12 @@ data — ties, constant groups, groups of one reading, two groups, unequal sizes
 features with interleaved rows — and require the same numbers (to 1e-9 relative, the golden
 JSON's tolerance; on the library versions the module was written against they are bit-equal)
 and the same None for an undefined number.
+
+Tukey p-values are the exception: they come from our own vectorised studentized range
+(:mod:`pilotqa.stats.studentized_range`), not from ``scipy.stats.studentized_range.sf`` (an
+adaptive quadrature with ``epsabs=1e-11``), so they are compared within scipy's 1e-11 absolute
+— the accuracy scipy itself promises — and the reject decisions must be equal unless scipy's
+p lies within that of α (``tests/test_studentized_range.py`` tests the distribution itself).
 """
 from __future__ import annotations
 
@@ -35,6 +41,14 @@ def _same(a: Any, b: Any) -> bool:
     if fa is None or fb is None:
         return fa is None and fb is None
     return math.isclose(fa, fb, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def _same_p(a: Any, b: Any) -> bool:
+    """Tukey p-values: within scipy's quadrature tolerance 1e-11 absolute, or both undefined."""
+    fa, fb = finite_or_none(a), finite_or_none(b)
+    if fa is None or fb is None:
+        return fa is None and fb is None
+    return abs(fa - fb) <= 1e-11
 
 
 def _library(groups: list[np.ndarray]) -> dict[str, Any]:
@@ -76,8 +90,8 @@ def test_oneway_tests_equal_the_library_functions(groups: list[list[int]], scale
         assert _same(got[key], want), (key, got[key], want, groups, scale, loc)
 
 
-# Each example integrates the studentized range for every pair twice (here and in tukey_hsd,
-# 10-15 ms per pair): fewer examples than the default keep the suite's time reasonable.
+# Each example integrates the studentized range for every pair of both triangles in tukey_hsd
+# (10-15 ms per pair): fewer examples than the default keep the suite's time reasonable.
 @hsettings(max_examples=40)
 @given(_groups, _scale, _loc)
 @example([[1, 2, 3], [4, 5, 6], [6, 6, 6]], 1.0, 0.0)
@@ -94,7 +108,7 @@ def test_tukey_pairs_equal_tukey_hsd(groups: list[list[int]], scale: float, loc:
     k = len(arrays)
     assert [(i, j) for i, j, _ in pairs] == [(i, j) for i in range(k) for j in range(i + 1, k)]
     for i, j, p in pairs:
-        assert _same(p, ref[i, j]), (i, j, p, ref[i, j])
+        assert _same_p(p, ref[i, j]), (i, j, p, ref[i, j])
 
 
 def _frame(features: dict[str, list[list[int]]], scale: float, interleave: bool) -> pl.DataFrame:
@@ -157,7 +171,8 @@ def test_factor_effect_all_equals_the_library_per_feature(features_groups: list[
         want = [(tested[i], tested[j], tk[i, j]) for i in range(len(tested)) for j in range(i + 1, len(tested))]
         assert [(t["a"], t["b"]) for t in r["tukey"]] == [(a, b) for a, b, _ in want]
         for t, (_, _, p) in zip(r["tukey"], want):
-            assert _same(t["p_adj"], p) and t["reject"] == bool(p < alpha)
+            assert _same_p(t["p_adj"], p)
+            assert t["reject"] == bool(p < alpha) or abs(p - alpha) <= 1e-11
         # the grand mean and the tested groups' summaries come from the same readings
         assert _same(r["mean_range"], max(g.mean() for g in groups) - min(g.mean() for g in groups))
 
@@ -179,7 +194,7 @@ def test_lots_all_edge_cases_against_the_library() -> None:
     assert r["significant"] is True
     tk = stats.tukey_hsd(*tested).pvalue
     assert [(t["lot_a"], t["lot_b"]) for t in r["tukey"]] == [("A", "B"), ("A", "D"), ("B", "D")]
-    assert [t["p_adj"] for t in r["tukey"]] == pytest.approx([tk[0, 1], tk[0, 2], tk[1, 2]], rel=1e-9, abs=1e-12)
+    assert [t["p_adj"] for t in r["tukey"]] == pytest.approx([tk[0, 1], tk[0, 2], tk[1, 2]], rel=0, abs=1e-11)
 
 
 def test_non_finite_readings_fall_back_to_the_library_functions() -> None:
@@ -207,6 +222,6 @@ def test_streams_all_tukey_pairs_equal_tukey_hsd() -> None:
     assert len(doc["tukey"]) == 6
     for t in doc["tukey"]:
         i, j = int(t["stream_a"][1]) - 1, int(t["stream_b"][1]) - 1
-        assert _same(t["p_adj"], tk[i, j])
+        assert _same_p(t["p_adj"], tk[i, j])
     ref = _library(groups)
     assert _same(doc["anova_p"], ref["anova_p"]) and _same(doc["levene_p"], ref["levene_p"])

@@ -10,8 +10,9 @@ and the stream analysis (:func:`streams_all`, every other factor).
 Two layers (style pattern 3): :func:`variance_components` is the summary-statistics core (group
 sizes, means, SDs → mean squares and σ² components); :func:`factor_effect_all` computes the
 per-group summaries of all features in one polars ``group_by``, sorts the tested readings once
-and runs the tests on each feature's slices of that array (:func:`_oneway_tests`,
-:func:`_tukey_pairs`: the libraries' arithmetic without their per-call overhead, equal results).
+and runs the tests on each feature's slices of that array (:func:`_oneway_tests`: the libraries'
+arithmetic without their per-call overhead, equal results; Tukey p-values of all features in one
+call of :func:`pilotqa.stats.studentized_range.studentized_range_sf`).
 """
 from __future__ import annotations
 
@@ -22,13 +23,14 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import polars as pl
 from numpy.typing import ArrayLike
-from scipy import special, stats
+from scipy import special
 
 from pilotqa.errors import InputError
 from pilotqa.model import MEASUREMENT_SCHEMA, STREAM_COLUMNS, stream_key
 from pilotqa.settings import Settings
 from pilotqa.stats.capability import bissell_ci, index_from_sigma
 from pilotqa.stats.drift import tolerance_width
+from pilotqa.stats.studentized_range import studentized_range_sf
 from pilotqa.util import finite_or_none as _num
 
 __all__ = ["MIN_PER_GROUP", "variance_components", "factor_effect_all", "streams_all", "stream_factors",
@@ -275,7 +277,8 @@ def _library_tests(groups: list[np.ndarray], res: dict[str, Any], notes: list[st
     (``scipy.stats.f_oneway``, ``statsmodels.stats.oneway.anova_oneway(use_var="unequal")``,
     ``scipy.stats.kruskal``, ``scipy.stats.levene(center="median")``), for data with non-finite
     readings; writes ``anova_f`` … ``levene_p`` into ``res``."""
-    from statsmodels.stats.oneway import anova_oneway  # rare path: statsmodels is a slow import
+    from scipy import stats  # rare path: scipy.stats and statsmodels are slow imports
+    from statsmodels.stats.oneway import anova_oneway
 
     an, _why = _quiet(stats.f_oneway, *groups)
     if an is not None:
@@ -293,19 +296,16 @@ def _library_tests(groups: list[np.ndarray], res: dict[str, Any], notes: list[st
         res["levene_p"] = _num(lv.pvalue)
 
 
-def _tukey_pairs(groups: list[np.ndarray]) -> list[tuple[int, int, float]]:
-    """Tukey–Kramer HSD adjusted p-values of every pair i < j, as ``scipy.stats.tukey_hsd``.
+def _tukey_stats(groups: list[np.ndarray]) -> tuple[np.ndarray, int, int]:
+    """Tukey–Kramer studentized statistics q_ij of every pair i < j (row-major order), k and the
+    error degrees of freedom N − k, with the operations of ``scipy.stats.tukey_hsd``:
 
     .. math::
         MSE = \\frac{\\sum (n_i - 1)s_i^2}{N - k}, \\quad
-        q_{ij} = \\frac{|\\bar y_i - \\bar y_j|}{\\sqrt{MSE\\,(1/n_i + 1/n_j)/2}}, \\quad
-        p_{ij} = P(Q_{k, N-k} > q_{ij})
+        q_{ij} = \\frac{|\\bar y_i - \\bar y_j|}{\\sqrt{MSE\\,(1/n_i + 1/n_j)/2}}
 
-    (Q the studentized range; Montgomery DOE §3.5.7; NIST/SEMATECH e-Handbook §7.4.7.1). The
-    statistics are computed with the operations of ``scipy.stats.tukey_hsd`` and the p-values
-    with the same ``scipy.stats.studentized_range.sf``, so they are equal to its ``pvalue[i, j]``;
-    ``tukey_hsd`` evaluates the distribution for the whole k × k matrix (both triangles, each a
-    double quadrature of 10–15 ms), this only for the k(k − 1)/2 pairs reported.
+    (Montgomery DOE §3.5.7; NIST/SEMATECH e-Handbook §7.4.7.1). q = inf when MSE = 0 and the
+    means differ, NaN when MSE = 0 and they are equal (as scipy).
     """
     k = len(groups)
     means = np.asarray([np.mean(a) for a in groups])
@@ -320,8 +320,29 @@ def _tukey_pairs(groups: list[np.ndarray]) -> list[tuple[int, int, float]]:
             normalize = 1 / nsamp + 1 / nsamp[None].T
         stand_err = np.broadcast_to(np.sqrt(normalize * mse / 2), (k, k))
         t_stat = np.abs(means[None].T - means) / stand_err
-    df = nobs - k
-    return [(i, j, float(stats.studentized_range.sf(t_stat[i, j], k, df))) for i in range(k) for j in range(i + 1, k)]
+    iu = np.triu_indices(k, 1)
+    return t_stat[iu], k, int(nobs - k)
+
+
+def _tukey_pairs(groups: list[np.ndarray]) -> list[tuple[int, int, float]]:
+    """Tukey–Kramer HSD adjusted p-values of every pair i < j, as ``scipy.stats.tukey_hsd``:
+    :math:`p_{ij} = P(Q_{k, N-k} > q_{ij})` with q_ij from :func:`_tukey_stats` and the upper tail
+    of the studentized range from :func:`pilotqa.stats.studentized_range.studentized_range_sf`
+    (``tukey_hsd`` uses ``scipy.stats.studentized_range.sf``, an adaptive double quadrature with
+    1e-11 absolute tolerance: the two agree within that, see that function).
+    :func:`factor_effect_all` evaluates the p-values of all features in one call instead.
+    """
+    q, k, df = _tukey_stats(groups)
+    p = studentized_range_sf(q, k, df)
+    iu = np.triu_indices(k, 1)
+    return [(int(i), int(j), float(v)) for i, j, v in zip(iu[0], iu[1], np.atleast_1d(p))]
+
+
+def _tukey_rows(names: list[Any], groups: list[np.ndarray], pairs: Sequence[tuple[int, int, float]],
+                alpha: float) -> list[dict[str, Any]]:
+    """The ``tukey`` entries {a, b, diff = mean_a − mean_b, p_adj, reject = p_adj < α} of pairs (i, j, p)."""
+    return [{"a": str(names[i]), "b": str(names[j]), "diff": _num(groups[i].mean() - groups[j].mean()),
+             "p_adj": _num(pv), "reject": bool(pv < alpha)} for i, j, pv in pairs]
 
 
 def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Settings, factor: str, *,
@@ -364,7 +385,7 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
         ``offset_pct_tolerance`` (%), ``per_group`` [{``group``, ``n``, ``mean``, ``sd``, ``pp``,
         ``ppk``, ``ppk_ci``, ``first_sequence``}] in production order, ``tukey`` [{``a``, ``b``,
         ``diff`` = mean_a − mean_b, ``p_adj``, ``reject`` = p_adj < α}] (Tukey–Kramer HSD,
-        ``scipy.stats.tukey_hsd``), ``test_used`` (``anova`` or ``welch``), ``significant``,
+        as ``scipy.stats.tukey_hsd``), ``test_used`` (``anova`` or ``welch``), ``significant``,
         ``practically_relevant``, ``notes``.
 
     Notes
@@ -392,9 +413,12 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
     moment estimator is used here instead — same model, different estimator.
 
     Tukey HSD: the adjusted p-values of ``scipy.stats.tukey_hsd`` (Tukey–Kramer for unequal
-    group sizes) only (``reject`` ⇔ the simultaneous interval excludes 0), evaluated for the
-    reported pairs i < j only (:func:`_tukey_pairs`); they equal ``statsmodels``'
-    ``pairwise_tukeyhsd`` (checked in the tests).
+    group sizes) only (``reject`` ⇔ the simultaneous interval excludes 0), for the reported
+    pairs i < j only: the statistics as ``tukey_hsd`` computes them (:func:`_tukey_stats`), the
+    p-values of all pairs of all features in one vectorised evaluation of the studentized range
+    (:func:`pilotqa.stats.studentized_range.studentized_range_sf`; within scipy's quadrature
+    tolerance 1e-11 of ``tukey_hsd``'s, and equal to ``statsmodels``' ``pairwise_tukeyhsd``
+    within its table's accuracy; checked in the tests).
 
     The four tests use the arithmetic of ``scipy.stats.f_oneway``,
     ``statsmodels.stats.oneway.anova_oneway(use_var="unequal")``, ``scipy.stats.kruskal`` and
@@ -464,7 +488,8 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
     summaries = per_group.partition_by("feature", as_dict=True, maintain_order=True)
     all_features = meas["feature"].unique(maintain_order=True).to_list()
     alpha = settings.alpha
-    z = float(stats.norm.ppf((1.0 + settings.confidence) / 2.0))
+    z = float(special.ndtri((1.0 + settings.confidence) / 2.0))  # = scipy.stats.norm.ppf (its _ppf is ndtri)
+    tukey_todo: list[tuple[dict[str, Any], list[Any], list[np.ndarray], np.ndarray, int, int]] = []
     for feat in all_features:
         summ = summaries.get((feat,))
         if summ is None or summ.height < 2:
@@ -562,21 +587,28 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
             res["significant"] = bool(p_used < alpha)
         if k >= tukey_min_k and (res["significant"] or not tukey_only_significant):
             if np.isfinite(vals).all():
-                pairs, why_t = _tukey_pairs(groups), None
-            else:
-                tk, why_t = _quiet(stats.tukey_hsd, *groups)
-                pairs = [] if tk is None else [(i, j, tk.pvalue[i, j]) for i in range(k) for j in range(i + 1, k)]
+                q_ij, _, df_e = _tukey_stats(groups)
+                tukey_todo.append((res, names_ok, groups, q_ij, k, df_e))  # p-values of all features at once below
+                continue
+            from scipy import stats  # rare path (non-finite readings): the library function decides
+
+            tk, why_t = _quiet(stats.tukey_hsd, *groups)
             if why_t is None:
-                res["tukey"] = [
-                    {
-                        "a": str(names_ok[i]), "b": str(names_ok[j]),
-                        "diff": _num(groups[i].mean() - groups[j].mean()), "p_adj": _num(pv),
-                        "reject": bool(pv < alpha),
-                    }
-                    for i, j, pv in pairs
-                ]
+                res["tukey"] = _tukey_rows(names_ok, groups,
+                                           [(i, j, tk.pvalue[i, j]) for i in range(k) for j in range(i + 1, k)], alpha)
             else:
                 notes.append(f"Tukey HSD undefined: {why_t}")
+    if tukey_todo:
+        # one vectorised evaluation of the studentized range for every pair of every feature
+        p_all = studentized_range_sf(np.concatenate([t[3] for t in tukey_todo]),
+                                     np.concatenate([np.full(t[3].size, t[4]) for t in tukey_todo]),
+                                     np.concatenate([np.full(t[3].size, t[5]) for t in tukey_todo]))
+        pos = 0
+        for res, names_ok, groups, q_ij, k, _df in tukey_todo:
+            iu = np.triu_indices(k, 1)
+            ps = p_all[pos:pos + q_ij.size]
+            pos += q_ij.size
+            res["tukey"] = _tukey_rows(names_ok, groups, list(zip(iu[0].tolist(), iu[1].tolist(), ps.tolist())), alpha)
     return out
 
 

@@ -49,7 +49,7 @@ def lots_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Settings) -> dic
         ``lot_mean_range_pct_tolerance`` (%), ``tolerance``, ``per_lot`` [{``lot``, ``n``,
         ``mean``, ``sd``, ``pp``, ``ppk``, ``first_sequence``}] in production order, ``tukey``
         [{``lot_a``, ``lot_b``, ``diff`` = mean_a − mean_b, ``p_adj``, ``reject`` = p_adj < α}]
-        (Tukey–Kramer HSD, ``scipy.stats.tukey_hsd``; only when significant), ``test_used`` (``anova`` or ``welch``),
+        (Tukey–Kramer HSD as ``scipy.stats.tukey_hsd``; only when significant), ``test_used`` (``anova`` or ``welch``),
         ``significant``, ``practically_relevant``, ``notes``.
 
     Notes
@@ -67,12 +67,13 @@ def lots_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Settings) -> dic
     moment estimator is used here instead — same model, different estimator. Per-lot indices
     use the lot's overall SD and are therefore labelled Pp/Ppk, not Cp/Cpk.
 
-    Tukey HSD uses the adjusted p-values of ``scipy.stats.tukey_hsd`` (Tukey–Kramer for unequal
-    lot sizes) only: the simultaneous intervals cost two more studentized-range quadratures per
-    pair and add nothing to the decision (``reject`` ⇔ interval excludes 0); they are evaluated
-    for the reported pairs only (one quadrature each, where ``tukey_hsd`` integrates both
-    triangles of the k × k matrix) and equal ``statsmodels``' ``pairwise_tukeyhsd`` (checked in
-    the tests).
+    Tukey HSD reports the adjusted p-values of ``scipy.stats.tukey_hsd`` (Tukey–Kramer for
+    unequal lot sizes) only: the simultaneous intervals add nothing to the decision (``reject``
+    ⇔ interval excludes 0). The statistics are computed as ``tukey_hsd`` does, for the reported
+    pairs only; the p-values of all pairs of all features come from one vectorised evaluation of
+    the studentized range (:func:`pilotqa.stats.studentized_range.studentized_range_sf`), which
+    agrees with ``tukey_hsd``'s ``scipy.stats.studentized_range.sf`` within scipy's quadrature
+    tolerance (1e-11) and with ``statsmodels``' ``pairwise_tukeyhsd`` (checked in the tests).
 
     Per-lot counts, means, SDs and first sequences of all features come from one polars
     ``group_by``; the readings of the tested lots are sorted once and each feature's tests run on
