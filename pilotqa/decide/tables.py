@@ -339,9 +339,11 @@ def form2_m_table() -> dict[str, Any]:
     return {"aql_columns": normal_cols, "m": out}
 
 
+@lru_cache(maxsize=512)
 def _variables_cell(n_lot: int, aql: float, level: str, sev: str,
                     std_key: str) -> tuple[str, str, int, float, str, str | None, str]:
-    """Resolve one Table A-2/B-1 look-up: (letter, plan letter, n, k, AQL label, arrow, level)."""
+    """Resolve one Table A-2/B-1 look-up: (letter, plan letter, n, k, AQL label, arrow, level)
+    (cached: every characteristic of a run with the same lot size and AQL asks the same)."""
     table = load_table(_VARIABLES)
     std = table["standards"][std_key]
     lv = _norm_level(level)
@@ -376,6 +378,7 @@ def _variables_cell(n_lot: int, aql: float, level: str, sev: str,
     return letter, plan_letter, int(std["sample_sizes"][plan_letter]), float(k), label, arrow, lv
 
 
+@lru_cache(maxsize=512)
 def _form2_m(std_key: str, sev: str, plan_letter: str, label: str) -> float:
     """M (percent) of ``variables_m_form2.json`` for a resolved plan letter and AQL column."""
     data = load_table(_FORM2)
