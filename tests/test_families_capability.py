@@ -18,7 +18,6 @@ import polars as pl
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from pilotqa.settings import Settings
 from pilotqa.stats.capability import (
     SIGMA_WITHIN_SCHEMA,
     WITHIN_METHODS,
@@ -27,7 +26,6 @@ from pilotqa.stats.capability import (
     _lookup_frame,
     bissell_ci,
     bissell_lower,
-    capability_all,
     capability_from_summary,
     sigma_within_all,
 )
