@@ -92,3 +92,15 @@ def test_per_distinct_spreads_a_per_cell_map_back_to_the_rows() -> None:
     assert grids.per_distinct(c.filter(c.is_null()), lambda u: u.str.strip_chars()).to_list() == [None]
     s = pl.Series("y", ["b ", None])  # a String column: fn sees it whole
     assert grids.per_distinct(s, lambda u: u.str.strip_chars()).to_list() == ["b", None]
+
+
+def test_without_per_column_categories_every_column_is_text(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a polars without ``pl.Categories`` (before 1.32) the frame is all String, same cells."""
+    lines = ["Serial,Characteristic,Actual"] + [f"SN{p},F{f},{p}.{f}" for p in range(40) for f in range(5)]
+    p = tmp_path / "long.csv"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.delattr(pl, "Categories")
+    frame = grids.csv_frame(p)
+    assert frame is not None and not any(grids.is_coded(frame.to_series(j)) for j in range(3))
+    assert grids.frame_rows(frame) == [ln.split(",") for ln in lines]

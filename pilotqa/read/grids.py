@@ -343,9 +343,13 @@ def _repeating_columns(p: Path, names: list[str], options: dict[str, Any]) -> se
     reads them as ``Categorical`` (each column its own categories), which holds every distinct
     text once and each cell as a 4-byte code instead of a 16-byte string view — the same cells,
     in a quarter of the memory (10^6 readings: 0.2 instead of 0.3 GB at the peak of the read).
-    Which columns are chosen never changes a cell: a Categorical cell reads back as its text."""
+    Which columns are chosen never changes a cell: a Categorical cell reads back as its text.
+    None is chosen on a polars without per-column categories (``pl.Categories``, polars 1.32):
+    every column is then String, as before."""
     import polars as pl
 
+    if not hasattr(getattr(pl, "Categories", None), "random"):
+        return set()
     try:
         head = pl.read_csv(p, schema={n: pl.String for n in names}, n_rows=_SAMPLE_ROWS, **options)
     except Exception:  # the whole read decides (and words) it
