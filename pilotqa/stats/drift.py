@@ -218,9 +218,10 @@ def hac_trend(
         v = ds * (dy - slope[g] * ds)
         meat = np.bincount(g, weights=v * v, minlength=n_groups).astype(np.float64)
         for lag in range(1, int(lags.max(initial=0)) + 1):
-            same = g[lag:] == g[:-lag]
             w = np.clip(1.0 - lag / (lags + 1.0), 0.0, None)
-            cross = np.bincount(g[lag:][same], weights=(v[lag:] * v[:-lag])[same], minlength=n_groups)
+            prod = v[lag:] * v[:-lag]
+            prod[g[lag:] != g[:-lag]] = 0.0  # a product across a series boundary adds +0.0: the same sums
+            cross = np.bincount(g[lag:], weights=prod, minlength=n_groups)
             meat += 2.0 * w * cross
         se = np.sqrt(n / (n - 2.0) * meat) / sxx
         df = n - 2.0
