@@ -210,3 +210,34 @@ def test_a_jump_draws_the_figure_in_view_and_not_those_skipped(chromium_exe: str
                             f"[{n // 2}].getAttribute('data-state')")
         assert middle is None, c.evaluate(FIG_STATES)
         _no_problems(c)
+
+
+def test_after_printing_figures_return_to_the_screen_size_when_reached(
+        chromium_exe: str, report) -> None:  # type: ignore[no-untyped-def]
+    """Printing draws every figure at the print size; afterwards a figure is relaid out for the
+    screen when it comes into view, not all of them at once on afterprint (that second drawing
+    of every figure would add to the print time)."""
+    path, res = report
+    n = len(res.features)
+    sizes = "Array.from(document.querySelectorAll('div.fig')).map(d => d.getAttribute('data-size'))"
+    with _open(chromium_exe, path) as c:
+        c.print_pdf()
+        assert c.evaluate("document.querySelectorAll('div.fig[data-state=done]').length") == n
+        c.evaluate(NEXT_FRAME)
+        after = c.evaluate(sizes)
+        assert after.count("print") >= n - 2, after  # only those near the viewport went back
+        c.evaluate("Array.from(document.querySelectorAll('div.fig')).pop().scrollIntoView()")
+        c.evaluate(NEXT_FRAME)
+        last = ("(() => { const d = Array.from(document.querySelectorAll('div.fig')).pop(); "
+                "return d.getAttribute('data-size') + ':' + d.getAttribute('data-state') + ':' "
+                "+ Math.round(d.getBoundingClientRect().width); })()")
+        deadline = time.monotonic() + 60
+        while not c.evaluate(last).startswith("screen:done") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        size, state, width = c.evaluate(last).split(":")
+        assert (size, state) == ("screen", "done"), c.evaluate(sizes)
+        # drawn across the page again, not at the 715 px print width
+        svg_width = c.evaluate("Math.round(Array.from(document.querySelectorAll('div.fig'))"
+                               ".pop().querySelector('svg.main-svg').getBoundingClientRect().width)")
+        assert svg_width > 800 and abs(svg_width - int(width)) <= 4, (svg_width, width)
+        _no_problems(c)
