@@ -12,7 +12,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pilotqa.results import Stability, Violation
-from pilotqa.stats import _out_of_spec, _serials, _subgroup_serials, _texts, _time_order, _trace_violations
+from pilotqa.stats import (
+    _out_of_spec,
+    _serials,
+    _SharedTexts,
+    _subgroup_serials,
+    _texts,
+    _time_order,
+    _trace_violations,
+)
 
 ROW = st.tuples(st.one_of(st.none(), st.integers(1, 8)), st.one_of(st.none(), st.integers(-3, 60)),
                 st.sampled_from(["A", "B", "C", None]))
@@ -88,3 +96,21 @@ def test_shared_texts_equal_the_column_and_are_shared(a: list[str], b: list[str]
     assert ta == tuple(str(x) for x in ca.to_list())
     first = {t: t for t in ta if not nulls}
     assert all(t is first[t] for t in tb if t in first)  # one object per text across columns
+
+
+@given(cols=st.lists(st.lists(st.one_of(st.none(), st.sampled_from(["SN1", "SN2", "L01", ""])), max_size=8),
+                     min_size=1, max_size=6),
+       repeat=st.booleans(), as_int=st.booleans())
+def test_shared_texts_of_successive_features_equal_each_columns_texts(cols: list[list[str | None]], repeat: bool,
+                                                                      as_int: bool) -> None:
+    """Successive features' columns (equal ones reuse the previous tuple, others get shared
+    strings) give the tuples _texts gives each column; a column equal in values but not in dtype
+    is not taken for the previous one."""
+    shared = _SharedTexts()
+    series = [pl.Series(c, dtype=pl.Utf8) for c in cols]
+    if repeat:
+        series = [s for s in series for _ in range(2)]
+    if as_int:  # "1"/"2" texts and integers 1/2: same str() values, different dtypes
+        series = [pl.Series(["1", "2"], dtype=pl.Utf8), pl.Series([1, 2], dtype=pl.Int64), pl.Series(["1", None])] + series
+    for s in series:
+        assert shared.texts(s, "part_id") == _texts(s)

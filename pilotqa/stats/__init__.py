@@ -203,13 +203,13 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureS
     norm = normality_all(values, settings.alpha)  # = [normality(v, settings.alpha) for v in values]
     # the Johnson SU / folded-normal fits of every feature that gets fitted, in one batch (the
     # same numbers as capability_model fitting each feature alone)
-    canon: dict[str, str] = {}  # serials and lots shared by all features' series
+    shared = _SharedTexts()  # serials and lots shared by all features' series
     prefits = lean_prefits([(v, bool(spec_rows[r["feature"]]["lower_bound_zero"]), nd[0])
                             for v, r, nd in zip(values, cap_rows, norm)])
     return [
         _feature_stats(row, spec_rows[row["feature"]], parts.get(row["feature"]), res_rows.get(row["feature"]),
                        stab.get(row["feature"]), drift.get(row["feature"]), lots.get(row["feature"]), settings,
-                       streams.get(row["feature"]), v, nd, pre, canon)
+                       streams.get(row["feature"]), v, nd, pre, shared)
         for row, v, nd, pre in zip(cap_rows, values, norm, prefits)
     ] + attribute_features(insp, settings)  # go/no-go characteristics after the measured ones
 
@@ -272,10 +272,29 @@ def _texts(col: pl.Series, canon: dict[str, str] | None = None) -> tuple[str, ..
     return tuple(str(x) for x in col.to_list())
 
 
+class _SharedTexts:
+    """The serial and lot texts of every feature's series, shared across features: a column equal
+    to the previous feature's (same dtype, values and nulls — a run where every part is measured
+    on every characteristic) gets that feature's tuple itself; any other column gets a new tuple
+    of shared ``str`` objects (:func:`_texts` with one dict). Tuples equal to ``_texts(col)``."""
+
+    def __init__(self) -> None:
+        self.canon: dict[str, str] = {}
+        self._last: dict[str, tuple[pl.Series, tuple[str, ...]]] = {}
+
+    def texts(self, col: pl.Series, key: str) -> tuple[str, ...]:
+        prev = self._last.get(key)
+        if prev is not None and prev[0].len() == col.len() and prev[0].equals(col, check_dtypes=True):
+            return prev[1]
+        out = _texts(col, self.canon)
+        self._last[key] = (col, out)
+        return out
+
+
 def _series(part: pl.DataFrame | None, values: NDArray[np.float64], stab_series: dict[str, Any],
-            canon: dict[str, str] | None = None) -> Series:
+            shared: _SharedTexts | None = None) -> Series:
     """The plotted arrays of one feature (time order) and the serial of every reading (texts
-    shared across features through ``canon``, see :func:`_texts`)."""
+    shared across features through ``shared``, :class:`_SharedTexts`)."""
     empty = np.array([], dtype=float)
 
     def chart(key: str) -> NDArray[np.float64]:
@@ -284,8 +303,9 @@ def _series(part: pl.DataFrame | None, values: NDArray[np.float64], stab_series:
     return Series(
         values=values.astype(float),
         sequence=part["sequence"].to_numpy() if part is not None else np.array([], dtype=np.int64),
-        lot=_texts(part["lot"], canon) if part is not None else (),
-        part_id=_texts(part["part_id"], canon) if part is not None else (),
+        lot=(_texts(part["lot"]) if shared is None else shared.texts(part["lot"], "lot")) if part is not None else (),
+        part_id=((_texts(part["part_id"]) if shared is None else shared.texts(part["part_id"], "part_id"))
+                 if part is not None else ()),
         x_points=chart("x_points"), range_points=chart("range_points"), x_lcl=chart("x_lcl"),
         x_ucl=chart("x_ucl"), range_lcl=chart("range_lcl"), range_ucl=chart("range_ucl"),
     )
@@ -438,11 +458,11 @@ def _feature_stats(row: dict[str, Any], sp: dict[str, Any], part: pl.DataFrame |
                    settings: Settings, streams_doc: dict[str, dict[str, Any]] | None = None,
                    values: NDArray[np.float64] | None = None,
                    norm: tuple[dict[str, Any], list[str]] | None = None,
-                   prefit: dict[str, Any] | None = None, canon: dict[str, str] | None = None) -> FeatureStats:
+                   prefit: dict[str, Any] | None = None, shared: _SharedTexts | None = None) -> FeatureStats:
     """Assemble one feature's typed statistics from the frame-level results (``values``, ``norm``
     and ``prefit``: its readings, :func:`normality` and :func:`lean_prefits` result when the
-    caller computed them for all features at once; ``canon``: the texts shared by all features,
-    :func:`_texts`)."""
+    caller computed them for all features at once; ``shared``: the serial and lot texts shared by
+    all features, :class:`_SharedTexts`)."""
     feat = row["feature"]
     if values is None:
         values = part["value"].to_numpy().astype(float) if part is not None else np.array([], dtype=float)
@@ -468,7 +488,7 @@ def _feature_stats(row: dict[str, Any], sp: dict[str, Any], part: pl.DataFrame |
     if model is not None and model.decision_basis == "percentile" and shifted:
         notes.append(f"The {' and '.join(shifted)} means differ significantly: the non-normal shape may come from "
                      "the shift between streams, and the fitted model then describes their mixture.")
-    series = _series(part, values, stab_series, canon)
+    series = _series(part, values, stab_series, shared)
     if streams and part is not None:
         series = dataclasses.replace(series, streams={
             factor: tuple(None if v is None else str(v) for v in part[factor].to_list())
