@@ -201,9 +201,9 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureS
     values = [parts[r["feature"]]["value"].to_numpy().astype(float) if r["feature"] in parts else empty
               for r in cap_rows]
     norm = normality_all(values, settings.alpha)  # = [normality(v, settings.alpha) for v in values]
+    shared = _SharedTexts()  # serials and lots shared by all features' series
     # the Johnson SU / folded-normal fits of every feature that gets fitted, in one batch (the
     # same numbers as capability_model fitting each feature alone)
-    shared = _SharedTexts()  # serials and lots shared by all features' series
     prefits = lean_prefits([(v, bool(spec_rows[r["feature"]]["lower_bound_zero"]), nd[0])
                             for v, r, nd in zip(values, cap_rows, norm)])
     return [
