@@ -352,3 +352,71 @@ def test_body_goes_before_the_end_of_sheet_data(tmp_path: Path) -> None:
             assemble(buf.getvalue(), tmp_path / "p.zip", {"s.xml": body})
         finally:
             body.close()
+
+
+# ------------------------------------------------------------------------------ readings grid
+def _parts_by_dict(insp: Any) -> tuple[list[tuple[str, Any, Any]], dict[tuple[str, str], Any]]:
+    """The Readings sheet's parts and cells as the writer before issue 16 found them: every
+    row in a dict by (serial, name) as text, the first row of a pair kept."""
+    import polars as pl
+
+    cols = ["part_id", "lot", "sequence", "timestamp", "feature"]
+    frames = [insp.measurements.select(cols + [pl.col("value").cast(pl.String).alias("raw"),
+                                              pl.col("value")])]
+    if insp.attribute_readings is not None and insp.attribute_readings.height:
+        frames.append(insp.attribute_readings.select(
+            cols + [pl.col("raw"), pl.lit(None, dtype=pl.Float64).alias("value")]))
+    m = pl.concat(frames, how="vertical_relaxed")
+    parts = (m.group_by("part_id", maintain_order=True)
+             .agg(pl.col("lot").first(), pl.col("sequence").min(), pl.col("timestamp").min())
+             .sort(["sequence", "part_id"], nulls_last=True))
+    cells: dict[tuple[str, str], Any] = {}
+    for pid, feat, value, raw in m.select("part_id", "feature", "value", "raw").iter_rows():
+        cells.setdefault((str(pid), str(feat)), value if value is not None else raw)
+    return [(str(r[0]), r[1], r[3]) for r in parts.iter_rows()], cells
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_readings_grid_equals_the_dict_of_every_reading(data: st.DataObject) -> None:
+    """Repeated (serial, characteristic) rows (the first one shown), parts without a reading
+    of a characteristic, a null serial, names not measured, go/no-go readings as text."""
+    from types import SimpleNamespace
+
+    import polars as pl
+
+    from pilotqa.model import ATTRIBUTE_READING_SCHEMA, MEASUREMENT_SCHEMA
+    from pilotqa.report.xlsx import _readings_parts
+
+    serial = st.sampled_from(["S1", "S2", "S3", "None", "10"]) | st.none()
+    name = st.sampled_from(["A", "B", "C", "None"])
+    n = data.draw(st.integers(0, 25))
+    meas = pl.DataFrame({
+        "part_id": [data.draw(serial) for _ in range(n)], "lot": ["L1"] * n,
+        "subgroup": [1] * n, "sequence": [data.draw(st.integers(1, 5)) for _ in range(n)],
+        "timestamp": [datetime(2026, 1, 1)] * n, "feature": [data.draw(name) for _ in range(n)],
+        "value": [data.draw(st.floats(allow_nan=False) | st.none()) for _ in range(n)]},
+        schema=MEASUREMENT_SCHEMA)
+    k = data.draw(st.integers(0, 8))
+    attr = pl.DataFrame({
+        "part_id": [data.draw(serial) for _ in range(k)], "lot": ["L1"] * k, "subgroup": [1] * k,
+        "sequence": [data.draw(st.integers(1, 5)) for _ in range(k)],
+        "timestamp": [datetime(2026, 1, 1)] * k, "feature": ["G"] * k,
+        "conforming": [True] * k, "raw": [data.draw(st.sampled_from(["OK", "NOK"]) | st.none())
+                                          for _ in range(k)],
+        "class": ["minor"] * k}, schema=ATTRIBUTE_READING_SCHEMA) if k else None
+    insp = SimpleNamespace(measurements=meas, attribute_readings=attr)
+    features = data.draw(st.lists(st.sampled_from(["A", "B", "C", "None", "G", "Z"]), max_size=6))
+    parts, columns = _readings_parts(SimpleNamespace(inspection=insp), features)  # type: ignore[arg-type]
+    want_parts, cells = _parts_by_dict(insp)
+    assert parts == want_parts
+    assert len(columns) == len(features)
+    for f, col in zip(features, columns):
+        assert len(col) == len(parts)
+        for (pid, _, _), got in zip(parts, col):
+            want = cells.get((pid, f))
+            if want is None or (isinstance(want, float) and math.isnan(want)):
+                # no reading (or a NaN one): NaN or None, both an empty cell
+                assert got is None or (isinstance(got, float) and math.isnan(got)), (pid, f, got)
+            else:
+                assert got == want and type(got) is type(want), (pid, f, got, want)

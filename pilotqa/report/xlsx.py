@@ -30,6 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
+import numpy as np
 import polars as pl
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
@@ -592,9 +593,10 @@ def _readings_parts(result: "AnalysisResult", features: list[str]
     ``features``, its reading of each part in that order (None where it has none): the first
     row of the part and characteristic, its measured value, or a go/no-go reading as written.
 
-    The readings are arranged by polars: the first row of each (serial, characteristic), and a
-    characteristic x part grid joined to them (serials and names compared as text, a missing
-    one as "None", as ``str`` gives them).
+    The first row of each (serial, characteristic) is found on integer codes (serials and
+    names compared as text, a missing one as "None", as ``str`` gives them) and its value put
+    into a characteristic x part grid; a pair without a reading is NaN, which
+    every sheet writes as None: an empty cell (and a NaN reading, never read, as well).
     """
     insp = result.inspection
     cols = ["part_id", "lot", "sequence", "timestamp", "feature"]
@@ -615,20 +617,37 @@ def _readings_parts(result: "AnalysisResult", features: list[str]
     n = len(parts)
     if not features:
         return parts, []
-    as_text = [pl.col("part_id").cast(pl.String).fill_null("None").alias("pid"),
-               pl.col("feature").cast(pl.String).fill_null("None").alias("feat")]
-    first = (m.select(*as_text, "value", "raw")
-             .unique(subset=["pid", "feat"], keep="first", maintain_order=True))
-    grid = (pl.DataFrame({"feat": features, "fi": range(len(features))},
-                         schema={"feat": pl.String, "fi": pl.Int64})
-            .join(pl.DataFrame({"pid": [p[0] for p in parts], "row": range(n)},
-                               schema={"pid": pl.String, "row": pl.Int64}), how="cross")
-            .join(first, on=["feat", "pid"], how="left")
-            .sort(["fi", "row"]))
-    values = grid["value"].to_list()
-    if has_raw:
-        values = [v if v is not None else r for v, r in zip(values, grid["raw"].to_list())]
-    return parts, [values[k * n:(k + 1) * n] for k in range(len(features))]
+    names = list(dict.fromkeys(features))
+    serials = list(dict.fromkeys(p[0] for p in parts))  # (unique but for a null serial)
+    u = len(serials)
+    # (characteristic, part) of every row as integer codes, the first row of each pair (numpy's
+    # unique gives the index of each value's first occurrence), and its value (and text) put
+    # at characteristic * parts + part of a flat grid
+    codes = m.select(
+        pl.col("part_id").cast(pl.String).fill_null("None")
+        .replace_strict(serials, list(range(u)), return_dtype=pl.Int64).alias("row"),
+        pl.col("feature").cast(pl.String).fill_null("None")
+        .replace_strict(names, list(range(len(names))), default=-1, return_dtype=pl.Int64)
+        .alias("fi"))
+    fi, row = codes["fi"].to_numpy(), codes["row"].to_numpy()
+    del codes
+    known = np.flatnonzero(fi >= 0)
+    at, first = np.unique(fi[known] * u + row[known], return_index=True)
+    first = known[first]
+    grid = np.full(len(names) * u, np.nan)  # NaN where a part has no reading: an empty cell
+    grid[at] = m["value"].fill_null(np.nan).to_numpy()[first]
+    values: list[Any] = grid.tolist()
+    if has_raw:  # go/no-go readings: their text where the first row has one
+        texts = np.full(len(names) * u, None, dtype=object)
+        texts[at] = m["raw"].to_numpy()[first]
+        values = [v if t is None else t for v, t in zip(values, texts.tolist())]
+    del m
+    column = {name: values[k * u:(k + 1) * u] for k, name in enumerate(names)}
+    if u != n:  # parts sharing a serial share its readings
+        pos = {pid: i for i, pid in enumerate(serials)}
+        rows = [pos[p[0]] for p in parts]
+        column = {name: [col[i] for i in rows] for name, col in column.items()}
+    return parts, [column[f] for f in features]
 
 
 def _readings(sh: _Sheet, result: "AnalysisResult", order: list[int]) -> None:
