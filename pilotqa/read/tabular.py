@@ -255,8 +255,22 @@ def _has_numbers(rows: list[list[Any]]) -> bool:
                if v is not None and not isinstance(v, (datetime, date)))
 
 
+class _Held:
+    """A CSV sheet's frame (:func:`~pilotqa.read.grids.csv_frame`) held in one place: the callers
+    keep only this holder, so that the column reader (:func:`_read_long_frame`) lets the frame go
+    as soon as it has taken the columns it needs (``frame`` None from then on)."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame: pl.DataFrame | None = frame
+
+    def rows(self) -> list[list[Any]]:
+        """:func:`~pilotqa.read.grids.frame_rows` of the frame (not yet let go)."""
+        assert self.frame is not None
+        return frame_rows(self.frame)
+
+
 def _read_sheet(rows: list[list[Any]], sheet: str | None, ctx: _Ctx,
-                opts: "ReadOptions", frame: pl.DataFrame | None = None,
+                opts: "ReadOptions", frame: _Held | None = None,
                 not_charrows: bool = False) -> _SheetData | str:
     """Read one sheet, or return why it was skipped.
 
@@ -266,7 +280,7 @@ def _read_sheet(rows: list[list[Any]], sheet: str | None, ctx: _Ctx,
     rows, so that the result never depends on the head (``not_charrows``: the head already
     showed that it is no characteristic-per-row table, which looks at its first 201 rows only)."""
     if frame is not None and not _head_suffices(rows, opts):
-        return _read_sheet(frame_rows(frame), sheet, ctx, opts)
+        return _read_sheet(frame.rows(), sheet, ctx, opts)
     if not any(rows):
         return "empty"
     from pilotqa.read import charrows
@@ -276,7 +290,7 @@ def _read_sheet(rows: list[list[Any]], sheet: str | None, ctx: _Ctx,
                                                  charrows.looks_like_charrows(
             rows, dict(opts.column_map or {}), _header_index(opts, rows, ctx, sheet))):
         if frame is not None:
-            return _read_sheet(frame_rows(frame), sheet, ctx, opts)
+            return _read_sheet(frame.rows(), sheet, ctx, opts)
         ctx.seen.update(norm_heading(v) for row in rows for v in row if isinstance(v, str))
         insp = charrows.read_charrows(rows, file=ctx.file, sheet=sheet, opts=opts)
         m = gonogo.rows_back(insp).with_columns(pl.col("sequence").alias("_order"))  # + go/no-go rows
@@ -299,7 +313,7 @@ def _read_sheet(rows: list[list[Any]], sheet: str | None, ctx: _Ctx,
     hdr, meta, pre_spec = _find_header(rows, ctx) if forced is None else \
         _forced_header(rows, forced, ctx)
     if hdr is None and frame is not None:
-        return _read_sheet(frame_rows(frame), sheet, ctx, opts, not_charrows=True)
+        return _read_sheet(frame.rows(), sheet, ctx, opts, not_charrows=True)
     if hdr is None:
         if not _has_numbers(rows):
             return "no readings (no numbers)"
@@ -318,7 +332,7 @@ def _read_sheet(rows: list[list[Any]], sheet: str | None, ctx: _Ctx,
                          sheet=sheet, row=hdr + 1)
     long = opts.layout != "wide" and "feature" in names and "value" in names
     if frame is not None and not long:
-        return _read_sheet(frame_rows(frame), sheet, ctx, opts, not_charrows=True)
+        return _read_sheet(frame.rows(), sheet, ctx, opts, not_charrows=True)
     if long:
         sd = _read_long(rows, hdr, canon, sheet, ctx) if frame is None else \
             _read_long_frame(frame, rows, hdr, canon, sheet, ctx)
@@ -833,14 +847,17 @@ def _read_long(rows: list[list[Any]], hdr: int, canon: list[tuple[str, int] | No
     return _SheetData(sheet, "long", m, specs, "lot" in cols, "sequence" in cols, notes, meta, details)
 
 
-def _read_long_frame(frame: pl.DataFrame, rows: list[list[Any]], hdr: int,
+def _read_long_frame(held: _Held, rows: list[list[Any]], hdr: int,
                      canon: list[tuple[str, int] | None], sheet: str | None,
                      ctx: _Ctx) -> _SheetData | str:
     """:func:`_read_long` on the columns of a CSV frame (:func:`pilotqa.read.grids.csv_frame`):
     the same checks, errors, notes and frame, with each column handled as a whole (polars
     expressions); a column holding anything the expressions do not prove ordinary is handled
     cell by cell by the per-cell code of :func:`_read_long`, so its errors are worded and
-    located as there. ``rows`` are the frame's first rows (the heading row among them)."""
+    located as there. ``rows`` are the frame's first rows (the heading row among them). The frame
+    is let go (``held.frame`` None) once every column it needs is taken, before the specs."""
+    frame = held.frame
+    assert frame is not None
     width = frame.width
     head = rows[hdr] + [None] * (width - len(rows[hdr]))
     used = max((j for j, h in enumerate(head) if h is not None), default=-1) + 1
@@ -920,19 +937,22 @@ def _read_long_frame(frame: pl.DataFrame, rows: list[list[Any]], hdr: int,
                                 **ctx.place(sheet, row0(i), j, head[j]))
             spec_num[f] = parsed
     text_cols: list[str] = [f for f in ("unit", "class", "lower_bound_zero") if f in cols]
+    text_raw = {f: col(cols[f]) for f in text_cols}
+    held.frame = None  # every other column is taken: the rest of the frame goes
+    del frame, bf
     if spec_num or text_cols:
         # each feature's first row of each distinct value of each spec column, and its last row,
         # decide everything specs_per_feature computes: its checks, first values, rows, row range
         # (found on keys equal where the stripped texts are: the texts of those rows only are made)
         fields = list(spec_num) + text_cols
         keys = pl.DataFrame([fkey.alias("_f"), *spec_num.values(),
-                             *(_text_key(col(cols[f])).alias(f) for f in text_cols)])
+                             *(_text_key(text_raw[f]).alias(f) for f in text_cols)])
         at = keys.with_row_index("_i").filter(
             pl.any_horizontal([pl.col(f).is_first_distinct().over("_f") for f in fields])
             | pl.col("_f").is_last_distinct())["_i"].cast(pl.Int64)
         del keys
         sframe = pl.DataFrame([feat.gather(at), at, *(v.gather(at) for v in spec_num.values()),
-                               *(_strip(col(cols[f]).gather(at)).alias(f) for f in text_cols)])
+                               *(_strip(text_raw[f].gather(at)).alias(f) for f in text_cols)])
     else:
         sframe = pl.DataFrame([feat, pl.int_range(0, n, eager=True, dtype=pl.Int64).alias("_i")])
     specs, lim_notes = specs_per_feature(
@@ -941,7 +961,7 @@ def _read_long_frame(frame: pl.DataFrame, rows: list[list[Any]], hdr: int,
         lambda f: _s(head[cols[f]]),
         (lambda a, b: _source(ctx, sheet, f"rows {row0(a) + 1}-{row0(b) + 1}"))
         if spec_num or text_cols else None)
-    del sframe, spec_num, text_cols
+    del sframe, spec_num, text_cols, text_raw
     notes += lim_notes
     missing_idx = miss.arg_true()
     if len(missing_idx):
@@ -1136,13 +1156,13 @@ def _column_map(opts: "ReadOptions", file: str) -> dict[str, str]:
 
 
 def _grids(path: Path, xlsx: bool, opts: "ReadOptions") -> list[tuple[str | None, list[list[Any]],
-                                                                         pl.DataFrame | None]]:
+                                                                         _Held | None]]:
     """(sheet, rows, frame) of each sheet: a CSV longer than :data:`_HEAD_ROWS` rows that polars
     reads exactly (:func:`~pilotqa.read.grids.csv_frame`) comes as its head rows plus the frame."""
     if not xlsx:
         frame = csv_frame(path)
         if frame is not None and frame.height > _HEAD_ROWS:
-            return [(None, frame_rows(frame.head(_HEAD_ROWS)), frame)]
+            return [(None, frame_rows(frame.head(_HEAD_ROWS)), _Held(frame))]
     return [(s, r, None) for s, r in read_grids(path, opts.sheet if xlsx else None)]
 
 
