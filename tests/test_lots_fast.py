@@ -30,7 +30,8 @@ from scipy import stats
 from statsmodels.stats.oneway import anova_oneway
 
 from pilotqa.settings import Settings
-from pilotqa.stats.factors import MIN_PER_GROUP, _oneway_tests, _tukey_pairs, factor_effect_all, streams_all
+from pilotqa.stats.factors import (MIN_PER_GROUP, _kruskal_sums_all, _oneway_tests, _tukey_pairs, factor_effect_all,
+                                    streams_all)
 from pilotqa.stats.lots import lots_all
 from pilotqa.util import finite_or_none
 
@@ -225,3 +226,25 @@ def test_streams_all_tukey_pairs_equal_tukey_hsd() -> None:
         assert _same_p(t["p_adj"], tk[i, j])
     ref = _library(groups)
     assert _same(doc["anova_p"], ref["anova_p"]) and _same(doc["levene_p"], ref["levene_p"])
+
+
+@hsettings(max_examples=60)
+@given(st.lists(_groups, min_size=1, max_size=5), _scale)
+@example([[[2, 2], [2, 2, 2]], [[1, 5, 3], [0, 6]]], 1.0)   # one feature all equal (H = NaN), one with ties
+def test_kruskal_sums_of_all_features_equal_the_per_feature_ranks(features_groups: list[list[list[int]]],
+                                                                  scale: float) -> None:
+    """The rank and tie sums of every feature from one lexsort (``_kruskal_sums_all``, used by
+    ``factor_effect_all``) give the same H and p, bit for bit, as one argsort per feature."""
+    feats = [[scale * np.asarray(g, dtype=float) for g in groups if len(g) >= MIN_PER_GROUP]
+             for groups in features_groups]
+    values = np.concatenate([g for f in feats for g in f] or [np.zeros(0)])
+    sizes = np.array([g.size for f in feats for g in f], dtype=np.int64)
+    codes = np.array([i for i, f in enumerate(feats) for _ in f], dtype=np.int64)
+    ssbn, tie = _kruskal_sums_all(values, sizes, codes)
+    rows = {c: r for r, c in enumerate(np.unique(codes))}
+    for i, groups in enumerate(feats):
+        if len(groups) < 2:
+            continue
+        alone, batched = _oneway_tests(groups), _oneway_tests(groups, (float(ssbn[rows[i]]), float(tie[rows[i]])))
+        for key in ("kruskal_h", "kruskal_p"):
+            assert alone[key] == batched[key] or (math.isnan(alone[key]) and math.isnan(batched[key])), key

@@ -165,7 +165,7 @@ def _median(x: np.ndarray) -> float:
     return float(s[h]) if s.size % 2 else float((s[h - 1] + s[h]) / 2)
 
 
-def _oneway_tests(groups: list[np.ndarray]) -> dict[str, float]:
+def _oneway_tests(groups: list[np.ndarray], kruskal_sums: tuple[float, float] | None = None) -> dict[str, float]:
     """Classical and Welch one-way ANOVA, Kruskal–Wallis and Brown–Forsythe of k ≥ 2 groups of
     ≥ 2 finite readings each, computed with the arithmetic of the library functions the results
     were defined by, without their per-call overhead.
@@ -199,6 +199,9 @@ def _oneway_tests(groups: list[np.ndarray]) -> dict[str, float]:
     on generated data, including constant groups, ties and unequal sizes). The p-values use the
     same special functions (``scipy.special.fdtrc``, ``chdtrc``; for Welch :func:`_f_sf`, which
     is ``scipy.stats.f.sf``'s evaluation for a scalar).
+
+    ``kruskal_sums``: Σ R_i²/n_i and Σ (t³ − t) of these groups when already computed for all
+    features at once (:func:`_kruskal_sums_all`, the same numbers); else they are computed here.
     """
     k = len(groups)
     ns = [int(g.shape[0]) for g in groups]
@@ -243,22 +246,21 @@ def _oneway_tests(groups: list[np.ndarray]) -> dict[str, float]:
         out["welch_p"] = _f_sf(float(welch), k - 1.0, float(df_denom))
 
         # Kruskal–Wallis (scipy.stats.kruskal; ranks as scipy.stats._stats_py._rankdata "average")
-        order = np.argsort(alldata, kind="stable")
-        srt = alldata[order]
-        first = np.concatenate([np.ones(1, dtype=bool), srt[:-1] != srt[1:]])
-        idx = np.arange(big_n)[first]
-        counts = np.diff(idx, append=np.asarray([big_n], dtype=idx.dtype))
-        ranked = np.empty(big_n)
-        ranked[order] = np.repeat(np.arange(1, big_n + 1, dtype=float)[first] + (counts.astype(float) - 1) / 2, counts)
-        t = np.zeros(big_n)
-        t[first] = counts
-        ties = 1 - np.sum(t**3 - t, axis=-1) / (big_n**3 - big_n)
-        bounds = np.cumsum([0, *ns])
-        ssbn_r: Any = sum(np.sum(ranked[bounds[i]:bounds[i + 1]], axis=-1) ** 2 / ns[i] for i in range(k))
-        h = 12.0 / (big_n * (big_n + 1)) * ssbn_r - 3 * (big_n + 1)
-        h /= ties
-        out["kruskal_h"] = float(h)
-        out["kruskal_p"] = float(special.chdtrc(float(k - 1), h))
+        if kruskal_sums is None:
+            order = np.argsort(alldata, kind="stable")
+            srt = alldata[order]
+            first = np.concatenate([np.ones(1, dtype=bool), srt[:-1] != srt[1:]])
+            idx = np.arange(big_n)[first]
+            counts = np.diff(idx, append=np.asarray([big_n], dtype=idx.dtype))
+            ranked = np.empty(big_n)
+            ranked[order] = np.repeat(np.arange(1, big_n + 1, dtype=float)[first] + (counts.astype(float) - 1) / 2,
+                                      counts)
+            t = np.zeros(big_n)
+            t[first] = counts
+            bounds = np.cumsum([0, *ns])
+            ssbn_r: Any = sum(np.sum(ranked[bounds[i]:bounds[i + 1]], axis=-1) ** 2 / ns[i] for i in range(k))
+            kruskal_sums = (float(ssbn_r), float(np.sum(t**3 - t, axis=-1)))
+        out["kruskal_h"], out["kruskal_p"] = _kruskal_h_p(kruskal_sums[0], kruskal_sums[1], big_n, k)
 
         # Brown–Forsythe (scipy.stats.levene, center="median")
         zijs = [np.abs(g - _median(g)) for g in groups]
@@ -270,6 +272,54 @@ def _oneway_tests(groups: list[np.ndarray]) -> dict[str, float]:
         out["levene_w"] = float(w)
         out["levene_p"] = float(special.fdtrc(k - 1.0, float(big_n - k), w))
     return out
+
+
+def _kruskal_h_p(ssbn_r: float, tie_sum: float, big_n: int, k: int) -> tuple[float, float]:
+    """Kruskal–Wallis H and p from Σ R_i²/n_i and Σ (t³ − t), as ``scipy.stats.kruskal``:
+    :math:`H = (\\frac{12}{N(N+1)}\\sum R_i^2/n_i - 3(N+1)) / (1 - \\sum(t^3 - t)/(N^3 - N))`,
+    p = ``chdtrc(k − 1, H)`` (NaN H for all-equal readings, as scipy's 0/0)."""
+    with np.errstate(all="ignore"):
+        ties = 1 - np.float64(tie_sum) / (big_n**3 - big_n)
+        h = 12.0 / (big_n * (big_n + 1)) * np.float64(ssbn_r) - 3 * (big_n + 1)
+        h /= ties
+    return float(h), float(special.chdtrc(float(k - 1), h))
+
+
+def _kruskal_sums_all(values: np.ndarray, group_n: np.ndarray, group_feature: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Σ R_i²/n_i and Σ (t³ − t) of every feature at once (ranks within the feature).
+
+    ``values``: the readings of all tested groups, group after group, the groups of one feature
+    contiguous; ``group_n``: readings per group; ``group_feature``: a feature code per group,
+    non-decreasing. Ranks are the average ranks of ``scipy.stats.rankdata`` within each feature
+    (one stable argsort per feature block, the rest in whole-array operations); the rank sums
+    are sums of half-integers and the tie sums of integers, exact in either order, and Σ R_i²/n_i
+    is summed over the groups in order as :func:`_oneway_tests` does — the same numbers.
+    """
+    n_all = values.size
+    group_n = np.asarray(group_n, dtype=np.int64)
+    codes, f_first_group = np.unique(group_feature, return_index=True)
+    srt_f = np.repeat(group_feature, group_n)  # the feature of each reading, unchanged by the sort
+    g_start = np.cumsum(group_n) - group_n
+    f_start = g_start[f_first_group]
+    f_stop = np.append(f_start[1:], n_all)
+    order = np.empty(n_all, dtype=np.int64)
+    for a, b in zip(f_start.tolist(), f_stop.tolist()):  # one small sort per feature: faster than a lexsort
+        order[a:b] = a + np.argsort(values[a:b], kind="stable")
+    srt = values[order]
+    first = np.ones(n_all, dtype=bool)
+    first[1:] = (srt[1:] != srt[:-1]) | (srt_f[1:] != srt_f[:-1])
+    idx = np.flatnonzero(first)
+    counts = np.diff(idx, append=n_all)
+    f_pos = np.searchsorted(codes, srt_f[idx])
+    rank_first = (idx - f_start[f_pos] + 1).astype(float)
+    ranked = np.empty(n_all)
+    ranked[order] = np.repeat(rank_first + (counts.astype(float) - 1) / 2, counts)
+    g_sum = np.add.reduceat(ranked, g_start) if n_all else np.zeros(0)
+    g_f = np.searchsorted(codes, group_feature)
+    ssbn = np.bincount(g_f, weights=g_sum**2 / group_n, minlength=codes.size)  # in group order per feature
+    cf = counts.astype(float)
+    tie = np.bincount(f_pos, weights=cf**3 - cf, minlength=codes.size)
+    return ssbn, tie
 
 
 def _library_tests(groups: list[np.ndarray], res: dict[str, Any], notes: list[str]) -> None:
@@ -485,14 +535,25 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
         r["feature"]: r
         for r in specs.select("feature", "nominal", "lsl", "usl", "lower_bound_zero").iter_rows(named=True)
     }
-    summaries = per_group.partition_by("feature", as_dict=True, maintain_order=True)
+    # per-group summaries as Python lists, each feature's rows a contiguous slice (per_group is
+    # sorted by feature): one conversion instead of a partition and a to_dict per feature
+    pg_cols = per_group.to_dict(as_series=False)
+    pg_rows: dict[Any, tuple[int, int]] = {}
+    for i, f in enumerate(pg_cols["feature"]):
+        start = pg_rows.get(f, (i, i))[0]
+        pg_rows[f] = (start, i + 1)
+    # Kruskal–Wallis rank sums of every feature at once (the tests below use them; equal numbers)
+    g_feature = tested["_fi"].to_numpy()
+    kw_ssbn, kw_tie = _kruskal_sums_all(v_group, g_n, g_feature)
+    kw_row = {int(c): i for i, c in enumerate(np.unique(g_feature))}
+    ci_todo: list[tuple[dict[str, Any], float, int]] = []  # Bissell intervals of all groups at once below
     all_features = meas["feature"].unique(maintain_order=True).to_list()
     alpha = settings.alpha
     z = float(special.ndtri((1.0 + settings.confidence) / 2.0))  # = scipy.stats.norm.ppf (its _ppf is ndtri)
     tukey_todo: list[tuple[dict[str, Any], list[Any], list[np.ndarray], np.ndarray, int, int]] = []
     for feat in all_features:
-        summ = summaries.get((feat,))
-        if summ is None or summ.height < 2:
+        rows = pg_rows.get(feat)
+        if rows is None or rows[1] - rows[0] < 2:
             out[feat] = None
             continue
         sp = spec_rows.get(feat, {})
@@ -500,7 +561,7 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
         notes: list[str] = []
         if null_g.get(feat):
             notes.append(f"{null_g[feat]} reading(s) without a {label} excluded from the {label} analysis")
-        cols = summ.to_dict(as_series=False)
+        cols = {c: v[rows[0]:rows[1]] for c, v in pg_cols.items()}
         n_arr = np.asarray(cols["n"], dtype=np.int64)
         ok = n_arr >= MIN_PER_GROUP
         dropped = [str(g) for g, keep in zip(cols["_g"], ok) if not keep]
@@ -509,16 +570,15 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
         per = []
         for grp, n_i, mean_i, sd_i, first in zip(cols["_g"], cols["n"], cols["mean"], cols["sd"], cols["first_sequence"]):
             pp, ppk = index_from_sigma(mean_i, sd_i, lsl, usl)
-            ci = None
             ppk_v = _num(ppk)
-            if ppk_v is not None and int(n_i) >= 2:
-                lo, hi = (float(v) for v in bissell_ci(ppk_v, int(n_i), int(n_i) - 1, z))
-                ci = (_num(lo), _num(hi))
-            per.append({
+            entry = {
                 "group": grp, "n": int(n_i), "mean": _num(mean_i), "sd": _num(sd_i),
-                "pp": _num(pp), "ppk": _num(ppk), "ppk_ci": ci,
+                "pp": _num(pp), "ppk": ppk_v, "ppk_ci": None,
                 "first_sequence": int(first) if first is not None else None,
-            })
+            }
+            if ppk_v is not None and int(n_i) >= 2:
+                ci_todo.append((entry, ppk_v, int(n_i)))
+            per.append(entry)
         k = int(ok.sum())
         tol, basis = tolerance_width(lsl, usl, sp.get("nominal"), sp.get("lower_bound_zero"))
         res: dict[str, Any] = {
@@ -570,7 +630,8 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
             notes.append(f"no variation within any {label}: ANOVA-type tests undefined")
         if np.isfinite(vals).all():
             # the arithmetic of the library tests without their per-call overhead (equal results)
-            tr = _oneway_tests(groups)
+            row = kw_row[int(cols["_fi"][0])]
+            tr = _oneway_tests(groups, (float(kw_ssbn[row]), float(kw_tie[row])))
             res.update(anova_f=_num(tr["anova_f"]), anova_p=_num(tr["anova_p"]), welch_f=_num(tr["welch_f"]),
                        welch_p=_num(tr["welch_p"]), kruskal_p=_num(tr["kruskal_p"]), levene_p=_num(tr["levene_p"]))
         else:  # non-finite readings (the readers never produce them): the library functions decide
@@ -598,6 +659,11 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
                                            [(i, j, tk.pvalue[i, j]) for i in range(k) for j in range(i + 1, k)], alpha)
             else:
                 notes.append(f"Tukey HSD undefined: {why_t}")
+    if ci_todo:  # Bissell's interval is elementwise arithmetic: one call for all groups, the same numbers
+        n_ci = np.array([t[2] for t in ci_todo], dtype=float)
+        cis = bissell_ci(np.array([t[1] for t in ci_todo]), n_ci, n_ci - 1, z)
+        for (entry, _, _), (lo, hi) in zip(ci_todo, cis.tolist()):
+            entry["ppk_ci"] = (_num(lo), _num(hi))
     if tukey_todo:
         # one vectorised evaluation of the studentized range for every pair of every feature
         p_all = studentized_range_sf(np.concatenate([t[3] for t in tukey_todo]),
