@@ -166,10 +166,11 @@ def _mp_range_cdf(x, k, degree=5):  # type: ignore[no-untyped-def]
     return k * _gauss_legendre(f, pts, degree)
 
 
-def _mp_sf(q: float, k: int, df: float | None, outer: int = 5, inner: int = 5) -> mp.mpf:
+def _mp_sf(q: float, k: int, df: float | None, outer: int = 4, inner: int = 5) -> mp.mpf:
     """1 − ∫ f_ν(s) W_k(qs) ds at 30 digits, s = e^t, the t-density 2u^a e^{-u}/Γ(a), u = a e^{2t},
-    a = ν/2, Gauss–Legendre (48 nodes) on panels covering the t where it exceeds e^-50 of its mode
-    (ν = ∞: 1 − W_k(q))."""
+    a = ν/2, Gauss–Legendre (24 nodes per panel in t, 48 in z) on panels covering the t where it
+    exceeds e^-50 of its mode (ν = ∞: 1 − W_k(q)). Doubling the nodes of both (outer=5, inner=6)
+    moved none of the values of ``_MP_POINTS`` by more than 5e-20."""
     qq = mp.mpf(q)
     if df is None:
         return 1 - _mp_range_cdf(qq, k, inner)
