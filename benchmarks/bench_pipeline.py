@@ -24,6 +24,9 @@ and measures, each in a fresh subprocess (so imports, caches and peak memory are
   Peak resident memory (``ru_maxrss`` of the child) is recorded after the analysis with JSON
   (the "full analysis" of the issue) and at the end (after HTML and XLSX). The totals include
   the imports (what a user of the command waits for); the floor's excludes importing polars.
+  The pilotqa child imports ``pilotqa_cli`` first, as the ``pilotqa`` command does, so it runs with
+  the command's allocator option (``_RJEM_MALLOC_CONF=dirty_decay_ms:0``, see ``cli/__init__.py``);
+  the floor runs with polars' defaults.
 
 It also times the README's first command end to end
 (``pilotqa analyze sample_data/housing_pilot_wide.xlsx --lot-size 500``, all three outputs) and
@@ -206,6 +209,8 @@ def child_floor(csv: Path) -> dict[str, Any]:
 
 def child_pilotqa(csv: Path, out_dir: Path, stages: tuple[str, ...]) -> dict[str, Any]:
     """pilotqa on the file, stage by stage (see the module docstring)."""
+    import pilotqa_cli  # noqa: F401  # the allocator option the `pilotqa` command sets before polars loads
+
     clock = _Clock()
     rss: dict[str, float] = {}
 

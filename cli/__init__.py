@@ -1,2 +1,31 @@
-"""Click front end of pilotqa (installed as the package ``pilotqa_cli``; console script ``pilotqa``)."""
-__all__: list[str] = []
+"""Click front end of pilotqa (installed as the package ``pilotqa_cli``; console script ``pilotqa``).
+
+Importing it sets one allocator option before polars loads: polars allocates with jemalloc, which by
+default keeps freed pages for 10 s before returning them to the system. ``pilotqa analyze`` reads the
+whole export (the reader's raw frame is freed once the measurement frame exists) and then computes, so
+the reader's freed pages would stay resident through the analysis: at 10^6 readings the peak was
+~530 MB with the default and ~430 MB with ``dirty_decay_ms:0`` (issue 16, benchmarks/bench_pipeline.py;
+about 1 s more CPU at that size, nothing measurable on a pilot-sized file). A value the user has set
+in ``_RJEM_MALLOC_CONF`` is kept; the library (:mod:`pilotqa`) itself never touches the environment.
+polars, when imported, writes its own defaults (``dirty_decay_ms:500,muzzy_decay_ms:1000``) in front
+of the variable, and a child of a Python process that imported polars inherits them: those are not a
+user's choice, so the option is appended after them (jemalloc takes the last value of an option).
+"""
+import os
+
+ALLOCATOR_ENV = ("_RJEM_MALLOC_CONF", "dirty_decay_ms:0")
+_POLARS_DEFAULTS = ("dirty_decay_ms:500", "muzzy_decay_ms:1000")
+
+
+def allocator_conf(current: str | None) -> str:
+    """The ``_RJEM_MALLOC_CONF`` value to run with: ``current`` plus ``dirty_decay_ms:0`` unless a
+    ``dirty_decay_ms`` other than polars' own default is already in it (the user's choice)."""
+    parts = [p.strip() for p in (current or "").split(",") if p.strip()]
+    if any(p.startswith("dirty_decay_ms:") and p not in _POLARS_DEFAULTS for p in parts):
+        return ",".join(parts)
+    return ",".join([*parts, ALLOCATOR_ENV[1]])
+
+
+os.environ[ALLOCATOR_ENV[0]] = allocator_conf(os.environ.get(ALLOCATOR_ENV[0]))
+
+__all__: list[str] = ["ALLOCATOR_ENV", "allocator_conf"]
