@@ -221,10 +221,10 @@ def _normal_ad_rows(x: NDArray[np.float64]) -> NDArray[np.float64]:
 
     n = x.shape[1]
     y = np.sort(x, axis=1)
-    w = (y - np.mean(x, axis=1, keepdims=True)) / np.std(x, axis=1, ddof=1, keepdims=True)
-    z = ndtr(w)
     i = np.arange(1, n + 1)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # a constant row: SD 0, A² NaN as for the row alone
+        w = (y - np.mean(x, axis=1, keepdims=True)) / np.std(x, axis=1, ddof=1, keepdims=True)
+        z = ndtr(w)
         ad_values = (2 * i - 1.0) / n * (np.log(z) + np.log1p(-z[:, ::-1]))
     return np.asarray(-n - np.sum(ad_values, axis=1), dtype=np.float64)
 
