@@ -86,3 +86,20 @@ def test_tiny_real_file_analyses_without_nan(shared_dir: Path, tmp_path: Path,
     doc = json.loads((tmp_path / "diribet_basicDfq_threeParts.json").read_text(encoding="utf-8"))
     validate_document(doc)
     assert all(x["decision"]["verdict"] == "keep_100" for x in doc["features"])  # n = 2..3 parts
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["aqdefreader_testmeasures.dfq", "diribet_attributiveDfq.dfq", "diribet_basicDfq_threeParts.dfq"],
+)
+def test_every_real_export_writes_all_three_reports(shared_dir: Path, tmp_path: Path, name: str) -> None:
+    """HTML, JSON and XLSX of each real export (the attribute file has characteristics but not a
+    single individual reading: its Readings sheet crashed the SpreadsheetML writer once)."""
+    from openpyxl import load_workbook
+
+    r = CliRunner().invoke(cli, ["analyze", str(_real(shared_dir, name)), "--out", str(tmp_path), "-q"])
+    assert r.exit_code == 0, r.output
+    stem = name.removesuffix(".dfq")
+    assert {p.name for p in tmp_path.iterdir()} == {f"{stem}.{x}" for x in ("html", "json", "xlsx")}
+    wb = load_workbook(tmp_path / f"{stem}.xlsx", read_only=True)
+    assert "Readings" in wb.sheetnames

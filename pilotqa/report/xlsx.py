@@ -617,6 +617,8 @@ def _readings_parts(result: "AnalysisResult", features: list[str]
     n = len(parts)
     if not features:
         return parts, []
+    if m.height == 0:  # characteristics without a single reading (an attribute file of counts only)
+        return parts, [[] for _ in features]
     names = list(dict.fromkeys(features))
     serials = list(dict.fromkeys(p[0] for p in parts))  # (unique but for a null serial)
     u = len(serials)
