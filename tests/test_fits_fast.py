@@ -50,6 +50,18 @@ def _sample(kind: str, n: int, seed: int) -> np.ndarray:
         return np.round(rng.weibull(1.5, n) * 0.05, 3)
     if kind == "t3":
         return rng.standard_t(3, n)
+    # kinds used by tests/test_fits_lockstep.py and tests/test_fits_normality.py (one generator)
+    if kind == "shifted_negative":  # a few readings below 0: folded normal at 0 is not the lean case
+        return np.abs(rng.normal(0.5, 1.0, n)) - 0.02
+    if kind == "rounded":
+        return np.round(rng.normal(5.0, 0.01, n), 2)  # few distinct values, many ties
+    if kind == "constant":
+        return np.full(n, 1.25)
+    if kind == "with_nan":
+        x = rng.normal(0.0, 1.0, n)
+        x[:: 3] = np.nan
+        return x
+    assert kind == "bimodal", kind
     return np.concatenate([rng.normal(0.0, 1.0, n // 2), rng.normal(4.0, 1.0, n - n // 2)])
 
 

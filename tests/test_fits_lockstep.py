@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from scipy import optimize, stats
 
 from pilotqa.stats import distributions as D
+from tests.test_fits_fast import _sample
 from pilotqa.stats.distributions import (
     _foldnorm_nnlf,
     _generic_ml_fit,
@@ -34,23 +35,6 @@ from pilotqa.stats.distributions import (
 )
 
 KINDS = ("normal", "lognormal", "gamma_shifted", "weibull_rounded", "t3", "bimodal", "shifted_negative")
-
-
-def _sample(kind: str, n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    if kind == "normal":
-        return rng.normal(10.0, 0.02, n)
-    if kind == "lognormal":
-        return rng.lognormal(-3.5, 0.5, n)
-    if kind == "gamma_shifted":
-        return rng.gamma(2.0, 1.0, n) - 0.3
-    if kind == "weibull_rounded":
-        return np.round(rng.weibull(1.5, n) * 0.05, 3)
-    if kind == "t3":
-        return rng.standard_t(3, n)
-    if kind == "shifted_negative":  # a few readings below 0: folded normal at 0 is not the lean case
-        return np.abs(rng.normal(0.5, 1.0, n)) - 0.02
-    return np.concatenate([rng.normal(0.0, 1.0, n // 2), rng.normal(4.0, 1.0, n - n // 2)])
 
 
 def _one_by_one(x: np.ndarray, name: str, fixed: dict[str, float]) -> Any:

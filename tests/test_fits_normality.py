@@ -11,26 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pilotqa.stats import distributions as D
+from tests.test_fits_fast import _sample
 from pilotqa.stats.distributions import _normal_ad, _normal_ad_rows, normality, normality_all
 
 KINDS = ("normal", "lognormal", "rounded", "t3", "constant", "with_nan")
-
-
-def _sample(kind: str, n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    if kind == "normal":
-        return rng.normal(10.0, 0.02, n)
-    if kind == "lognormal":
-        return rng.lognormal(-3.5, 0.5, n)
-    if kind == "rounded":
-        return np.round(rng.normal(5.0, 0.01, n), 2)  # few distinct values, many ties
-    if kind == "t3":
-        return rng.standard_t(3, n)
-    if kind == "constant":
-        return np.full(n, 1.25)
-    x = rng.normal(0.0, 1.0, n)
-    x[:: 3] = math.nan
-    return x
 
 
 @given(rows=st.integers(1, 30), n=st.integers(3, 900), seed=st.integers(0, 2**32 - 1),
