@@ -44,7 +44,7 @@ def _range_sf(x: np.ndarray, k: float) -> np.ndarray:
         \\operatorname{log1p}(-\\Phi(z-x)/\\Phi(z))\\right)\\right] dz
 
     (the first term integrates to 1: it is the density of the largest of k normals), by the
-    trapezoidal rule with step 0.25 on z = x/2 − 7 … x/2 + 9. The expm1/log1p form has no
+    trapezoidal rule with step 0.2 (``_H_Z``) on z = x/2 − 7 … x/2 + 9. The expm1/log1p form has no
     cancellation, so the result keeps its relative accuracy for a tiny tail (the integrand then
     peaks at z = x/2 with width 1/√2, inside the grid).
     """
