@@ -103,27 +103,6 @@ def _fast(obj: Any) -> Any:
     return value
 
 
-def _plain(obj: Any) -> Any:
-    """:func:`pilotqa.util.json_safe` without paths (exact plain types first, anything else by
-    ``json_safe`` itself); raises :class:`_NonFinite` where ``json_safe`` would record a path."""
-    t = type(obj)
-    if t is float:
-        if isfinite(obj):
-            return obj
-        raise _NonFinite
-    if obj is None or t is str or t is int or t is bool:
-        return obj
-    if t is dict:
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if t is list or t is tuple:
-        return [_plain(v) for v in obj]
-    probe: list[str] = []
-    value = json_safe(obj, "$", probe)
-    if probe:
-        raise _NonFinite
-    return value
-
-
 def _to_json_paths(obj: Any, where: str, bad: list[str] | None) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         out: dict[str, Any] = {}
@@ -217,10 +196,7 @@ def build_document(result: "AnalysisResult") -> dict[str, Any]:
     }
     # Everything but the features through json_safe (the features are JSON values already, and
     # json_safe leaves such values as they are); "features" is the last key, as before.
-    try:
-        document = _plain(document)
-    except _NonFinite:
-        document = json_safe(document, "$", bad)
+    document = json_safe(document, "$", bad)
     document["features"] = features
     if bad:
         document["input"]["notes"].append(
