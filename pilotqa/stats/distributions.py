@@ -818,6 +818,15 @@ _LOGXMAX = float(np.log(np.finfo(float).max))
 _NORM_PDF_C = np.sqrt(2 * np.pi)
 
 
+def _norm_pdf_inplace(buf: NDArray[np.float64]) -> None:
+    """``buf`` ← φ(buf) = exp(−buf²/2)/√(2π) in place, as scipy's ``_norm_pdf`` computes it:
+    ``x*x``, then ``·(−0.5)`` (the same double as ``−(x*x)/2.0``), ``exp``, ``/ _NORM_PDF_C``."""
+    np.multiply(buf, buf, out=buf)
+    np.multiply(buf, -0.5, out=buf)
+    np.exp(buf, out=buf)
+    np.divide(buf, _NORM_PDF_C, out=buf)
+
+
 def _penalised_total(lp: NDArray[np.float64], n_log_scale: Any, logxmax: float) -> float:
     """scipy's ``_nnlf_and_penalty`` + n·ln(scale) of log-densities ``lp``: −(sum of the finite
     ones) + (number of others)·100·ln(x_max) + n·ln(scale) (``logxmax`` = scipy's ``_LOGXMAX``).
@@ -844,9 +853,6 @@ def _johnsonsu_nnlf(data: NDArray[np.float64]) -> Any:
     z = np.empty_like(data)
     w = np.empty_like(data)
     u = np.empty_like(data)
-    c = math.sqrt(2 * math.pi)
-    c_np = np.sqrt(2 * np.pi)  # scipy's _norm_pdf_C
-    assert c == c_np
 
     def nnlf(theta: list[float]) -> float:
         a, b, loc, scale = theta
@@ -864,10 +870,7 @@ def _johnsonsu_nnlf(data: NDArray[np.float64]) -> Any:
         np.arcsinh(z, out=u)
         np.multiply(b, u, out=u)
         np.add(a, u, out=u)                     # a + b*np.arcsinh(x)
-        np.multiply(u, u, out=u)                # **2
-        np.multiply(u, -0.5, out=u)  # = -(u)/2.0 bit for bit (see _NORM_PDF_C)
-        np.exp(u, out=u)
-        np.divide(u, c_np, out=u)               # _norm_pdf
+        _norm_pdf_inplace(u)                    # _norm_pdf(a + b*np.arcsinh(x))
         np.multiply(w, u, out=w)
         np.log(w, out=w)                        # generic _logpdf = log(_pdf)
         return _penalised_total(w, n_log_scale, _LOGXMAX)
@@ -885,7 +888,6 @@ def _foldnorm_nnlf(data: NDArray[np.float64], loc: float) -> Any:
     z = np.empty_like(data)
     w = np.empty_like(data)
     u = np.empty_like(data)
-    c_np = np.sqrt(2 * np.pi)  # scipy's _norm_pdf_C
 
     def nnlf(theta: list[float]) -> float:
         c, scale = theta
@@ -896,10 +898,7 @@ def _foldnorm_nnlf(data: NDArray[np.float64], loc: float) -> Any:
         n_log_scale = n * np.log(scale)
         for buf, op in ((u, np.add), (w, np.subtract)):  # _norm_pdf(x + c), _norm_pdf(x - c)
             op(z, c, out=buf)
-            np.multiply(buf, buf, out=buf)
-            np.multiply(buf, -0.5, out=buf)  # = -(buf)/2.0 bit for bit (see _NORM_PDF_C)
-            np.exp(buf, out=buf)
-            np.divide(buf, c_np, out=buf)
+            _norm_pdf_inplace(buf)
         np.add(u, w, out=u)
         np.log(u, out=u)                        # generic _logpdf = log(_pdf)
         return _penalised_total(u, n_log_scale, _LOGXMAX)
@@ -974,10 +973,7 @@ class _RowsObjective:
             np.arcsinh(z, out=u)
             np.multiply(cb, u, out=u)
             np.add(ca, u, out=u)
-            np.multiply(u, u, out=u)
-            np.multiply(u, -0.5, out=u)  # = -(u)/2.0 bit for bit (see _NORM_PDF_C)
-            np.exp(u, out=u)
-            np.divide(u, _NORM_PDF_C, out=u)
+            _norm_pdf_inplace(u)
             np.multiply(w, u, out=w)
             np.log(w, out=w)
             lp = w
@@ -987,10 +983,7 @@ class _RowsObjective:
             np.divide(z, cscale, out=z)
             for buf, op in ((u, np.add), (w, np.subtract)):  # the steps of _foldnorm_nnlf
                 op(z, cc, out=buf)
-                np.multiply(buf, buf, out=buf)
-                np.multiply(buf, -0.5, out=buf)  # = -(buf)/2.0 bit for bit (see _NORM_PDF_C)
-                np.exp(buf, out=buf)
-                np.divide(buf, _NORM_PDF_C, out=buf)
+                _norm_pdf_inplace(buf)
             np.add(u, w, out=u)
             np.log(u, out=u)
             lp = u
