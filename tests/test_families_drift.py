@@ -14,6 +14,7 @@ import polars as pl
 from hypothesis import given, settings as hsettings, strategies as st
 
 from pilotqa.settings import Settings
+from tests.equality import assert_same as _same
 from pilotqa.stats.drift import (
     _num,
     _series_result,
@@ -150,21 +151,6 @@ def reference_drift_all(meas: pl.DataFrame, specs: pl.DataFrame, sigma_within: d
             "notes": notes,
         }
     return out
-
-
-def _same(a: Any, b: Any, path: str = "") -> None:
-    if isinstance(a, dict):
-        assert isinstance(b, dict) and list(a) == list(b), path
-        for k in a:
-            _same(a[k], b[k], f"{path}.{k}")
-    elif isinstance(a, list):
-        assert isinstance(b, list) and len(a) == len(b), path
-        for i, (u, v) in enumerate(zip(a, b)):
-            _same(u, v, f"{path}[{i}]")
-    elif isinstance(a, float) and isinstance(b, float) and math.isnan(a):
-        assert math.isnan(b), path
-    else:
-        assert type(a) is type(b) and a == b, (path, a, b)
 
 
 @st.composite

@@ -7,7 +7,6 @@ missing subgroup numbers, ties, constant features, every rule subset.
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -15,6 +14,7 @@ import polars as pl
 from hypothesis import given, settings as hsettings, strategies as st
 
 from pilotqa.settings import Settings
+from tests.equality import assert_same as _same
 from pilotqa.stats.stability import (
     _choose_from_sizes,
     _doc,
@@ -62,26 +62,6 @@ def reference_stability_all(meas: pl.DataFrame, settings: Settings) -> dict[str,
         spread = np.where(n >= 2, g[col].fill_null(float("nan")).to_numpy().astype(float), np.nan)
         out[str(key[0])] = _doc(control_chart(g["mean"].to_numpy().astype(float), n, spread, kind), rules, [])
     return out
-
-
-def _same(a: Any, b: Any, path: str = "") -> None:
-    """Equal bit for bit (NaN equals NaN), arrays element by element, dicts key by key and in order."""
-    if isinstance(a, dict):
-        assert isinstance(b, dict) and list(a) == list(b), path
-        for k in a:
-            _same(a[k], b[k], f"{path}.{k}")
-    elif isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-        assert x.shape == y.shape, path
-        assert np.array_equal(x, y, equal_nan=True), (path, x, y)
-    elif isinstance(a, (list, tuple)):
-        assert type(b) is type(a) and len(a) == len(b), path
-        for i, (u, v) in enumerate(zip(a, b)):
-            _same(u, v, f"{path}[{i}]")
-    elif isinstance(a, float) and isinstance(b, float) and math.isnan(a):
-        assert math.isnan(b), path
-    else:
-        assert type(a) is type(b) and a == b, (path, a, b)
 
 
 @st.composite

@@ -1,0 +1,28 @@
+"""Deep equality for the property tests that compare a vectorised statistic with its per-feature
+reference (tests/test_families_*.py)."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+
+def assert_same(a: Any, b: Any, path: str = "") -> None:
+    """Equal bit for bit (NaN equals NaN), arrays element by element, dicts key by key and in order."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and list(a) == list(b), path
+        for k in a:
+            assert_same(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+        assert x.shape == y.shape, path
+        assert np.array_equal(x, y, equal_nan=True), (path, x, y)
+    elif isinstance(a, (list, tuple)):
+        assert type(b) is type(a) and len(a) == len(b), path
+        for i, (u, v) in enumerate(zip(a, b)):
+            assert_same(u, v, f"{path}[{i}]")
+    elif isinstance(a, float) and isinstance(b, float) and math.isnan(a):
+        assert math.isnan(b), path
+    else:
+        assert type(a) is type(b) and a == b, (path, a, b)
