@@ -273,6 +273,7 @@ class Chromium:
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
         self.session: str | None = None
+        self.frame_stalls = 0
 
     def _read(self) -> None:
         buf = b""
@@ -313,7 +314,10 @@ class Chromium:
         try:
             reply = self._replies[mid].get(timeout=timeout)
         except queue.Empty:
-            raise CDPError(f"{method}: no reply within {timeout} s") from None
+            log = self.stderr_path.read_text(errors="replace")[-1500:].strip()
+            raise CDPError(f"{method}: no reply within {timeout} s (chromium "
+                           f"{'running' if self.proc.poll() is None else 'exited'}; "
+                           f"its log ends: {log or '(empty)'})") from None
         finally:
             self._replies.pop(mid, None)
         if "error" in reply:
@@ -344,6 +348,31 @@ class Chromium:
         self.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": height,
                                                          "deviceScaleFactor": 1,
                                                          "mobile": False})
+        # The page must be the visible, focused tab: a headless tab that Chromium treats as hidden
+        # runs no animation frames (requestAnimationFrame, IntersectionObserver, scroll events).
+        self.send("Page.bringToFront")
+        self.send("Emulation.setFocusEmulationEnabled", {"enabled": True})
+        self.frame_stalls = 0
+
+    def next_frame(self, wait: float = 5.0) -> bool:
+        """Wait for two animation frames (the page painted, its IntersectionObservers ran) —
+        at most ``wait`` seconds. Headless Chromium has been seen (CI, 2026-11-30) to stop
+        producing frames for a page, so an unbounded wait hung a test for 120 s; a stall is
+        counted in :attr:`frame_stalls`, the tab is brought to the front again, and False is
+        returned, leaving the test's own assertion (all plots drawn) to decide."""
+        got = self.evaluate(
+            "new Promise(r => { const t = setTimeout(() => r(false), %d); "
+            "requestAnimationFrame(() => requestAnimationFrame(() => { clearTimeout(t); "
+            "r(true); })); })" % int(wait * 1000))
+        if not got:
+            self.frame_stalls += 1
+            self.send("Page.bringToFront")
+        return bool(got)
+
+    def frame_state(self) -> str:
+        """Visibility, focus and frame stalls, for an assertion message."""
+        return (f"visibility={self.evaluate('document.visibilityState')}, "
+                f"focus={self.evaluate('document.hasFocus()')}, frame stalls={self.frame_stalls}")
 
     def offline(self) -> None:
         """Emulate a page with no network at all."""

@@ -18,7 +18,6 @@ from .test_compare import EVIL, _evil_run
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = REPO / "test-artifacts"
-NEXT_FRAME = "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(1))))"
 DONE = ("Array.from(document.querySelectorAll('div.fig')).filter(d => "
         "d.getAttribute('data-state') === 'done' && d.querySelector('svg.main-svg')).length")
 
@@ -35,7 +34,7 @@ def _render_all(c: Chromium, n: int) -> None:
     height = int(c.evaluate("document.documentElement.scrollHeight"))
     for y in range(0, height + 1000, 800):
         c.evaluate(f"window.scrollTo(0, {y})")
-        c.evaluate(NEXT_FRAME)
+        c.next_frame()
     deadline = time.monotonic() + 60
     while int(c.evaluate(DONE)) < n and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -58,7 +57,7 @@ def test_sample_comparison_renders_every_plot_offline(chromium_exe: str, tmp_pat
         time.sleep(0.5)
         assert int(c.evaluate(DONE)) < n  # lazy: plots far below are not drawn yet
         _render_all(c, n)
-        assert int(c.evaluate(DONE)) == n
+        assert int(c.evaluate(DONE)) == n, c.frame_state()
         # histograms: 2 bar traces; run charts: 2 scatter traces
         assert c.evaluate("document.querySelectorAll('.js-plotly-plot g.trace.bars').length") == n
         c.evaluate("document.getElementById('f2').scrollIntoView()")
@@ -77,7 +76,7 @@ def test_hostile_names_stay_text(chromium_exe: str, tmp_path: Path) -> None:
         c.offline()
         c.navigate(path.as_uri())
         _render_all(c, 4)
-        assert int(c.evaluate(DONE)) == 4
+        assert int(c.evaluate(DONE)) == 4, c.frame_state()
         assert c.evaluate("document.querySelector('#summary a').textContent") == EVIL
         titles = c.evaluate("Array.from(document.querySelectorAll('.gtitle')).map(t => t.textContent)")
         assert any(t.startswith(EVIL) for t in titles), titles

@@ -60,7 +60,6 @@ def _no_problems(c: Chromium) -> None:
     assert not [e for e in c.events if e.get("method") == "Page.javascriptDialogOpening"]
 
 
-NEXT_FRAME = "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(1))))"
 FIG_STATES = ("Array.from(document.querySelectorAll('div.fig')).map(d => d.getAttribute('data-fig') "
               "+ ':' + d.getAttribute('data-state') + '@' + Math.round(d.getBoundingClientRect().top))")
 
@@ -86,11 +85,11 @@ def test_renders_offline_lazily_without_errors(chromium_exe: str, report) -> Non
         # IntersectionObserver has looked at) every scroll position before the next one.
         for y in range(0, height + 1000, 800):
             c.evaluate(f"window.scrollTo(0, {y})")
-            c.evaluate(NEXT_FRAME)
+            c.next_frame()
         deadline = time.monotonic() + 60
         while _rendered(c) < n and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert _rendered(c) == n, c.evaluate(FIG_STATES)
+        assert _rendered(c) == n, (c.evaluate(FIG_STATES), c.frame_state())
         assert c.evaluate("document.querySelectorAll('.js-plotly-plot').length") == n
         # the six panels of each sixpack are there
         assert c.evaluate("document.querySelectorAll("
@@ -200,15 +199,15 @@ def test_a_jump_draws_the_figure_in_view_and_not_those_skipped(chromium_exe: str
     n = len(res.features)
     with _open(chromium_exe, path) as c:
         c.evaluate("Array.from(document.querySelectorAll('div.fig')).pop().scrollIntoView()")
-        c.evaluate(NEXT_FRAME)
+        c.next_frame()
         deadline = time.monotonic() + 60
         last = "Array.from(document.querySelectorAll('div.fig')).pop().getAttribute('data-state')"
         while c.evaluate(last) != "done" and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert c.evaluate(last) == "done", c.evaluate(FIG_STATES)
+        assert c.evaluate(last) == "done", (c.evaluate(FIG_STATES), c.frame_state())
         middle = c.evaluate("document.querySelectorAll('div.fig')"
                             f"[{n // 2}].getAttribute('data-state')")
-        assert middle is None, c.evaluate(FIG_STATES)
+        assert middle is None, (c.evaluate(FIG_STATES), c.frame_state())
         _no_problems(c)
 
 
@@ -223,11 +222,11 @@ def test_after_printing_figures_return_to_the_screen_size_when_reached(
     with _open(chromium_exe, path) as c:
         c.print_pdf()
         assert c.evaluate("document.querySelectorAll('div.fig[data-state=done]').length") == n
-        c.evaluate(NEXT_FRAME)
+        c.next_frame()
         after = c.evaluate(sizes)
         assert after.count("print") >= n - 2, after  # only those near the viewport went back
         c.evaluate("Array.from(document.querySelectorAll('div.fig')).pop().scrollIntoView()")
-        c.evaluate(NEXT_FRAME)
+        c.next_frame()
         last = ("(() => { const d = Array.from(document.querySelectorAll('div.fig')).pop(); "
                 "return d.getAttribute('data-size') + ':' + d.getAttribute('data-state') + ':' "
                 "+ Math.round(d.getBoundingClientRect().width); })()")
