@@ -72,23 +72,44 @@ def _rendered(c: Chromium) -> int:
         "d.querySelector('svg.main-svg')).length : 0"))
 
 
+def _scroll_to_bottom(c: Chromium) -> None:
+    """Scroll down a screen at a time until the bottom; plots render as they come into view.
+    Each step waits for two animation frames, so the browser has painted (and the
+    IntersectionObserver has looked at) every scroll position before the next one. Stops early
+    when the browser has stopped producing frames (three waits in vain)."""
+    height = int(c.evaluate("document.documentElement.scrollHeight"))
+    for y in range(0, height + 1000, 800):
+        c.evaluate(f"window.scrollTo(0, {y})")
+        if not c.next_frame() and c.frame_stalls >= 3:
+            return
+
+
 def test_renders_offline_lazily_without_errors(chromium_exe: str, report) -> None:  # type: ignore[no-untyped-def]
     path, res = report
     n = len(res.features)
-    with _open(chromium_exe, path) as c:
-        time.sleep(0.5)
-        first = _rendered(c)
-        assert first < n  # lazy: the plots far below the fold are not drawn yet
-        # scroll down a screen at a time until the bottom; plots render as they come into view
-        height = int(c.evaluate("document.documentElement.scrollHeight"))
-        # Each step waits for two animation frames, so the browser has painted (and the
-        # IntersectionObserver has looked at) every scroll position before the next one.
-        for y in range(0, height + 1000, 800):
-            c.evaluate(f"window.scrollTo(0, {y})")
-            c.next_frame()
-        deadline = time.monotonic() + 60
-        while _rendered(c) < n and time.monotonic() < deadline:
-            time.sleep(0.2)
+    # A second, fresh browser only when the first stopped painting (no animation frame for 5 s,
+    # three times: an infrastructure fault seen once in CI, not something the report can cause
+    # without also blocking the evaluation, which fails at once). It is printed, not hidden.
+    for attempt in (1, 2):
+        c = _open(chromium_exe, path)
+        try:
+            time.sleep(0.5)
+            first = _rendered(c)
+            _scroll_to_bottom(c)
+            deadline = time.monotonic() + (10 if c.frame_stalls else 60)
+            while _rendered(c) < n and time.monotonic() < deadline:
+                time.sleep(0.2)
+        except BaseException:
+            c.close()
+            raise
+        if _rendered(c) < n and c.frame_stalls and attempt == 1:
+            print(f"headless Chromium stopped producing frames ({c.frame_state()}); "
+                  "repeating with a fresh browser")
+            c.close()
+            continue
+        break
+    with c:
+        assert first < n  # lazy: the plots far below the fold were not drawn before scrolling
         assert _rendered(c) == n, (c.evaluate(FIG_STATES), c.frame_state())
         assert c.evaluate("document.querySelectorAll('.js-plotly-plot').length") == n
         # the six panels of each sixpack are there
