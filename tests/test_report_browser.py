@@ -260,4 +260,75 @@ def test_after_printing_figures_return_to_the_screen_size_when_reached(
         svg_width = c.evaluate("Math.round(Array.from(document.querySelectorAll('div.fig'))"
                                ".pop().querySelector('svg.main-svg').getBoundingClientRect().width)")
         assert svg_width > 800 and abs(svg_width - int(width)) <= 4, (svg_width, width)
+        # and with Plotly's own (hoverable) markers again instead of the printed dot paths
+        lastfig = "Array.from(document.querySelectorAll('div.fig')).pop()"
+        assert c.evaluate(f"{lastfig}.querySelectorAll('path.pqdots').length") == 0
+        assert c.evaluate(f"{lastfig}.querySelectorAll('path.point').length") > 100
+        _no_problems(c)
+
+
+#: Every visible marker of every figure as "subplot x y" (pixels, 2 decimals): Plotly's own
+#: markers (path.point, translate) and the printed dot paths (path.pqdots, "M x,y h0" each).
+VISIBLE_POINTS = r"""(root => {
+  const out = [];
+  root.querySelectorAll('g.subplot').forEach(sp => {
+    const name = sp.getAttribute('class').split(' ')[1];
+    sp.querySelectorAll('path.point').forEach(p => {
+      if (getComputedStyle(p).opacity === '0') { return; }
+      const m = /translate\(([-\d.e]+),\s*([-\d.e]+)\)/.exec(p.getAttribute('transform') || '');
+      if (m) { out.push(name + ' ' + (+m[1]).toFixed(2) + ' ' + (+m[2]).toFixed(2)); }
+    });
+    sp.querySelectorAll('path.pqdots').forEach(p => {
+      for (const m of p.getAttribute('d').matchAll(/M([-\d.e]+),([-\d.e]+)h0/g)) {
+        out.push(name + ' ' + (+m[1]).toFixed(2) + ' ' + (+m[2]).toFixed(2));
+      }
+    });
+  });
+  return out.sort();
+})"""
+#: The axis ranges Plotly settled on, per axis.
+RANGES = ("(div => Object.keys(div._fullLayout).filter(k => /^[xy]axis[0-9]*$/.test(k)).sort()"
+          ".map(k => k + ' ' + div._fullLayout[k].range.map(v => (+v).toPrecision(12)).join(' ')))")
+
+
+def test_printed_dots_are_plotlys_own_markers(chromium_exe: str, report) -> None:  # type: ignore[no-untyped-def]
+    """For print, each long plain marker series is drawn as one path of round dots. Compared
+    with Plotly drawing the very same figure at the print size with its own markers (a scratch
+    plot in the same page): the same points at the same pixels (to 0.01 px), the same axis
+    ranges, and far fewer SVG elements."""
+    path, res = report
+    with _open(chromium_exe, path) as c:
+        c.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        c.evaluate("window.pilotqaRenderAll()")
+        figs = c.evaluate("Array.from(document.querySelectorAll('div.fig')).map(d => d.getAttribute('data-fig'))")
+        converted = 0
+        for fig in figs:
+            div = f"document.querySelector('div.fig[data-fig={fig}]')"
+            printed = c.evaluate(f"{VISIBLE_POINTS}({div})")
+            ranges = c.evaluate(f"{RANGES}({div})")
+            dots = c.evaluate(f"{div}.querySelectorAll('path.pqdots').length")
+            elements = c.evaluate(f"{div}.querySelectorAll('path').length")
+            # the same figure drawn by Plotly alone, with the print size of the report's script
+            scratch = c.evaluate(f"""(async () => {{
+              const src = {div};
+              const spec = JSON.parse(document.getElementById('{fig}').textContent);
+              Object.keys(spec.layout).forEach(k => {{
+                if (/^[xy]axis[0-9]*$/.test(k) && spec.layout[k].ticklabeloverflow === undefined) {{
+                  spec.layout[k].ticklabeloverflow = 'allow'; }} }});
+              spec.layout.width = 715;
+              spec.layout.height = src.classList.contains('attr') ? 240 : 400;
+              spec.layout.autosize = false;
+              const d = document.createElement('div');
+              src.parentNode.insertBefore(d, src.nextSibling);
+              await Plotly.newPlot(d, spec.data, spec.layout, {{displayModeBar: false}});
+              const out = [{VISIBLE_POINTS}(d), {RANGES}(d), d.querySelectorAll('path').length];
+              Plotly.purge(d); d.remove();
+              return out;
+            }})()""")
+            assert printed == scratch[0], fig
+            assert ranges == scratch[1], fig
+            if dots:
+                converted += 1
+                assert elements < scratch[2] - 40 * dots, (fig, elements, scratch[2])
+        assert converted >= len(res.features) - 3  # go/no-go charts of few parts may not need it
         _no_problems(c)
