@@ -332,3 +332,28 @@ def test_printed_dots_are_plotlys_own_markers(chromium_exe: str, report) -> None
                 assert elements < scratch[2] - 40 * dots, (fig, elements, scratch[2])
         assert converted >= len(res.features) - 3  # go/no-go charts of few parts may not need it
         _no_problems(c)
+
+
+def test_print_falls_back_to_plotlys_markers_when_the_dots_cannot_be_placed(
+        chromium_exe: str, report) -> None:  # type: ignore[no-untyped-def]
+    """Should a future Plotly not offer what the printed dots need (here: the stand-in trace's
+    group cannot be found), the figure is printed as Plotly draws it, markers and all."""
+    path, res = report
+    with _open(chromium_exe, path) as c:
+        c.evaluate("(() => { const q = Element.prototype.querySelector; "
+                   "Element.prototype.querySelector = function (s) { "
+                   "return /tracepqdots/.test(s) ? null : q.call(this, s); }; })()")
+        c.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        c.evaluate("window.pilotqaRenderAll()")
+        c.next_frame()
+        n = len(res.features)
+        assert c.evaluate("document.querySelectorAll('div.fig[data-state=done]').length") == n
+        assert c.evaluate("document.querySelectorAll('path.pqdots').length") == 0
+        # every reading is a visible Plotly marker again (the stand-ins are redrawn as the series)
+        assert c.evaluate("Array.from(document.querySelectorAll('path.point')).filter(p => "
+                          "getComputedStyle(p).opacity === '0').length") == 0
+        points = c.evaluate("Array.from(document.querySelectorAll('div.fig')).map(d => "
+                            "d.querySelectorAll('path.point').length)")
+        assert min(points[:3]) > 100, points
+        assert c.evaluate("document.querySelector('div.fig svg.main-svg').getAttribute('width')") == "715"
+        _no_problems(c)
