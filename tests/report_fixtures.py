@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -228,6 +229,26 @@ def find_chromium(install: bool = True) -> tuple[str | None, str]:
     return None, ("apt-get install -y chromium failed: "
                   + (proc.stderr or proc.stdout).strip().splitlines()[-1:][0]
                   if (proc.stderr or proc.stdout).strip() else "apt-get install chromium failed")
+
+
+def while_painting(open_browser: Callable[[], "Chromium"],
+                   body: Callable[["Chromium"], None]) -> None:
+    """Run ``body`` on a browser from ``open_browser`` (closed after). If the body fails while
+    the browser has stopped producing animation frames — seen once in CI: no frame for 120 s —
+    it is printed and run once more on a fresh browser. A report cannot cause such a stall without
+    blocking the page, which fails the evaluation at once; any other failure is raised as is."""
+    c = open_browser()
+    with c:
+        try:
+            body(c)
+            return
+        except AssertionError:
+            if not c.frame_stalls and c.next_frame(wait=2.0):
+                raise
+            print(f"headless Chromium stopped producing frames ({c.frame_state()}); "
+                  "repeating with a fresh browser")
+    with open_browser() as fresh:
+        body(fresh)
 
 
 class CDPError(RuntimeError):

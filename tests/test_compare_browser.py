@@ -11,7 +11,7 @@ import pytest
 from pilotqa.compare import compare
 from pilotqa.compare.outputs import write_comparison
 from pilotqa.read import read
-from tests.report_fixtures import REPO, Chromium, find_chromium
+from tests.report_fixtures import REPO, Chromium, find_chromium, while_painting
 
 from .conftest import SAMPLE
 from .test_compare import EVIL, _evil_run
@@ -34,10 +34,19 @@ def _render_all(c: Chromium, n: int) -> None:
     height = int(c.evaluate("document.documentElement.scrollHeight"))
     for y in range(0, height + 1000, 800):
         c.evaluate(f"window.scrollTo(0, {y})")
-        c.next_frame()
-    deadline = time.monotonic() + 60
+        if not c.next_frame() and c.frame_stalls >= 3:
+            break
+    deadline = time.monotonic() + (10 if c.frame_stalls else 60)
     while int(c.evaluate(DONE)) < n and time.monotonic() < deadline:
         time.sleep(0.2)
+
+
+def _open(exe: str, path: Path) -> Chromium:
+    c = Chromium(exe)
+    c.open_page(1280, 1000)
+    c.offline()
+    c.navigate(path.as_uri())
+    return c
 
 
 def _problems_free(c: Chromium) -> None:
@@ -50,10 +59,8 @@ def test_sample_comparison_renders_every_plot_offline(chromium_exe: str, tmp_pat
                 read([SAMPLE / "compare" / "housing_pilot_after.csv"]))
     (path,) = write_comparison(r, tmp_path, "cmp", ("html",))
     n = 2 * len(r.document["features"])
-    with Chromium(chromium_exe) as c:
-        c.open_page(1280, 1000)
-        c.offline()
-        c.navigate(path.as_uri())
+
+    def body(c: Chromium) -> None:
         time.sleep(0.5)
         assert int(c.evaluate(DONE)) < n  # lazy: plots far below are not drawn yet
         _render_all(c, n)
@@ -66,18 +73,20 @@ def test_sample_comparison_renders_every_plot_offline(chromium_exe: str, tmp_pat
         c.screenshot(ARTIFACTS / "compare.png")
         _problems_free(c)
 
+    while_painting(lambda: _open(chromium_exe, path), body)
+
 
 def test_hostile_names_stay_text(chromium_exe: str, tmp_path: Path) -> None:
     b, a = _evil_run(tmp_path / "b.csv", 1, 1.0), _evil_run(tmp_path / "a.csv", 2, 0.5)
     r = compare(read([b]), read([a]))
     (path,) = write_comparison(r, tmp_path / "out", "cmp", ("html",))
-    with Chromium(chromium_exe) as c:
-        c.open_page(1280, 1000)
-        c.offline()
-        c.navigate(path.as_uri())
+
+    def body(c: Chromium) -> None:
         _render_all(c, 4)
         assert int(c.evaluate(DONE)) == 4, c.frame_state()
         assert c.evaluate("document.querySelector('#summary a').textContent") == EVIL
         titles = c.evaluate("Array.from(document.querySelectorAll('.gtitle')).map(t => t.textContent)")
         assert any(t.startswith(EVIL) for t in titles), titles
         _problems_free(c)
+
+    while_painting(lambda: _open(chromium_exe, path), body)
