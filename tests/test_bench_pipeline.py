@@ -59,3 +59,19 @@ def test_run_records_every_stage(tmp_path: Path) -> None:
     assert families <= wall["compute"] <= wall["analysis"]
     assert r["floor"]["wall"]["floor"] > 0 and r["pilotqa"]["rss_mb"]["json"] >= r["pilotqa"]["rss_mb"]["read"] > 0
     assert "| drift |" in out.stdout and "floor" in out.stdout
+    assert doc["bytecode"] == "compiled first (compileall)"
+
+
+def test_pilotqa_is_compiled_to_bytecode_before_measuring() -> None:
+    """Like an installed package (pip compiles at install), also where PYTHONDONTWRITEBYTECODE is
+    set: after compile_bytecode every pilotqa and command module has valid bytecode to read."""
+    bench_pipeline.compile_bytecode()
+    probe = ("import importlib.util, pathlib, pkgutil, pilotqa, pilotqa_cli; "
+             "mods = [m.name for p in (pilotqa, pilotqa_cli) "
+             "for m in pkgutil.walk_packages(p.__path__, p.__name__ + '.')]; "
+             "import importlib; files = [importlib.util.find_spec(m).origin for m in mods]; "
+             "print(len(files), all(pathlib.Path(importlib.util.cache_from_source(f)).is_file() "
+             "for f in files))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT,
+                         check=True).stdout.split()
+    assert int(out[0]) > 50 and out[1] == "True", out
