@@ -231,6 +231,15 @@ def find_chromium(install: bool = True) -> tuple[str | None, str]:
                   if (proc.stderr or proc.stdout).strip() else "apt-get install chromium failed")
 
 
+def open_offline(exe: str, path: Path) -> "Chromium":
+    """A headless Chromium (offline, 1280 × 1000 page) showing the file ``path``."""
+    c = Chromium(exe)
+    c.open_page(1280, 1000)
+    c.offline()
+    c.navigate(path.as_uri())
+    return c
+
+
 def while_painting(open_browser: Callable[[], "Chromium"],
                    body: Callable[["Chromium"], None]) -> None:
     """Run ``body`` on a browser from ``open_browser`` (closed after). If the body fails while

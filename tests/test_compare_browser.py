@@ -11,7 +11,7 @@ import pytest
 from pilotqa.compare import compare
 from pilotqa.compare.outputs import write_comparison
 from pilotqa.read import read
-from tests.report_fixtures import REPO, Chromium, find_chromium, while_painting
+from tests.report_fixtures import REPO, Chromium, find_chromium, open_offline, while_painting
 
 from .conftest import SAMPLE
 from .test_compare import EVIL, _evil_run
@@ -41,14 +41,6 @@ def _render_all(c: Chromium, n: int) -> None:
         time.sleep(0.2)
 
 
-def _open(exe: str, path: Path) -> Chromium:
-    c = Chromium(exe)
-    c.open_page(1280, 1000)
-    c.offline()
-    c.navigate(path.as_uri())
-    return c
-
-
 def _problems_free(c: Chromium) -> None:
     assert c.problems() == {"console": [], "exceptions": [], "log": [], "failed": [], "requests": []}
     assert not [e for e in c.events if e.get("method") == "Page.javascriptDialogOpening"]
@@ -73,7 +65,7 @@ def test_sample_comparison_renders_every_plot_offline(chromium_exe: str, tmp_pat
         c.screenshot(ARTIFACTS / "compare.png")
         _problems_free(c)
 
-    while_painting(lambda: _open(chromium_exe, path), body)
+    while_painting(lambda: open_offline(chromium_exe, path), body)
 
 
 def test_hostile_names_stay_text(chromium_exe: str, tmp_path: Path) -> None:
@@ -89,4 +81,4 @@ def test_hostile_names_stay_text(chromium_exe: str, tmp_path: Path) -> None:
         assert any(t.startswith(EVIL) for t in titles), titles
         _problems_free(c)
 
-    while_painting(lambda: _open(chromium_exe, path), body)
+    while_painting(lambda: open_offline(chromium_exe, path), body)

@@ -23,7 +23,7 @@ import pytest
 
 from pilotqa.report.html import write_html
 from tests.report_fixtures import (BREAKOUT, INJECTION, REPO, SAMPLE_WIDE, Chromium, find_chromium,
-                                   make_result, pipeline_result, while_painting)
+                                   make_result, open_offline, pipeline_result, while_painting)
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = REPO / "test-artifacts"
@@ -44,14 +44,6 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     path = tmp_path_factory.mktemp("html") / "report.html"
     write_html(res, path)
     return path, res
-
-
-def _open(exe: str, path: Path) -> Chromium:
-    c = Chromium(exe)
-    c.open_page(1280, 1000)
-    c.offline()
-    c.navigate(path.as_uri())
-    return c
 
 
 def _no_problems(c: Chromium) -> None:
@@ -109,12 +101,12 @@ def test_renders_offline_lazily_without_errors(chromium_exe: str, report) -> Non
         assert c.evaluate("performance.getEntriesByName('pilotqa-first-plot').length") == 1
         _no_problems(c)
 
-    while_painting(lambda: _open(chromium_exe, path), body)
+    while_painting(lambda: open_offline(chromium_exe, path), body)
 
 
 def test_summary_sorts_by_clicking_a_header(chromium_exe: str, report) -> None:  # type: ignore[no-untyped-def]
     path, res = report
-    with _open(chromium_exe, path) as c:
+    with open_offline(chromium_exe, path) as c:
         col = c.evaluate("Array.from(document.querySelectorAll('#summary-table thead th'))"
                          ".findIndex(th => th.textContent.trim() === 'Ppk')")
         assert col >= 0
@@ -149,7 +141,7 @@ def test_prints_one_page_per_characteristic(chromium_exe: str, report,  # type: 
     path, res = report
     n = len(res.features)
     meta = res.inspection.metadata
-    with _open(chromium_exe, path) as c:
+    with open_offline(chromium_exe, path) as c:
         pdf = c.print_pdf()
         # printing fired beforeprint: every plot was drawn, not only the first screen
         assert c.evaluate("document.querySelectorAll('div.fig[data-state=done]').length") == n
@@ -185,7 +177,7 @@ def test_hostile_names_stay_text_in_the_browser(chromium_exe: str, tmp_path: Pat
                       files=[{"path": f"{INJECTION}.csv", "sha256": "0" * 64, "format": "csv"}])
     path = tmp_path / "hostile.html"
     write_html(res, path)
-    with _open(chromium_exe, path) as c:
+    with open_offline(chromium_exe, path) as c:
         assert c.evaluate("window.pilotqaRenderAll().then(() => "
                           "document.querySelectorAll('.js-plotly-plot').length)") == 3
         assert c.evaluate("Array.from(document.querySelectorAll('span.fname'))"
@@ -220,7 +212,7 @@ def test_a_jump_draws_the_figure_in_view_and_not_those_skipped(chromium_exe: str
         assert middle is None, (c.evaluate(FIG_STATES), c.frame_state())
         _no_problems(c)
 
-    while_painting(lambda: _open(chromium_exe, path), body)
+    while_painting(lambda: open_offline(chromium_exe, path), body)
 
 
 def test_after_printing_figures_return_to_the_screen_size_when_reached(
@@ -258,7 +250,7 @@ def test_after_printing_figures_return_to_the_screen_size_when_reached(
         assert c.evaluate(f"{lastfig}.querySelectorAll('path.point').length") > 100
         _no_problems(c)
 
-    while_painting(lambda: _open(chromium_exe, path), body)
+    while_painting(lambda: open_offline(chromium_exe, path), body)
 
 
 #: Every visible marker of every figure as "subplot x y" (pixels, 2 decimals): Plotly's own
@@ -291,7 +283,7 @@ def test_printed_dots_are_plotlys_own_markers(chromium_exe: str, report) -> None
     plot in the same page): the same points at the same pixels (to 0.01 px), the same axis
     ranges, and far fewer SVG elements."""
     path, res = report
-    with _open(chromium_exe, path) as c:
+    with open_offline(chromium_exe, path) as c:
         c.evaluate("window.dispatchEvent(new Event('beforeprint'))")
         c.evaluate("window.pilotqaRenderAll()")
         figs = c.evaluate("Array.from(document.querySelectorAll('div.fig')).map(d => d.getAttribute('data-fig'))")
@@ -333,7 +325,7 @@ def test_print_falls_back_to_plotlys_markers_when_the_dots_cannot_be_placed(
     """Should a future Plotly not offer what the printed dots need (here: the stand-in trace's
     group cannot be found), the figure is printed as Plotly draws it, markers and all."""
     path, res = report
-    with _open(chromium_exe, path) as c:
+    with open_offline(chromium_exe, path) as c:
         c.evaluate("(() => { const q = Element.prototype.querySelector; "
                    "Element.prototype.querySelector = function (s) { "
                    "return /tracepqdots/.test(s) ? null : q.call(this, s); }; })()")
