@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from pilotqa.errors import InputError
@@ -74,6 +74,8 @@ def test_process_sigma() -> None:
 
 
 @given(st.floats(0, 1e3), st.floats(0, 1e3))
+@example(3.0308548010419617e-156, 0.0)  # σ² underflowed: √ gave 3.0308548010420445e-156 > σ_observed
+@example(1e200, 5e199)  # σ² overflowed: the result was None
 def test_process_sigma_properties(obs: float, grr: float) -> None:
     got = process_sigma(obs, grr)
     if grr > obs:

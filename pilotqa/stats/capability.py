@@ -185,11 +185,18 @@ def process_sigma(sigma_observed: float | None, sigma_grr: float | None) -> floa
     """
     if sigma_observed is None or sigma_grr is None or sigma_grr > sigma_observed:
         return None
-    # (o − g)(o + g), not o² − g²: a tiny σ_GRR above σ_observed must not underflow to d = 0
-    d = (sigma_observed - sigma_grr) * (sigma_observed + sigma_grr)
-    if not math.isfinite(d):
+    if sigma_observed == 0.0:
+        return 0.0  # then σ_GRR = 0 too
+    # σ_obs·√((1 − r)(1 + r)) with r = σ_GRR/σ_obs, not √(σ²_obs − σ²_GRR): the squares of a tiny
+    # σ underflow to subnormals (√ then returned more than σ_obs: 3.0308548010420445e-156 for
+    # 3.0308548010419617e-156, found by a property test) and those of a huge one overflow; the
+    # factor is at most 1, so the result never exceeds σ_observed.
+    r = sigma_grr / sigma_observed
+    f = (1.0 - r) * (1.0 + r)
+    if not f >= 0.0:
         return None
-    return math.sqrt(d)
+    out = sigma_observed * math.sqrt(min(f, 1.0))
+    return out if math.isfinite(out) else None
 
 
 def _arr(x: ArrayLike | None) -> NDArray[np.float64]:
