@@ -38,7 +38,7 @@ does) compiles pilotqa's source in every new process instead, time no user pays,
 ``import`` and the stages whose modules load on first use. So the benchmark compiles pilotqa and
 ``cli/`` once before measuring (``compileall``: the git-ignored ``__pycache__`` folders any Python
 run writes by default); the children then read that bytecode like an installed package's.
-``--source-imports`` skips this and measures the old way (where no bytecode is present).
+``--source-imports`` skips this step (the old way: source is compiled where no bytecode exists).
 
 Wall seconds are what a user waits; CPU seconds (user + system of the child) are steadier on a
 shared machine. Both are medians over ``--repeat`` runs; the machine's load average is recorded
@@ -270,10 +270,6 @@ def child_pilotqa(csv: Path, out_dir: Path, stages: tuple[str, ...]) -> dict[str
 
 
 # --------------------------------------------------------------------------- parent
-#: Environment of every child process.
-CHILD_ENV: dict[str, str] = dict(os.environ)
-
-
 def compile_bytecode() -> None:
     """Compile pilotqa and its command (``cli/``) to bytecode in their ``__pycache__`` folders, as
     pip does at install (``compileall`` writes even where ``PYTHONDONTWRITEBYTECODE`` is set, which
@@ -286,7 +282,7 @@ def run_child(kind: str, csv: Path, stages: tuple[str, ...], work: Path) -> dict
     out_json = work / f"result-{kind}.json"
     cmd = [sys.executable, __file__, "--child", kind, "--csv", str(csv), "--stages", ",".join(stages),
            "--child-out", str(out_json), "--work", str(work)]
-    subprocess.run(cmd, check=True, cwd=ROOT, env=CHILD_ENV)
+    subprocess.run(cmd, check=True, cwd=ROOT)
     return json.loads(out_json.read_text(encoding="utf-8"))
 
 
@@ -300,8 +296,7 @@ def time_command(cmd: list[str], repeat: int = 3) -> dict[str, Any]:
     walls, cpus = [], []
     for _ in range(repeat):
         t, c = time.perf_counter(), _children_cpu()
-        subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       env=CHILD_ENV)
+        subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         walls.append(time.perf_counter() - t)
         cpus.append(_children_cpu() - c)
     return {"command": " ".join(cmd), "wall_s": walls, "cpu_s": cpus, "median_s": statistics.median(walls),
@@ -355,7 +350,7 @@ def main() -> None:
     ap.add_argument("--no-cli", action="store_true", help="skip the README command and --help timings")
     ap.add_argument("--keep", action="store_true", help="keep the generated CSVs and outputs")
     ap.add_argument("--source-imports", action="store_true",
-                    help="children compile pilotqa's source as they import it (no bytecode cache)")
+                    help="do not compile pilotqa first (children use whatever bytecode exists)")
     ap.add_argument("--out-dir", type=Path, default=OUT, help="folder of the JSON result (default: benchmarks/out)")
     ap.add_argument("--child", choices=("floor", "pilotqa"), help=argparse.SUPPRESS)
     ap.add_argument("--csv", type=Path, help=argparse.SUPPRESS)
