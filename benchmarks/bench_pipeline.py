@@ -279,11 +279,35 @@ def compile_bytecode() -> None:
 
 
 def run_child(kind: str, csv: Path, stages: tuple[str, ...], work: Path) -> dict[str, Any]:
+    """The floor or pilotqa stage by stage in a fresh process; pilotqa on one thread
+    (``PILOTQA_THREADS=1``), so that each stage's seconds are its own."""
     out_json = work / f"result-{kind}.json"
     cmd = [sys.executable, __file__, "--child", kind, "--csv", str(csv), "--stages", ",".join(stages),
            "--child-out", str(out_json), "--work", str(work)]
-    subprocess.run(cmd, check=True, cwd=ROOT)
+    subprocess.run(cmd, check=True, cwd=ROOT, env={**os.environ, "PILOTQA_THREADS": "1"})
     return json.loads(out_json.read_text(encoding="utf-8"))
+
+
+def command_formats(stages: tuple[str, ...]) -> tuple[str, ...]:
+    """The outputs the command writes in the side-by-side run: the writer stages asked for."""
+    return tuple(f for f in ("json", "html", "xlsx") if f in stages)
+
+
+def run_command(csv: Path, formats: tuple[str, ...], work: Path) -> dict[str, Any]:
+    """``pilotqa analyze <csv> --format … --lot-size 500`` as a user runs it (two threads where the
+    machine has two CPUs): wall and CPU seconds and the peak RSS of that process (``os.wait4``)."""
+    exe = str(Path(sys.executable).with_name("pilotqa"))
+    cmd = [exe, "analyze", str(csv), "--format", ",".join(formats), "--lot-size", "500",
+           "--out", str(work / "command"), "--force", "-q"]
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} exited with {proc.returncode}")
+    return {"command": " ".join(cmd), "wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
+            "rss_mb": usage.ru_maxrss / 1024.0}
 
 
 def _children_cpu() -> float:
@@ -327,16 +351,26 @@ def table(results: list[dict[str, Any]]) -> str:
     for name in ROWS:
         row(name, lambda r, n=name: cell(r["pilotqa"]["wall"].get(n), r["pilotqa"]["cpu"].get(n))
             if n in r["pilotqa"]["wall"] else "–")
-    row("**analysis + JSON** (import … json)", lambda r: cell(r["full_json_wall"], r["full_json_cpu"]))
-    row("**all outputs** (import … xlsx)", lambda r: cell(r["full_wall"], r["full_cpu"])
+    row("**analysis + JSON**, one thread (import … json)", lambda r: cell(r["full_json_wall"], r["full_json_cpu"]))
+    row("**all outputs**, one thread (import … xlsx)", lambda r: cell(r["full_wall"], r["full_cpu"])
         if all(k in r["pilotqa"]["wall"] for k in ("html", "xlsx")) else "–")
-    row("ratio analysis + JSON / floor, wall (CPU)",
+    row("ratio analysis + JSON, one thread / floor, wall (CPU)",
         lambda r: f"{r['full_json_wall'] / r['floor']['wall']['floor']:.1f}× "
                   f"({r['full_json_cpu'] / r['floor']['cpu']['floor']:.1f}×)")
+
+    def command(r: dict[str, Any], get: Callable[[dict[str, Any]], str]) -> str:
+        return "–" if not r.get("command") else get(r["command"])
+
+    row("**`pilotqa analyze --format …`** (the command as users run it, two threads)",
+        lambda r: command(r, lambda c: f"{cell(c['wall'], c['cpu'])} [{','.join(c['formats'])}]"))
+    row("ratio the command / floor, wall (CPU)",
+        lambda r: command(r, lambda c: f"{c['wall'] / r['floor']['wall']['floor']:.1f}× "
+                                       f"({c['cpu'] / r['floor']['cpu']['floor']:.1f}×)"))
     row("peak RSS floor, MB", lambda r: f"{r['floor']['rss_mb']['end']:.0f}")
-    row("peak RSS after read / analysis + JSON / all, MB",
+    row("peak RSS after read / analysis + JSON / all (one thread), MB",
         lambda r: " / ".join(f"{r['pilotqa']['rss_mb'][k]:.0f}" for k in ("read", "json", "xlsx")
                              if k in r["pilotqa"]["rss_mb"]))
+    row("peak RSS of the command, MB", lambda r: command(r, lambda c: f"{c['rss_mb']:.0f}"))
     return "\n".join(lines)
 
 
@@ -384,13 +418,18 @@ def main() -> None:
             print(f"[{label}] {nf} × {np_} = {nf * np_:,} readings, {csv.stat().st_size / 1e6:.1f} MB CSV "
                   f"(generated in {time.perf_counter() - t:.1f} s); load average {os.getloadavg()[0]:.1f}",
                   file=sys.stderr, flush=True)
-            floors, runs = [], []
+            floors, runs, commands = [], [], []
+            formats = command_formats(stages)
             for i in range(a.repeat):
                 floors.append(run_child("floor", csv, stages, work))
                 t = time.perf_counter()
                 runs.append(run_child("pilotqa", csv, stages, work))
-                print(f"[{label}] run {i + 1}/{a.repeat}: floor {floors[-1]['wall']['floor']:.2f} s, pilotqa "
-                      f"{time.perf_counter() - t:.1f} s (process)", file=sys.stderr, flush=True)
+                took = time.perf_counter() - t
+                if formats:
+                    commands.append(run_command(csv, formats, work))
+                print(f"[{label}] run {i + 1}/{a.repeat}: floor {floors[-1]['wall']['floor']:.2f} s, pilotqa by "
+                      f"stage {took:.1f} s (process)"
+                      + (f", the command {commands[-1]['wall']:.2f} s" if commands else ""), file=sys.stderr, flush=True)
             pq = {"wall": _median(runs, "wall"), "cpu": _median(runs, "cpu"),
                   "rss_mb": {k: max(r["rss_mb"][k] for r in runs) for k in runs[0]["rss_mb"]}}
             fl = {"wall": _median(floors, "wall"), "cpu": _median(floors, "cpu"),
@@ -406,6 +445,11 @@ def main() -> None:
                 "full_wall": sum(pq["wall"][k] for k in all_part),
                 "full_cpu": sum(pq["cpu"][k] for k in all_part),
                 "overall": runs[0].get("overall"),
+                "command": None if not commands else {
+                    "formats": list(formats), "runs": commands,
+                    "wall": statistics.median(c["wall"] for c in commands),
+                    "cpu": statistics.median(c["cpu"] for c in commands),
+                    "rss_mb": max(c["rss_mb"] for c in commands)},
             })
             if not a.keep:
                 csv.unlink()

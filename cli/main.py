@@ -234,6 +234,12 @@ def analyze(inputs: tuple[Path, ...], spec_file: Path | None, sheet: str | None,
     stem = output_stem(inputs)
     out = out_dir if out_dir is not None else Path("reports") / stem
     check_output_folder(out, [out / f"{stem}.{f}" for f in fmts], force=force, inputs=inputs)
+    import pilotqa.read  # noqa: F401  # the reader's modules load here, on this thread
+    from pilotqa.threads import preload
+
+    # the analysis and writer modules (scipy.stats among them) load while the export is parsed;
+    # a bad PILOTQA_THREADS stops here, before reading
+    preload(("scipy.stats", "pilotqa.analysis", *(f"pilotqa.report.{f}" for f in fmts)))
     progress(f"reading {len(inputs)} input(s)")
     insp = _read(inputs, spec_file, sheet, subgroup_size, column_map, part, revision, by=by)
     from pilotqa.analysis import analyze as run_analysis

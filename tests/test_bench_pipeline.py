@@ -60,6 +60,19 @@ def test_run_records_every_stage(tmp_path: Path) -> None:
     assert r["floor"]["wall"]["floor"] > 0 and r["pilotqa"]["rss_mb"]["json"] >= r["pilotqa"]["rss_mb"]["read"] > 0
     assert "| drift |" in out.stdout and "floor" in out.stdout
     assert doc["bytecode"] == "compiled first (compileall)"
+    # the command itself, side by side with the floor: it wrote the JSON it was asked for, its own
+    # seconds and peak memory recorded
+    cmd = r["command"]
+    assert cmd["formats"] == ["json"] and len(cmd["runs"]) == 1 and "--format json" in cmd["runs"][0]["command"]
+    assert cmd["wall"] > 0 and cmd["cpu"] > 0 and cmd["rss_mb"] > 50
+    assert "ratio the command / floor" in out.stdout
+
+
+def test_run_command_reports_a_failing_command(tmp_path: Path) -> None:
+    import pytest
+
+    with pytest.raises(SystemExit, match="exited with 2"):
+        bench_pipeline.run_command(tmp_path / "missing.csv", ("json",), tmp_path)
 
 
 def test_pilotqa_is_compiled_to_bytecode_before_measuring() -> None:

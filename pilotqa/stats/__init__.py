@@ -34,6 +34,7 @@ from pilotqa.results import (
     from_mapping,
 )
 from pilotqa.settings import SIGMA_WITHIN_METHODS, Settings
+from pilotqa.threads import concurrent
 from pilotqa.util import finite_or_none, json_safe
 
 from .capability import (
@@ -178,40 +179,58 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureS
     specs = insp.specs
     meas = meas_all.filter(pl.col("value").is_not_null())
 
-    # frame-level statistics of all features at once
+    # frame-level statistics of all features at once; the readings' shape (normality, the fits and
+    # the capability model of each feature: the costliest part, mostly numpy) runs on a second
+    # thread beside the other families (mostly polars), see :func:`concurrent`
     cap = capability_all(meas_all, specs, settings)
-    res = resolution_all(meas, specs)
-    sigma_map = {r["feature"]: r["sigma_within"] for r in cap.select("feature", "sigma_within").iter_rows(named=True)}
-    stab = stability_all(meas, settings)
-    drift = drift_all(meas, specs, sigma_map, settings)
-    lots = lots_all(meas, specs, settings)
-    # stream factors (--by and the recognised stream columns): the same analysis as the lots
-    streams = streams_all(meas, specs, settings,
-                          stream_factors(meas_all, settings.by, input_headings(insp.details),
-                                         input_aliases(insp.details)))
+    cap_rows = list(cap.iter_rows(named=True))
+    spec_rows = {r["feature"]: r for r in specs.iter_rows(named=True)}
+    with concurrent() as run:
+        shape = run(_shape_step, meas, cap_rows, spec_rows, settings)
+        res = resolution_all(meas, specs)
+        sigma_map = {r["feature"]: r["sigma_within"] for r in cap.select("feature", "sigma_within").iter_rows(named=True)}
+        stab = stability_all(meas, settings)
+        drift = drift_all(meas, specs, sigma_map, settings)
+        lots = lots_all(meas, specs, settings)
+        # stream factors (--by and the recognised stream columns): the same analysis as the lots
+        streams = streams_all(meas, specs, settings,
+                              stream_factors(meas_all, settings.by, input_headings(insp.details),
+                                             input_aliases(insp.details)))
+        parts, values, norm, models = shape.result()
+    res_rows = {r["feature"]: r for r in res.iter_rows(named=True)}
+    shared = _SharedTexts()  # serials and lots shared by all features' series
+    return [
+        _feature_stats(row, spec_rows[row["feature"]], parts.get(row["feature"]), res_rows.get(row["feature"]),
+                       stab.get(row["feature"]), drift.get(row["feature"]), lots.get(row["feature"]), settings,
+                       streams.get(row["feature"]), v, nd, None, shared, model)
+        for row, v, nd, model in zip(cap_rows, values, norm, models)
+    ] + attribute_features(insp, settings)  # go/no-go characteristics after the measured ones
 
-    # each feature's readings in time order: split by feature (reading order kept), then a stable
-    # sort of each part — the rows and order of one global sort by feature and the same keys
+
+def _shape_step(meas: pl.DataFrame, cap_rows: list[dict[str, Any]], spec_rows: dict[str, dict[str, Any]],
+                settings: Settings) -> tuple[dict[Any, pl.DataFrame], list[NDArray[np.float64]],
+                                             list[tuple[dict[str, Any], list[str]]],
+                                             list[tuple[CapabilityModel | None, list[str]]]]:
+    """Each feature's readings in time order, their normality, and the capability model the
+    decision uses with its notes (:func:`_model_step`), for every feature (``cap_rows`` order).
+
+    The readings are split by feature (reading order kept), then each part sorted stably: the rows
+    and order of one global sort by feature and the same keys. The Johnson SU / folded-normal fits
+    of every feature that gets fitted run in one batch (:func:`lean_prefits`: the same numbers as
+    :func:`capability_model` fitting each feature alone)."""
     parts = {k[0] if isinstance(k, tuple) else k: _time_order(v)
              for k, v in meas.partition_by("feature", as_dict=True, maintain_order=True).items()}
-    spec_rows = {r["feature"]: r for r in specs.iter_rows(named=True)}
-    res_rows = {r["feature"]: r for r in res.iter_rows(named=True)}
-    cap_rows = list(cap.iter_rows(named=True))
     empty = np.array([], dtype=float)
     values = [parts[r["feature"]]["value"].to_numpy().astype(float) if r["feature"] in parts else empty
               for r in cap_rows]
     norm = normality_all(values, settings.alpha)  # = [normality(v, settings.alpha) for v in values]
-    shared = _SharedTexts()  # serials and lots shared by all features' series
-    # the Johnson SU / folded-normal fits of every feature that gets fitted, in one batch (the
-    # same numbers as capability_model fitting each feature alone)
     prefits = lean_prefits([(v, bool(spec_rows[r["feature"]]["lower_bound_zero"]), nd[0])
                             for v, r, nd in zip(values, cap_rows, norm)])
-    return [
-        _feature_stats(row, spec_rows[row["feature"]], parts.get(row["feature"]), res_rows.get(row["feature"]),
-                       stab.get(row["feature"]), drift.get(row["feature"]), lots.get(row["feature"]), settings,
-                       streams.get(row["feature"]), v, nd, pre, shared)
-        for row, v, nd, pre in zip(cap_rows, values, norm, prefits)
-    ] + attribute_features(insp, settings)  # go/no-go characteristics after the measured ones
+    models: list[tuple[CapabilityModel | None, list[str]]] = []
+    for v, row, nd, pre in zip(values, cap_rows, norm, prefits):
+        notes: list[str] = []
+        models.append((_model_step(v, row, spec_rows[row["feature"]], nd[0], settings, notes, pre), notes))
+    return parts, values, norm, models
 
 
 def _time_order(part: pl.DataFrame) -> pl.DataFrame:
@@ -458,11 +477,13 @@ def _feature_stats(row: dict[str, Any], sp: dict[str, Any], part: pl.DataFrame |
                    settings: Settings, streams_doc: dict[str, dict[str, Any]] | None = None,
                    values: NDArray[np.float64] | None = None,
                    norm: tuple[dict[str, Any], list[str]] | None = None,
-                   prefit: dict[str, Any] | None = None, shared: _SharedTexts | None = None) -> FeatureStats:
+                   prefit: dict[str, Any] | None = None, shared: _SharedTexts | None = None,
+                   model_step: tuple[CapabilityModel | None, list[str]] | None = None) -> FeatureStats:
     """Assemble one feature's typed statistics from the frame-level results (``values``, ``norm``
     and ``prefit``: its readings, :func:`normality` and :func:`lean_prefits` result when the
     caller computed them for all features at once; ``shared``: the serial and lot texts shared by
-    all features, :class:`_SharedTexts`)."""
+    all features, :class:`_SharedTexts`; ``model_step``: the capability model and its notes when
+    :func:`_shape_step` computed them)."""
     feat = row["feature"]
     if values is None:
         values = part["value"].to_numpy().astype(float) if part is not None else np.array([], dtype=float)
@@ -471,7 +492,11 @@ def _feature_stats(row: dict[str, Any], sp: dict[str, Any], part: pl.DataFrame |
     notes = _capability_notes({**row, "nominal": sp["nominal"], "lsl": sp["lsl"], "usl": sp["usl"]}, sd_zero)
     norm_doc, norm_notes = norm if norm is not None else normality(values, settings.alpha)
     notes += norm_notes
-    model = _model_step(values, row, sp, norm_doc, settings, notes, prefit)
+    if model_step is None:
+        model = _model_step(values, row, sp, norm_doc, settings, notes, prefit)
+    else:
+        model = model_step[0]
+        notes += model_step[1]
     ppm_model: str | None
     if model is not None and model.decision_basis == "percentile":
         ppm_expected, ppm_model = model.ppm_expected, model.distribution
