@@ -7,6 +7,7 @@ times, each ``--repeat`` times in the same process (median CPU seconds, ``time.p
 * ``resolution`` — :func:`pilotqa.stats.resolution_all`;
 * ``stability`` — :func:`pilotqa.stats.stability.stability_all`;
 * ``drift`` — :func:`pilotqa.stats.drift.drift_all`;
+* ``lots`` — :func:`pilotqa.stats.lots.lots_all` (lot-to-lot tests and Tukey pairs);
 * ``decide`` — :func:`pilotqa.decide.verdict.decide` plus ``readiness`` on the computed
   statistics (``--decide``; needs one full :func:`pilotqa.stats.compute` first).
 
@@ -39,7 +40,7 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-FAMILIES = ("capability", "resolution", "stability", "drift")
+FAMILIES = ("capability", "resolution", "stability", "drift", "lots")
 
 
 def _plain(x: Any) -> Any:
@@ -100,6 +101,7 @@ def main() -> None:
     from pilotqa.read import ReadOptions, read
     from pilotqa.settings import Settings
     from pilotqa.stats.drift import drift_all
+    from pilotqa.stats.lots import lots_all
     from pilotqa.stats.stability import stability_all
     print(f"imports {time.process_time() - t0:.2f} s CPU", file=sys.stderr)
 
@@ -123,6 +125,7 @@ def main() -> None:
         "resolution": lambda: pstats_mod.resolution_all(meas, specs),
         "stability": lambda: stability_all(meas, settings),
         "drift": lambda: drift_all(meas, specs, sigma_map, settings),
+        "lots": lambda: lots_all(meas, specs, settings),
     }
     fams = [f for f in a.families.split(",") if f]
     if a.decide:

@@ -259,25 +259,144 @@ def _degenerate(s: NDArray[np.float64], y: NDArray[np.float64]) -> dict[str, Any
 
 def _mann_kendall(s: NDArray[np.float64], y: NDArray[np.float64], starts: list[int], ends: list[int]
                   ) -> dict[int, tuple[float, float]]:
-    """``(tau, p)`` of ``scipy.stats.kendalltau(s[a:b], y[a:b])`` for every series ``(a, b)``.
+    """``(tau, p)`` of ``scipy.stats.kendalltau(s[a:b], y[a:b])`` for every series ``(a, b)``,
+    with kendalltau's own arithmetic (Kendall 1945 τ_b; Kendall 1970 tie-corrected variance):
 
-    Series of equal length go to kendalltau together, as the rows of one 2-D array with
-    ``axis=1``: scipy then runs the same per-series computation (``kendalltau``'s own code, the
-    same numbers) without its per-call argument handling, which on 1,000 readings costs more than
-    the test itself. Keys are the positions in ``starts``.
+    .. math::
+        \\tau_b = \\frac{P - Q}{\\sqrt{T_0 - T_x}\\,\\sqrt{T_0 - T_y}}, \\quad
+        z = \\frac{P - Q}{\\sqrt{\\mathrm{Var}}}, \\quad p = 2\\,\\Phi(-|z|),
+
+    .. math::
+        \\mathrm{Var} = \\frac{m(2n+5) - \\sum_x t(t-1)(2t+5) - \\sum_y u(u-1)(2u+5)}{18}
+        + \\frac{2 T_x T_y}{m} + \\frac{\\sum_x t(t-1)(t-2) \\sum_y u(u-1)(u-2)}{9m(n-2)}
+
+    with :math:`m = n(n-1)`, :math:`T_0 = n(n-1)/2` pairs, :math:`T_x, T_y` the pairs tied in
+    sequence / in value (t, u tie-group sizes), P − Q = T_0 − T_x − T_y + T_{xy} − 2Q
+    (:math:`T_{xy}` pairs tied in both, Q discordant pairs).
+
+    Series of equal length are ranked together as the rows of one 2-D array (one argsort for
+    all of them: dense ranks of value, then of sequence, as kendalltau ranks them); the integer
+    counts (tied pairs, tie sums) come from whole-array operations and the discordant pairs Q
+    from scipy's own merge-sort counter (``scipy.stats._stats._kendall_dis``), one call per
+    series, so every integer equals kendalltau's and the floating-point formula above is
+    evaluated with the same operations in the same order — the same bits
+    (``tests/test_families_speed_drift.py``). kendalltau itself is called for a series that
+    takes its exact null distribution (no ties and n ≤ 33 or at most one discordant/concordant
+    pair), has a non-finite reading, has more than 100,000 readings (where its float tie sums
+    may round) or when scipy no longer has the counter. Keys are the positions in ``starts``.
+
+    References: Kendall, M. G. (1945), "The treatment of ties in ranking problems", Biometrika
+    33(3), 239–251; Kendall, M. G. (1970), *Rank Correlation Methods*, 4th ed.; Noether (1967);
+    ``scipy.stats.kendalltau`` (variant "b", method "auto").
     """
     from scipy import stats  # scipy.stats only when a trend test runs
 
+    try:
+        from scipy.stats._stats import _kendall_dis
+    except ImportError:  # pragma: no cover - a scipy without the private counter: kendalltau itself
+        _kendall_dis = None
     by_len: dict[int, list[int]] = {}
     for i, (a, b) in enumerate(zip(starts, ends)):
         by_len.setdefault(b - a, []).append(i)
     out: dict[int, tuple[float, float]] = {}
     for length, rows in by_len.items():
         take = np.asarray([starts[i] for i in rows], dtype=np.intp)[:, None] + np.arange(length)
-        res = stats.kendalltau(s[take], y[take], axis=1)
-        taus, ps = np.atleast_1d(res.statistic), np.atleast_1d(res.pvalue)
-        for j, i in enumerate(rows):
-            out[i] = (taus[j], ps[j])
+        xs, ys = s[take], y[take]
+        if _kendall_dis is None or length < 3 or length > _MK_FAST_MAX_N:
+            res = stats.kendalltau(xs, ys, axis=1)
+            taus, ps = np.atleast_1d(res.statistic), np.atleast_1d(res.pvalue)
+            for j, i in enumerate(rows):
+                out[i] = (taus[j], ps[j])
+            continue
+        finite = np.isfinite(xs).all(axis=1) & np.isfinite(ys).all(axis=1)
+        for j, tau_p in enumerate(_kendall_rows(xs, ys, finite, _kendall_dis)):
+            if tau_p is None:  # exact null distribution or non-finite readings: kendalltau decides
+                r = stats.kendalltau(xs[j], ys[j])
+                tau_p = (r.statistic, r.pvalue)
+            out[rows[j]] = tau_p
+    return out
+
+
+#: Longest series whose Kendall tie sums are exact in kendalltau's float arithmetic in any order
+#: (Σ t(t − 1)(2t + 5) ≤ 2n³ + 5n² < 2⁵³): longer series go to kendalltau itself.
+_MK_FAST_MAX_N: int = 100_000
+
+
+def _tie_sums(new_run: NDArray[np.bool_]) -> tuple[list[int], list[int], list[int]]:
+    """Σ t(t − 1)/2, Σ t(t − 1)(t − 2) and Σ t(t − 1)(2t + 5) over the runs (tie groups, sizes t)
+    of every row of a 2-D array whose run starts are ``new_run`` (True in column 0): kendalltau's
+    tie counts, as exact integers (float sums of integers < 2⁵³ in any order; runs of one add 0)."""
+    rows, width = new_run.shape
+    pos = np.flatnonzero(new_run)
+    cnt = np.diff(pos, append=rows * width)
+    tied = cnt > 1
+    cnt, row = cnt[tied].astype(np.int64), (pos // width)[tied]
+    c = cnt.astype(float)
+    pairs = np.bincount(row, weights=(cnt * (cnt - 1) // 2).astype(float), minlength=rows)
+    t0 = np.bincount(row, weights=c * (c - 1.0) * (c - 2.0), minlength=rows)
+    t1 = np.bincount(row, weights=c * (c - 1.0) * (2.0 * c + 5.0), minlength=rows)
+    return [int(v) for v in pairs.tolist()], [int(v) for v in t0.tolist()], [int(v) for v in t1.tolist()]
+
+
+def _kendall_rows(xs: NDArray[np.float64], ys: NDArray[np.float64], finite: NDArray[np.bool_], kendall_dis: Any
+                  ) -> list[tuple[Any, Any] | None]:
+    """``(tau, p)`` of kendalltau for every row of ``xs``, ``ys`` (equal-length series,
+    3 ≤ n ≤ :data:`_MK_FAST_MAX_N`); ``None`` where kendalltau itself must decide (its exact
+    method, non-finite readings). Formulas in :func:`_mann_kendall`."""
+    rows, n = xs.shape
+    # kendalltau sorts on y and takes dense ranks of y, then sorts stably on x and takes dense
+    # ranks of x: the series in (x, y) order. Readings equal in both x and y are interchangeable
+    # and equal values get one dense rank in any sort, so any sort to (x, y) order gives
+    # kendalltau's two rank arrays.
+    py = np.argsort(ys, axis=1)
+    ys1 = np.take_along_axis(ys, py, 1)
+    new_y = np.ones((rows, n), dtype=bool)
+    new_y[:, 1:] = ys1[:, 1:] != ys1[:, :-1]
+    yr = np.cumsum(new_y, axis=1, dtype=np.intp)
+    zeros = [0] * rows
+    if bool(np.all(xs[:, 1:] > xs[:, :-1])):
+        # sequence strictly increasing along every row (drift_all's series): (x, y) order is the
+        # row order, x ranks are 1 … n, no pair tied in x (nor in both)
+        yr2 = np.empty_like(yr)
+        np.put_along_axis(yr2, py, yr, 1)
+        xr2 = np.tile(np.arange(1, n + 1, dtype=np.intp), (rows, 1))
+        xtie_a, x0_a, x1_a, ntie_a = zeros, zeros, zeros, zeros
+    else:
+        xs1 = np.take_along_axis(xs, py, 1)
+        px = np.argsort(xs1, axis=1, kind="stable")
+        xs2, yr2 = np.take_along_axis(xs1, px, 1), np.take_along_axis(yr, px, 1)
+        new_x = np.ones((rows, n), dtype=bool)
+        new_x[:, 1:] = xs2[:, 1:] != xs2[:, :-1]
+        xr2 = np.cumsum(new_x, axis=1, dtype=np.intp)
+        new_xy = new_x.copy()
+        new_xy[:, 1:] |= yr2[:, 1:] != yr2[:, :-1]
+        xtie_a, x0_a, x1_a = _tie_sums(new_x)
+        ntie_a = _tie_sums(new_xy)[0]
+    ytie_a, y0_a, y1_a = _tie_sums(new_y)
+    size = n
+    tot = (size * (size - 1)) // 2
+    m = size * (size - 1.0)
+    out: list[tuple[Any, Any] | None] = []
+    for j in range(rows):
+        xtie, ytie, ntie = xtie_a[j], ytie_a[j], ntie_a[j]
+        if not finite[j]:
+            out.append(None)
+            continue
+        if xtie == tot or ytie == tot:
+            out.append((np.float64(np.nan), np.float64(np.nan)))
+            continue
+        dis = int(kendall_dis(xr2[j], yr2[j]))
+        if xtie == 0 and ytie == 0 and (size <= 33 or min(dis, tot - dis) <= 1):
+            out.append(None)  # kendalltau's exact method
+            continue
+        # kendalltau's arithmetic, operation for operation
+        con_minus_dis = tot - xtie - ytie + ntie - 2 * dis
+        tau = con_minus_dis / np.sqrt(tot - xtie) / np.sqrt(tot - ytie)
+        tau = np.minimum(1.0, max(-1.0, tau))
+        var = ((m * (2 * size + 5) - x1_a[j] - y1_a[j]) / 18
+               + (2 * xtie * ytie) / m + x0_a[j] * y0_a[j] / (9 * m * (size - 2)))
+        z = con_minus_dis / np.sqrt(var)
+        out.append((tau, 2 * special.ndtr(-np.abs(z))))
     return out
 
 
