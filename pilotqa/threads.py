@@ -62,23 +62,35 @@ def thread_count() -> int:
     return 2 if cpus > 1 else 1
 
 
-def _done(fn: Callable[..., T], *args: Any) -> Future[T]:
-    """``fn(*args)`` run now, as a finished future (its result or its exception)."""
-    fut: Future[T] = Future()
-    try:
-        fut.set_result(fn(*args))
-    except BaseException as exc:  # noqa: BLE001 - re-raised by .result(), as a worker's would be
-        fut.set_exception(exc)
-    return fut
+class _Later(Future[T]):
+    """``fn(*args)`` as a future run on the calling thread when its result is first asked for (its
+    value, or its exception raised): one thread computes the halves one after the other, and
+    what the deferred half holds is not held while the other half runs (the peak memory of one
+    thread is that of the stages in their order)."""
+
+    def __init__(self, fn: Callable[..., T], *args: Any) -> None:
+        super().__init__()
+        self._call: tuple[Callable[..., T], tuple[Any, ...]] | None = (fn, args)
+
+    def result(self, timeout: float | None = None) -> T:
+        if self._call is not None:
+            fn, args = self._call
+            self._call = None
+            try:
+                self.set_result(fn(*args))
+            except BaseException as exc:  # noqa: BLE001 - re-raised below, as a worker's would be
+                self.set_exception(exc)
+        return super().result(timeout)
 
 
 @contextmanager
 def concurrent() -> Iterator[Callable[..., Future[Any]]]:
     """A ``run(fn, *args) -> Future`` for the block: ``fn`` runs on a second thread while the block
-    goes on (or at once on the calling thread when :func:`thread_count` is 1). ``.result()`` gives
-    its value or raises its exception; leaving the block waits for the thread."""
+    goes on (or, when :func:`thread_count` is 1, on the calling thread when ``.result()`` is first
+    called). ``.result()`` gives its value or raises its exception; leaving the block waits for the
+    thread."""
     if thread_count() < 2:
-        yield _done
+        yield _Later
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pilotqa") as pool:
         yield pool.submit

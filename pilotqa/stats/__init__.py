@@ -218,8 +218,11 @@ def _shape_step(meas: pl.DataFrame, cap_rows: list[dict[str, Any]], spec_rows: d
     and order of one global sort by feature and the same keys. The Johnson SU / folded-normal fits
     of every feature that gets fitted run in one batch (:func:`lean_prefits`: the same numbers as
     :func:`capability_model` fitting each feature alone)."""
+    # without the columns no feature-level step reads (the feature itself, the timestamp), which
+    # would otherwise be held twice through the other families' work
     parts = {k[0] if isinstance(k, tuple) else k: _time_order(v)
-             for k, v in meas.partition_by("feature", as_dict=True, maintain_order=True).items()}
+             for k, v in meas.drop("timestamp", strict=False)
+             .partition_by("feature", as_dict=True, maintain_order=True, include_key=False).items()}
     empty = np.array([], dtype=float)
     values = [parts[r["feature"]]["value"].to_numpy().astype(float) if r["feature"] in parts else empty
               for r in cap_rows]
