@@ -25,6 +25,7 @@ unpacked (a "zip bomb" is refused before it is unpacked). A damaged file of any 
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
 import struct
@@ -261,6 +262,8 @@ def _utf8_frame(p: Path) -> "pl.DataFrame | None | object":
             if not first or first.startswith((b"\xff\xfe", b"\xfe\xff")):
                 return None
             chunk = first
+            sample = [first]  # the file's start, for _repeating_columns (at most _SAMPLE_BYTES)
+            sample_lines = first.count(b"\n")
             while chunk:
                 if any(b in chunk for b in _SLOW_BYTES):
                     return None
@@ -273,6 +276,9 @@ def _utf8_frame(p: Path) -> "pl.DataFrame | None | object":
                 quotes = quotes or b'"' in chunk
                 last = chunk[-1:]
                 chunk = fh.read(1 << 20)
+                if chunk and sample_lines <= _SAMPLE_ROWS and len(sample) << 20 < _SAMPLE_BYTES:
+                    sample.append(chunk)
+                    sample_lines += chunk.count(b"\n")
     except OSError:
         return None
     if n_cr != n_crlf:
@@ -296,7 +302,9 @@ def _utf8_frame(p: Path) -> "pl.DataFrame | None | object":
     names = [f"column_{k + 1}" for k in range(width)]
     options: dict[str, Any] = dict(has_header=False, separator=delim, quote_char='"' if quotes else None,
                                    missing_columns="insert", encoding="utf8", raise_if_empty=False)
-    cats = _repeating_columns(p, names, options)
+    head = b"".join(sample)
+    cats = _repeating_columns(head if len(head) == size else head[:head.rfind(b"\n") + 1], names, options)
+    del head, sample
     try:
         frame = pl.read_csv(p, schema={n: pl.Categorical(pl.Categories.random()) if n in cats else pl.String
                                        for n in names}, **options)
@@ -335,10 +343,13 @@ def _utf8_frame(p: Path) -> "pl.DataFrame | None | object":
 
 #: Lines of a CSV sampled by :func:`_repeating_columns`.
 _SAMPLE_ROWS = 20_000
+#: Most bytes of a CSV's start :func:`_utf8_frame` keeps for :func:`_repeating_columns`.
+_SAMPLE_BYTES = 8 << 20
 
 
-def _repeating_columns(p: Path, names: list[str], options: dict[str, Any]) -> set[str]:
-    """The columns of a CSV whose first :data:`_SAMPLE_ROWS` lines hold at most one distinct
+def _repeating_columns(head: bytes, names: list[str], options: dict[str, Any]) -> set[str]:
+    """The columns of a CSV whose first :data:`_SAMPLE_ROWS` lines (of its whole lines within the
+    first :data:`_SAMPLE_BYTES`, ``head``, read by :func:`_utf8_frame`'s scan) hold at most one distinct
     text per four lines (characteristic names, lots, part ids, units, limits …): :func:`csv_frame`
     reads them as ``Categorical`` (each column its own categories), which holds every distinct
     text once and each cell as a 4-byte code instead of a 16-byte string view — the same cells,
@@ -351,11 +362,14 @@ def _repeating_columns(p: Path, names: list[str], options: dict[str, Any]) -> se
     if not hasattr(getattr(pl, "Categories", None), "random"):
         return set()
     try:
-        head = pl.read_csv(p, schema={n: pl.String for n in names}, n_rows=_SAMPLE_ROWS, **options)
+        frame = pl.read_csv(io.BytesIO(head), schema={n: pl.String for n in names}, n_rows=_SAMPLE_ROWS,
+                            **options)
     except Exception:  # the whole read decides (and words) it
         return set()
-    n = head.height
-    return {c for c, k in zip(names, head.select(pl.all().n_unique()).row(0)) if 4 * k <= n}
+    n = frame.height
+    if not n:
+        return set()
+    return {c for c, k in zip(names, frame.select(pl.all().n_unique()).row(0)) if 4 * k <= n}
 
 
 def distinct_texts(c: "pl.Series") -> "pl.Series":

@@ -496,9 +496,12 @@ def specs_per_feature(
     names = firsts["feature"].to_list()
     n = len(names)
 
+    first_i = {f: firsts[f"_i_{f}"].to_list() for f in fields}  # as lists: looked up per feature
+    first_a = firsts["_a"].to_list()
+
     def at(f: str, i: int) -> dict[str, Any]:
-        k = firsts[f"_i_{f}"][i] if f"_i_{f}" in firsts.columns else None
-        return place(f, firsts["_a"][i] if k is None else k)
+        k = first_i[f][i] if f in first_i else None
+        return place(f, first_a[i] if k is None else k)
 
     num = {f: firsts[f].to_list() for f in fields if f in _NUMERIC_FIELDS}
     nom, lsl, usl, notes = resolve_limits(num, n, at, names=names, what="column")
@@ -510,7 +513,7 @@ def specs_per_feature(
          "lower_bound_zero": [parse_bool(v, **at("lower_bound_zero", i))
                               for i, v in enumerate(col["lower_bound_zero"])],
          "source": [source(a, b) if source else None
-                    for a, b in zip(firsts["_a"].to_list(), firsts["_b"].to_list())]},
+                    for a, b in zip(first_a, firsts["_b"].to_list())]},
         schema=SPEC_SCHEMA)
     return specs, notes
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from itertools import zip_longest
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import polars as pl
 
@@ -104,6 +104,11 @@ class _Ctx:
     balloon_row: int | None = None
     #: columns named with --by (stream_key form): kept per reading as stream columns (long layout)
     by: frozenset[str] = frozenset()
+    #: the file's name (``Path(file).name``), as notes and spec sources give it
+    name: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.name = Path(self.file).name
 
     def place(self, sheet: str | None, r0: int, c0: int, heading: Any) -> dict[str, Any]:
         col = _s(heading) if heading not in (None, "") else excel_column_letter(c0)
@@ -509,7 +514,7 @@ def _check_duplicates(keys: list[tuple[Any, ...]], body: list[int], what: str, s
 
 def _source(ctx: _Ctx, sheet: str | None, tail: str) -> str:
     sh = f", sheet '{sheet}'" if sheet else ""
-    return f"{Path(ctx.file).name}{sh}, {tail}"
+    return f"{ctx.name}{sh}, {tail}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -882,8 +887,10 @@ def _read_long_frame(held: _Held, rows: list[list[Any]], hdr: int,
     if not n:
         return "no readings (heading row only)"
 
+    contiguous = n == frame.height - hdr - 1  # every line below the heading row is a body row
+
     def row0(i: int) -> int:
-        return int(body_s[i])
+        return hdr + 1 + i if contiguous else int(body_s[i])
 
     def col(j: int) -> pl.Series:
         return bf.to_series(j)
@@ -913,55 +920,88 @@ def _read_long_frame(held: _Held, rows: list[list[Any]], hdr: int,
     fkey = _text_key(col(jf), feat)
     pkey = pl.DataFrame([_text_key(col(cols["lot"]), lots) if "lot" in cols else lots,
                          _text_key(col(cols["part_id"]), idv["part_id"])], schema=["a", "b"])
-    _first_duplicate(pkey.with_columns(fkey.alias("c")), body_s, "reading of part/feature", sheet, ctx, jf,
-                     head[jf], texts=pl.DataFrame([lots.alias("a"), idv["part_id"].alias("b"), feat.alias("c")]))
+    # lot, part (and feature) keys of coded columns packed into one integer (_pack): no repeat
+    # there is none in the texts; otherwise (or when they do not pack) the exact search names it
+    part_keys = ([pkey["a"]] if "lot" in cols else []) + [pkey["b"]]  # no lot column: lots all null
+    packed = _pack(part_keys + [fkey])
+    if packed is None or packed.n_unique() < n:
+        _first_duplicate(pkey.with_columns(fkey.alias("c")), body_s, "reading of part/feature", sheet, ctx,
+                         jf, head[jf], texts=pl.DataFrame([lots.alias("a"), idv["part_id"].alias("b"),
+                                                           feat.alias("c")]))
+    del packed
+    packed = _pack(part_keys)
+    n_parts = pkey.n_unique() if packed is None else packed.n_unique()
+    del packed, part_keys
     jv = cols["value"]
-    go = gonogo.long_readings_frame(col(jv).cast(pl.String), feat,
-                                    lambda i: ctx.place(sheet, row0(i), jv, head[jv]),
-                                    lambda i: ctx.cell(row0(i), jv))
-    vals, miss, problems = parse_column(go.values.alias("value"))
-    if problems:
-        i, prob = problems[0]
-        more = f" ({len(problems) - 1} more such cells in this column)" if len(problems) > 1 else ""
-        raise InputError(f"{ctx.cell(row0(i), jv)}{prob.reason}{more}",
-                         **ctx.place(sheet, row0(i), jv, head[jv]))
-    miss = miss & ~go.mask
+    plain = _plain_readings(col(jv), feat if not is_coded(col(jf)) else _strip(distinct_texts(col(jf))))
+    if plain is not None:
+        vals, miss, go = plain
+    else:
+        go = gonogo.long_readings_frame(col(jv).cast(pl.String), feat,
+                                        lambda i: ctx.place(sheet, row0(i), jv, head[jv]),
+                                        lambda i: ctx.cell(row0(i), jv))
+        vals, miss, problems = parse_column(go.values.alias("value"))
+        if problems:
+            i, prob = problems[0]
+            more = f" ({len(problems) - 1} more such cells in this column)" if len(problems) > 1 else ""
+            raise InputError(f"{ctx.cell(row0(i), jv)}{prob.reason}{more}",
+                             **ctx.place(sheet, row0(i), jv, head[jv]))
+        miss = miss & ~go.mask
+    del plain
     spec_num: dict[str, pl.Series] = {}
+    spec_coded: dict[str, pl.Series] = {}  # coded spec columns whose distinct texts all parse
     for f in _NUM_SPEC:
         if f in cols:
             j = cols[f]
-            parsed, problems = _parse_specs(col(j).alias(f))
+            c = col(j).alias(f)
+            if is_coded(c) and not parse_column(_strip(distinct_texts(c)))[2]:
+                spec_coded[f] = c  # parsed where needed only (every cell's text parses)
+                continue
+            parsed, problems = _parse_specs(c)
             if problems:
                 i, prob = problems[0]
                 raise SpecError(f"{ctx.cell(row0(i), j)}specification cell: {prob.reason}",
                                 **ctx.place(sheet, row0(i), j, head[j]))
             spec_num[f] = parsed
+    num_fields = [f for f in _NUM_SPEC if f in spec_num or f in spec_coded]
     text_cols: list[str] = [f for f in ("unit", "class", "lower_bound_zero") if f in cols]
     text_raw = {f: col(cols[f]) for f in text_cols}
     held.frame = None  # every other column is taken: the rest of the frame goes
     del frame, bf
-    if spec_num or text_cols:
+
+    def parsed_at(f: str, at: pl.Series | None = None) -> pl.Series:
+        """The spec values of field ``f`` (at rows ``at``, else every row)."""
+        if f in spec_num:
+            return spec_num[f] if at is None else spec_num[f].gather(at)
+        c = spec_coded[f] if at is None else spec_coded[f].gather(at)
+        return per_distinct(c, lambda t: parse_column(_strip(t))[0])
+
+    if num_fields or text_cols:
         # each feature's first row of each distinct value of each spec column, and its last row,
         # decide everything specs_per_feature computes: its checks, first values, rows, row range
         # (found on keys equal where the stripped texts are: the texts of those rows only are made)
-        fields = list(spec_num) + text_cols
-        keys = pl.DataFrame([fkey.alias("_f"), *spec_num.values(),
-                             *(_text_key(text_raw[f]).alias(f) for f in text_cols)])
-        at = keys.with_row_index("_i").filter(
-            pl.any_horizontal([pl.col(f).is_first_distinct().over("_f") for f in fields])
-            | pl.col("_f").is_last_distinct())["_i"].cast(pl.Int64)
-        del keys
-        sframe = pl.DataFrame([feat.gather(at), at, *(v.gather(at) for v in spec_num.values()),
+        fields = num_fields + text_cols
+        at = _spec_rows(fkey, [spec_coded.get(f) for f in num_fields] + [text_raw[f] for f in text_cols],
+                        fields, lambda f, rows: parsed_at(f, rows) if f in num_fields
+                        else _strip(text_raw[f].gather(rows)).alias(f))
+        if at is None:  # keys that do not pack into one integer: the windows over every row
+            keys = pl.DataFrame([fkey.alias("_f"), *(parsed_at(f) for f in num_fields),
+                                 *(_text_key(text_raw[f]).alias(f) for f in text_cols)])
+            at = keys.with_row_index("_i").filter(
+                pl.any_horizontal([pl.col(f).is_first_distinct().over("_f") for f in fields])
+                | pl.col("_f").is_last_distinct())["_i"].cast(pl.Int64)
+            del keys
+        sframe = pl.DataFrame([feat.gather(at), at.alias("_i"), *(parsed_at(f, at) for f in num_fields),
                                *(_strip(text_raw[f].gather(at)).alias(f) for f in text_cols)])
     else:
         sframe = pl.DataFrame([feat, pl.int_range(0, n, eager=True, dtype=pl.Int64).alias("_i")])
     specs, lim_notes = specs_per_feature(
-        sframe, list(spec_num) + text_cols,
+        sframe, num_fields + text_cols,
         lambda f, i: ctx.place(sheet, row0(i), cols.get(f, jf), head[cols.get(f, jf)]),
         lambda f: _s(head[cols[f]]),
         (lambda a, b: _source(ctx, sheet, f"rows {row0(a) + 1}-{row0(b) + 1}"))
-        if spec_num or text_cols else None)
-    del sframe, spec_num, text_cols, text_raw
+        if num_fields or text_cols else None)
+    del sframe, spec_num, spec_coded, text_cols, text_raw
     notes += lim_notes
     missing_idx = miss.arg_true()
     if len(missing_idx):
@@ -986,8 +1026,76 @@ def _read_long_frame(held: _Held, rows: list[list[Any]], hdr: int,
                "columns": {k: _s(head[v]) for k, v in cols.items()},
                "data_rows": [row0(0) + 1, row0(n - 1) + 1], "features": specs.height,
                "headings": [_s(h) for h in head if h is not None],  # what --by may name
-               "parts": pkey.n_unique()}
+               "parts": n_parts}
     return _SheetData(sheet, "long", m, specs, "lot" in cols, "sequence" in cols, notes, meta, details)
+
+
+def _plain_readings(c: pl.Series, names: pl.Series) -> tuple[pl.Series, pl.Series, gonogo.LongGoNoGoFrame] | None:
+    """(values, missing, go/no-go frame) of a long table's value column when every non-blank
+    cell's stripped text is a finite number polars reads and no characteristic's name (among
+    ``names``, the stripped feature names) opens the gated go/no-go tokens — else None.
+
+    Then :func:`gonogo.long_readings_frame` finds no go/no-go characteristic (no cell polars
+    does not read as a number, no gated name) and :func:`~pilotqa.read.cells.parse_column` takes
+    every cell from polars' cast of its stripped text: the same cast is made here once (for a
+    coded column, once per distinct text, :func:`~pilotqa.read.grids.per_distinct`)."""
+    num = per_distinct(c, lambda t: _strip(t.cast(pl.String)).cast(pl.Float64, strict=False))
+    if num.null_count() != c.null_count() or not num.is_finite().all():
+        return None
+    if any(gonogo.heading_says_gonogo(f) for f in names.unique(maintain_order=True).to_list()):
+        return None
+    n = len(c)
+    go = gonogo.LongGoNoGoFrame(c, pl.repeat(False, n, dtype=pl.Boolean, eager=True).alias("go"),
+                                pl.repeat(None, n, dtype=pl.String, eager=True),
+                                pl.repeat(None, n, dtype=pl.Boolean, eager=True))
+    return num.alias("value"), c.is_null().alias("missing"), go
+
+
+def _pack(keys: list[pl.Series]) -> pl.Series | None:
+    """One UInt64 per row, equal for two rows exactly when each of ``keys`` is (null equal to
+    null): the keys' unsigned integer codes as the digits of a mixed-radix number (each key's
+    radix its largest code + 2, the top digit standing for null). None when a key is not of an
+    unsigned integer type or the product of the radices reaches 2^63."""
+    radix: list[int] = []
+    total = 1
+    for k in keys:
+        if not k.dtype.is_unsigned_integer():
+            return None
+        top = k.max()
+        radix.append(int(top) + 2 if top is not None else 1)  # type: ignore[arg-type]
+        total *= radix[-1]
+    if total >= 2**63:
+        return None
+    e = pl.lit(0, dtype=pl.UInt64)
+    for i, r in enumerate(radix):
+        e = e * r + pl.col(f"k{i}").cast(pl.UInt64).fill_null(r - 1)
+    return pl.DataFrame([k.alias(f"k{i}") for i, k in enumerate(keys)]).select(e.alias("k"))["k"]
+
+
+def _spec_rows(fkey: pl.Series, raw: list[pl.Series | None], fields: list[str],
+               values: Callable[[str, pl.Series], pl.Series]) -> pl.Series | None:
+    """The rows (0-based, ascending, Int64) that decide :func:`specs_per_feature` — for each spec
+    field the first row of each distinct value within a feature, and each feature's last row —
+    or None when the keys are not all codes that pack into one integer (:func:`_pack`).
+
+    ``raw`` are the spec columns' cells (Categorical), ``values(field, rows)`` a field's values
+    at rows (parsed numbers, stripped texts). The rows are looked for among the first rows of
+    each distinct combination of feature and raw spec cells only: a row that is the first of its
+    feature with some field's value is the first of its whole combination (no earlier row of the
+    feature has that value; equal raw texts have equal values), so the first rows of each value
+    within a feature are the same among those rows as among all."""
+    if any(c is None or not is_coded(c) for c in raw):
+        return None
+    packed = _pack([fkey, *(c.to_physical() for c in raw if c is not None)])
+    if packed is None:
+        return None
+    first = packed.is_first_distinct().arg_true().cast(pl.Int64)
+    del packed
+    sub = pl.DataFrame([fkey.gather(first).alias("_f"), *(values(f, first).alias(f) for f in fields)])
+    picked = first.filter(sub.select(pl.any_horizontal(
+        [pl.col(f).is_first_distinct().over("_f") for f in fields]).alias("x"))["x"])
+    last = fkey.is_last_distinct().arg_true().cast(pl.Int64)
+    return pl.concat([picked, last]).unique().sort()
 
 
 def _strip(c: pl.Series) -> pl.Series:
@@ -1001,9 +1109,12 @@ def _strip(c: pl.Series) -> pl.Series:
 
 def _text_key(c: pl.Series, stripped: pl.Series | None = None) -> pl.Series:
     """A key of each cell's stripped text (two cells' keys are equal exactly when their stripped
-    texts are): for a Categorical column the dense rank of its distinct stripped texts (UInt32),
-    else the stripped text itself (``stripped`` when already made)."""
+    texts are): for a Categorical column its codes when no distinct text has blanks at its ends,
+    else the dense rank of its distinct stripped texts (UInt32); else the stripped text itself
+    (``stripped`` when already made)."""
     if is_coded(c):
+        if not distinct_texts(c).str.contains(r"^\s|\s$").any():
+            return c.to_physical()  # the texts are stripped: equal codes are equal texts
         return per_distinct(c, lambda u: _strip(u).rank("dense"))
     return _strip(c) if stripped is None else stripped
 
