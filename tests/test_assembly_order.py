@@ -20,6 +20,7 @@ from pilotqa.stats import (
     _texts,
     _time_order,
     _trace_violations,
+    time_rows,
 )
 
 ROW = st.tuples(st.one_of(st.none(), st.integers(1, 8)), st.one_of(st.none(), st.integers(-3, 60)),
@@ -39,6 +40,32 @@ def test_time_order_equals_the_sort(rows: list[tuple[int | None, int | None, str
     part = _frame(rows)
     want = part.sort("sequence", "subgroup", "part_id", nulls_last=True, maintain_order=True)
     assert _time_order(part).equals(want)
+
+
+@given(rows=st.lists(st.tuples(st.sampled_from(["F1", "F2", "F3"]), st.one_of(st.none(), st.integers(1, 8)),
+                               st.one_of(st.none(), st.integers(-3, 60)), st.sampled_from(["A", "B", "C", None])),
+                     max_size=60),
+       order=st.sampled_from(["increasing", "ties", "any"]), text_sequence=st.booleans())
+def test_time_rows_give_the_partition_in_time_order(rows: list[tuple[str, int | None, int | None, str | None]],
+                                                     order: str, text_sequence: bool) -> None:
+    """time_rows + gather = the former split by feature (partition_by, reading order kept) and
+    _time_order of each part: the same features in the same order, the same rows in the same order."""
+    if order == "increasing":  # an export in reading order: no sort (time_rows checks it for all features at once)
+        rows = [(r[0], r[1], 3 * i + 1, r[3]) for i, r in enumerate(rows)]
+    elif order == "ties":  # never decreasing, but repeated: the subgroup and serial decide
+        rows = [(r[0], r[1], i // 3, r[3]) for i, r in enumerate(rows)]
+    frame = pl.DataFrame({"feature": [r[0] for r in rows], "subgroup": [r[1] for r in rows],
+                          "sequence": [r[2] for r in rows], "part_id": [r[3] for r in rows],
+                          "value": [float(i) for i in range(len(rows))]},
+                         schema={"feature": pl.Utf8, "subgroup": pl.Int64, "sequence": pl.Int64, "part_id": pl.Utf8,
+                                 "value": pl.Float64})
+    if text_sequence:  # sequence numbers as text: compared as text by both
+        frame = frame.with_columns(pl.col("sequence").cast(pl.Utf8))
+    want = {k[0]: _time_order(v) for k, v in frame.partition_by("feature", as_dict=True, maintain_order=True).items()}
+    got = time_rows(frame)
+    assert list(got) == list(want)
+    for feature, idx in got.items():
+        assert frame[idx].equals(want[feature]), feature
 
 
 def _old_trace(stab: Stability | None, part: pl.DataFrame | None, individuals: bool) -> Stability | None:

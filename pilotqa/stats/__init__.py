@@ -196,35 +196,60 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureS
         streams = streams_all(meas, specs, settings,
                               stream_factors(meas_all, settings.by, input_headings(insp.details),
                                              input_aliases(insp.details)))
-        parts, values, norm, models = shape.result()
+        rows, values, norm, models = shape.result()
     res_rows = {r["feature"]: r for r in res.iter_rows(named=True)}
     shared = _SharedTexts()  # serials and lots shared by all features' series
+    # each feature's readings in time order, taken from the measurements one feature at a time
+    # (without the columns no feature-level step reads: the feature itself, the timestamp)
+    narrow = meas.drop("feature", "timestamp", strict=False)
     return [
-        _feature_stats(row, spec_rows[row["feature"]], parts.get(row["feature"]), res_rows.get(row["feature"]),
-                       stab.get(row["feature"]), drift.get(row["feature"]), lots.get(row["feature"]), settings,
-                       streams.get(row["feature"]), v, nd, None, shared, model)
+        _feature_stats(row, spec_rows[row["feature"]], _rows_of(narrow, rows.get(row["feature"])),
+                       res_rows.get(row["feature"]), stab.get(row["feature"]), drift.get(row["feature"]),
+                       lots.get(row["feature"]), settings, streams.get(row["feature"]), v, nd, None, shared, model)
         for row, v, nd, model in zip(cap_rows, values, norm, models)
     ] + attribute_features(insp, settings)  # go/no-go characteristics after the measured ones
 
 
+def _rows_of(frame: pl.DataFrame, rows: pl.Series | None) -> pl.DataFrame | None:
+    """The rows ``rows`` of ``frame`` in that order (None when the feature has no readings)."""
+    return None if rows is None else frame[rows]
+
+
+def time_rows(meas: pl.DataFrame) -> dict[Any, pl.Series]:
+    """The row numbers of each feature's readings in time order, by feature (features in the
+    order of their first reading).
+
+    Time order is the order of ``sort("sequence", "subgroup", "part_id", nulls_last=True,
+    maintain_order=True)`` of the feature's readings in reading order (:func:`_time_order`), a
+    stable sort: computed for all features at once (one ``group_by`` sorting row numbers; no
+    sort where every feature's sequence numbers are whole numbers, none missing, strictly
+    increasing in reading order — an export in reading order). Only the row numbers are held
+    (4 bytes a reading), not a copy of the readings.
+    """
+    row = pl.col("_row")
+    seq = meas.schema.get("sequence")
+    step = pl.col("sequence").diff().over("feature")
+    ordered = bool(seq is not None and seq.is_integer() and meas.select(
+        (pl.col("sequence").null_count() == 0) & (step.is_null() | (step > 0)).all()).item())
+    rows = row if ordered else row.sort_by("sequence", "subgroup", "part_id", nulls_last=True, maintain_order=True)
+    grouped = (meas.select("feature", "sequence", "subgroup", "part_id").with_row_index("_row")
+               .group_by("feature", maintain_order=True).agg(rows))
+    return dict(zip(grouped["feature"].to_list(), grouped["_row"]))
+
+
 def _shape_step(meas: pl.DataFrame, cap_rows: list[dict[str, Any]], spec_rows: dict[str, dict[str, Any]],
-                settings: Settings) -> tuple[dict[Any, pl.DataFrame], list[NDArray[np.float64]],
+                settings: Settings) -> tuple[dict[Any, pl.Series], list[NDArray[np.float64]],
                                              list[tuple[dict[str, Any], list[str]]],
                                              list[tuple[CapabilityModel | None, list[str]]]]:
-    """Each feature's readings in time order, their normality, and the capability model the
-    decision uses with its notes (:func:`_model_step`), for every feature (``cap_rows`` order).
-
-    The readings are split by feature (reading order kept), then each part sorted stably: the rows
-    and order of one global sort by feature and the same keys. The Johnson SU / folded-normal fits
+    """Each feature's row numbers in time order (:func:`time_rows`) and readings, their
+    normality, and the capability model the decision uses with its notes (:func:`_model_step`),
+    for every feature (``cap_rows`` order). The Johnson SU / folded-normal fits
     of every feature that gets fitted run in one batch (:func:`lean_prefits`: the same numbers as
     :func:`capability_model` fitting each feature alone)."""
-    # without the columns no feature-level step reads (the feature itself, the timestamp), which
-    # would otherwise be held twice through the other families' work
-    parts = {k[0] if isinstance(k, tuple) else k: _time_order(v)
-             for k, v in meas.drop("timestamp", strict=False)
-             .partition_by("feature", as_dict=True, maintain_order=True, include_key=False).items()}
+    rows = time_rows(meas)
+    column = meas["value"].to_numpy()
     empty = np.array([], dtype=float)
-    values = [parts[r["feature"]]["value"].to_numpy().astype(float) if r["feature"] in parts else empty
+    values = [column[rows[r["feature"]].to_numpy()].astype(float) if r["feature"] in rows else empty
               for r in cap_rows]
     norm = normality_all(values, settings.alpha)  # = [normality(v, settings.alpha) for v in values]
     prefits = lean_prefits([(v, bool(spec_rows[r["feature"]]["lower_bound_zero"]), nd[0])
@@ -233,7 +258,7 @@ def _shape_step(meas: pl.DataFrame, cap_rows: list[dict[str, Any]], spec_rows: d
     for v, row, nd, pre in zip(values, cap_rows, norm, prefits):
         notes: list[str] = []
         models.append((_model_step(v, row, spec_rows[row["feature"]], nd[0], settings, notes, pre), notes))
-    return parts, values, norm, models
+    return rows, values, norm, models
 
 
 def _time_order(part: pl.DataFrame) -> pl.DataFrame:
