@@ -11,8 +11,10 @@ Two layers (style pattern 3): :func:`variance_components` is the summary-statist
 sizes, means, SDs → mean squares and σ² components); :func:`factor_effect_all` computes the
 per-group summaries of all features in one polars ``group_by``, sorts the tested readings once
 and runs the tests on each feature's slices of that array (:func:`_oneway_tests`: the libraries'
-arithmetic without their per-call overhead, equal results; Tukey p-values of all features in one
-call of :func:`pilotqa.stats.studentized_range.studentized_range_sf`).
+arithmetic without their per-call overhead, equal results; the reductions over readings of all
+features taken at once by :func:`_oneway_parts` and combined per feature by
+:func:`_oneway_from_parts`, the same floats; Tukey p-values of all features in one call of
+:func:`pilotqa.stats.studentized_range.studentized_range_sf`).
 """
 from __future__ import annotations
 
@@ -124,21 +126,28 @@ def _quiet(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, str | None]:
             return None, str(exc).split("\n")[0]
 
 
-def _extreme_offset(groups: list[np.ndarray], names: list[Any], target: float) -> tuple[Any, float | None]:
+def _extreme_offset(groups: list[np.ndarray], names: list[Any], target: float,
+                    means: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[Any, float | None]:
     """The group whose mean lies farthest from the mean of all readings of the other groups,
     and that offset (group mean − mean of the others, units).
 
     A tie (always with two groups: the offsets are ±d) goes to the group whose mean lies farther
     from ``target`` (the nominal, else mid-tolerance, else the grand mean): the one that is off.
+    ``means``: each group's mean and the mean of the other groups' readings (concatenated in
+    order) when already computed (:func:`_oneway_parts`, the same numbers).
     """
     best: tuple[Any, float | None] = (None, None)
     best_key = (-1.0, -1.0)
     for i, g in enumerate(groups):
-        others = np.concatenate([x for j, x in enumerate(groups) if j != i])
-        if not others.size or not g.size:
-            continue
-        off = float(g.mean() - others.mean())
-        key = (round(abs(off), 12), abs(float(g.mean()) - target))
+        if means is not None:
+            g_mean, o_mean = means[0][i], means[1][i]
+        else:
+            others = np.concatenate([x for j, x in enumerate(groups) if j != i])
+            if not others.size or not g.size:
+                continue
+            g_mean, o_mean = g.mean(), others.mean()
+        off = float(g_mean - o_mean)
+        key = (round(abs(off), 12), abs(float(g_mean) - target))
         if key > best_key:
             best, best_key = (names[i], off), key
     return best
@@ -274,6 +283,138 @@ def _oneway_tests(groups: list[np.ndarray], kruskal_sums: tuple[float, float] | 
     return out
 
 
+def _rows_of_equal_length(starts: np.ndarray, lengths: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(rows, take)`` for every distinct length L: the rows of that length and the (rows × L)
+    gather index ``starts[rows, None] + arange(L)`` — the slices as one 2-D array, so that a
+    reduction along axis 1 runs numpy's 1-D loop (same pairwise sum) on each slice."""
+    out = []
+    for length in np.unique(lengths).tolist():
+        rows = np.flatnonzero(lengths == length)
+        out.append((rows, starts[rows, None] + np.arange(length)))
+    return out
+
+
+def _oneway_parts(v_group: np.ndarray, v_feature: np.ndarray, g_n: np.ndarray, g_feature: np.ndarray
+                  ) -> dict[str, np.ndarray]:
+    """The reductions over readings that :func:`_oneway_tests`, :func:`_extreme_offset` and
+    :func:`_tukey_stats` take of every tested group and feature, for all of them at once.
+
+    ``v_group``: the readings of all tested groups, group after group (the groups of one feature
+    contiguous, in test order); ``v_feature``: the same readings feature after feature in
+    production order; ``g_n``: readings per group; ``g_feature``: a feature code per group,
+    non-decreasing. Slices of one length are reduced as the rows of one 2-D array: numpy reduces
+    each row with the loop (and pairwise summation) it uses on the slice alone, so every entry
+    equals the per-slice value bit for bit. Per group (index = position in ``g_n``): ``const``
+    (all readings equal), ``mean``, ``var`` (ddof 1), ``zbar`` (mean of |y − median|), ``zss``
+    (Σ (|y − median| − zbar)²), ``soff`` (Σ (y − feature offset)), ``omean`` (mean of the other
+    groups' readings of the feature, concatenated in order); per feature (index = rank of its
+    code): ``same`` (all readings equal), ``sumc`` (Σ (y − offset), offset = mean in group
+    order), ``sq`` (Σ (y − offset)²  as ``numpy.vecdot``), ``grand`` (mean in production order),
+    ``finite``.
+    """
+    g_n = np.asarray(g_n, dtype=np.int64)
+    n_groups = g_n.size
+    g_start = np.cumsum(g_n) - g_n
+    codes, f_first = np.unique(g_feature, return_index=True)
+    f_row = np.searchsorted(codes, g_feature)  # feature row of every group
+    f_start = g_start[f_first]
+    f_n = np.bincount(f_row, weights=g_n, minlength=codes.size).astype(np.int64)
+    out = {key: np.empty(codes.size) for key in ("offset", "sumc", "sq", "grand")}
+    out["same"] = np.empty(codes.size, dtype=bool)
+    out["finite"] = np.empty(codes.size, dtype=bool)
+    for key in ("mean", "var", "zbar", "zss", "soff", "omean"):
+        out[key] = np.empty(n_groups)
+    out["const"] = np.empty(n_groups, dtype=bool)
+    with np.errstate(all="ignore"):
+        for rows, take in _rows_of_equal_length(f_start, f_n):
+            a = v_group[take]
+            offset = np.mean(a, axis=-1, keepdims=True)
+            centred = a - offset
+            out["offset"][rows] = offset[:, 0]
+            out["sumc"][rows] = np.sum(centred, axis=-1)
+            out["sq"][rows] = (np.vecdot(centred, centred) if hasattr(np, "vecdot")  # numpy < 2: row by row
+                               else [np.dot(c, c) for c in centred])
+            out["same"][rows] = np.all(a[:, 1:] == a[:, :-1], axis=-1)
+            b = v_feature[take]
+            out["grand"][rows] = b.mean(axis=-1)
+            out["finite"][rows] = np.isfinite(b).all(axis=-1)
+        for rows, take in _rows_of_equal_length(g_start, g_n):
+            g = v_group[take]
+            out["const"][rows] = np.all(g[:, 1:] == g[:, :-1], axis=-1)
+            out["mean"][rows] = g.mean(axis=-1)
+            out["var"][rows] = g.var(axis=-1, ddof=1)
+            out["soff"][rows] = np.sum(g - out["offset"][f_row[rows], None], axis=-1)
+            s = np.sort(g, axis=-1)
+            h = s.shape[1] // 2
+            med = s[:, h] if s.shape[1] % 2 else (s[:, h - 1] + s[:, h]) / 2
+            z = np.abs(g - med[:, None])
+            zbar = np.mean(z, axis=-1, keepdims=True)
+            out["zbar"][rows] = zbar[:, 0]
+            out["zss"][rows] = np.sum((z - zbar) ** 2, axis=-1, keepdims=True)[:, 0]
+        # the other groups' readings of a group's feature: the feature's slice without the group's
+        o_start = f_start[f_row]
+        o_len = f_n[f_row] - g_n
+        for rows, take in _rows_of_equal_length(o_start, o_len):
+            skip = (take >= g_start[rows, None]) * g_n[rows, None]
+            out["omean"][rows] = v_group[take + skip].mean(axis=-1) if take.shape[1] else np.nan
+    return out
+
+
+def _oneway_from_parts(parts: dict[str, np.ndarray], groups: Sequence[int], f: int, ns: Sequence[int],
+                       kruskal_sums: tuple[float, float]) -> dict[str, float]:
+    """:func:`_oneway_tests` of the groups at positions ``groups`` (sizes ``ns``) of feature row
+    ``f`` from :func:`_oneway_parts`: the same formulas evaluated with the same floating-point
+    operations in the same order on the same reductions — equal results, bit for bit
+    (``tests/test_families_speed_lots.py``). Formulas and references in :func:`_oneway_tests`."""
+    k = len(groups)
+    big_n = sum(ns)
+    gi = np.asarray(groups, dtype=np.intp)
+    out: dict[str, float] = {}
+    with np.errstate(all="ignore"):
+        # classical one-way ANOVA (scipy.stats.f_oneway); scalar ** 2.0 as there (libm pow)
+        normalized_ss = parts["sumc"][f] ** 2.0 / big_n
+        sstot = parts["sq"][f] - normalized_ss
+        ssbn: Any = 0
+        for s_off, n in zip(parts["soff"][gi], ns):
+            ssbn = ssbn + s_off ** 2.0 / n
+        ssbn = ssbn - normalized_ss
+        sswn = sstot - ssbn
+        f0 = (ssbn / (k - 1)) / (sswn / (big_n - k))
+        if bool(parts["const"][gi].all()):
+            f0 = np.inf
+        if bool(parts["same"][f]):
+            f0 = np.nan
+        out["anova_f"] = float(f0)
+        out["anova_p"] = float(special.fdtrc(k - 1, big_n - k, f0))
+
+        # Welch ANOVA (statsmodels anova_oneway → anova_generic, use_var="unequal")
+        nobs = np.array(ns, float)
+        means = parts["mean"][gi]
+        vars_ = parts["var"][gi]
+        weights = nobs / vars_
+        w_total = weights.sum()
+        w_rel = weights / w_total
+        meanw_t = w_rel @ means
+        welch = np.dot(weights, (means - meanw_t) ** 2) / (k - 1.0)
+        tmp = ((1 - w_rel) ** 2 / (nobs - 1)).sum() / (k**2 - 1)
+        welch /= 1 + 2 * (k - 2) * tmp
+        df_denom = 1.0 / (3.0 * tmp)
+        out["welch_f"] = float(welch)
+        out["welch_p"] = _f_sf(float(welch), k - 1.0, float(df_denom))
+
+        out["kruskal_h"], out["kruskal_p"] = _kruskal_h_p(kruskal_sums[0], kruskal_sums[1], big_n, k)
+
+        # Brown–Forsythe (scipy.stats.levene, center="median"); its (1,)-arrays square as x * x
+        zbaris = parts["zbar"][gi].reshape(-1, 1)
+        zbar = sum(n * zb for n, zb in zip(ns, zbaris)) / big_n
+        numer = (big_n - k) * sum(n * (zb - zbar) ** 2 for n, zb in zip(ns, zbaris))
+        denom = (k - 1.0) * sum(parts["zss"][gi].reshape(-1, 1))
+        w = (numer / denom)[0]
+        out["levene_w"] = float(w)
+        out["levene_p"] = float(special.fdtrc(k - 1.0, float(big_n - k), w))
+    return out
+
+
 def _kruskal_h_p(ssbn_r: float, tie_sum: float, big_n: int, k: int) -> tuple[float, float]:
     """Kruskal–Wallis H and p from Σ R_i²/n_i and Σ (t³ − t), as ``scipy.stats.kruskal``:
     :math:`H = (\\frac{12}{N(N+1)}\\sum R_i^2/n_i - 3(N+1)) / (1 - \\sum(t^3 - t)/(N^3 - N))`,
@@ -303,8 +444,10 @@ def _kruskal_sums_all(values: np.ndarray, group_n: np.ndarray, group_feature: np
     f_start = g_start[f_first_group]
     f_stop = np.append(f_start[1:], n_all)
     order = np.empty(n_all, dtype=np.int64)
-    for a, b in zip(f_start.tolist(), f_stop.tolist()):  # one small sort per feature: faster than a lexsort
-        order[a:b] = a + np.argsort(values[a:b], kind="stable")
+    for _rows, take in _rows_of_equal_length(f_start, f_stop - f_start):
+        # the features of one length sorted as the rows of one 2-D array (each row's stable
+        # argsort is the one of the slice alone): faster than a lexsort or one sort per feature
+        order[take] = np.take_along_axis(take, np.argsort(values[take], axis=1, kind="stable"), 1)
     srt = values[order]
     first = np.ones(n_all, dtype=bool)
     first[1:] = (srt[1:] != srt[:-1]) | (srt_f[1:] != srt_f[:-1])
@@ -346,7 +489,8 @@ def _library_tests(groups: list[np.ndarray], res: dict[str, Any], notes: list[st
         res["levene_p"] = _num(lv.pvalue)
 
 
-def _tukey_stats(groups: list[np.ndarray]) -> tuple[np.ndarray, int, int]:
+def _tukey_stats(groups: list[np.ndarray], means: np.ndarray | None = None, vars_: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, int, int]:
     """Tukey–Kramer studentized statistics q_ij of every pair i < j (row-major order), k and the
     error degrees of freedom N − k, with the operations of ``scipy.stats.tukey_hsd``:
 
@@ -355,13 +499,17 @@ def _tukey_stats(groups: list[np.ndarray]) -> tuple[np.ndarray, int, int]:
         q_{ij} = \\frac{|\\bar y_i - \\bar y_j|}{\\sqrt{MSE\\,(1/n_i + 1/n_j)/2}}
 
     (Montgomery DOE §3.5.7; NIST/SEMATECH e-Handbook §7.4.7.1). q = inf when MSE = 0 and the
-    means differ, NaN when MSE = 0 and they are equal (as scipy).
+    means differ, NaN when MSE = 0 and they are equal (as scipy). ``means``, ``vars_``: the
+    groups' means and variances (ddof 1) when already computed (:func:`_oneway_parts`, the same
+    numbers).
     """
     k = len(groups)
-    means = np.asarray([np.mean(a) for a in groups])
+    if means is None:
+        means = np.asarray([np.mean(a) for a in groups])
     nsamp = np.asarray([a.size for a in groups])
     nobs = np.sum(nsamp)
-    vars_ = np.asarray([np.var(a, ddof=1) for a in groups])
+    if vars_ is None:
+        vars_ = np.asarray([np.var(a, ddof=1) for a in groups])
     with np.errstate(all="ignore"):
         mse = np.sum(vars_ * (nsamp - 1)) / (nobs - k)
         if np.unique(nsamp).size == 1:
@@ -393,6 +541,24 @@ def _tukey_rows(names: list[Any], groups: list[np.ndarray], pairs: Sequence[tupl
     """The ``tukey`` entries {a, b, diff = mean_a − mean_b, p_adj, reject = p_adj < α} of pairs (i, j, p)."""
     return [{"a": str(names[i]), "b": str(names[j]), "diff": _num(groups[i].mean() - groups[j].mean()),
              "p_adj": _num(pv), "reject": bool(pv < alpha)} for i, j, pv in pairs]
+
+
+def _production_order(frame: pl.DataFrame) -> np.ndarray:
+    """The row order of ``frame`` sorted by (``_fi``, ``sequence``, ``_row``), nulls first — what
+    ``frame.sort(["_fi", "sequence", "_row"])`` gives: ``_row`` is unique, so the order is total
+    and any sort gives it. One numpy argsort of the combined integer key
+    ((_fi · span + sequence − min) · rows + _row) when it fits in 64 bits and no sequence is
+    null (several times faster than polars' multi-column sort), else polars' sort."""
+    seq = frame["sequence"]
+    if frame.height and seq.null_count() == 0 and seq.dtype.is_integer():
+        fi = frame["_fi"].to_numpy().astype(np.int64)
+        sq = seq.to_numpy().astype(np.int64)
+        row = frame["_row"].to_numpy().astype(np.int64)
+        s_min, s_max = int(sq.min()), int(sq.max())
+        span, n_row = s_max - s_min + 1, int(row.max()) + 1
+        if (int(fi.max()) + 1) * span * n_row < 2**63 and int(fi.min()) >= 0 and int(row.min()) >= 0:
+            return np.argsort((fi * span + (sq - s_min)) * n_row + row, kind="stable")
+    return frame.with_row_index("_pos").sort(["_fi", "sequence", "_row"])["_pos"].to_numpy()
 
 
 def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Settings, factor: str, *,
@@ -473,8 +639,10 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
     The four tests use the arithmetic of ``scipy.stats.f_oneway``,
     ``statsmodels.stats.oneway.anova_oneway(use_var="unequal")``, ``scipy.stats.kruskal`` and
     ``scipy.stats.levene(center="median")`` on each feature's slices of one sorted array
-    (:func:`_oneway_tests`; equal results, ``tests/test_lots_fast.py``); data with non-finite
-    readings (never produced by the readers) go to the library functions themselves.
+    (:func:`_oneway_tests`; equal results, ``tests/test_lots_fast.py``), computed from the
+    reductions of all features at once (:func:`_oneway_parts`, :func:`_oneway_from_parts`; the same
+    floats, ``tests/test_families_speed_lots.py``); data with non-finite readings (never produced by
+    the readers) go to the library functions themselves.
 
     References
     ----------
@@ -519,18 +687,15 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
     # order of the grand mean) and by group (groups in the order of ``per_group``, readings in
     # production order — the order the tests have always received them in).
     tested = per_group.filter(pl.col("n") >= MIN_PER_GROUP)
-    by_feature = (
+    joined = (
         m.join(tested.select("feature", "_g", "_gi", "_fi"), on=["feature", "_g"], how="inner")
         .select("_fi", "_gi", "sequence", "_row", "value")
-        .sort(["_fi", "sequence", "_row"])
     )
-    v_feature = by_feature["value"].cast(pl.Float64).to_numpy()
-    v_group = v_feature[np.argsort(by_feature["_gi"].to_numpy(), kind="stable")]
+    order = _production_order(joined)
+    v_feature = joined["value"].cast(pl.Float64).to_numpy()[order]
+    v_group = v_feature[np.argsort(joined["_gi"].to_numpy()[order], kind="stable")]
     g_n = tested["n"].to_numpy()
     g_bounds = {int(gi): (int(stop - n), int(stop)) for gi, n, stop in zip(tested["_gi"].to_numpy(), g_n, np.cumsum(g_n))}
-    f_n = tested.group_by("feature", maintain_order=True).agg(pl.col("n").sum())
-    f_bounds = {f: (int(stop - n), int(stop))
-                for f, n, stop in zip(f_n["feature"].to_list(), f_n["n"].to_numpy(), np.cumsum(f_n["n"].to_numpy()))}
     spec_rows = {
         r["feature"]: r
         for r in specs.select("feature", "nominal", "lsl", "usl", "lower_bound_zero").iter_rows(named=True)
@@ -546,6 +711,9 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
     g_feature = tested["_fi"].to_numpy()
     kw_ssbn, kw_tie = _kruskal_sums_all(v_group, g_n, g_feature)
     kw_row = {int(c): i for i, c in enumerate(np.unique(g_feature))}
+    # every reduction over readings the tests take, of all groups and features at once
+    parts = _oneway_parts(v_group, v_feature, g_n, g_feature)
+    g_pos = {int(gi): i for i, gi in enumerate(tested["_gi"].to_list())}
     ci_todo: list[tuple[dict[str, Any], float, int]] = []  # Bissell intervals of all groups at once below
     all_features = meas["feature"].unique(maintain_order=True).to_list()
     alpha = settings.alpha
@@ -597,8 +765,11 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
             notes.append(f"fewer than 2 {plural} with at least {MIN_PER_GROUP} readings: no {label} comparison")
             continue
         names_ok = [g for g, keep in zip(cols["_g"], ok) if keep]
-        groups = [v_group[slice(*g_bounds[gi])] for gi, keep in zip(cols["_gi"], ok) if keep]
-        vals = v_feature[slice(*f_bounds[feat])]
+        gis = [gi for gi, keep in zip(cols["_gi"], ok) if keep]
+        groups = [v_group[slice(*g_bounds[gi])] for gi in gis]
+        g_rows = [g_pos[gi] for gi in gis]
+        row = kw_row[int(cols["_fi"][0])]
+        finite = bool(parts["finite"][row])
 
         # Variance components and between/within capability (summary layer).
         means = np.asarray(cols["mean"], dtype=float)[ok]
@@ -606,7 +777,7 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
         vc = variance_components(n_arr[ok], means, sds)
         if vc["truncated"]:
             notes.append(f"between-{label} variance estimate was negative (MSB < MSW): set to 0")
-        grand = float(vals.mean())
+        grand = float(parts["grand"][row])  # the mean of the feature's tested readings in production order
         cp_bw, cpk_bw = index_from_sigma(grand, vc["sigma_bw"], lsl, usl)
         rng = float(means.max() - means.min())
         pct = _num(rng / tol * 100.0) if tol else None
@@ -614,7 +785,8 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
             notes.append(f"no tolerance width ({basis}): {label} effect not expressed as % of tolerance")
         nom = _num(sp.get("nominal"))
         target = nom if nom is not None else (lsl + usl) / 2 if lsl is not None and usl is not None else grand
-        extreme, offset = _extreme_offset(groups, names_ok, target)
+        extreme, offset = _extreme_offset(groups, names_ok, target,
+                                          (parts["mean"][g_rows], parts["omean"][g_rows]) if finite else None)
         res.update(
             between_share=vc["between_share"], sigma_between=vc["sigma_between"],
             sigma_within=vc["sigma_within"], sigma_bw=vc["sigma_bw"],
@@ -626,12 +798,12 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
         )
 
         # Hypothesis tests (raw-data layer).
-        if not any(np.ptp(x) > 0 for x in groups):
+        if (bool(parts["const"][g_rows].all()) if finite else not any(np.ptp(x) > 0 for x in groups)):
             notes.append(f"no variation within any {label}: ANOVA-type tests undefined")
-        if np.isfinite(vals).all():
+        if finite:
             # the arithmetic of the library tests without their per-call overhead (equal results)
-            row = kw_row[int(cols["_fi"][0])]
-            tr = _oneway_tests(groups, (float(kw_ssbn[row]), float(kw_tie[row])))
+            tr = _oneway_from_parts(parts, g_rows, row, [int(g.shape[0]) for g in groups],
+                                    (float(kw_ssbn[row]), float(kw_tie[row])))
             res.update(anova_f=_num(tr["anova_f"]), anova_p=_num(tr["anova_p"]), welch_f=_num(tr["welch_f"]),
                        welch_p=_num(tr["welch_p"]), kruskal_p=_num(tr["kruskal_p"]), levene_p=_num(tr["levene_p"]))
         else:  # non-finite readings (the readers never produce them): the library functions decide
@@ -647,8 +819,8 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
         else:
             res["significant"] = bool(p_used < alpha)
         if k >= tukey_min_k and (res["significant"] or not tukey_only_significant):
-            if np.isfinite(vals).all():
-                q_ij, _, df_e = _tukey_stats(groups)
+            if finite:
+                q_ij, _, df_e = _tukey_stats(groups, parts["mean"][g_rows], parts["var"][g_rows])
                 tukey_todo.append((res, names_ok, groups, q_ij, k, df_e))  # p-values of all features at once below
                 continue
             from scipy import stats  # rare path (non-finite readings): the library function decides
