@@ -652,28 +652,206 @@ def _nelder_mead(func: Any, x0: list[float]) -> list[float]:
 
 def _nelder_mead_lockstep(func: Any, starts: list[list[float]]) -> list[list[float] | BaseException]:
     """:func:`_nelder_mead` of several problems at once: in each round every unfinished problem
-    asks for one point, and ``func(problems, points)`` evaluates them together (one list of
-    values, or of exceptions for the points it could not evaluate). Each problem's simplex takes
-    the same steps as alone, so its result is the same; a problem whose objective raised gets
-    the exception instead (as :func:`_nelder_mead` would raise it)."""
+    asks for one point, and ``func(problems, points)`` evaluates them together (``points`` a 2-D
+    array, one row per problem; one list of values, or of exceptions for the points it could
+    not evaluate). Each problem's simplex takes the same steps as alone, so its result is the
+    same; a problem whose objective raised gets the exception instead (as :func:`_nelder_mead`
+    would raise it). Problems with starts of equal length step together in :class:`_Simplices`
+    (the bookkeeping of all simplices as arrays)."""
     out: list[list[float] | BaseException] = [[] for _ in starts]
-    gens = [_nelder_mead_steps(x0) for x0 in starts]
-    pending = {i: next(g) for i, g in enumerate(gens)}
-    while pending:
-        problems = list(pending)
-        values = func(problems, [pending[i] for i in problems])
-        nxt = {}
-        for i, v in zip(problems, values):
-            if isinstance(v, BaseException):
-                gens[i].close()
-                out[i] = v
-                continue
-            try:
-                nxt[i] = gens[i].send(float(v))
-            except StopIteration as done:
-                out[i] = list(done.value)
-        pending = nxt
+    by_dim: dict[int, list[int]] = {}
+    for i, x0 in enumerate(starts):
+        by_dim.setdefault(len(x0), []).append(i)
+    for dim, ids in by_dim.items():
+        if dim == 0:  # no free parameter: scipy's fmin returns the empty start (budget 0)
+            continue
+        for i, res in zip(ids, _Simplices(func, ids, [starts[i] for i in ids]).run()):
+            out[i] = res
     return out
+
+
+#: the step a simplex of :class:`_Simplices` waits on: its starting vertices, a reflection,
+#: expansion, outside or inside contraction point, or a shrunk vertex
+_INIT, _REFLECT, _EXPAND, _CONTRACT, _ICONTRACT, _SHRINK = range(6)
+
+
+class _Simplices:
+    """The Nelder–Mead simplices of :func:`_nelder_mead_steps` for many problems of the same
+    dimension N, held as arrays (vertices ``sim`` K×(N+1)×N, values ``fsim``, per problem the
+    step it waits on, its call and iteration counts) and advanced together: each round evaluates
+    one point per unfinished problem (``func(problems, points)``) and moves every simplex to its
+    next point with array operations on the problems in the same state.
+
+    Every point is the same floating-point expression as in :func:`_nelder_mead_steps` (and
+    scipy's ``_minimize_neldermead``), computed elementwise: reflection (1+ρ)·x̄ − ρ·w,
+    expansion (1+ρχ)·x̄ − ρχ·w, contractions (1+ψρ)·x̄ − ψρ·w and (1−ψ)·x̄ + ψ·w, shrink
+    x₀ + σ·(xⱼ − x₀), with ρ = 1, χ = 2, ψ = σ = 0.5 and the centroid x̄ summed vertex by vertex
+    then divided by N; the vertices are ordered by ``numpy.argsort`` of each row of ``fsim`` (the
+    1-D sort scipy uses, applied row by row; the generator's insertion of a new distinct value is
+    that order too); the stopping rule (max|xᵢ − x₀| ≤ 10⁻⁴ and max|f₀ − fᵢ| ≤ 10⁻⁴, NaN failing
+    it), the budget of 200·N evaluations and iterations, and a budget spent part-way (vertices
+    sorted, best returned) are those of the generator. So each simplex visits the same points and
+    returns the same vertex as alone (tests/test_fits_lockstep.py, tests/test_fits_speed_lockstep.py).
+    """
+
+    def __init__(self, func: Any, ids: list[int], starts: list[list[float]]) -> None:
+        k, n = len(starts), len(starts[0])
+        self.func, self.ids, self.n = func, ids, n
+        self.maxfun = self.maxiter = n * 200
+        x0 = np.array(starts, dtype=float).reshape(k, n)
+        sim = np.repeat(x0[:, None, :], n + 1, axis=1)
+        for c in range(n):
+            col = x0[:, c]
+            sim[:, c + 1, c] = np.where(col != 0, (1 + 0.05) * col, 0.00025)
+        self.sim = sim
+        self.fsim = np.full((k, n + 1), np.inf)
+        self.phase = np.full(k, _INIT, dtype=np.int8)
+        self.j = np.zeros(k, dtype=np.intp)        # the vertex evaluated (start, shrink)
+        self.calls = np.zeros(k, dtype=np.intp)
+        self.iters = np.zeros(k, dtype=np.intp)
+        self.point = sim[:, 0].copy()
+        self.xbar = np.zeros((k, n))
+        self.xr = np.zeros((k, n))
+        self.fxr = np.zeros(k)
+        self.alive = np.ones(k, dtype=bool)
+        self.out: list[list[float] | BaseException] = [[] for _ in range(k)]
+
+    # -- the generator's steps, for the problems ``i`` (an index array)
+    def _order(self, i: NDArray[np.intp]) -> None:
+        """Vertices sorted by value (``numpy.argsort`` of each row, as scipy sorts one)."""
+        if i.size:
+            f = self.fsim[i]
+            ind = np.argsort(f, axis=1)
+            rows = np.arange(i.size)[:, None]
+            self.fsim[i] = f[rows, ind]
+            self.sim[i] = self.sim[i][rows, ind]
+
+    def _finish(self, i: NDArray[np.intp]) -> None:
+        if i.size:
+            self.alive[i] = False
+            for r, best in zip(i.tolist(), self.sim[i, 0].tolist()):
+                self.out[r] = best
+
+    def _iterate(self, i: NDArray[np.intp]) -> None:
+        """The top of the generator's loop: stop (budget, convergence) or ask for the reflection."""
+        if not i.size:
+            return
+        s, f = self.sim[i], self.fsim[i]
+        stop = ((self.calls[i] >= self.maxfun) | (self.iters[i] >= self.maxiter)
+                | ((np.abs(s[:, 1:, :] - s[:, :1, :]) <= 1e-4).all(axis=(1, 2))
+                   & (np.abs(f[:, :1] - f[:, 1:]) <= 1e-4).all(axis=1)))
+        if stop.any():
+            self._finish(i[stop])
+            i, s = i[~stop], s[~stop]
+            if not i.size:
+                return
+        tot = s[:, 0]
+        for r in range(1, self.n):
+            tot = tot + s[:, r]
+        xbar = tot / self.n
+        xr = (1 + 1) * xbar - 1 * s[:, -1]  # (1 + ρ)·x̄ − ρ·w
+        self.xbar[i] = xbar
+        self.xr[i] = xr
+        self.point[i] = xr
+        self.phase[i] = _REFLECT
+
+    def _receive(self, a: NDArray[np.intp], v: NDArray[np.float64]) -> None:
+        """The values ``v`` of the points the problems ``a`` asked for; each problem moves to its
+        next point (or stops)."""
+        n, sim, fsim = self.n, self.sim, self.fsim
+        self.calls[a] += 1
+        ph = self.phase[a]
+        ends: list[NDArray[np.intp]] = []      # iteration over: worst vertex replaced or simplex shrunk
+        asks: list[tuple[NDArray[np.intp], NDArray[np.float64], int]] = []
+        shrinks: list[tuple[NDArray[np.intp], NDArray[np.intp]]] = []   # vertex j of problem i to shrink
+        for p in np.unique(ph).tolist():
+            m = ph == p
+            i, vv = a[m], v[m]
+            if p == _INIT:
+                fsim[i, self.j[i]] = vv
+                self.j[i] += 1
+                full = self.j[i] == n + 1
+                more = i[~full]
+                self.point[more] = sim[more, self.j[more]]
+                i = i[full]
+                self._order(i)       # the generator sorts twice (its ``finally``, then the next
+                self.iters[i] = 0    # line); the second sort and iterations = 1 as an iteration's end
+                ends.append(i)
+            elif p == _REFLECT:
+                self.fxr[i] = vv
+                m1 = vv < fsim[i, 0]
+                m2 = ~m1 & (vv < fsim[i, -2])
+                m3 = ~m1 & ~m2 & (vv < fsim[i, -1])
+                m4 = ~(m1 | m2 | m3)
+                i1, i2, i3, i4 = i[m1], i[m2], i[m3], i[m4]
+                asks.append((i1, (1 + 1 * 2) * self.xbar[i1] - 1 * 2 * sim[i1, -1], _EXPAND))  # (1 + ρχ)·x̄ − ρχ·w
+                sim[i2, -1] = self.xr[i2]
+                fsim[i2, -1] = vv[m2]
+                ends.append(i2)
+                asks.append((i3, (1 + 0.5 * 1) * self.xbar[i3] - 0.5 * 1 * sim[i3, -1], _CONTRACT))  # (1 + ψρ)·x̄ − ψρ·w
+                asks.append((i4, (1 - 0.5) * self.xbar[i4] + 0.5 * sim[i4, -1], _ICONTRACT))  # (1 − ψ)·x̄ + ψ·w
+            elif p == _EXPAND:
+                better = vv < self.fxr[i]
+                ib, iw = i[better], i[~better]
+                sim[ib, -1] = self.point[ib]
+                fsim[ib, -1] = vv[better]
+                sim[iw, -1] = self.xr[iw]
+                fsim[iw, -1] = self.fxr[iw]
+                ends.append(i)
+            elif p in (_CONTRACT, _ICONTRACT):
+                ok = vv <= self.fxr[i] if p == _CONTRACT else vv < fsim[i, -1]
+                io = i[ok]
+                sim[io, -1] = self.point[io]
+                fsim[io, -1] = vv[ok]
+                ends.append(io)
+                shrinks.append((i[~ok], np.ones(int(np.count_nonzero(~ok)), dtype=np.intp)))
+            else:  # _SHRINK
+                fsim[i, self.j[i]] = vv
+                j = self.j[i] + 1
+                done = j > n
+                ends.append(i[done])
+                shrinks.append((i[~done], j[~done]))
+        if shrinks:
+            i = np.concatenate([s[0] for s in shrinks])
+            j = np.concatenate([s[1] for s in shrinks])
+            if i.size:
+                s0 = sim[i, 0]
+                sim[i, j] = s0 + 0.5 * (sim[i, j] - s0)   # x₀ + σ·(xⱼ − x₀)
+                self.j[i] = j
+                asks.append((i, sim[i, j], _SHRINK))
+        spent: list[NDArray[np.intp]] = []
+        for i, points, p in asks:
+            if not i.size:
+                continue
+            over = self.calls[i] >= self.maxfun   # the budget ran out part-way through an iteration
+            if over.any():
+                spent.append(i[over])
+                i, points = i[~over], points[~over]
+            self.point[i] = points
+            self.phase[i] = p
+        e = np.concatenate(ends) if ends else np.zeros(0, dtype=np.intp)
+        self.iters[e] += 1
+        self._order(np.concatenate([e, *spent]))
+        if spent:
+            self._finish(np.concatenate(spent))  # all vertices sorted, the best returned
+        self._iterate(e)
+
+    def run(self) -> list[list[float] | BaseException]:
+        while True:
+            act = np.flatnonzero(self.alive)
+            if not act.size:
+                return self.out
+            values = self.func([self.ids[r] for r in act.tolist()], self.point[act])
+            failed = [r for r, v in enumerate(values) if isinstance(v, BaseException)]
+            if failed:
+                for r in failed:
+                    self.out[int(act[r])] = values[r]
+                self.alive[act[failed]] = False
+                ok = np.ones(act.size, dtype=bool)
+                ok[failed] = False
+                act = act[ok]
+                values = [v for r, v in enumerate(values) if ok[r]]
+            self._receive(act, np.array([float(v) for v in values], dtype=float).reshape(act.size))
 
 
 def _nelder_mead_steps(x0: list[float]) -> Generator[list[float], float, list[float]]:
@@ -937,63 +1115,59 @@ class _RowsObjective:
                               else _foldnorm_nnlf(data, self.loc))
         return self.single[i]
 
-    def __call__(self, problems: list[int], points: list[list[float]]) -> list[Any]:
-        out: list[Any] = [None] * len(problems)
-        batch: list[int] = []
-        for j, (i, th) in enumerate(zip(problems, points)):
-            if self.kind == "johnsonsu":
-                a, b, loc, scale = th
-                plain = b > 0 and a == a and scale > 0 and math.isfinite(loc) and math.isfinite(scale)
-            else:
-                c, scale = th
-                plain = c >= 0 and scale > 0
-            if plain:
-                batch.append(j)
-            else:
-                try:
-                    out[j] = self._alone(i)(th)
-                except Exception as exc:  # noqa: BLE001 - the fit of this sample fails alone too
-                    out[j] = exc
-        if not batch:
-            return out
-        m, n = len(batch), self.n
-        idx = [problems[j] for j in batch]
-        z, w, u = (b[:m] for b in self.buf)
-        data = self.rows[idx[0]:idx[0] + m] if idx == list(range(idx[0], idx[0] + m)) else self.rows[idx]
-        par = np.array([points[j] for j in batch], dtype=float)
-        n_log_scale = [n * np.log(float(s)) for s in par[:, -1].tolist()]
+    def __call__(self, problems: list[int], points: Any) -> list[Any]:
+        pts = np.asarray(points, dtype=float).reshape(len(problems), -1)
         if self.kind == "johnsonsu":
-            ca, cb, cloc, cscale = (par[:, k:k + 1] for k in range(4))
-            np.subtract(data, cloc, out=z)
-            np.divide(z, cscale, out=z)
-            np.multiply(z, z, out=w)                 # the steps of _johnsonsu_nnlf
-            np.add(w, 1.0, out=w)
-            np.sqrt(w, out=w)
-            np.divide(cb * 1.0, w, out=w)
-            np.arcsinh(z, out=u)
-            np.multiply(cb, u, out=u)
-            np.add(ca, u, out=u)
-            _norm_pdf_inplace(u)
-            np.multiply(w, u, out=w)
-            np.log(w, out=w)
-            lp = w
+            a, b, loc, scale = pts.T
+            plain = (b > 0) & (a == a) & (scale > 0) & np.isfinite(loc) & np.isfinite(scale)
         else:
-            cc, cscale = par[:, 0:1], par[:, 1:2]
-            np.subtract(data, self.loc, out=z)
-            np.divide(z, cscale, out=z)
-            for buf, op in ((u, np.add), (w, np.subtract)):  # the steps of _foldnorm_nnlf
-                op(z, cc, out=buf)
-                _norm_pdf_inplace(buf)
-            np.add(u, w, out=u)
-            np.log(u, out=u)
-            lp = u
-        totals = np.sum(lp, axis=1)
-        for r, j in enumerate(batch):
-            total = totals[r]
-            if math.isfinite(total):
-                out[j] = float(-total + 0 * _LOGXMAX * 100 + n_log_scale[r])
+            c, scale = pts.T
+            plain = (c >= 0) & (scale > 0)
+        batch = np.flatnonzero(plain)
+        out: list[Any] = [None] * len(problems)
+        if batch.size:
+            m, n = batch.size, self.n
+            idx = [problems[j] for j in batch.tolist()]
+            z, w, u = (buf[:m] for buf in self.buf)
+            data = self.rows[idx[0]:idx[0] + m] if idx == list(range(idx[0], idx[0] + m)) else self.rows[idx]
+            par = pts[batch]
+            n_log_scale = n * np.log(np.ascontiguousarray(par[:, -1]))  # n·ln(scale) of each sample, as alone
+            if self.kind == "johnsonsu":
+                ca, cb, cloc, cscale = (par[:, k:k + 1] for k in range(4))
+                np.subtract(data, cloc, out=z)
+                np.divide(z, cscale, out=z)
+                np.multiply(z, z, out=w)                 # the steps of _johnsonsu_nnlf
+                np.add(w, 1.0, out=w)
+                np.sqrt(w, out=w)
+                np.divide(cb * 1.0, w, out=w)
+                np.arcsinh(z, out=u)
+                np.multiply(cb, u, out=u)
+                np.add(ca, u, out=u)
+                _norm_pdf_inplace(u)
+                np.multiply(w, u, out=w)
+                np.log(w, out=w)
+                lp = w
             else:
-                out[j] = _penalised_total(lp[r], n_log_scale[r], _LOGXMAX)
+                cc, cscale = par[:, 0:1], par[:, 1:2]
+                np.subtract(data, self.loc, out=z)
+                np.divide(z, cscale, out=z)
+                for buf, op in ((u, np.add), (w, np.subtract)):  # the steps of _foldnorm_nnlf
+                    op(z, cc, out=buf)
+                    _norm_pdf_inplace(buf)
+                np.add(u, w, out=u)
+                np.log(u, out=u)
+                lp = u
+            totals = np.sum(lp, axis=1)
+            values = (-totals + 0 * _LOGXMAX * 100 + n_log_scale).tolist()
+            for r, j in enumerate(batch.tolist()):
+                out[j] = values[r]
+            for r in np.flatnonzero(~np.isfinite(totals)).tolist():
+                out[int(batch[r])] = _penalised_total(lp[r], n_log_scale[r], _LOGXMAX)
+        for j in np.flatnonzero(~plain).tolist():
+            try:
+                out[j] = self._alone(problems[j])(pts[j].tolist())
+            except Exception as exc:  # noqa: BLE001 - the fit of this sample fails alone too
+                out[j] = exc
         return out
 
 

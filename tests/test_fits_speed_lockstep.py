@@ -1,0 +1,142 @@
+"""The array form of the lockstep Nelder–Mead (:class:`pilotqa.stats.distributions._Simplices`,
+behind :func:`_nelder_mead_lockstep`) against each simplex alone (:func:`_nelder_mead`, the
+generator scipy's ``fmin`` is tested against) in the cases where the bookkeeping branches: the
+call budget spent part-way through an iteration (during a reflection, an expansion, a contraction
+or a shrink), ties and NaN among the vertex values (the order then comes from ``numpy.argsort``),
+shrinks, problems of different dimensions in one batch, a zero coordinate in the start, and
+objectives that raise part-way. Equality is exact (``==`` on the floats)."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import optimize
+
+from pilotqa.stats.distributions import _nelder_mead, _nelder_mead_lockstep
+
+
+def _rosen(x: Any) -> float:
+    x = np.asarray(x, dtype=float)
+    return float(np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2))
+
+
+def _objective(kind: str, i: int) -> Any:
+    """Objective ``kind`` of problem ``i`` (a different function per problem)."""
+    def f(x: Any) -> float:
+        x = np.asarray(x, dtype=float)
+        v = _rosen(x) + 0.1 * i
+        if kind == "ripple":  # a small ripple: slow convergence, the budget runs out for some
+            return v + 1e-3 * math.sin(1e4 * float(np.sum(x)) + i)
+        if kind == "slope":  # unbounded below: the simplex expands until the budget of 200·N calls runs out
+            return float(np.sum(x)) * (1 + 0.1 * i) + 1e-3 * math.sin(1e4 * float(x[0]))
+        if kind == "ties":  # rounded values: many equal vertices, argsort decides the order
+            return round(v, 1)
+        if kind == "nan":  # a NaN region: NaN values among the vertices
+            return math.nan if float(x[0]) > 1.5 - 0.2 * i else v
+        if kind == "plateau":  # flat outside a bowl: shrinks
+            return min(v, 5.0)
+        return v
+    return f
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal floats, NaN equal to NaN (nested lists)."""
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return bool(a == b or (math.isnan(a) and math.isnan(b)))
+
+
+def _batch(objectives: list[Any], log: list[list[list[float]]] | None = None) -> Any:
+    """The batch objective of the lockstep; with ``log``, each problem's evaluated points are
+    appended to ``log[i]``."""
+    def func(problems: list[int], points: Any) -> list[float]:
+        if log is not None:
+            for i, p in zip(problems, points):
+                log[i].append([float(v) for v in p])
+        return [objectives[i](p) for i, p in zip(problems, points)]
+    return func
+
+
+def _logged(f: Any, log: list[list[float]]) -> Any:
+    def g(p: Any) -> float:
+        log.append([float(v) for v in p])
+        return float(f(p))
+    return g
+
+
+@settings(max_examples=60, deadline=None)
+@given(starts=st.lists(st.lists(st.floats(-3.0, 3.0, allow_nan=False, width=32), min_size=1, max_size=4),
+                       min_size=1, max_size=7),
+       kinds=st.lists(st.sampled_from(["plain", "ripple", "slope", "ties", "nan", "plateau"]), min_size=7, max_size=7),
+       zero=st.booleans())
+def test_array_lockstep_equals_each_simplex_alone(starts: list[list[float]], kinds: list[str], zero: bool) -> None:
+    if zero:
+        starts[0][0] = 0.0  # scipy's 0.00025 step for a zero coordinate
+    objectives = [_objective(kinds[i], i) for i in range(len(starts))]
+    log: list[list[list[float]]] = [[] for _ in starts]
+    with np.errstate(all="ignore"):
+        got = _nelder_mead_lockstep(_batch(objectives, log), [list(s) for s in starts])
+        for i, s in enumerate(starts):
+            seen: list[list[float]] = []
+            alone = _nelder_mead(_logged(objectives[i], seen), list(s))
+            assert _same(got[i], alone)
+            assert all(type(v) is float for v in got[i])
+            assert _same(log[i], seen)  # the same points, in the same order, and as many
+
+
+def test_budget_spent_in_every_kind_of_step_equals_scipy() -> None:
+    """Objectives without a minimum, of dimension 1…4: the budget runs out at the top of the loop
+    (odd N) or before an expansion point (even N); every result equals scipy's fmin and the
+    generator, point for point."""
+    starts = [[-1.2, 1.0, 0.5, 0.3][:d] for d in (1, 2, 3, 4) for _ in range(6)]
+    objectives = [_objective("slope", i) for i in range(len(starts))]
+    log: list[list[list[float]]] = [[] for _ in starts]
+    with np.errstate(all="ignore"):
+        got = _nelder_mead_lockstep(_batch(objectives, log), starts)
+    spent = 0
+    for i, s in enumerate(starts):
+        with np.errstate(all="ignore"):
+            ref = optimize.fmin(objectives[i], np.array(s), disp=0)
+        seen: list[list[float]] = []
+        with np.errstate(all="ignore"):
+            alone = _nelder_mead(_logged(objectives[i], seen), list(s))
+        assert _same(got[i], [float(v) for v in ref]) and _same(got[i], alone)
+        assert _same(log[i], seen)  # the same points, in the same order, and as many
+        spent += len(seen) == 200 * len(s)
+    assert spent == len(starts)  # every one ran out of budget
+
+
+def test_ties_and_nan_equal_scipy() -> None:
+    starts = [[-1.2, 1.0], [0.5, 2.9, -1.0], [2.0, 2.0], [1.4, 0.1, 0.2, 0.3]]
+    for kind in ("ties", "nan", "plateau"):
+        objectives = [_objective(kind, i) for i in range(len(starts))]
+        with np.errstate(all="ignore"):
+            got = _nelder_mead_lockstep(_batch(objectives), starts)
+            for i, s in enumerate(starts):
+                ref = optimize.fmin(objectives[i], np.array(s), disp=0)
+                assert got[i] == [float(v) for v in ref], (kind, i)
+
+
+def test_problems_that_raise_part_way_get_their_exception_and_the_others_go_on() -> None:
+    errors = [ValueError(f"fails {i}") for i in range(4)]
+    calls = [0] * 4
+
+    def func(problems: list[int], points: Any) -> list[Any]:
+        out: list[Any] = []
+        for i, p in zip(problems, points):
+            calls[i] += 1
+            out.append(errors[i] if i % 2 == 1 and calls[i] == 7 * i else _rosen(p) + i)
+        return out
+
+    starts = [[-1.2, 1.0], [0.3, 0.4], [2.0, -1.0], [1.0, 1.0, 1.0]]
+    got = _nelder_mead_lockstep(func, starts)
+    assert got[1] is errors[1] and got[3] is errors[3]
+    for i in (0, 2):
+        assert got[i] == _nelder_mead(lambda p, i=i: _rosen(p) + i, list(starts[i]))
+
+
+def test_empty_batch() -> None:
+    assert _nelder_mead_lockstep(_batch([]), []) == []
