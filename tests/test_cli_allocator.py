@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from pilotqa_cli import allocator_conf
 
 
@@ -32,3 +34,30 @@ def test_the_command_process_runs_with_it_after_polars_loads() -> None:
     code = "import pilotqa_cli, polars, os; print(os.environ['_RJEM_MALLOC_CONF'])"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert out.strip().split(",")[-1] == "dirty_decay_ms:0"
+
+
+def test_one_malloc_arena_unless_the_user_chose(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ctypes
+
+    from pilotqa_cli import one_malloc_arena
+
+    calls: list[tuple[int, int]] = []
+
+    class Libc:
+        def mallopt(self, param: int, value: int) -> int:
+            calls.append((param, value))
+            return 1
+
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: Libc())
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    assert one_malloc_arena() is True and calls == [(-8, 1)]  # M_ARENA_MAX, 1
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert one_malloc_arena() is False and calls == [(-8, 1)]
+
+
+def test_glibc_accepts_the_arena_option() -> None:
+    """On this (glibc) machine the real mallopt takes it (returns 1)."""
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    code = "import pilotqa_cli; print(pilotqa_cli.one_malloc_arena())"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "True"
