@@ -110,3 +110,30 @@ def test_without_scipys_counter_kendalltau_decides(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.delattr(scipy_stats_private, "_kendall_dis")
     _check([_series("rounded", 60, 1), _series("seq_ties", 60, 3)])
+
+
+@given(st.lists(st.tuples(st.integers(0, 4), st.one_of(st.integers(-5, 5), st.none(),
+                                                        st.sampled_from([2**40, -(2**40), 2**62]))),
+                min_size=1, max_size=40))
+def test_feature_sequence_order_equals_polars_stable_sort(keys: list[tuple[int, int | None]]) -> None:
+    """drift_all's numpy order of the readings is polars' stable (feature code, sequence) sort,
+    ties in row order, also with null sequences and spans that do not fit one 64-bit key."""
+    import polars as pl
+
+    data = pl.DataFrame({"_feature_code": [k[0] for k in keys], "sequence": [k[1] for k in keys],
+                         "value": [float(i) for i in range(len(keys))]},
+                        schema={"_feature_code": pl.UInt32, "sequence": pl.Int64, "value": pl.Float64})
+    want = data.sort(["_feature_code", "sequence"], maintain_order=True)["value"].to_list()
+    assert data["value"].to_numpy()[drift._feature_sequence_order(data)].tolist() == want
+
+
+def test_feature_sequence_order_keeps_ties_in_row_order_on_many_rows() -> None:
+    import polars as pl
+
+    rng = np.random.default_rng(4)
+    n = 20_000
+    data = pl.DataFrame({"_feature_code": rng.integers(0, 30, n), "sequence": rng.integers(1, 40, n),
+                         "value": np.arange(n, dtype=float)},
+                        schema={"_feature_code": pl.UInt32, "sequence": pl.Int64, "value": pl.Float64})
+    want = data.sort(["_feature_code", "sequence"], maintain_order=True)["value"].to_list()
+    assert data["value"].to_numpy()[drift._feature_sequence_order(data)].tolist() == want

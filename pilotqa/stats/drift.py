@@ -481,6 +481,24 @@ def drift_test(
     return _series_result(s, y, hac_trend(s, y, confidence=confidence), 0)
 
 
+def _feature_sequence_order(data: pl.DataFrame) -> NDArray[np.intp]:
+    """The row order of ``data`` (columns ``_feature_code``, ``sequence``) that
+    ``data.sort(["_feature_code", "sequence"], maintain_order=True)`` gives: a stable sort, so
+    ties keep their row order. One stable numpy argsort of the combined integer key
+    code · span + (sequence − min) when no sequence is null and the key fits in 64 bits (several
+    times faster than polars' two-column sort of 10^6 rows), else polars' sort itself."""
+    seq = data["sequence"]
+    if data.height and seq.null_count() == 0 and seq.dtype.is_integer():
+        code = data["_feature_code"].to_numpy().astype(np.int64)
+        sq = seq.to_numpy().astype(np.int64)
+        s_min, s_max = int(sq.min()), int(sq.max())
+        span = s_max - s_min + 1
+        if (int(code.max()) + 1) * span < 2**63 and int(code.min()) >= 0:
+            return np.argsort(code * span + (sq - s_min), kind="stable")
+    return (data.with_row_index("_pos").sort(["_feature_code", "sequence"], maintain_order=True)["_pos"]
+            .to_numpy().astype(np.intp))
+
+
 def drift_all(
     meas: pl.DataFrame,
     specs: pl.DataFrame,
@@ -548,14 +566,17 @@ def drift_all(
         .join(specs.select("feature", "nominal", "lsl", "usl", "lower_bound_zero"), on="feature", how="left")
     )
     info = {r["feature"]: r for r in summ.iter_rows(named=True)}
-    data = (meas.select("feature", "sequence", "value").with_columns(feature_sort_code(meas["feature"]))
-            .sort(["_feature_code", "sequence"], maintain_order=True))
-    group = data["_feature_code"].rle_id().to_numpy()
-    seq = data["sequence"].to_numpy().astype(float)
-    val = data["value"].to_numpy().astype(float)
-    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    # the readings by feature (in polars' sort order of the names), each in production order
+    data = meas.select("feature", "sequence", "value").with_columns(feature_sort_code(meas["feature"]))
+    order = _feature_sequence_order(data)
+    code = data["_feature_code"].to_numpy()[order]
+    new_feature = np.r_[True, code[1:] != code[:-1]] if code.size else np.zeros(0, dtype=bool)
+    group = np.cumsum(new_feature) - 1
+    seq = data["sequence"].to_numpy()[order].astype(float)
+    val = data["value"].to_numpy()[order].astype(float)
+    starts = np.flatnonzero(new_feature)
     ends = np.r_[starts[1:], group.size]
-    names = data["feature"].gather(starts).to_list()
+    names = data["feature"].gather(order[starts]).to_list()
     hac = hac_trend(seq, val, group, confidence=settings.confidence)
     degenerate = [_degenerate(seq[a:b], val[a:b]) for a, b in zip(starts.tolist(), ends.tolist())]
     tested = [i for i, d in enumerate(degenerate) if d is None]
