@@ -199,20 +199,29 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureS
         rows, values, norm, models = shape.result()
     res_rows = {r["feature"]: r for r in res.iter_rows(named=True)}
     shared = _SharedTexts()  # serials and lots shared by all features' series
-    # each feature's readings in time order, taken from the measurements one feature at a time
-    # (without the columns no feature-level step reads: the feature itself, the timestamp)
-    narrow = meas.drop("feature", "timestamp", strict=False)
+    parts = _parts(meas, rows)
     return [
-        _feature_stats(row, spec_rows[row["feature"]], _rows_of(narrow, rows.get(row["feature"])),
+        _feature_stats(row, spec_rows[row["feature"]], parts.get(row["feature"]),
                        res_rows.get(row["feature"]), stab.get(row["feature"]), drift.get(row["feature"]),
                        lots.get(row["feature"]), settings, streams.get(row["feature"]), v, nd, None, shared, model)
         for row, v, nd, model in zip(cap_rows, values, norm, models)
     ] + attribute_features(insp, settings)  # go/no-go characteristics after the measured ones
 
 
-def _rows_of(frame: pl.DataFrame, rows: pl.Series | None) -> pl.DataFrame | None:
-    """The rows ``rows`` of ``frame`` in that order (None when the feature has no readings)."""
-    return None if rows is None else frame[rows]
+def _parts(meas: pl.DataFrame, rows: dict[Any, pl.Series]) -> dict[Any, pl.DataFrame]:
+    """Each feature's readings in time order (``rows``: :func:`time_rows`), without the columns
+    no feature-level step reads (the feature itself, the timestamp): one gather of all rows, feature
+    after feature, and a slice (no copy) per feature."""
+    if not rows:
+        return {}
+    narrow = meas.drop("feature", "timestamp", strict=False)
+    ordered = narrow[pl.concat(list(rows.values()))]
+    out: dict[Any, pl.DataFrame] = {}
+    start = 0
+    for feature, idx in rows.items():
+        out[feature] = ordered.slice(start, idx.len())
+        start += idx.len()
+    return out
 
 
 def time_rows(meas: pl.DataFrame) -> dict[Any, pl.Series]:
