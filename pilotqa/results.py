@@ -749,6 +749,12 @@ def from_mapping(cls: type[T], data: Mapping[str, Any], where: str = "") -> T:
     raises ``TypeError`` naming it. The per-class conversion plan (type hints resolved once) is
     cached (:func:`_plan`).
 
+    The object is first built without the names of nested values (:attr:`_Plan.build`, the
+    strings cost more than the conversion); only when a key is unknown or missing somewhere (or a
+    value is not a plain dict, list or tuple) is it built again by :func:`_from_mapping_named`,
+    which raises the ``TypeError`` naming the place. Both convert in the same order with the same
+    operations, so the result, and any other error, is the same either way.
+
     >>> from_mapping(Violation, {"chart": "x", "rule": 1, "index": 4})
     Violation(chart='x', rule=1, index=4, part_id=None, point=None)
     >>> from_mapping(Violation, {"chart": "x", "rule": 1, "idx": 4})
@@ -756,6 +762,17 @@ def from_mapping(cls: type[T], data: Mapping[str, Any], where: str = "") -> T:
     ...
     TypeError: Violation: unknown key(s) idx
     """
+    if not dataclasses.is_dataclass(cls):
+        raise TypeError(f"{cls!r} is not a dataclass")
+    try:
+        return _plan(cls).build(data)
+    except _Fallback:
+        pass
+    return _from_mapping_named(cls, data, where)
+
+
+def _from_mapping_named(cls: type[T], data: Mapping[str, Any], where: str = "") -> T:
+    """:func:`from_mapping` naming every nested value (``where``) for its error messages."""
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"{cls!r} is not a dataclass")
     plan = _plan(cls)
@@ -772,30 +789,86 @@ def from_mapping(cls: type[T], data: Mapping[str, Any], where: str = "") -> T:
     return cls(**kwargs)
 
 
+class _Fallback(Exception):
+    """Raised by the unnamed conversion (:attr:`_Plan.build`) where the named one must take over:
+    at an unknown or missing key, or at a value to iterate that is not a list or tuple (a mapping
+    field: not a dict), which might be consumable only once — the named conversion then starts
+    from the same data."""
+
+
+def _fallback() -> Any:
+    raise _Fallback
+
+
 #: A compiled converter: (value, where) -> converted value; ``where`` names the value in errors.
 _Conv = Callable[[Any, str], Any]
+#: The same without ``where`` (raising :class:`_Fallback` where the named one must take over).
+_Fast = Callable[[Any], Any]
 
 
 @dataclass(frozen=True)
 class _Plan:
     """How :func:`from_mapping` builds one dataclass: its JSON keys and, per field, (JSON key,
-    field name, converter or None for "as it is", required)."""
+    field name, converter or None for "as it is", required); ``build``: the whole conversion
+    without names (:func:`_builder`)."""
 
     keys: frozenset[str]
     fields: tuple[tuple[str, str, _Conv | None, bool], ...]
+    build: _Fast
 
 
 @functools.lru_cache(maxsize=None)
 def _plan(cls: type[Any]) -> _Plan:
+    if not dataclasses.is_dataclass(cls):
+        raise TypeError(f"{cls!r} is not a dataclass")
     hints = typing.get_type_hints(cls)
     rows = []
+    fast = []
     for f in dataclasses.fields(cls):
         key = json_name(f)
         if key is None:
             continue
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         rows.append((str(key), f.name, _converter(hints[f.name]), required))
-    return _Plan(frozenset(r[0] for r in rows), tuple(rows))
+        fast.append((str(key), f.name, _fast_converter(hints[f.name]), required))
+    keys = frozenset(r[0] for r in rows)
+    return _Plan(keys, tuple(rows), _builder(cls, keys, tuple(fast)))
+
+
+def _builder(cls: type[Any], keys: frozenset[str],
+             fields: tuple[tuple[str, str, _Fast | None, bool], ...]) -> _Fast:
+    """``data`` -> ``cls(**converted data)``, the conversion of :func:`_from_mapping_named`
+    without building names; raises :class:`_Fallback` at an unknown or a missing key, or when
+    ``data`` is not a dict (a mapping of another type is left to the named conversion).
+
+    When ``data`` holds every key (the usual case), the keyword arguments are a copy of it with
+    only the fields that are renamed or converted rewritten, in field order."""
+    superset = keys.issuperset
+    n_keys = len(keys)
+    names = {name for _, name, _, _ in fields}
+    rewrite = tuple((key, name, conv) for key, name, conv, _ in fields if key != name or conv is not None)
+    # a key that is another field's name would be overwritten by the copy: the loop only
+    whole = all(key == name or key not in names for key, name, _, _ in fields)
+
+    def build(data: Mapping[str, Any]) -> Any:
+        if type(data) is not dict or not superset(data):
+            raise _Fallback
+        if whole and len(data) == n_keys:
+            kwargs = dict(data)
+            for key, name, conv in rewrite:
+                value = kwargs.pop(key) if key != name else kwargs[key]
+                kwargs[name] = value if conv is None else conv(value)
+            return cls(**kwargs)
+        kwargs = {}
+        for key, name, conv, required in fields:
+            if key in data:
+                value = data[key]
+                kwargs[name] = value if conv is None else conv(value)
+            elif required:
+                raise _Fallback
+        return cls(**kwargs)
+
+    return build
 
 
 def _converter(tp: Any) -> _Conv | None:
@@ -811,7 +884,7 @@ def _converter(tp: Any) -> _Conv | None:
         return lambda v, w: None if v is None else inner(v, w)
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
         dc = tp
-        return lambda v, w: v if isinstance(v, dc) else from_mapping(dc, v, w)
+        return lambda v, w: v if isinstance(v, dc) else _from_mapping_named(dc, v, w)
     if origin is tuple:
         targs = typing.get_args(tp)
         if len(targs) == 2 and targs[1] is Ellipsis:
@@ -823,4 +896,33 @@ def _converter(tp: Any) -> _Conv | None:
         return lambda v, w: tuple(x if c is None else c(x, f"{w}[{i}]") for i, (c, x) in enumerate(zip(convs, v)))
     if origin in (Mapping, dict) or tp is Mapping:
         return lambda v, w: dict(v)
+    return None
+
+
+def _fast_converter(tp: Any) -> _Fast | None:
+    """:func:`_converter` without ``where``: the same conversions in the same order, of lists,
+    tuples and dicts only (anything else to iterate raises :class:`_Fallback`)."""
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        inner = _fast_converter(args[0]) if len(args) == 1 else None
+        if inner is None:
+            return None
+        return lambda v: None if v is None else inner(v)
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        dc = tp
+        return lambda v: v if isinstance(v, dc) else _plan(dc).build(v)
+    if origin is tuple:
+        targs = typing.get_args(tp)
+        if len(targs) == 2 and targs[1] is Ellipsis:
+            elem = _fast_converter(targs[0])
+            if elem is None:
+                return lambda v: tuple(v) if type(v) is list or type(v) is tuple else _fallback()
+            return lambda v: (tuple([elem(x) for x in v]) if type(v) is list or type(v) is tuple
+                              else _fallback())
+        convs = [_fast_converter(a) for a in targs]
+        return lambda v: (tuple([x if c is None else c(x) for c, x in zip(convs, v)])
+                          if type(v) is list or type(v) is tuple else _fallback())
+    if origin in (Mapping, dict) or tp is Mapping:
+        return lambda v: dict(v) if type(v) is dict else _fallback()
     return None

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from math import isfinite
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import polars as pl
 
 from pilotqa.decide.policy import decision_settings
@@ -35,15 +35,29 @@ def schema_path() -> Path:
 
 
 def _lot_details(meas: pl.DataFrame) -> list[dict[str, Any]]:
+    """Per lot (in order of ``first_sequence``): distinct parts, first sequence number, first and
+    last timestamp.
+
+    The readings are reduced to one row per (lot, part) first — a group-by that hashes each
+    reading once — and the lots are summarised from those: the same numbers as grouping the
+    readings by lot with ``n_unique`` of the serials (a null serial counts once in both), in
+    the same order (lots by first appearance, then sorted by first sequence), in about half the
+    time at 10^6 readings.
+    """
     if not meas.height:
         return []
+    per_part = meas.group_by("lot", "part_id", maintain_order=True).agg(
+        pl.col("sequence").min(),
+        pl.col("timestamp").min().alias("first_timestamp"),
+        pl.col("timestamp").max().alias("last_timestamp"),
+    )
     g = (
-        meas.group_by("lot", maintain_order=True)
+        per_part.group_by("lot", maintain_order=True)
         .agg(
-            pl.col("part_id").n_unique().alias("parts"),
+            pl.len().alias("parts"),
             pl.col("sequence").min().alias("first_sequence"),
-            pl.col("timestamp").min().alias("first_timestamp"),
-            pl.col("timestamp").max().alias("last_timestamp"),
+            pl.col("first_timestamp").min(),
+            pl.col("last_timestamp").max(),
         )
         .sort("first_sequence")
     )
@@ -79,7 +93,8 @@ def _fast(obj: Any) -> Any:
     if obj is None or t is str or t is int or t is bool:
         return obj
     if t is list or t is tuple:
-        return [_fast(v) for v in obj]
+        return [v if (u := type(v)) is float and v - v == 0.0 or v is None or u is str or u is int
+                or u is bool else _fast(v) for v in obj]
     if t is dict:
         return {str(k): _fast(v) for k, v in obj.items()}
     spec = _FIELDS.get(t)
@@ -89,7 +104,12 @@ def _fast(obj: Any) -> Any:
         out: dict[str, Any] = {}
         for name, key, omit_none in spec:
             v = getattr(obj, name)
-            if not (omit_none and v is None):
+            if v is None:
+                if not omit_none:
+                    out[key] = None
+            elif (t := type(v)) is float and v - v == 0.0 or t is str or t is int or t is bool:
+                out[key] = v  # kept as it is, without a call (``v - v``: NaN unless finite)
+            else:
                 out[key] = _fast(v)
         return out
     if isinstance(obj, (list, tuple)):
@@ -205,108 +225,99 @@ def build_document(result: "AnalysisResult") -> dict[str, Any]:
     return document
 
 
-_SCALARS = frozenset((str, int, float, bool, type(None)))
-_scalar = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
-
-
 def _no_default(o: Any) -> Any:
     raise TypeError(f"Object of type {o.__class__.__name__} is not JSON serializable")
 
 
-#: Compact encoder per nesting depth whose item separator is the newline and indentation of
-#: that depth's items (see :func:`dumps`): the C encoder where there is one.
-_FLAT: dict[int, Callable[[Any], str]] = {}
+#: Compact encoder (the C one where there is one) whose item separator is a bare newline: the
+#: text :func:`_indent` turns into ``indent=2``. ``encode_basestring`` escapes every control
+#: character, so each newline byte of its output is an item separator (never inside a string).
+if c_make_encoder is not None:
+    _compact_chunks = c_make_encoder(None, _no_default, encode_basestring, None, ": ", ",\n",
+                                     False, False, False)
+
+    def _compact(o: Any) -> str:
+        return "".join(_compact_chunks(o, 0))
+else:  # pragma: no cover - CPython always has the C encoder
+    _compact = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",\n", ": ")).encode
+
+#: Marker byte of "newline + indentation of depth k" (k = index): control characters, which the
+#: encoder never writes raw; 10 (the newline itself) left out.
+_MARKS = tuple(k for k in range(1, 32) if k != 10)
+_MARK = np.array(_MARKS, dtype=np.uint8)
+_EXPAND = tuple((bytes([m]), b"\n" + b"  " * k) for k, m in enumerate(_MARKS))
+#: ``bytes.translate`` table: 1 for a quote, bracket or newline, 0 for any other byte.
+_STRUCTURE = bytes(1 if chr(i) in '"{}[]\n' else 0 for i in range(256))
+#: Bytes of compact text indented per call of :func:`_indent` (bounds its temporary arrays).
+_CHUNK = 1 << 21
 
 
-def _flat(depth: int) -> Callable[[Any], str]:
-    enc = _FLAT.get(depth)
-    if enc is None:
-        item_sep = ",\n" + "  " * (depth + 1)
-        if c_make_encoder is not None:
-            it = c_make_encoder(None, _no_default, encode_basestring, None, ": ", item_sep,
-                                False, False, False)
+def _indent(b: bytes, depth: int) -> tuple[bytes, int] | None:
+    """UTF-8 compact text (:func:`_compact`) indented as ``json.dumps(indent=2)`` writes it;
+    ``b`` starts at nesting ``depth`` (0, or after a newline of a longer text). Returns the text
+    and the depth at its end, or None when the nesting gets deeper than :data:`_MARKS` allows.
 
-            def enc(o: Any) -> str:
-                return "".join(it(o, 0))
-        else:  # pragma: no cover - CPython always has the C encoder
-            enc = json.JSONEncoder(ensure_ascii=False, allow_nan=False,
-                                   separators=(item_sep, ": ")).encode
-        _FLAT[depth] = enc
-    return enc
-
-
-def _leaf(v: Any) -> str:
-    """A number, string, boolean or null as :func:`json.dumps` writes it (``allow_nan=False``)."""
-    t = type(v)
-    if t is str:
-        return encode_basestring(v)
-    if t is float and isfinite(v):
-        return float.__repr__(v)
-    if t is int:
-        return int.__repr__(v)
-    return _scalar(v)
-
-
-def _key(k: Any) -> str:
-    """A dict key as :func:`json.dumps` writes it (str kept; float, bool, None, int converted)."""
-    if isinstance(k, str):
-        return encode_basestring(k)
-    if isinstance(k, (float, bool)) or k is None:
-        return encode_basestring(_scalar(k))
-    if isinstance(k, int):
-        return encode_basestring(int.__repr__(k))
-    raise TypeError(f"keys must be str, int, float, bool or None, not {k.__class__.__name__}")
-
-
-def _indented(o: Any, depth: int, out: list[str]) -> None:
-    """Append ``o`` as ``json.dumps(indent=2)`` writes it at nesting ``depth`` (a container)."""
-    inner = "\n" + "  " * (depth + 1)
-    if isinstance(o, dict):
-        if not o:
-            out.append("{}")
-        elif all(type(v) in _SCALARS for v in o.values()):
-            out.append("{" + inner + _flat(depth)(o)[1:-1] + "\n" + "  " * depth + "}")
-        else:
-            sep = "{" + inner
-            for k, v in o.items():
-                if type(v) in _SCALARS:
-                    out.append(sep + _key(k) + ": " + _leaf(v))
-                else:
-                    out.append(sep + _key(k) + ": ")
-                    _indented(v, depth + 1, out)
-                sep = "," + inner
-            out.append("\n" + "  " * depth + "}")
-    elif isinstance(o, (list, tuple)):
-        if not o:
-            out.append("[]")
-        elif all(type(v) in _SCALARS for v in o):
-            out.append("[" + inner + _flat(depth)(o)[1:-1] + "\n" + "  " * depth + "]")
-        else:
-            sep = "[" + inner
-            for v in o:
-                if type(v) in _SCALARS:
-                    out.append(sep + _leaf(v))
-                else:
-                    out.append(sep)
-                    _indented(v, depth + 1, out)
-                sep = "," + inner
-            out.append("\n" + "  " * depth + "]")
-    else:
-        out.append(_scalar(o))
+    Structure is found with numpy, without a Python loop: escaped quotes and backslashes are
+    blanked (same length), every unescaped quote toggles "inside a string", brackets outside
+    strings change the depth. Each newline byte becomes the marker of its depth, a marker is
+    inserted after every non-empty opening bracket and before every non-empty closing one
+    (``{}`` and ``[]`` stay as they are, as in ``json.dumps``), then each marker is replaced by a
+    newline and its indentation (one ``bytes.replace`` per depth).
+    """
+    a = np.frombuffer(b, dtype=np.uint8)
+    blank = b if b"\\" not in b else b.replace(b"\\\\", b"\0\0").replace(b'\\"', b"\0\0")
+    pos = np.flatnonzero(np.frombuffer(blank.translate(_STRUCTURE), dtype=np.bool_))
+    c = a[pos]
+    quote = c == 34
+    keep = ~(np.logical_xor.accumulate(quote) | quote)
+    pos, c = pos[keep], c[keep]
+    if not len(c):
+        return b, depth
+    opening = (c == 123) | (c == 91)
+    closing = (c == 125) | (c == 93)
+    d = np.cumsum(opening, dtype=np.int64)  # depth after each bracket or newline
+    d -= np.cumsum(closing, dtype=np.int64)
+    d += depth
+    top = int(d.max())
+    if top >= len(_MARKS):
+        return None
+    empty = np.zeros(len(c) + 1, dtype=bool)  # an opening bracket directly followed by its close
+    empty[1:-1] = opening[:-1] & closing[1:] & (pos[1:] == pos[:-1] + 1)
+    opening &= ~empty[1:]
+    closing &= ~empty[:-1]
+    newline = c == 10
+    marked = a.copy()
+    marked[pos[newline]] = _MARK[d[newline]]
+    at = opening | closing
+    out = np.insert(marked, pos[at] + opening[at], _MARK[d[at]]).tobytes()
+    for mark, text in _EXPAND[: top + 1]:
+        out = out.replace(mark, text)
+    return out, int(d[-1])
 
 
 def dumps(document: dict[str, Any]) -> str:
     """Serialise a document; raises ValueError if a NaN or Infinity slipped through.
 
     The text is ``json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)`` (the
-    tests compare both): Python 3.11's C encoder writes no indentation, so an object or array
-    holding only numbers, strings, booleans and nulls is written by the C encoder with the
-    newline and indentation of its items as the item separator, and only the nesting around
-    such leaves is walked in Python.
+    tests compare both). Python 3.11's C encoder writes no indentation, and the pure-Python
+    indenting encoder costs a call per value, so the document is written compactly by the C
+    encoder with a newline as item separator and indented afterwards by :func:`_indent`, in
+    pieces of about :data:`_CHUNK` bytes cut at newlines. A document nested deeper than that
+    function handles is written by ``json.dumps`` itself.
     """
-    out: list[str] = []
-    _indented(document, 0, out)
-    return "".join(out)
+    b = _compact(document).encode("utf-8", "surrogatepass")
+    pieces: list[bytes] = []
+    pos, depth = 0, 0
+    while pos < len(b):
+        cut = b.find(b"\n", pos + _CHUNK)
+        end = len(b) if cut < 0 else cut + 1
+        done = _indent(b[pos:end], depth)
+        if done is None:
+            return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
+        piece, depth = done
+        pieces.append(piece)
+        pos = end
+    return b"".join(pieces).decode("utf-8", "surrogatepass")
 
 
 def write_json(document: dict[str, Any], path: Path) -> None:
