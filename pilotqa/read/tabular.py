@@ -22,6 +22,7 @@ heading line is row 1) and column. CSV files may use ``,``, ``;``, tab or ``|`` 
 from __future__ import annotations
 
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from itertools import zip_longest
@@ -934,8 +935,9 @@ def _read_long_frame(held: _Held, rows: list[list[Any]], hdr: int,
     del packed, part_keys
     jv = cols["value"]
     plain = _plain_readings(col(jv), feat if not is_coded(col(jf)) else _strip(distinct_texts(col(jf))))
+    go_columns: list[pl.Series] = []  # the go/no-go columns (none when no reading is go/no-go)
     if plain is not None:
-        vals, miss, go = plain
+        vals, miss = plain
     else:
         go = gonogo.long_readings_frame(col(jv).cast(pl.String), feat,
                                         lambda i: ctx.place(sheet, row0(i), jv, head[jv]),
@@ -947,6 +949,8 @@ def _read_long_frame(held: _Held, rows: list[list[Any]], hdr: int,
             raise InputError(f"{ctx.cell(row0(i), jv)}{prob.reason}{more}",
                              **ctx.place(sheet, row0(i), jv, head[jv]))
         miss = miss & ~go.mask
+        go_columns = go.columns()
+        del go
     del plain
     spec_num: dict[str, pl.Series] = {}
     spec_coded: dict[str, pl.Series] = {}  # coded spec columns whose distinct texts all parse
@@ -1019,7 +1023,7 @@ def _read_long_frame(held: _Held, rows: list[list[Any]], hdr: int,
         opt("subgroup", pl.Int64()).alias("subgroup"), opt("sequence", pl.Int64()).alias("sequence"),
         opt("timestamp", pl.Datetime("us")).alias("timestamp"), feat, vals.alias("value"),
         body_s.alias("_order")]).with_columns(
-        [idv[c].alias(c) for c in STREAM_COLUMNS if c in idv]).with_columns(go.columns())
+        [idv[c].alias(c) for c in STREAM_COLUMNS if c in idv]).with_columns(go_columns)
     meta.update(_constant_streams_frame(idv))
     m = m.with_columns([v.cast(pl.String).alias(c) for c, v in by_cols.items()])
     details = {"sheet": sheet, "layout": "long", "header_row": hdr + 1,
@@ -1030,13 +1034,14 @@ def _read_long_frame(held: _Held, rows: list[list[Any]], hdr: int,
     return _SheetData(sheet, "long", m, specs, "lot" in cols, "sequence" in cols, notes, meta, details)
 
 
-def _plain_readings(c: pl.Series, names: pl.Series) -> tuple[pl.Series, pl.Series, gonogo.LongGoNoGoFrame] | None:
-    """(values, missing, go/no-go frame) of a long table's value column when every non-blank
-    cell's stripped text is a finite number polars reads and no characteristic's name (among
-    ``names``, the stripped feature names) opens the gated go/no-go tokens — else None.
+def _plain_readings(c: pl.Series, names: pl.Series) -> tuple[pl.Series, pl.Series] | None:
+    """(values, missing) of a long table's value column when every non-blank cell's stripped text
+    is a finite number polars reads and no characteristic's name (among ``names``, the stripped
+    feature names) opens the gated go/no-go tokens — else None.
 
-    Then :func:`gonogo.long_readings_frame` finds no go/no-go characteristic (no cell polars
-    does not read as a number, no gated name) and :func:`~pilotqa.read.cells.parse_column` takes
+    Then :func:`gonogo.long_readings_frame` finds no go/no-go reading (no cell polars does not
+    read as a number, no gated name; its go/no-go columns would be all null, and
+    :func:`gonogo.split` drops them unused) and :func:`~pilotqa.read.cells.parse_column` takes
     every cell from polars' cast of its stripped text: the same cast is made here once (for a
     coded column, once per distinct text, :func:`~pilotqa.read.grids.per_distinct`)."""
     num = per_distinct(c, lambda t: _strip(t.cast(pl.String)).cast(pl.Float64, strict=False))
@@ -1044,11 +1049,7 @@ def _plain_readings(c: pl.Series, names: pl.Series) -> tuple[pl.Series, pl.Serie
         return None
     if any(gonogo.heading_says_gonogo(f) for f in names.unique(maintain_order=True).to_list()):
         return None
-    n = len(c)
-    go = gonogo.LongGoNoGoFrame(c, pl.repeat(False, n, dtype=pl.Boolean, eager=True).alias("go"),
-                                pl.repeat(None, n, dtype=pl.String, eager=True),
-                                pl.repeat(None, n, dtype=pl.Boolean, eager=True))
-    return num.alias("value"), c.is_null().alias("missing"), go
+    return num.alias("value"), c.is_null().alias("missing")
 
 
 def _pack(keys: list[pl.Series]) -> pl.Series | None:
@@ -1280,9 +1281,16 @@ def _grids(path: Path, xlsx: bool, opts: "ReadOptions") -> list[tuple[str | None
 def read_path(path: Path, opts: "ReadOptions") -> Inspection:
     """Read one CSV, XLSX or XLS file (every sheet, or ``opts.sheet``) into an Inspection.
 
-    Lots never stay null: lot column, else sheet name (per-lot sheets), else the file stem.
-    """
+    Lots never stay null: lot column, else sheet name (per-lot sheets), else the file stem. The
+    file's SHA-256 is computed on a worker thread while it is read (hashlib and polars release
+    the GIL; the same digest, sooner)."""
     path = Path(path)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pilotqa-sha256") as pool:
+        return _read_path(path, opts, pool.submit(sha256_file, path))
+
+
+def _read_path(path: Path, opts: "ReadOptions", digest: "Future[str]") -> Inspection:
+    """:func:`read_path`, with the file's SHA-256 to come from ``digest``."""
     file = str(path)
     xlsx = is_workbook(path)
     ctx = _Ctx(file, xlsx, _column_map(opts, file))
@@ -1362,7 +1370,7 @@ def read_path(path: Path, opts: "ReadOptions") -> Inspection:
         specs=specs,
         attribute_readings=go_readings,
         layout=layouts.pop() if len(layouts) == 1 else "mixed",
-        files=[SourceFile(file, sha256_file(path), FORMAT)],
+        files=[SourceFile(file, digest.result(), FORMAT)],
         metadata=metadata,
         notes=notes,
         streams=tuple(c for c in sorted(ctx.by) if any(c in d.columns for d in done)),

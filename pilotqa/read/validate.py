@@ -286,7 +286,32 @@ def _repeats(h: pl.Series) -> bool:
     return bool((hs.slice(1) == hs.slice(0, max(len(hs) - 1, 0))).any())
 
 
+def _unique_in_blocks(m: pl.DataFrame) -> bool:
+    """True when ``(lot, part_id, feature)`` is shown unique cheaply (False: not shown, either way).
+
+    Readings come in blocks of a part (part-major order, as instruments write them): when each
+    (lot, part) forms one run of consecutive rows, a reading repeats only within its run; the
+    run number and the feature name's hash, packed into one integer (lossily: equal readings
+    still give equal integers), then repeat nowhere. Few runs are required (else the general
+    check is as cheap)."""
+    n = m.height
+    runs = m.select(pl.struct("lot", "part_id").rle_id().alias("_r"))["_r"]
+    k = int(runs[-1]) + 1
+    bits = k.bit_length()
+    if k * 8 > n or bits > 32:
+        return False
+    first = runs.is_first_distinct()
+    if m.select("lot", "part_id").filter(first).is_duplicated().any():
+        return False  # a part in two runs
+    high = pl.lit(2 ** (64 - bits), dtype=pl.UInt64)  # the run number in the top bits
+    packed = m.select((pl.lit(runs.cast(pl.UInt64)) * high
+                       + pl.col("feature").hash() // pl.lit(2 ** bits, dtype=pl.UInt64)).alias("k"))["k"]
+    return bool(packed.n_unique() == n)
+
+
 def _check_duplicate_readings(m: pl.DataFrame, file: str | None) -> None:
+    if m.height and _unique_in_blocks(m):
+        return
     key = pl.struct("lot", "part_id", "feature")
     h = m.select(key.hash().alias("h"))["h"]  # cheap; the exact check only among equal hashes
     if not _repeats(h):
@@ -326,15 +351,25 @@ def assign_subgroups(m: pl.DataFrame, size: int | None) -> tuple[pl.DataFrame, l
             r = m.filter(pl.col("subgroup").is_null()).row(0, named=True)
             raise InputError(f"part '{r['part_id']}' of lot '{r['lot']}' has no subgroup while "
                              "other readings have one")
-        shared = m.group_by("subgroup").agg(pl.col("lot").n_unique().alias("k")).filter(pl.col("k") > 1)
+        # rows in runs of one (lot, subgroup), as parts are measured in order: one row per run
+        # (its lot and subgroup, its least sequence) says what every row of the run would
+        runs = m.select(pl.struct("lot", "subgroup").rle_id().alias("_r"))["_r"]
+        few = (int(runs[-1]) + 1) * 8 <= m.height
+        if few:
+            rows = m.select("lot", "subgroup").filter(runs.is_first_distinct()).with_columns(
+                pl.DataFrame([runs, m["sequence"]]).group_by("_r").agg(pl.col("sequence").min())
+                .sort("_r")["sequence"])
+        else:
+            rows = m.select("lot", "subgroup", "sequence")
+        shared = rows.group_by("subgroup").agg(pl.col("lot").n_unique().alias("k")).filter(pl.col("k") > 1)
         if shared.height:
-            order = (m.group_by("lot", "subgroup").agg(pl.col("sequence").min().alias("_s"))
+            order = (rows.group_by("lot", "subgroup").agg(pl.col("sequence").min().alias("_s"))
                      .sort("_s").with_row_index("_new", offset=1))
             # the new numbers joined to the two key columns only (the other columns are not copied)
-            new = m.select("lot", "subgroup").join(
+            new = rows.select("lot", "subgroup").join(
                 order.select("lot", "subgroup", pl.col("_new").cast(pl.Int64)), on=["lot", "subgroup"],
                 how="left", maintain_order="left")["_new"]
-            m = m.with_columns(new.alias("subgroup"))
+            m = m.with_columns((new.gather(runs) if few else new).alias("subgroup"))
             notes.append("subgroup numbers repeat in several lots: subgroups renumbered per lot "
                          "(a subgroup never spans lots)")
         return m, notes
