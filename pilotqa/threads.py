@@ -13,6 +13,15 @@ returns new objects; nothing is shared but read-only data, so the results are th
 with the same values whichever thread computes them and in whatever order (the golden JSON and
 ``tests/test_threads.py`` run both ways).
 
+One thing is shared: Python's warning filters. The statistics silence scipy's numeric warnings
+with ``warnings.catch_warnings()``, which saves and restores the process-wide filters and so is not
+thread-safe — the two threads' blocks may interleave, one thread's exit restoring what the other
+set. The numbers are not affected (no decision reads a warning); at worst a numeric warning is
+shown or hidden while the threads run (the ``pilotqa`` command hides them all anyway unless
+``--debug``). The caller restores the filters once both threads are done
+(:func:`pilotqa.stats.compute` holds one ``catch_warnings`` around the block), so nothing leaks out
+of an analysis; ``tests/test_threads.py`` checks that.
+
 ``PILOTQA_THREADS=1`` in the environment runs everything on the calling thread, one half after the
 other (e.g. when many pilotqa processes share a machine, or to time each stage alone); unset, or
 any larger number, uses the second thread when the process may run on more than one CPU.

@@ -86,3 +86,46 @@ def test_preload_imports_on_a_background_thread(monkeypatch: pytest.MonkeyPatch)
     assert thread is not None
     thread.join(10)
     assert "colorsys" in sys.modules
+
+
+def test_the_warning_filters_are_the_same_after_an_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """catch_warnings is not thread-safe; compute restores the filters once both threads are done,
+    also when the two threads' catch_warnings blocks interleave (forced here: the worker's block
+    exits after the main thread's began)."""
+    import warnings
+
+    import pilotqa.stats as stats
+
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setenv(THREADS_ENV, "2")
+    entered, leave = threading.Event(), threading.Event()
+    shape_step = stats._shape_step
+
+    def interleaved(*args: object) -> object:
+        with warnings.catch_warnings():  # saves the filters, then ignores everything …
+            warnings.simplefilter("ignore")
+            entered.set()
+            leave.wait(10)
+        return shape_step(*args)  # … and restores them after the main thread's block began
+
+    original_resolution = stats.resolution_all
+
+    def main_side(*args: object) -> object:
+        entered.wait(10)
+        saved = warnings.catch_warnings()
+        saved.__enter__()  # the main thread's block saves the worker's "ignore" …
+        warnings.simplefilter("ignore")
+        leave.set()
+        try:
+            return original_resolution(*args)
+        finally:
+            saved.__exit__(None, None, None)  # … and restores it: "ignore" would stay
+
+    monkeypatch.setattr(stats, "_shape_step", interleaved)
+    monkeypatch.setattr(stats, "resolution_all", main_side)
+    with warnings.catch_warnings():
+        warnings.resetwarnings()
+        warnings.simplefilter("default")
+        before = list(warnings.filters)
+        golden_document(sample_inputs()[0])
+        assert warnings.filters == before

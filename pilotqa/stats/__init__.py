@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -185,7 +186,10 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureS
     cap = capability_all(meas_all, specs, settings)
     cap_rows = list(cap.iter_rows(named=True))
     spec_rows = {r["feature"]: r for r in specs.iter_rows(named=True)}
-    with concurrent() as run:
+    # the outer catch_warnings restores the warning filters once both threads are done: the
+    # scipy/statsmodels calls silence their numeric warnings with catch_warnings, which is not
+    # thread-safe (one thread's exit may restore what the other set), see pilotqa.threads
+    with warnings.catch_warnings(), concurrent() as run:
         shape = run(_shape_step, meas, cap_rows, spec_rows, settings)
         res = resolution_all(meas, specs)
         sigma_map = {r["feature"]: r["sigma_within"] for r in cap.select("feature", "sigma_within").iter_rows(named=True)}
