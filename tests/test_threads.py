@@ -89,39 +89,38 @@ def test_preload_imports_on_a_background_thread(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_the_warning_filters_are_the_same_after_an_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
-    """catch_warnings is not thread-safe; compute restores the filters once both threads are done,
-    also when the two threads' catch_warnings blocks interleave (forced here: the worker's block
-    exits after the main thread's began)."""
+    """catch_warnings is not thread-safe; compute restores the filters once both threads are done.
+    Forced here: the worker's block saves the filters and ignores everything, the main thread's
+    block then saves that "ignore" state, the worker's exit restores the original, and the main
+    thread's exit restores its "ignore" — which would stay for the rest of the process."""
     import warnings
 
     import pilotqa.stats as stats
 
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1})
     monkeypatch.setenv(THREADS_ENV, "2")
-    entered, leave = threading.Event(), threading.Event()
-    shape_step = stats._shape_step
+    entered, leave, done = threading.Event(), threading.Event(), threading.Event()
+    shape_step, resolution_all = stats._shape_step, stats.resolution_all
 
-    def interleaved(*args: object) -> object:
-        with warnings.catch_warnings():  # saves the filters, then ignores everything …
+    def worker_side(*args: object) -> object:
+        out = shape_step(*args)
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             entered.set()
-            leave.wait(10)
-        return shape_step(*args)  # … and restores them after the main thread's block began
-
-    original_resolution = stats.resolution_all
+            assert leave.wait(30)
+        done.set()
+        return out
 
     def main_side(*args: object) -> object:
-        entered.wait(10)
-        saved = warnings.catch_warnings()
-        saved.__enter__()  # the main thread's block saves the worker's "ignore" …
-        warnings.simplefilter("ignore")
-        leave.set()
-        try:
-            return original_resolution(*args)
-        finally:
-            saved.__exit__(None, None, None)  # … and restores it: "ignore" would stay
+        out = resolution_all(*args)
+        assert entered.wait(30)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            leave.set()
+            assert done.wait(30)
+        return out
 
-    monkeypatch.setattr(stats, "_shape_step", interleaved)
+    monkeypatch.setattr(stats, "_shape_step", worker_side)
     monkeypatch.setattr(stats, "resolution_all", main_side)
     with warnings.catch_warnings():
         warnings.resetwarnings()
