@@ -96,7 +96,7 @@ CELL = st.sampled_from(["1.5", "-0.25", "1e3", "+2", ".5", "5.", "", " 1.5", "1.
 
 
 def _finite(text: str) -> bool:
-    """Is the stripped text a finite number (Python's float: the same as polars' for these cells)?"""
+    """Is the text a finite number (Python's float: the same as polars' for these cells)?"""
     try:
         return math.isfinite(float(text.strip()))
     except ValueError:
@@ -125,7 +125,7 @@ def test_plain_readings_equal_the_general_value_reader(cells: list[str], coded: 
     feats = pl.Series("feature", [names[i % 2] for i in range(len(raw))])
     got = tabular._plain_readings(col, feats)
     want = _general(col, feats)
-    plain = all(c is None or _finite(c) for c in raw) and not any(
+    plain = all(c is None or (c == c.strip() and _finite(c)) for c in raw) and not any(
         map(gonogo.heading_says_gonogo, feats.unique().to_list()))
     assert (got is not None) == plain
     if got is None:
@@ -136,6 +136,18 @@ def test_plain_readings_equal_the_general_value_reader(cells: list[str], coded: 
     assert miss.to_list() == want[1].to_list()
     assert not want[3].mask.any()  # no go/no-go reading: its columns are all null
     assert all(c.null_count() == len(c) for c in want[3].columns())
+
+
+def test_no_number_with_blanks_at_its_ends_casts() -> None:
+    """What _plain_readings relies on: every character polars' strip_chars removes (Unicode
+    White_Space) makes polars' number cast fail at either end of a number."""
+    import sys
+
+    spaces = [chr(i) for i in range(sys.maxunicode + 1) if chr(i).isspace()] + ["\u180e", "\ufeff", "\u200b"]
+    stripped = [w for w in spaces if pl.Series([f"1.5{w}"]).str.strip_chars()[0] == "1.5"]
+    assert len(stripped) >= 20
+    cells = [f"1.5{w}" for w in stripped] + [f"{w}-2e3" for w in stripped] + [f"{w}7{w}" for w in stripped]
+    assert pl.Series(cells).cast(pl.Float64, strict=False).null_count() == len(cells)
 
 
 def test_plain_readings_take_a_coded_column_of_numbers() -> None:

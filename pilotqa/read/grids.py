@@ -333,11 +333,11 @@ def _utf8_frame(p: Path) -> "pl.DataFrame | None | object":
     while keep and counts[keep - 1] == frame.height:
         keep -= 1
     frame = frame.select(names[:keep])
-    if keep:
+    if keep and min(counts[:keep]):  # (a column without blanks: no blank row to drop at the end)
         filled = frame.select(pl.any_horizontal(pl.all().is_not_null()).alias("x"))["x"]
         nonempty = filled.arg_true()
         frame = frame.head(int(nonempty[-1]) + 1 if len(nonempty) else 0)
-    else:
+    elif not keep:
         frame = frame.head(0)
     return frame
 

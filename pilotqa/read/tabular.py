@@ -874,7 +874,10 @@ def _read_long_frame(held: _Held, rows: list[list[Any]], hdr: int,
     canon = canon + [None] * (width - len(canon))
     cols = _pick_columns(head, canon, _LONG_FIELDS, sheet, ctx, hdr)
     tail = frame.slice(hdr + 1)
-    filled = tail.select(pl.any_horizontal(pl.all().is_not_null()).alias("f"))["f"]
+    if tail.height and min(tail.null_count().row(0)) == 0:  # a column without blanks: every row filled
+        filled = pl.repeat(True, tail.height, dtype=pl.Boolean, eager=True)
+    else:
+        filled = tail.select(pl.any_horizontal(pl.all().is_not_null()).alias("f"))["f"]
     if filled.all():
         body_s = pl.int_range(hdr + 1, frame.height, eager=True, dtype=pl.Int64)
         bf = tail
@@ -1035,16 +1038,18 @@ def _read_long_frame(held: _Held, rows: list[list[Any]], hdr: int,
 
 
 def _plain_readings(c: pl.Series, names: pl.Series) -> tuple[pl.Series, pl.Series] | None:
-    """(values, missing) of a long table's value column when every non-blank cell's stripped text
-    is a finite number polars reads and no characteristic's name (among ``names``, the stripped
-    feature names) opens the gated go/no-go tokens — else None.
+    """(values, missing) of a long table's value column when every non-blank cell is a finite
+    number polars reads and no characteristic's name (among ``names``, the stripped feature
+    names) opens the gated go/no-go tokens — else None.
 
     Then :func:`gonogo.long_readings_frame` finds no go/no-go reading (no cell polars does not
     read as a number, no gated name; its go/no-go columns would be all null, and
     :func:`gonogo.split` drops them unused) and :func:`~pilotqa.read.cells.parse_column` takes
-    every cell from polars' cast of its stripped text: the same cast is made here once (for a
-    coded column, once per distinct text, :func:`~pilotqa.read.grids.per_distinct`)."""
-    num = per_distinct(c, lambda t: _strip(t.cast(pl.String)).cast(pl.Float64, strict=False))
+    every cell from polars' cast of its stripped text — which is the cell itself: polars reads
+    no number with blanks at its ends (every character ``str.strip_chars`` removes fails the
+    cast), so a cell that casts has none. The cast is made here once (for a coded column, once
+    per distinct text, :func:`~pilotqa.read.grids.per_distinct`)."""
+    num = per_distinct(c, lambda t: t.cast(pl.String).cast(pl.Float64, strict=False))
     if num.null_count() != c.null_count() or not num.is_finite().all():
         return None
     if any(gonogo.heading_says_gonogo(f) for f in names.unique(maintain_order=True).to_list()):
