@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
@@ -27,7 +28,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import pilotqa.report.json as pj
-from pilotqa.report.json import build_document, dumps
+from pilotqa.report.json import build_document, dumps, write_json
 from pilotqa.results import (
     CapabilityModel, Drift, LotEffect, Normality, Stability, Violation, _from_mapping_named, from_mapping,
 )
@@ -95,6 +96,34 @@ def test_dumps_of_a_document_in_small_pieces(monkeypatch: pytest.MonkeyPatch) ->
     for chunk in (1, 100, 5000, 1 << 21):
         monkeypatch.setattr(pj, "_CHUNK", chunk)
         assert dumps(document) == text
+
+
+def _write_text_reference(document: Any, path: Path) -> None:
+    """The former ``write_json``."""
+    path.write_text(_reference(document) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("document", [
+    build_document(make_result(4, 50)), {"a": "σ … ü \U0001f600", "b": [[], {}, ["\n"]]}, _nested(40, "x"), "s",
+])
+def test_write_json_writes_the_bytes_of_write_text(document: Any, tmp_path: Path) -> None:
+    write_json(document, tmp_path / "a.json")
+    _write_text_reference(document, tmp_path / "b.json")
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+
+
+def test_write_json_errors_as_before(tmp_path: Path) -> None:
+    """A lone surrogate cannot be written as UTF-8 (same error as write_text); a NaN is refused
+    before the file is created."""
+    bad = {"a": ["x", "\ud800"]}
+    with pytest.raises(UnicodeEncodeError) as got:
+        write_json(bad, tmp_path / "a.json")
+    with pytest.raises(UnicodeEncodeError) as ref:
+        _write_text_reference(bad, tmp_path / "b.json")
+    assert str(got.value) == str(ref.value)
+    with pytest.raises(ValueError):
+        write_json({"a": [1.0, math.nan]}, tmp_path / "c.json")
+    assert not (tmp_path / "c.json").exists()
 
 
 # ----------------------------------------------------------------------------- lot details

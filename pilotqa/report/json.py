@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from math import isfinite
 from pathlib import Path
@@ -295,17 +296,12 @@ def _indent(b: bytes, depth: int) -> tuple[bytes, int] | None:
     return out, int(d[-1])
 
 
-def dumps(document: dict[str, Any]) -> str:
-    """Serialise a document; raises ValueError if a NaN or Infinity slipped through.
-
-    The text is ``json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)`` (the
-    tests compare both). Python 3.11's C encoder writes no indentation, and the pure-Python
-    indenting encoder costs a call per value, so the document is written compactly by the C
-    encoder with a newline as item separator and indented afterwards by :func:`_indent`, in
-    pieces of about :data:`_CHUNK` bytes cut at newlines. A document nested deeper than that
-    function handles is written by ``json.dumps`` itself.
-    """
-    b = _compact(document).encode("utf-8", "surrogatepass")
+def _indented_utf8(document: Any, errors: str) -> bytes | None:
+    """UTF-8 of ``json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)`` (``errors``
+    of the encoding: ``"surrogatepass"`` or ``"strict"``), None when nested deeper than
+    :func:`_indent` handles. Written compactly by the C encoder with a newline as item separator,
+    then indented by :func:`_indent` in pieces of about :data:`_CHUNK` bytes cut at newlines."""
+    b = _compact(document).encode("utf-8", errors)
     pieces: list[bytes] = []
     pos, depth = 0, 0
     while pos < len(b):
@@ -313,13 +309,42 @@ def dumps(document: dict[str, Any]) -> str:
         end = len(b) if cut < 0 else cut + 1
         done = _indent(b[pos:end], depth)
         if done is None:
-            return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
+            return None
         piece, depth = done
         pieces.append(piece)
         pos = end
-    return b"".join(pieces).decode("utf-8", "surrogatepass")
+    return b"".join(pieces)
+
+
+def dumps(document: dict[str, Any]) -> str:
+    """Serialise a document; raises ValueError if a NaN or Infinity slipped through.
+
+    The text is ``json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)`` (the
+    tests compare both). Python 3.11's C encoder writes no indentation, and the pure-Python
+    indenting encoder costs a call per value, so the document is written compactly by the C
+    encoder and indented afterwards (:func:`_indented_utf8`). A document nested deeper than
+    that handles is written by ``json.dumps`` itself.
+    """
+    text = _indented_utf8(document, "surrogatepass")
+    if text is None:
+        return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
+    return text.decode("utf-8", "surrogatepass")
 
 
 def write_json(document: dict[str, Any], path: Path) -> None:
-    """Write the document as UTF-8 JSON."""
-    path.write_text(dumps(document) + "\n", encoding="utf-8")
+    """Write the document as UTF-8 JSON: ``dumps(document)`` and a newline, each newline as the
+    platform writes text (``os.linesep``), as ``path.write_text`` would — the UTF-8 bytes are
+    written as they are, without decoding and encoding them again. A text that is not valid
+    UTF-8 (a lone surrogate) or nested too deep goes through ``write_text`` itself, which then
+    raises or writes exactly as before."""
+    try:
+        data = _indented_utf8(document, "strict")
+    except UnicodeEncodeError:
+        data = None
+    if data is None:
+        path.write_text(dumps(document) + "\n", encoding="utf-8")
+        return
+    newline = os.linesep.encode()
+    with path.open("wb") as fh:
+        fh.write(data if newline == b"\n" else data.replace(b"\n", newline))
+        fh.write(newline)
