@@ -841,31 +841,32 @@ def _builder(cls: type[Any], keys: frozenset[str],
     without building names; raises :class:`_Fallback` at an unknown or a missing key, or when
     ``data`` is not a dict (a mapping of another type is left to the named conversion).
 
-    When ``data`` holds every key (the usual case), the keyword arguments are a copy of it with
-    only the fields that are renamed or converted rewritten, in field order."""
+    The keyword arguments are ``data`` itself when no field is renamed or converted, else a copy
+    with the present fields that are renamed or converted rewritten, in field order."""
     superset = keys.issuperset
-    n_keys = len(keys)
+    required = frozenset(key for key, _, _, need in fields if need)
     names = {name for _, name, _, _ in fields}
     rewrite = tuple((key, name, conv) for key, name, conv, _ in fields if key != name or conv is not None)
     # a key that is another field's name would be overwritten by the copy: the loop only
     whole = all(key == name or key not in names for key, name, _, _ in fields)
 
     def build(data: Mapping[str, Any]) -> Any:
-        if type(data) is not dict or not superset(data):
+        if type(data) is not dict or not superset(data) or not data.keys() >= required:
             raise _Fallback
-        if whole and len(data) == n_keys:
+        if not rewrite:
+            return cls(**data)
+        if whole:
             kwargs = dict(data)
             for key, name, conv in rewrite:
-                value = kwargs.pop(key) if key != name else kwargs[key]
-                kwargs[name] = value if conv is None else conv(value)
+                if key in kwargs:
+                    value = kwargs.pop(key) if key != name else kwargs[key]
+                    kwargs[name] = value if conv is None else conv(value)
             return cls(**kwargs)
         kwargs = {}
-        for key, name, conv, required in fields:
+        for key, name, conv, _ in fields:
             if key in data:
                 value = data[key]
                 kwargs[name] = value if conv is None else conv(value)
-            elif required:
-                raise _Fallback
         return cls(**kwargs)
 
     return build

@@ -109,9 +109,7 @@ def json_safe(obj: Any, where: str = "$", bad: list[str] | None = None) -> Any:
 def _json_fast(obj: Any) -> Any:
     """:func:`json_safe` without the paths of non-finite values: plain ``float``, ``int``,
     ``bool``, ``str``, ``None``, ``dict``, ``list``, ``tuple`` and ``ndarray`` by their exact
-    type (the common case; the items of a dict or list that are None, str, int, bool or a finite
-    float are kept inline, without a call), anything else by :func:`json_safe` itself — the same
-    result."""
+    type (the common case), anything else by :func:`json_safe` itself — the same result."""
     t = type(obj)
     if t is float:
         return obj if math.isfinite(obj) else None
@@ -121,13 +119,9 @@ def _json_fast(obj: Any) -> Any:
         x = float(obj)
         return x if math.isfinite(x) else None
     if t is dict:
-        # ``x - x == 0.0``: a finite float (NaN for ±Infinity and NaN)
-        return {(k if type(k) is str else str(k)):
-                (x if x is None or (u := type(x)) is float and x - x == 0.0 or u is str or u is int
-                 or u is bool else _json_fast(x)) for k, x in obj.items()}
+        return {str(k): _json_fast(v) for k, v in obj.items()}
     if t is list or t is tuple:
-        return [x if x is None or (u := type(x)) is float and x - x == 0.0 or u is str or u is int
-                or u is bool else _json_fast(x) for x in obj]
+        return [_json_fast(v) for v in obj]
     if t is np.ndarray:
         return [_json_fast(v) for v in obj.tolist()]
     return json_safe(obj, "$", [])
