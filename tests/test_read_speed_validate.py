@@ -76,6 +76,15 @@ def test_blocks_of_unique_readings_are_shown_unique() -> None:
                       "feature": [f"F{i % 8}" for i in range(40)]})
     assert validate._unique_in_blocks(m)
     assert not validate._unique_in_blocks(m.vstack(m.head(1)))  # a repeat: not shown unique
+    # runs of equal length, one listing F0 twice (instead of F7) / every run listing F0 twice
+    once = m.with_columns(pl.when(pl.int_range(40) == 15).then(pl.lit("F0")).otherwise("feature")
+                          .alias("feature"))
+    every = m.with_columns(pl.when(pl.int_range(40) % 8 == 7).then(pl.lit("F0")).otherwise("feature")
+                           .alias("feature"))
+    for bad in (once, every):
+        assert not validate._unique_in_blocks(bad)
+        with pytest.raises(InputError, match="has 2 readings of feature 'F0'"):
+            validate._check_duplicate_readings(bad, "f.csv")
 
 
 def _general_subgroups(m: pl.DataFrame) -> pl.DataFrame:

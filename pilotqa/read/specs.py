@@ -453,6 +453,15 @@ def merge_sheet_specs(frames: list[pl.DataFrame], file: str) -> pl.DataFrame:
     return pl.DataFrame(out, schema=SPEC_SCHEMA) if out else pl.DataFrame(schema=SPEC_SCHEMA)
 
 
+def _placed(parse: Callable[..., Any], raw: Any, where: Callable[[], dict[str, Any]]) -> Any:
+    """``parse(raw, **where())``, with the place made only when ``parse`` refuses the cell (the
+    same value, or the same SpecError at that place)."""
+    try:
+        return parse(raw)
+    except SpecError:
+        return parse(raw, **where())
+
+
 def specs_per_feature(
     frame: pl.DataFrame, fields: list[str], place: Place, heading: Callable[[str], str],
     source: Callable[[int, int], str] | None,
@@ -509,8 +518,9 @@ def specs_per_feature(
            for f in ("unit", "class", "lower_bound_zero")}
     specs = pl.DataFrame(
         {"feature": names, "nominal": nom, "lsl": lsl, "usl": usl, "unit": col["unit"],
-         "class": [normalize_class(v, **at("class", i)) for i, v in enumerate(col["class"])],
-         "lower_bound_zero": [parse_bool(v, **at("lower_bound_zero", i))
+         "class": [_placed(normalize_class, v, lambda: at("class", i))
+                   for i, v in enumerate(col["class"])],
+         "lower_bound_zero": [_placed(parse_bool, v, lambda: at("lower_bound_zero", i))
                               for i, v in enumerate(col["lower_bound_zero"])],
          "source": [source(a, b) if source else None
                     for a, b in zip(first_a, firsts["_b"].to_list())]},

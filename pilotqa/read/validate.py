@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+import numpy as np
 import polars as pl
 
 from pilotqa.errors import InputError, PilotqaError, SpecError
@@ -290,10 +291,11 @@ def _unique_in_blocks(m: pl.DataFrame) -> bool:
     """True when ``(lot, part_id, feature)`` is shown unique cheaply (False: not shown, either way).
 
     Readings come in blocks of a part (part-major order, as instruments write them): when each
-    (lot, part) forms one run of consecutive rows, a reading repeats only within its run; the
-    run number and the feature name's hash, packed into one integer (lossily: equal readings
-    still give equal integers), then repeat nowhere. Few runs are required (else the general
-    check is as cheap)."""
+    (lot, part) forms one run of consecutive rows, a reading repeats only within its run. Runs
+    that all list the same distinct features in the same order show it at once; else the run
+    number and the feature name's hash, packed into one integer (lossily: equal readings still
+    give equal integers), repeat nowhere. Few runs are required (else the general check is as
+    cheap)."""
     n = m.height
     runs = m.select(pl.struct("lot", "part_id").rle_id().alias("_r"))["_r"]
     k = int(runs[-1]) + 1
@@ -303,6 +305,13 @@ def _unique_in_blocks(m: pl.DataFrame) -> bool:
     first = runs.is_first_distinct()
     if m.select("lot", "part_id").filter(first).is_duplicated().any():
         return False  # a part in two runs
+    f = n // k
+    if f * k == n and (first.arg_true().to_numpy() == np.arange(k) * f).all():
+        # every run f rows long: when each lists the first run's feature hashes in its order and
+        # those are distinct, no run repeats a feature (distinct hashes are distinct names)
+        h = m["feature"].hash().to_numpy().reshape(k, f)
+        if (h == h[0]).all() and len(np.unique(h[0])) == f:
+            return True
     high = pl.lit(2 ** (64 - bits), dtype=pl.UInt64)  # the run number in the top bits
     packed = m.select((pl.lit(runs.cast(pl.UInt64)) * high
                        + pl.col("feature").hash() // pl.lit(2 ** bits, dtype=pl.UInt64)).alias("k"))["k"]
