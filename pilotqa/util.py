@@ -17,6 +17,8 @@ def finite_or_none(x: Any) -> float | None:
     >>> finite_or_none("1.5"), finite_or_none(float("nan")), finite_or_none(True)
     (1.5, None, None)
     """
+    if type(x) is float:  # the common case, without the calls below (``x - x``: NaN unless finite)
+        return x if x - x == 0.0 else None
     if x is None or isinstance(x, bool):
         return None
     try:

@@ -11,7 +11,9 @@
 * :func:`pilotqa.results.from_mapping` builds without the names of nested values and starts
   again with names only at a bad key: objects and error messages must equal the named
   conversion's (``_from_mapping_named``, the former implementation), also for one-shot iterables.
-* :func:`pilotqa.util.json_safe` without paths keeps scalars inline: the same values as with paths.
+* :func:`pilotqa.util.json_safe` without paths gives the values it gives with paths, and
+  :func:`pilotqa.util.finite_or_none` takes a plain float without calls: the same value as the
+  general conversion (``_reference_finite_or_none``, the former implementation).
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ from pilotqa.report.json import build_document, dumps, write_json
 from pilotqa.results import (
     CapabilityModel, Drift, LotEffect, Normality, Stability, Violation, _from_mapping_named, from_mapping,
 )
-from pilotqa.util import json_safe
+from pilotqa.util import finite_or_none, json_safe
 from tests.report_fixtures import make_result
 
 
@@ -269,3 +271,26 @@ def _types(v: Any) -> Any:
     if isinstance(v, list):
         return [_types(x) for x in v]
     return type(v).__name__
+
+
+def _reference_finite_or_none(x: Any) -> float | None:
+    if x is None or isinstance(x, bool):
+        return None
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+@settings(max_examples=300, deadline=None)
+@given(x=st.one_of(st.floats(), st.integers(), st.booleans(), st.none(), st.text(max_size=5),
+                   st.floats().map(np.float64), st.integers(-9, 9).map(np.int64), st.booleans().map(np.bool_),
+                   st.sampled_from(["1.5", " 2 ", "nan", "inf", "-0.0", "1e400", b"3"]),
+                   st.floats().map(lambda f: [f])))
+@example(x=-0.0)
+@example(x=float("-inf"))
+def test_finite_or_none_equals_the_general_conversion(x: Any) -> None:
+    got, ref = finite_or_none(x), _reference_finite_or_none(x)
+    assert type(got) is type(ref) and (got == ref or (got is None and ref is None))
+    assert got is None or math.copysign(1.0, got) == math.copysign(1.0, ref)  # type: ignore[arg-type]
