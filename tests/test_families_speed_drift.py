@@ -100,6 +100,11 @@ def test_the_same_series_each_alone_and_in_a_batch() -> None:
         _check([one])
 
 
+def test_series_ranked_in_several_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(drift, "_MK_BLOCK", 130)
+    _check([_series(shape, 60, i) for i, shape in enumerate(SHAPES)] + [_series("rounded", 200, 3)])
+
+
 def test_series_longer_than_the_fast_limit_go_to_kendalltau(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(drift, "_MK_FAST_MAX_N", 50)
     _check([_series("rounded", 60, 1), _series("noise", 40, 2), _series("seq_ties", 60, 3)])
@@ -137,3 +142,29 @@ def test_feature_sequence_order_keeps_ties_in_row_order_on_many_rows() -> None:
                         schema={"_feature_code": pl.UInt32, "sequence": pl.Int64, "value": pl.Float64})
     want = data.sort(["_feature_code", "sequence"], maintain_order=True)["value"].to_list()
     assert data["value"].to_numpy()[drift._feature_sequence_order(data)].tolist() == want
+
+
+@given(st.lists(st.tuples(st.sampled_from(SHAPES + ("nan_seq", "two_seq")), st.sampled_from([1, 3, 4, 5, 6, 34]),
+                          st.integers(0, 2**31 - 1)), min_size=1, max_size=8))
+def test_series_screened_as_tested_are_not_degenerate(spec: list[tuple[str, int, int]]) -> None:
+    """drift_all skips _degenerate only for series it screens as certainly tested; the screen must
+    never pass a series _degenerate would stop (and passes the ordinary ones)."""
+    series = []
+    for shape, n, seed in spec:
+        s, y = _series(shape if shape in SHAPES else "noise", n, seed)
+        if shape == "nan_seq":
+            s[seed % n] = math.nan
+        elif shape == "two_seq":
+            s = np.where(np.arange(n) < n // 2, 1.0, 2.0)
+        series.append((s, y))
+    seq = np.concatenate([x for x, _ in series])
+    val = np.concatenate([v for _, v in series])
+    ends = np.cumsum([x.size for x, _ in series])
+    starts = ends - np.array([x.size for x, _ in series])
+    sure = drift._surely_tested(seq, val, starts, ends)
+    for (s, y), ok, (shape, _n, _seed) in zip(series, sure.tolist(), spec):
+        degenerate = drift._degenerate(s, y)
+        if ok:
+            assert degenerate is None
+        if shape in ("noise", "trend", "rounded", "few_values", "seq_ties") and degenerate is None:
+            assert ok  # the ordinary series (finite, in sequence order) pass the screen

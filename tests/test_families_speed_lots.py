@@ -15,8 +15,10 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import pytest
 from hypothesis import example, given, settings as hsettings, strategies as st
 
+import pilotqa.stats.factors as factors
 from pilotqa.stats.factors import (MIN_PER_GROUP, _extreme_offset, _kruskal_sums_all, _oneway_from_parts,
                                     _oneway_parts, _oneway_tests, _production_order, _tukey_stats)
 from tests.equality import assert_same
@@ -86,8 +88,11 @@ def test_oneway_from_parts_equals_oneway_tests(features_groups: list[list[list[i
         assert (k, df) == (k_ref, df_ref)
 
 
-def test_oneway_parts_of_a_bench_sized_layout() -> None:
-    """Many features of a few lengths (the rows of the 2-D batches), continuous readings."""
+@pytest.mark.parametrize("block", [1 << 18, 1000])
+def test_oneway_parts_of_a_bench_sized_layout(block: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many features of a few lengths (the rows of the 2-D batches, in one block or several),
+    continuous readings."""
+    monkeypatch.setattr(factors, "_BLOCK", block)
     rng = np.random.default_rng(5)
     feats = [[rng.normal(10 + 0.01 * i, 0.1, n) for n in sizes]
              for i, sizes in enumerate([(334, 333, 333)] * 40 + [(500, 500)] * 10 + [(2, 700, 3)] * 5)]

@@ -299,7 +299,11 @@ def _mann_kendall(s: NDArray[np.float64], y: NDArray[np.float64], starts: list[i
     for i, (a, b) in enumerate(zip(starts, ends)):
         by_len.setdefault(b - a, []).append(i)
     out: dict[int, tuple[float, float]] = {}
-    for length, rows in by_len.items():
+    blocks = []
+    for length, rows in by_len.items():  # blocks of at most _MK_BLOCK readings bound the temporaries
+        step = max(1, _MK_BLOCK // length)
+        blocks += [(length, rows[a:a + step]) for a in range(0, len(rows), step)]
+    for length, rows in blocks:
         take = np.asarray([starts[i] for i in rows], dtype=np.intp)[:, None] + np.arange(length)
         xs, ys = s[take], y[take]
         if _kendall_dis is None or length < 3 or length > _MK_FAST_MAX_N:
@@ -320,6 +324,8 @@ def _mann_kendall(s: NDArray[np.float64], y: NDArray[np.float64], starts: list[i
 #: Longest series whose Kendall tie sums are exact in kendalltau's float arithmetic in any order
 #: (Σ t(t − 1)(2t + 5) ≤ 2n³ + 5n² < 2⁵³): longer series go to kendalltau itself.
 _MK_FAST_MAX_N: int = 100_000
+#: Readings ranked in one 2-D block by :func:`_mann_kendall`.
+_MK_BLOCK: int = 1 << 18
 
 
 def _tie_sums(new_run: NDArray[np.bool_]) -> tuple[list[int], list[int], list[int]]:
@@ -481,6 +487,27 @@ def drift_test(
     return _series_result(s, y, hac_trend(s, y, confidence=confidence), 0)
 
 
+def _surely_tested(seq: NDArray[np.float64], val: NDArray[np.float64], starts: NDArray[np.intp],
+                   ends: NDArray[np.intp]) -> NDArray[np.bool_]:
+    """For every series ``[a, b)`` (non-empty): True where :func:`_degenerate` certainly returns
+    None — at least :data:`MIN_N_DRIFT` readings, all finite, sequence non-decreasing with at
+    least 3 distinct numbers and readings not all equal — from whole-array reductions. False
+    leaves the decision to :func:`_degenerate` itself."""
+    if not starts.size:
+        return np.zeros(0, dtype=bool)
+    prev_differs = np.zeros(seq.size, dtype=np.int64)
+    prev_differs[1:] = seq[1:] != seq[:-1]
+    prev_greater = np.zeros(seq.size, dtype=np.int64)
+    prev_greater[1:] = seq[1:] < seq[:-1]
+    prev_differs[starts] = 0
+    prev_greater[starts] = 0
+    bad = (~(np.isfinite(seq) & np.isfinite(val))).astype(np.int64)
+    with np.errstate(invalid="ignore"):
+        varies = np.maximum.reduceat(val, starts) > np.minimum.reduceat(val, starts)
+    return ((ends - starts >= MIN_N_DRIFT) & (np.add.reduceat(prev_differs, starts) + 1 >= 3)
+            & (np.add.reduceat(prev_greater, starts) == 0) & (np.add.reduceat(bad, starts) == 0) & varies)
+
+
 def _feature_sequence_order(data: pl.DataFrame) -> NDArray[np.intp]:
     """The row order of ``data`` (columns ``_feature_code``, ``sequence``) that
     ``data.sort(["_feature_code", "sequence"], maintain_order=True)`` gives: a stable sort, so
@@ -578,7 +605,9 @@ def drift_all(
     ends = np.r_[starts[1:], group.size]
     names = data["feature"].gather(order[starts]).to_list()
     hac = hac_trend(seq, val, group, confidence=settings.confidence)
-    degenerate = [_degenerate(seq[a:b], val[a:b]) for a, b in zip(starts.tolist(), ends.tolist())]
+    tested_for_sure = _surely_tested(seq, val, starts, ends)
+    degenerate = [None if sure else _degenerate(seq[a:b], val[a:b])
+                  for a, b, sure in zip(starts.tolist(), ends.tolist(), tested_for_sure.tolist())]
     tested = [i for i, d in enumerate(degenerate) if d is None]
     taus = _mann_kendall(seq, val, [int(starts[i]) for i in tested], [int(ends[i]) for i in tested])
     tau_of = {tested[k]: v for k, v in taus.items()}

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 import polars as pl
@@ -283,15 +283,22 @@ def _oneway_tests(groups: list[np.ndarray], kruskal_sums: tuple[float, float] | 
     return out
 
 
-def _rows_of_equal_length(starts: np.ndarray, lengths: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``(rows, take)`` for every distinct length L: the rows of that length and the (rows × L)
-    gather index ``starts[rows, None] + arange(L)`` — the slices as one 2-D array, so that a
-    reduction along axis 1 runs numpy's 1-D loop (same pairwise sum) on each slice."""
-    out = []
+#: Elements of one 2-D block of slices (:func:`_rows_of_equal_length`): bounds the temporary
+#: arrays of the batched reductions to a few MB each.
+_BLOCK = 1 << 18
+
+
+def _rows_of_equal_length(starts: np.ndarray, lengths: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """``(rows, take)`` for every distinct length L (in blocks of at most :data:`_BLOCK`
+    elements): rows of that length and the (rows × L) gather index ``starts[rows, None] +
+    arange(L)`` — the slices as one 2-D array, so that a reduction along axis 1 runs numpy's 1-D
+    loop (same pairwise sum) on each slice."""
     for length in np.unique(lengths).tolist():
         rows = np.flatnonzero(lengths == length)
-        out.append((rows, starts[rows, None] + np.arange(length)))
-    return out
+        step = max(1, _BLOCK // max(length, 1))
+        for a in range(0, rows.size, step):
+            block = rows[a:a + step]
+            yield block, starts[block, None] + np.arange(length)
 
 
 def _oneway_parts(v_group: np.ndarray, v_feature: np.ndarray, g_n: np.ndarray, g_feature: np.ndarray
@@ -432,7 +439,8 @@ def _kruskal_sums_all(values: np.ndarray, group_n: np.ndarray, group_feature: np
     ``values``: the readings of all tested groups, group after group, the groups of one feature
     contiguous; ``group_n``: readings per group; ``group_feature``: a feature code per group,
     non-decreasing. Ranks are the average ranks of ``scipy.stats.rankdata`` within each feature
-    (one stable argsort per feature block, the rest in whole-array operations); the rank sums
+    (one argsort of each feature's block, the blocks of one length together; the rest in
+    whole-array operations); the rank sums
     are sums of half-integers and the tie sums of integers, exact in either order, and Σ R_i²/n_i
     is summed over the groups in order as :func:`_oneway_tests` does — the same numbers.
     """
@@ -445,9 +453,10 @@ def _kruskal_sums_all(values: np.ndarray, group_n: np.ndarray, group_feature: np
     f_stop = np.append(f_start[1:], n_all)
     order = np.empty(n_all, dtype=np.int64)
     for _rows, take in _rows_of_equal_length(f_start, f_stop - f_start):
-        # the features of one length sorted as the rows of one 2-D array (each row's stable
-        # argsort is the one of the slice alone): faster than a lexsort or one sort per feature
-        order[take] = np.take_along_axis(take, np.argsort(values[take], axis=1, kind="stable"), 1)
+        # the features of one length sorted as the rows of one 2-D array: faster than a lexsort or
+        # one sort per feature. Any sort will do: tied readings get one average rank, whichever
+        # order they come in
+        order[take] = np.take_along_axis(take, np.argsort(values[take], axis=1), 1)
     srt = values[order]
     first = np.ones(n_all, dtype=bool)
     first[1:] = (srt[1:] != srt[:-1]) | (srt_f[1:] != srt_f[:-1])

@@ -278,16 +278,30 @@ def _sigma_mr(sizes: NDArray[np.int64], spreads: FloatArray) -> float:
     return float(np.mean(mr) / D2_MR2) if mr.size else math.nan
 
 
+def _per_size(fn: Callable[[Any], Any], sizes: NDArray[np.int64]) -> FloatArray:
+    """``fn(sizes)`` for an elementwise constant function of the subgroup size (d2, d3, c4),
+    evaluated once per distinct size and looked up: the same numbers (the same function of the
+    same integers) without evaluating it for each of 10^5 subgroups."""
+    sizes = np.asarray(sizes)
+    if sizes.ndim != 1 or not sizes.size or sizes.dtype.kind not in "iu" or int(sizes.min()) < 0 \
+            or int(sizes.max()) > 1_000_000:
+        return np.asarray(fn(sizes), dtype=float)
+    distinct = np.flatnonzero(np.bincount(sizes)).astype(sizes.dtype)
+    table = np.full(int(distinct[-1]) + 1, np.nan)
+    table[distinct] = np.asarray(fn(distinct), dtype=float)
+    return table[sizes]
+
+
 def _limits_range(sizes: NDArray[np.int64], sigma: float) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Range chart centre d2(n)σ and limits max(0, d2σ − 3d3σ), d2σ + 3d3σ (= D3·R̄, D4·R̄)."""
-    dd2, dd3 = d2_array(sizes), d3_array(sizes)
+    dd2, dd3 = _per_size(d2_array, sizes), _per_size(d3_array, sizes)
     center = dd2 * sigma
     return center, np.maximum(center - NSIGMA * dd3 * sigma, 0.0), center + NSIGMA * dd3 * sigma
 
 
 def _limits_s(sizes: NDArray[np.int64], sigma: float) -> tuple[FloatArray, FloatArray, FloatArray]:
     """S chart centre c4(n)σ and limits max(0, c4σ − 3σ√(1−c4²)), c4σ + 3σ√(1−c4²) (= B3·S̄, B4·S̄)."""
-    cc = c4(sizes)
+    cc = _per_size(c4, sizes)
     center = cc * sigma
     half = NSIGMA * sigma * np.sqrt(1.0 - cc**2)
     return center, np.maximum(center - half, 0.0), center + half
@@ -839,8 +853,8 @@ def _charts_flat(
     # σ: MR̄/d2(2); Σfᵢrᵢ/d2(nᵢ) / Σfᵢ; Σhᵢsᵢ/c4(nᵢ) / Σhᵢ over the usable spreads (_sigma_mr/_rbar/_sbar)
     with np.errstate(invalid="ignore", divide="ignore"):
         usable = np.isfinite(spreads) & (pt_mr | (r_sizes >= 2))
-        dd2, dd3 = d2_array(r_sizes), d3_array(r_sizes)
-        cc = c4(r_sizes)
+        dd2, dd3 = _per_size(d2_array, r_sizes), _per_size(d3_array, r_sizes)
+        cc = _per_size(c4, r_sizes)
         f = dd2**2 / dd3**2
         h = cc**2 / (1.0 - cc**2)
         num = np.where(pt_mr, spreads, np.where(pt_s, h * spreads / cc, f * spreads / dd2))[usable]
