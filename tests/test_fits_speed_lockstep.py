@@ -1,6 +1,7 @@
 """The array form of the lockstep Nelder–Mead (:class:`pilotqa.stats.distributions._Simplices`,
 behind :func:`_nelder_mead_lockstep`) against each simplex alone (:func:`_nelder_mead`, the
-generator scipy's ``fmin`` is tested against) in the cases where the bookkeeping branches: the
+generator scipy's ``fmin`` is tested against) — both ways of stepping (as arrays from one problem
+up, :data:`_ARRAY_SIMPLICES` = 1, and as one generator per problem) — in the cases where the bookkeeping branches: the
 call budget spent part-way through an iteration (during a reflection, an expansion, a contraction
 or a shrink), ties and NaN among the vertex values (the order then comes from ``numpy.argsort``),
 shrinks, problems of different dimensions in one batch, a zero coordinate in the start, and
@@ -11,11 +12,15 @@ import math
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import optimize
 
+from pilotqa.stats import distributions as D
 from pilotqa.stats.distributions import _nelder_mead, _nelder_mead_lockstep
+from tests.test_fits_fast import _sample
+from tests.test_fits_lockstep import _batched, _one_by_one
 
 
 def _rosen(x: Any) -> float:
@@ -40,6 +45,10 @@ def _objective(kind: str, i: int) -> Any:
             return min(v, 5.0)
         return v
     return f
+
+
+#: _ARRAY_SIMPLICES values: every batch stepped as arrays / as generators
+WAYS = (1, 10**9)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -76,6 +85,13 @@ def test_array_lockstep_equals_each_simplex_alone(starts: list[list[float]], kin
     if zero:
         starts[0][0] = 0.0  # scipy's 0.00025 step for a zero coordinate
     objectives = [_objective(kinds[i], i) for i in range(len(starts))]
+    for way in WAYS:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(D, "_ARRAY_SIMPLICES", way)
+            _check_against_alone(objectives, starts)
+
+
+def _check_against_alone(objectives: list[Any], starts: list[list[float]]) -> None:
     log: list[list[list[float]]] = [[] for _ in starts]
     with np.errstate(all="ignore"):
         got = _nelder_mead_lockstep(_batch(objectives, log), [list(s) for s in starts])
@@ -87,10 +103,12 @@ def test_array_lockstep_equals_each_simplex_alone(starts: list[list[float]], kin
             assert _same(log[i], seen)  # the same points, in the same order, and as many
 
 
-def test_budget_spent_in_every_kind_of_step_equals_scipy() -> None:
+@pytest.mark.parametrize("way", WAYS)
+def test_budget_spent_in_every_kind_of_step_equals_scipy(way: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Objectives without a minimum, of dimension 1…4: the budget runs out at the top of the loop
     (odd N) or before an expansion point (even N); every result equals scipy's fmin and the
     generator, point for point."""
+    monkeypatch.setattr(D, "_ARRAY_SIMPLICES", way)
     starts = [[-1.2, 1.0, 0.5, 0.3][:d] for d in (1, 2, 3, 4) for _ in range(6)]
     objectives = [_objective("slope", i) for i in range(len(starts))]
     log: list[list[list[float]]] = [[] for _ in starts]
@@ -109,7 +127,9 @@ def test_budget_spent_in_every_kind_of_step_equals_scipy() -> None:
     assert spent == len(starts)  # every one ran out of budget
 
 
-def test_ties_and_nan_equal_scipy() -> None:
+@pytest.mark.parametrize("way", WAYS)
+def test_ties_and_nan_equal_scipy(way: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(D, "_ARRAY_SIMPLICES", way)
     starts = [[-1.2, 1.0], [0.5, 2.9, -1.0], [2.0, 2.0], [1.4, 0.1, 0.2, 0.3]]
     for kind in ("ties", "nan", "plateau"):
         objectives = [_objective(kind, i) for i in range(len(starts))]
@@ -120,7 +140,10 @@ def test_ties_and_nan_equal_scipy() -> None:
                 assert got[i] == [float(v) for v in ref], (kind, i)
 
 
-def test_problems_that_raise_part_way_get_their_exception_and_the_others_go_on() -> None:
+@pytest.mark.parametrize("way", WAYS)
+def test_problems_that_raise_part_way_get_their_exception_and_the_others_go_on(
+        way: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(D, "_ARRAY_SIMPLICES", way)
     errors = [ValueError(f"fails {i}") for i in range(4)]
     calls = [0] * 4
 
@@ -138,5 +161,25 @@ def test_problems_that_raise_part_way_get_their_exception_and_the_others_go_on()
         assert got[i] == _nelder_mead(lambda p, i=i: _rosen(p) + i, list(starts[i]))
 
 
-def test_empty_batch() -> None:
+def test_empty_batch_and_empty_start() -> None:
     assert _nelder_mead_lockstep(_batch([]), []) == []
+    assert _nelder_mead_lockstep(_batch([_rosen]), [[]]) == [[]] and _nelder_mead(_rosen, []) == []
+
+
+@pytest.mark.parametrize("threads, split_cells, lockstep_cells, way",
+                         [(1, 10**9, 10**6, 1), (2, 1, 10**6, 1), (3, 500, 900, 1), (2, 1, 10**6, 10**9)])
+def test_lean_fits_on_threads_equal_the_fits_one_by_one(monkeypatch: pytest.MonkeyPatch, threads: int,
+                                                        split_cells: int, lockstep_cells: int, way: int) -> None:
+    """lean_fits with its groups split into parts run on threads (and in chunks): the same
+    parameters, and the same exceptions, as fitting each sample alone."""
+    monkeypatch.setattr(D, "_FIT_THREADS", threads)
+    monkeypatch.setattr(D, "_SPLIT_CELLS", split_cells)
+    monkeypatch.setattr(D, "_LOCKSTEP_CELLS", lockstep_cells)
+    monkeypatch.setattr(D, "_ARRAY_SIMPLICES", way)
+    kinds = ("normal", "lognormal", "gamma_shifted", "weibull_rounded", "t3", "bimodal")
+    samples: list[tuple[np.ndarray, str, dict[str, float]]] = []
+    for i, kind in enumerate(kinds * 2):
+        x = _sample(kind, 220, 300 + i)
+        samples += [(x, "johnsonsu", {}), (np.abs(x), "foldnorm", {"floc": 0.0})]
+    samples.append((np.array([1.0, 2.0, math.inf, 3.0]), "johnsonsu", {}))
+    assert _batched(samples) == [_one_by_one(*s) for s in samples]

@@ -446,11 +446,13 @@ def _fit_fast(name: str, x: NDArray[np.float64], fixed: dict[str, float]) -> tup
             a, _, sc = _dist("gamma").fit(y, floc=0.0)
             return (float(a), gamma_, float(sc))
 
+        loglik = _logpdf_sum(dist, x)  # float(np.sum(dist.logpdf(x, *par))), without scipy's argument handling
+
         def nll(t: float) -> float:
             par = inner(x1 - math.exp(t) * s)
             if par is None:
                 return math.inf
-            v = -float(np.sum(dist.logpdf(x, *par)))
+            v = -loglik(par)
             return v if math.isfinite(v) else math.inf
 
         opt = minimize_scalar(nll, bounds=(math.log(1e-3), math.log(1e3)), method="bounded",
@@ -652,22 +654,53 @@ def _nelder_mead(func: Any, x0: list[float]) -> list[float]:
 
 def _nelder_mead_lockstep(func: Any, starts: list[list[float]]) -> list[list[float] | BaseException]:
     """:func:`_nelder_mead` of several problems at once: in each round every unfinished problem
-    asks for one point, and ``func(problems, points)`` evaluates them together (``points`` a 2-D
-    array, one row per problem; one list of values, or of exceptions for the points it could
-    not evaluate). Each problem's simplex takes the same steps as alone, so its result is the
-    same; a problem whose objective raised gets the exception instead (as :func:`_nelder_mead`
-    would raise it). Problems with starts of equal length step together in :class:`_Simplices`
-    (the bookkeeping of all simplices as arrays)."""
+    asks for one point, and ``func(problems, points)`` evaluates them together (``points`` one
+    row per problem; one list of values, or of exceptions for the points it could not evaluate,
+    or an array of values). Each problem's simplex takes the same steps as alone, so its result
+    is the same; a problem whose objective raised gets the exception instead (as
+    :func:`_nelder_mead` would raise it). At least :data:`_ARRAY_SIMPLICES` problems with starts
+    of equal length step together in :class:`_Simplices` (the bookkeeping of all simplices as
+    arrays); fewer step as one :func:`_nelder_mead_steps` generator each (a round of the arrays
+    costs about as much as 40 generator steps)."""
     out: list[list[float] | BaseException] = [[] for _ in starts]
     by_dim: dict[int, list[int]] = {}
     for i, x0 in enumerate(starts):
         by_dim.setdefault(len(x0), []).append(i)
+    small: list[int] = []
     for dim, ids in by_dim.items():
-        if dim == 0:  # no free parameter: scipy's fmin returns the empty start (budget 0)
+        if dim == 0 or len(ids) < _ARRAY_SIMPLICES:
+            small += ids
             continue
         for i, res in zip(ids, _Simplices(func, ids, [starts[i] for i in ids]).run()):
             out[i] = res
+    if not small:
+        return out
+    gens = {i: _nelder_mead_steps(starts[i]) for i in sorted(small)}
+    pending: dict[int, list[float]] = {}
+    for i, g in gens.items():
+        try:
+            pending[i] = next(g)
+        except StopIteration as done:  # no free parameter: the empty start (budget 0)
+            out[i] = list(done.value)
+    while pending:
+        problems = list(pending)
+        values = func(problems, [pending[i] for i in problems])
+        nxt = {}
+        for i, v in zip(problems, values):
+            if isinstance(v, BaseException):
+                gens[i].close()
+                out[i] = v
+                continue
+            try:
+                nxt[i] = gens[i].send(float(v))
+            except StopIteration as done:
+                out[i] = list(done.value)
+        pending = nxt
     return out
+
+
+#: Fewest problems of one dimension that :func:`_nelder_mead_lockstep` steps as arrays.
+_ARRAY_SIMPLICES = 40
 
 
 #: the step a simplex of :class:`_Simplices` waits on: its starting vertices, a reflection,
@@ -680,23 +713,27 @@ class _Simplices:
     dimension N, held as arrays (vertices ``sim`` K×(N+1)×N, values ``fsim``, per problem the
     step it waits on, its call and iteration counts) and advanced together: each round evaluates
     one point per unfinished problem (``func(problems, points)``) and moves every simplex to its
-    next point with array operations on the problems in the same state.
+    next point with whole-array operations, each problem's row taking the branch of its state
+    (masks and ``numpy.where``).
 
     Every point is the same floating-point expression as in :func:`_nelder_mead_steps` (and
     scipy's ``_minimize_neldermead``), computed elementwise: reflection (1+ρ)·x̄ − ρ·w,
-    expansion (1+ρχ)·x̄ − ρχ·w, contractions (1+ψρ)·x̄ − ψρ·w and (1−ψ)·x̄ + ψ·w, shrink
-    x₀ + σ·(xⱼ − x₀), with ρ = 1, χ = 2, ψ = σ = 0.5 and the centroid x̄ summed vertex by vertex
-    then divided by N; the vertices are ordered by ``numpy.argsort`` of each row of ``fsim`` (the
-    1-D sort scipy uses, applied row by row; the generator's insertion of a new distinct value is
-    that order too); the stopping rule (max|xᵢ − x₀| ≤ 10⁻⁴ and max|f₀ − fᵢ| ≤ 10⁻⁴, NaN failing
-    it), the budget of 200·N evaluations and iterations, and a budget spent part-way (vertices
-    sorted, best returned) are those of the generator. So each simplex visits the same points and
-    returns the same vertex as alone (tests/test_fits_lockstep.py, tests/test_fits_speed_lockstep.py).
+    expansion (1+ρχ)·x̄ − ρχ·w, contractions (1+ψρ)·x̄ − ψρ·w and (1−ψ)·x̄ + ψ·w (computed as
+    (1−ψ)·x̄ − (−ψ)·w: a product with −ψ is the negated product with ψ, and subtracting a negated
+    number is adding it, exactly), shrink x₀ + σ·(xⱼ − x₀), with ρ = 1, χ = 2, ψ = σ = 0.5 and the
+    centroid summed vertex by vertex then divided by N; the vertices of a problem that ends an
+    iteration are ordered by ``numpy.argsort`` of its row of ``fsim`` (the 1-D sort scipy uses,
+    applied row by row; the generator's insertion of a new distinct value is that order too); the
+    stopping rule (max|xᵢ − x₀| ≤ 10⁻⁴ and max|f₀ − fᵢ| ≤ 10⁻⁴, NaN failing it), the budget of
+    200·N evaluations and iterations, and a budget spent part-way (vertices sorted, best
+    returned) are those of the generator. So each simplex visits the same points and returns the
+    same vertex as alone (tests/test_fits_lockstep.py, tests/test_fits_speed_lockstep.py).
     """
 
     def __init__(self, func: Any, ids: list[int], starts: list[list[float]]) -> None:
         k, n = len(starts), len(starts[0])
-        self.func, self.ids, self.n = func, ids, n
+        self.func, self.ids, self.k, self.n = func, ids, k, n
+        self.plain_ids = ids == list(range(k))
         self.maxfun = self.maxiter = n * 200
         x0 = np.array(starts, dtype=float).reshape(k, n)
         sim = np.repeat(x0[:, None, :], n + 1, axis=1)
@@ -716,9 +753,9 @@ class _Simplices:
         self.alive = np.ones(k, dtype=bool)
         self.out: list[list[float] | BaseException] = [[] for _ in range(k)]
 
-    # -- the generator's steps, for the problems ``i`` (an index array)
     def _order(self, i: NDArray[np.intp]) -> None:
-        """Vertices sorted by value (``numpy.argsort`` of each row, as scipy sorts one)."""
+        """Vertices of problems ``i`` sorted by value (``numpy.argsort`` of each row, as scipy
+        sorts one)."""
         if i.size:
             f = self.fsim[i]
             ind = np.argsort(f, axis=1)
@@ -732,126 +769,133 @@ class _Simplices:
             for r, best in zip(i.tolist(), self.sim[i, 0].tolist()):
                 self.out[r] = best
 
-    def _iterate(self, i: NDArray[np.intp]) -> None:
-        """The top of the generator's loop: stop (budget, convergence) or ask for the reflection."""
-        if not i.size:
-            return
-        s, f = self.sim[i], self.fsim[i]
-        stop = ((self.calls[i] >= self.maxfun) | (self.iters[i] >= self.maxiter)
-                | ((np.abs(s[:, 1:, :] - s[:, :1, :]) <= 1e-4).all(axis=(1, 2))
-                   & (np.abs(f[:, :1] - f[:, 1:]) <= 1e-4).all(axis=1)))
+    def _round(self, al: NDArray[np.bool_], v: NDArray[np.float64]) -> None:
+        """The values ``v`` of the points the problems ``al`` asked for; each problem moves to its
+        next point, or stops."""
+        n, sim, fsim = self.n, self.sim, self.fsim
+        self.calls += al
+        ph = np.where(al, self.phase, -1)
+        ends = np.zeros(self.k, dtype=bool)     # iteration over: worst vertex replaced or simplex shrunk
+        p_init = ph == _INIT
+        if p_init.any():
+            i = np.flatnonzero(p_init)
+            fsim[i, self.j[i]] = v[i]
+            self.j[i] += 1
+            full = self.j[i] == n + 1
+            more = i[~full]
+            self.point[more] = sim[more, self.j[more]]
+            i = i[full]
+            self._order(i)       # the generator sorts twice (its ``finally``, then the next line):
+            self.iters[i] = 0    # the second sort and iterations = 1 as the end of an iteration
+            ends[i] = True
+        p_refl, p_exp, p_shr = ph == _REFLECT, ph == _EXPAND, ph == _SHRINK
+        p_con, p_icon = ph == _CONTRACT, ph == _ICONTRACT
+        worst = sim[:, -1].copy()
+        f_worst = fsim[:, -1].copy()
+        lt0, lt2, lt1 = v < fsim[:, 0], v < fsim[:, -2], v < f_worst
+        fxr = np.where(p_refl, v, self.fxr)
+        self.fxr = fxr
+        to_exp = p_refl & lt0                          # the generator's if / elif chain
+        refl_in = p_refl & ~lt0 & lt2
+        to_con = p_refl & ~lt0 & ~lt2 & lt1
+        to_icon = p_refl & ~lt0 & ~lt2 & ~lt1
+        better = p_exp & (v < fxr)
+        con_ok = (p_con & (v <= fxr)) | (p_icon & (v < f_worst))
+        take_point = better | con_ok                   # worst vertex ← the point just evaluated
+        take_xr = refl_in | (p_exp & ~better)          # worst vertex ← the reflection
+        replaced = take_point | take_xr
+        if replaced.any():
+            sim[:, -1] = np.where(take_point[:, None], self.point, np.where(take_xr[:, None], self.xr, worst))
+            fsim[:, -1] = np.where(take_point, v, np.where(take_xr, fxr, f_worst))
+            ends |= replaced
+        shrink = (p_con | p_icon) & ~con_ok            # contraction rejected: shrink from vertex 1
+        jn = np.where(shrink, 1, self.j + 1)
+        if p_shr.any():
+            i = np.flatnonzero(p_shr)
+            fsim[i, self.j[i]] = v[i]
+            done = p_shr & (jn > n)
+            ends |= done
+            shrink |= p_shr & ~done
+        # the points asked for next: expansion, contractions (one formula, per-row coefficients)
+        formula = to_exp | to_con | to_icon
+        asks = formula | shrink
+        over = asks & (self.calls >= self.maxfun)      # the budget ran out part-way through an iteration
+        if formula.any():
+            a = np.where(to_exp, 1 + 1 * 2, np.where(to_con, 1 + 0.5 * 1, 1 - 0.5))
+            b = np.where(to_exp, 1 * 2, np.where(to_con, 0.5 * 1, -0.5))
+            new = a[:, None] * self.xbar - b[:, None] * worst
+            ok = formula & ~over
+            self.point = np.where(ok[:, None], new, self.point)
+            self.phase = np.where(ok, np.where(to_exp, _EXPAND, np.where(to_con, _CONTRACT, _ICONTRACT)),
+                                  self.phase).astype(np.int8)
+        if shrink.any():
+            i = np.flatnonzero(shrink)
+            jj = jn[i]
+            s0 = sim[i, 0]
+            sim[i, jj] = s0 + 0.5 * (sim[i, jj] - s0)  # x₀ + σ·(xⱼ − x₀)
+            self.j[i] = jj
+            i = np.flatnonzero(shrink & ~over)
+            self.point[i] = sim[i, self.j[i]]
+            self.phase[i] = _SHRINK
+        self.iters += ends
+        self._order(np.flatnonzero(ends | over))
+        if over.any():
+            self._finish(np.flatnonzero(over))  # all vertices sorted, the best returned
+        if ends.any():
+            self._iterate(ends)
+
+    def _iterate(self, ends: NDArray[np.bool_]) -> None:
+        """The top of the generator's loop for the problems ``ends``: stop (budget, convergence)
+        or ask for the reflection."""
+        s, f = self.sim, self.fsim
+        stop = ends & ((self.calls >= self.maxfun) | (self.iters >= self.maxiter))
+        near = ends & ~stop & (np.abs(f[:, :1] - f[:, 1:]) <= 1e-4).all(axis=1)
+        if near.any():  # values within 10⁻⁴ (seldom): the vertices too?
+            i = np.flatnonzero(near)
+            stop[i[(np.abs(s[i, 1:, :] - s[i, :1, :]) <= 1e-4).reshape(i.size, -1).all(axis=1)]] = True
         if stop.any():
-            self._finish(i[stop])
-            i, s = i[~stop], s[~stop]
-            if not i.size:
-                return
+            self._finish(np.flatnonzero(stop))
+        go = ends & ~stop
+        if not go.any():
+            return
         tot = s[:, 0]
         for r in range(1, self.n):
             tot = tot + s[:, r]
         xbar = tot / self.n
         xr = (1 + 1) * xbar - 1 * s[:, -1]  # (1 + ρ)·x̄ − ρ·w
-        self.xbar[i] = xbar
-        self.xr[i] = xr
-        self.point[i] = xr
-        self.phase[i] = _REFLECT
-
-    def _receive(self, a: NDArray[np.intp], v: NDArray[np.float64]) -> None:
-        """The values ``v`` of the points the problems ``a`` asked for; each problem moves to its
-        next point (or stops)."""
-        n, sim, fsim = self.n, self.sim, self.fsim
-        self.calls[a] += 1
-        ph = self.phase[a]
-        ends: list[NDArray[np.intp]] = []      # iteration over: worst vertex replaced or simplex shrunk
-        asks: list[tuple[NDArray[np.intp], NDArray[np.float64], int]] = []
-        shrinks: list[tuple[NDArray[np.intp], NDArray[np.intp]]] = []   # vertex j of problem i to shrink
-        for p in np.unique(ph).tolist():
-            m = ph == p
-            i, vv = a[m], v[m]
-            if p == _INIT:
-                fsim[i, self.j[i]] = vv
-                self.j[i] += 1
-                full = self.j[i] == n + 1
-                more = i[~full]
-                self.point[more] = sim[more, self.j[more]]
-                i = i[full]
-                self._order(i)       # the generator sorts twice (its ``finally``, then the next
-                self.iters[i] = 0    # line); the second sort and iterations = 1 as an iteration's end
-                ends.append(i)
-            elif p == _REFLECT:
-                self.fxr[i] = vv
-                m1 = vv < fsim[i, 0]
-                m2 = ~m1 & (vv < fsim[i, -2])
-                m3 = ~m1 & ~m2 & (vv < fsim[i, -1])
-                m4 = ~(m1 | m2 | m3)
-                i1, i2, i3, i4 = i[m1], i[m2], i[m3], i[m4]
-                asks.append((i1, (1 + 1 * 2) * self.xbar[i1] - 1 * 2 * sim[i1, -1], _EXPAND))  # (1 + ρχ)·x̄ − ρχ·w
-                sim[i2, -1] = self.xr[i2]
-                fsim[i2, -1] = vv[m2]
-                ends.append(i2)
-                asks.append((i3, (1 + 0.5 * 1) * self.xbar[i3] - 0.5 * 1 * sim[i3, -1], _CONTRACT))  # (1 + ψρ)·x̄ − ψρ·w
-                asks.append((i4, (1 - 0.5) * self.xbar[i4] + 0.5 * sim[i4, -1], _ICONTRACT))  # (1 − ψ)·x̄ + ψ·w
-            elif p == _EXPAND:
-                better = vv < self.fxr[i]
-                ib, iw = i[better], i[~better]
-                sim[ib, -1] = self.point[ib]
-                fsim[ib, -1] = vv[better]
-                sim[iw, -1] = self.xr[iw]
-                fsim[iw, -1] = self.fxr[iw]
-                ends.append(i)
-            elif p in (_CONTRACT, _ICONTRACT):
-                ok = vv <= self.fxr[i] if p == _CONTRACT else vv < fsim[i, -1]
-                io = i[ok]
-                sim[io, -1] = self.point[io]
-                fsim[io, -1] = vv[ok]
-                ends.append(io)
-                shrinks.append((i[~ok], np.ones(int(np.count_nonzero(~ok)), dtype=np.intp)))
-            else:  # _SHRINK
-                fsim[i, self.j[i]] = vv
-                j = self.j[i] + 1
-                done = j > n
-                ends.append(i[done])
-                shrinks.append((i[~done], j[~done]))
-        if shrinks:
-            i = np.concatenate([s[0] for s in shrinks])
-            j = np.concatenate([s[1] for s in shrinks])
-            if i.size:
-                s0 = sim[i, 0]
-                sim[i, j] = s0 + 0.5 * (sim[i, j] - s0)   # x₀ + σ·(xⱼ − x₀)
-                self.j[i] = j
-                asks.append((i, sim[i, j], _SHRINK))
-        spent: list[NDArray[np.intp]] = []
-        for i, points, p in asks:
-            if not i.size:
-                continue
-            over = self.calls[i] >= self.maxfun   # the budget ran out part-way through an iteration
-            if over.any():
-                spent.append(i[over])
-                i, points = i[~over], points[~over]
-            self.point[i] = points
-            self.phase[i] = p
-        e = np.concatenate(ends) if ends else np.zeros(0, dtype=np.intp)
-        self.iters[e] += 1
-        self._order(np.concatenate([e, *spent]))
-        if spent:
-            self._finish(np.concatenate(spent))  # all vertices sorted, the best returned
-        self._iterate(e)
+        g = go[:, None]
+        self.xbar = np.where(g, xbar, self.xbar)
+        self.xr = np.where(g, xr, self.xr)
+        self.point = np.where(g, xr, self.point)
+        self.phase[go] = _REFLECT
 
     def run(self) -> list[list[float] | BaseException]:
-        while True:
-            act = np.flatnonzero(self.alive)
-            if not act.size:
-                return self.out
-            values = self.func([self.ids[r] for r in act.tolist()], self.point[act])
-            failed = [r for r, v in enumerate(values) if isinstance(v, BaseException)]
-            if failed:
-                for r in failed:
-                    self.out[int(act[r])] = values[r]
-                self.alive[act[failed]] = False
-                ok = np.ones(act.size, dtype=bool)
-                ok[failed] = False
-                act = act[ok]
-                values = [v for r, v in enumerate(values) if ok[r]]
-            self._receive(act, np.array([float(v) for v in values], dtype=float).reshape(act.size))
+        with np.errstate(all="ignore"):  # rows of other problems may hold inf/NaN (as floats, silently)
+            while True:
+                act = np.flatnonzero(self.alive)
+                if not act.size:
+                    return self.out
+                values = self.func(act.tolist() if self.plain_ids else [self.ids[r] for r in act.tolist()],
+                                   self.point[act])
+                v = np.full(self.k, np.nan)
+                al = np.zeros(self.k, dtype=bool)
+                if isinstance(values, np.ndarray):  # a value for every point
+                    v[act] = values
+                    al[act] = True
+                    self._round(al, v)
+                    continue
+                failed = [r for r, x in enumerate(values) if isinstance(x, BaseException)]
+                if failed:
+                    for r in failed:
+                        self.out[int(act[r])] = values[r]
+                    self.alive[act[failed]] = False
+                    ok = np.ones(act.size, dtype=bool)
+                    ok[failed] = False
+                    act = act[ok]
+                    values = [x for r, x in enumerate(values) if ok[r]]
+                v[act] = [float(x) for x in values]
+                al[act] = True
+                self._round(al, v)
 
 
 def _nelder_mead_steps(x0: list[float]) -> Generator[list[float], float, list[float]]:
@@ -1086,6 +1130,12 @@ def _foldnorm_nnlf(data: NDArray[np.float64], loc: float) -> Any:
 
 #: Largest batch of :func:`lean_fits` in readings (samples × n): its work arrays stay near 8 MB.
 _LOCKSTEP_CELLS = 1_000_000
+#: Threads of :func:`lean_fits`: a batch of at least :data:`_SPLIT_CELLS` readings is split into
+#: this many independent lockstep runs, run on as many threads (numpy releases the GIL inside
+#: the objective's array operations, the bulk of the work). Each simplex takes the same steps in
+#: any part, so the split changes no number; it shortens the wall time when a core is free.
+_FIT_THREADS = 2
+_SPLIT_CELLS = 100_000
 
 
 class _RowsObjective:
@@ -1115,7 +1165,7 @@ class _RowsObjective:
                               else _foldnorm_nnlf(data, self.loc))
         return self.single[i]
 
-    def __call__(self, problems: list[int], points: Any) -> list[Any]:
+    def __call__(self, problems: list[int], points: Any) -> list[Any] | NDArray[np.float64]:
         pts = np.asarray(points, dtype=float).reshape(len(problems), -1)
         if self.kind == "johnsonsu":
             a, b, loc, scale = pts.T
@@ -1127,7 +1177,7 @@ class _RowsObjective:
         out: list[Any] = [None] * len(problems)
         if batch.size:
             m, n = batch.size, self.n
-            idx = [problems[j] for j in batch.tolist()]
+            idx = list(problems) if m == len(problems) else [problems[j] for j in batch.tolist()]
             z, w, u = (buf[:m] for buf in self.buf)
             data = self.rows[idx[0]:idx[0] + m] if idx == list(range(idx[0], idx[0] + m)) else self.rows[idx]
             par = pts[batch]
@@ -1158,10 +1208,13 @@ class _RowsObjective:
                 np.log(u, out=u)
                 lp = u
             totals = np.sum(lp, axis=1)
-            values = (-totals + 0 * _LOGXMAX * 100 + n_log_scale).tolist()
+            values = -totals + 0 * _LOGXMAX * 100 + n_log_scale
+            finite = np.isfinite(totals)
+            if m == len(problems) and finite.all():
+                return values  # every point on the array path: the values as one array
             for r, j in enumerate(batch.tolist()):
-                out[j] = values[r]
-            for r in np.flatnonzero(~np.isfinite(totals)).tolist():
+                out[j] = float(values[r])
+            for r in np.flatnonzero(~finite).tolist():
                 out[int(batch[r])] = _penalised_total(lp[r], n_log_scale[r], _LOGXMAX)
         for j in np.flatnonzero(~plain).tolist():
             try:
@@ -1180,7 +1233,9 @@ def lean_fits(samples: list[tuple[NDArray[np.float64], str, dict[str, float]]]) 
     simplices step in lockstep (:func:`_nelder_mead_lockstep`) with the points of one round
     evaluated as one array computation (:class:`_RowsObjective`); every simplex visits the same
     points as alone, so the parameters are the same numbers (tests/test_fits_lockstep.py). Other
-    samples are fitted one by one.
+    samples are fitted one by one. With at least :data:`_SPLIT_CELLS` readings in all, the
+    lockstep runs (a large group split into :data:`_FIT_THREADS` parts) run on that many threads;
+    no number depends on the split or the threads (tests/test_fits_speed_lockstep.py).
     """
     out: list[tuple[float, ...] | Exception] = [ValueError("not fitted")] * len(samples)
     groups: dict[tuple[str, float, int], list[tuple[int, _GenericJob]]] = {}
@@ -1200,20 +1255,38 @@ def lean_fits(samples: list[tuple[NDArray[np.float64], str, dict[str, float]]]) 
                 continue
             loc = float(job.args[1]) if job.kind == "foldnorm" else 0.0
             groups.setdefault((job.kind, loc, job.data.size), []).append((k, job))
+        tasks: list[tuple[str, float, list[tuple[int, _GenericJob]]]] = []
         for (kind, loc, n), members in groups.items():
             per = max(1, _LOCKSTEP_CELLS // max(n, 1))
             for lo in range(0, len(members), per):
                 chunk = members[lo:lo + per]
+                parts = _FIT_THREADS if len(chunk) * n >= _SPLIT_CELLS and len(chunk) >= _FIT_THREADS else 1
+                step = -(-len(chunk) // parts)
+                tasks += [(kind, loc, chunk[i:i + step]) for i in range(0, len(chunk), step)]
+
+        def run(task: tuple[str, float, list[tuple[int, _GenericJob]]]) -> list[list[float] | BaseException]:
+            kind, loc, chunk = task
+            with np.errstate(all="ignore"):  # numpy's error state is per thread
                 rows = np.ascontiguousarray(np.stack([job.data for _, job in chunk]))
-                results = _nelder_mead_lockstep(_RowsObjective(kind, rows, loc), [job.x0 for _, job in chunk])
-                for (k, job), res in zip(chunk, results):
-                    if isinstance(res, BaseException):
-                        out[k] = res if isinstance(res, Exception) else RuntimeError(repr(res))
-                        continue
-                    try:
-                        out[k] = tuple(float(p) for p in job.finish(res))
-                    except Exception as exc:  # noqa: BLE001
-                        out[k] = exc
+                return _nelder_mead_lockstep(_RowsObjective(kind, rows, loc), [job.x0 for _, job in chunk])
+
+        cells = sum(len(chunk) * chunk[0][1].data.size for _, _, chunk in tasks)
+        if len(tasks) > 1 and _FIT_THREADS > 1 and cells >= _SPLIT_CELLS:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(_FIT_THREADS, thread_name_prefix="pilotqa-fits") as pool:
+                done = list(pool.map(run, tasks))
+        else:
+            done = [run(t) for t in tasks]
+        for (_, _, chunk), results in zip(tasks, done):
+            for (k, job), res in zip(chunk, results):
+                if isinstance(res, BaseException):
+                    out[k] = res if isinstance(res, Exception) else RuntimeError(repr(res))
+                    continue
+                try:
+                    out[k] = tuple(float(p) for p in job.finish(res))
+                except Exception as exc:  # noqa: BLE001
+                    out[k] = exc
     return out
 
 
