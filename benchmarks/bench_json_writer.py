@@ -17,15 +17,18 @@ many times, also by an older checkout of pilotqa for a before/after comparison:
     and the replay of the recorded ``from_mapping(json_safe(...))`` calls. It also prints the
     SHA-256 of the text, so two checkouts can be shown to write the same bytes.
 
-Before/after on a shared machine: run ``time`` alternately with the current checkout and with an
-exported older one (``git archive <rev> pilotqa | tar -x -C /tmp/base``; then
-``PYTHONPATH=/tmp/base .venv/bin/python benchmarks/bench_json_writer.py time ...`` imports the old
-package — the editable install's finder comes after ``sys.path``).
+Before/after on a shared machine: ``time --against /tmp/base/pilotqa`` (an older checkout exported
+with ``git archive <rev> pilotqa | tar -x -C /tmp/base``) loads that checkout's
+``report/json.py``, ``results.py`` and ``util.py`` as separate modules into the same process and
+times old and new alternately, run by run, so both see the same load; it also checks that both
+write the same text and build equal objects. (Or run ``time`` alternately with
+``PYTHONPATH=/tmp/base``: the editable install's finder comes after ``sys.path``.)
 
 Usage::
 
     .venv/bin/python benchmarks/bench_json_writer.py capture --size 1e5 --pickle /tmp/json_1e5.pkl
     .venv/bin/python benchmarks/bench_json_writer.py time --pickle /tmp/json_1e5.pkl --repeat 5
+    .venv/bin/python benchmarks/bench_json_writer.py time --pickle /tmp/json_1e5.pkl --against /tmp/base/pilotqa
 """
 from __future__ import annotations
 
@@ -90,35 +93,62 @@ def _cpu(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.process_time() - t, value
 
 
-def time_it(path: Path, repeat: int) -> None:
-    """Median CPU seconds of build_document, dumps and the conversion replay."""
+def _load(name: str, path: Path) -> Any:
+    """The module at ``path`` under ``name`` (an older checkout's file beside the current one)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def time_it(path: Path, repeat: int, against: Path | None = None) -> None:
+    """Median CPU seconds of build_document, dumps, write_json and the conversion replay (with
+    ``against``: of that checkout's modules too, alternately)."""
     import pilotqa
-    from pilotqa.report.json import build_document, dumps
-    from pilotqa.results import from_mapping
-    from pilotqa.util import json_safe
+    import pilotqa.report.json as pj
+    import pilotqa.results as pr
+    import pilotqa.util as pu
 
     with path.open("rb") as fh:
         data = pickle.load(fh)
     result, calls = data["result"], data["calls"]
+    sides: list[tuple[str, Any, Any, Any, list[tuple[type, Any, str]]]] = [("", pj, pr, pu, calls)]
+    if against is not None:
+        oj = _load("before_json", against / "report" / "json.py")
+        ores = _load("before_results", against / "results.py")
+        outil = _load("before_util", against / "util.py")
+        old_calls = [(getattr(ores, cls.__name__), doc, where) for cls, doc, where in calls]
+        sides.insert(0, ("before ", oj, ores, outil, old_calls))
 
-    def replay() -> list[Any]:
-        return [from_mapping(cls, json_safe(doc), where) for cls, doc, where in calls]
-
-    rows: dict[str, list[float]] = {"build_document": [], "dumps": [], "from_mapping+json_safe": []}
-    text = ""
-    for _ in range(repeat):
-        t, document = _cpu(lambda: build_document(result))
-        rows["build_document"].append(t)
-        t, text = _cpu(lambda: dumps(document))
-        rows["dumps"].append(t)
-        t, _ = _cpu(replay)
-        rows["from_mapping+json_safe"].append(t)
-        del document
-    print(f"pilotqa from {Path(pilotqa.__file__).parent}; {path.name}; repeat {repeat}")
+    rows: dict[str, list[float]] = {}
+    texts: dict[str, str] = {}
+    objects: dict[str, list[str]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(repeat):
+            for label, js, res, ut, cl in sides:
+                t, document = _cpu(lambda: js.build_document(result))
+                rows.setdefault(label + "build_document", []).append(t)
+                t, texts[label] = _cpu(lambda: js.dumps(document))
+                rows.setdefault(label + "dumps", []).append(t)
+                t, _ = _cpu(lambda: js.write_json(document, Path(tmp) / "out.json"))
+                rows.setdefault(label + "write_json", []).append(t)
+                del document
+                t, built = _cpu(lambda: [res.from_mapping(c, ut.json_safe(d), w) for c, d, w in cl])
+                rows.setdefault(label + "from_mapping+json_safe", []).append(t)
+                objects[label] = [repr(b) for b in built]
+    print(f"pilotqa from {Path(pilotqa.__file__).parent}; {path.name}; repeat {repeat}"
+          + (f"; before = {against}" if against else ""))
     for name, ts in rows.items():
-        print(f"  {name:24s} median {statistics.median(ts):.3f} s CPU  (runs: "
+        print(f"  {name:31s} median {statistics.median(ts):.3f} s CPU  (runs: "
               + ", ".join(f"{x:.3f}" for x in ts) + ")")
-    print(f"  text {len(text)} chars, sha256 {hashlib.sha256(text.encode()).hexdigest()[:16]}")
+    for label, text in texts.items():
+        print(f"  {label or 'now '}text {len(text)} chars, sha256 {hashlib.sha256(text.encode()).hexdigest()[:16]}")
+    if against is not None:
+        print(f"  same text: {texts['before '] == texts['']}; same objects: {objects['before '] == objects['']}")
 
 
 def main() -> None:
@@ -131,11 +161,13 @@ def main() -> None:
     t = sub.add_parser("time")
     t.add_argument("--pickle", type=Path, required=True)
     t.add_argument("--repeat", type=int, default=5)
+    t.add_argument("--against", type=Path, default=None,
+                   help="the pilotqa folder of an older checkout, timed alternately in the same process")
     args = ap.parse_args()
     if args.cmd == "capture":
         capture(args.size, args.csv, args.pickle)
     else:
-        time_it(args.pickle, args.repeat)
+        time_it(args.pickle, args.repeat, args.against)
 
 
 if __name__ == "__main__":
