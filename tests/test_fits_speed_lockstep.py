@@ -99,7 +99,8 @@ def _check_against_alone(objectives: list[Any], starts: list[list[float]]) -> No
             seen: list[list[float]] = []
             alone = _nelder_mead(_logged(objectives[i], seen), list(s))
             assert _same(got[i], alone)
-            assert all(type(v) is float for v in got[i])
+            res = got[i]
+            assert isinstance(res, list) and all(type(v) is float for v in res)
             assert _same(log[i], seen)  # the same points, in the same order, and as many
 
 
@@ -183,3 +184,29 @@ def test_lean_fits_on_threads_equal_the_fits_one_by_one(monkeypatch: pytest.Monk
         samples += [(x, "johnsonsu", {}), (np.abs(x), "foldnorm", {"floc": 0.0})]
     samples.append((np.array([1.0, 2.0, math.inf, 3.0]), "johnsonsu", {}))
     assert _batched(samples) == [_one_by_one(*s) for s in samples]
+
+
+def test_lean_fits_from_a_worker_thread_split_nothing_and_give_the_same_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From a worker thread (the families run concurrently) no second thread is started: the
+    objective gets no pool; the fits are the same as from the main thread with the split."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(D, "_SPLIT_CELLS", 1)
+    monkeypatch.setattr(D, "_ARRAY_SIMPLICES", 1)
+    pools: list[Any] = []
+    real = D._RowsObjective.__init__
+
+    def spy(self: Any, *a: Any, **k: Any) -> None:
+        real(self, *a, **k)
+        pools.append(self.pool)
+
+    monkeypatch.setattr(D._RowsObjective, "__init__", spy)
+    samples: list[tuple[np.ndarray, str, dict[str, float]]] = [
+        (_sample(kind, 240, 500 + i), "johnsonsu", {}) for i, kind in enumerate(("t3", "bimodal", "normal"))]
+    main = _batched(samples)
+    assert pools and all(p is not None for p in pools)
+    pools.clear()
+    with ThreadPoolExecutor(1) as ex:
+        worker = ex.submit(_batched, samples).result()
+    assert pools and all(p is None for p in pools)
+    assert worker == main == [_one_by_one(*s) for s in samples]

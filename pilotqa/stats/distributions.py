@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import threading
 import warnings
 from dataclasses import dataclass, field
 from collections.abc import Generator, Sequence
@@ -1130,12 +1131,16 @@ def _foldnorm_nnlf(data: NDArray[np.float64], loc: float) -> Any:
 
 #: Largest batch of :func:`lean_fits` in readings (samples × n): its work arrays stay near 8 MB.
 _LOCKSTEP_CELLS = 1_000_000
-#: Threads of :func:`lean_fits`: a batch of at least :data:`_SPLIT_CELLS` readings is split into
-#: this many independent lockstep runs, run on as many threads (numpy releases the GIL inside
-#: the objective's array operations, the bulk of the work). Each simplex takes the same steps in
-#: any part, so the split changes no number; it shortens the wall time when a core is free.
+#: Threads of :func:`lean_fits`: when a round of the lockstep objective has at least
+#: :data:`_SPLIT_CELLS` readings, :class:`_RowsObjective` computes the second half of its rows on
+#: a second thread (numpy releases the GIL inside the array operations, the bulk of the work).
+#: Each element gets the same operations and each row is summed alone, so the split changes no
+#: number; it shortens the wall time when a core is free (1e6 readings: lean_prefits 1.66 ->
+#: 1.27 s wall, 1.66 -> 1.97 s CPU). Only from the main thread: called from a worker thread (the
+#: statistics families run concurrently) the other core is taken, and the split would only add
+#: CPU time.
 _FIT_THREADS = 2
-_SPLIT_CELLS = 100_000
+_SPLIT_CELLS = 20_000
 
 
 class _RowsObjective:
@@ -1152,11 +1157,13 @@ class _RowsObjective:
     a sample with a non-finite sum, a parameter outside the family's range or a non-finite
     location or scale is evaluated by the single-sample objective itself."""
 
-    def __init__(self, kind: str, rows: NDArray[np.float64], loc: float = 0.0) -> None:
-        self.kind, self.rows, self.loc = kind, rows, loc
+    def __init__(self, kind: str, rows: NDArray[np.float64], loc: float = 0.0, pool: Any = None) -> None:
+        self.kind, self.rows, self.loc, self.pool = kind, rows, loc, pool
         k, self.n = rows.shape
         self.buf = [np.empty_like(rows) for _ in range(3)]
         self.single: dict[int, Any] = {}
+        self.data_idx: list[int] = []
+        self.data = rows[:0]
 
     def _alone(self, i: int) -> Any:
         if i not in self.single:
@@ -1165,23 +1172,11 @@ class _RowsObjective:
                               else _foldnorm_nnlf(data, self.loc))
         return self.single[i]
 
-    def __call__(self, problems: list[int], points: Any) -> list[Any] | NDArray[np.float64]:
-        pts = np.asarray(points, dtype=float).reshape(len(problems), -1)
-        if self.kind == "johnsonsu":
-            a, b, loc, scale = pts.T
-            plain = (b > 0) & (a == a) & (scale > 0) & np.isfinite(loc) & np.isfinite(scale)
-        else:
-            c, scale = pts.T
-            plain = (c >= 0) & (scale > 0)
-        batch = np.flatnonzero(plain)
-        out: list[Any] = [None] * len(problems)
-        if batch.size:
-            m, n = batch.size, self.n
-            idx = list(problems) if m == len(problems) else [problems[j] for j in batch.tolist()]
-            z, w, u = (buf[:m] for buf in self.buf)
-            data = self.rows[idx[0]:idx[0] + m] if idx == list(range(idx[0], idx[0] + m)) else self.rows[idx]
-            par = pts[batch]
-            n_log_scale = n * np.log(np.ascontiguousarray(par[:, -1]))  # n·ln(scale) of each sample, as alone
+    def _log_densities(self, data: NDArray[np.float64], par: NDArray[np.float64], z: NDArray[np.float64],
+                       w: NDArray[np.float64], u: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The log-densities of the rows ``data`` at the parameters ``par`` (one row each), in the
+        work arrays ``z``, ``w``, ``u`` (rows of ``self.buf``), and their row sums."""
+        with np.errstate(all="ignore"):  # numpy's error state is per thread
             if self.kind == "johnsonsu":
                 ca, cb, cloc, cscale = (par[:, k:k + 1] for k in range(4))
                 np.subtract(data, cloc, out=z)
@@ -1207,7 +1202,37 @@ class _RowsObjective:
                 np.add(u, w, out=u)
                 np.log(u, out=u)
                 lp = u
-            totals = np.sum(lp, axis=1)
+            return lp, np.sum(lp, axis=1)
+
+    def __call__(self, problems: list[int], points: Any) -> list[Any] | NDArray[np.float64]:
+        pts = np.asarray(points, dtype=float).reshape(len(problems), -1)
+        if self.kind == "johnsonsu":
+            a, b, loc, scale = pts.T
+            plain = (b > 0) & (a == a) & (scale > 0) & np.isfinite(loc) & np.isfinite(scale)
+        else:
+            c, scale = pts.T
+            plain = (c >= 0) & (scale > 0)
+        batch = np.flatnonzero(plain)
+        out: list[Any] = [None] * len(problems)
+        if batch.size:
+            m, n = batch.size, self.n
+            idx = list(problems) if m == len(problems) else [problems[j] for j in batch.tolist()]
+            z, w, u = (buf[:m] for buf in self.buf)
+            if idx != self.data_idx:  # the unfinished samples' rows, gathered once per set of samples
+                self.data_idx = idx
+                self.data = (self.rows[idx[0]:idx[0] + m] if idx == list(range(idx[0], idx[0] + m))
+                             else self.rows[idx])
+            data = self.data
+            par = pts[batch]
+            n_log_scale = n * np.log(np.ascontiguousarray(par[:, -1]))  # n·ln(scale) of each sample, as alone
+            if self.pool is not None and m >= 2 and m * n >= _SPLIT_CELLS:
+                h = (m + 1) // 2  # the second half of the rows on the pool's thread
+                part = self.pool.submit(self._log_densities, data[h:], par[h:], z[h:], w[h:], u[h:])
+                lp, tot = self._log_densities(data[:h], par[:h], z[:h], w[:h], u[:h])
+                totals = np.concatenate([tot, part.result()[1]])
+                lp = (w if self.kind == "johnsonsu" else u)[:m]
+            else:
+                lp, totals = self._log_densities(data, par, z, w, u)
             values = -totals + 0 * _LOGXMAX * 100 + n_log_scale
             finite = np.isfinite(totals)
             if m == len(problems) and finite.all():
@@ -1233,9 +1258,9 @@ def lean_fits(samples: list[tuple[NDArray[np.float64], str, dict[str, float]]]) 
     simplices step in lockstep (:func:`_nelder_mead_lockstep`) with the points of one round
     evaluated as one array computation (:class:`_RowsObjective`); every simplex visits the same
     points as alone, so the parameters are the same numbers (tests/test_fits_lockstep.py). Other
-    samples are fitted one by one. With at least :data:`_SPLIT_CELLS` readings in all, the
-    lockstep runs (a large group split into :data:`_FIT_THREADS` parts) run on that many threads;
-    no number depends on the split or the threads (tests/test_fits_speed_lockstep.py).
+    samples are fitted one by one. Called from the main thread, a round of at least
+    :data:`_SPLIT_CELLS` readings is computed in two halves on two threads (:data:`_FIT_THREADS`);
+    no number depends on the split (tests/test_fits_speed_lockstep.py).
     """
     out: list[tuple[float, ...] | Exception] = [ValueError("not fitted")] * len(samples)
     groups: dict[tuple[str, float, int], list[tuple[int, _GenericJob]]] = {}
@@ -1258,26 +1283,21 @@ def lean_fits(samples: list[tuple[NDArray[np.float64], str, dict[str, float]]]) 
         tasks: list[tuple[str, float, list[tuple[int, _GenericJob]]]] = []
         for (kind, loc, n), members in groups.items():
             per = max(1, _LOCKSTEP_CELLS // max(n, 1))
-            for lo in range(0, len(members), per):
-                chunk = members[lo:lo + per]
-                parts = _FIT_THREADS if len(chunk) * n >= _SPLIT_CELLS and len(chunk) >= _FIT_THREADS else 1
-                step = -(-len(chunk) // parts)
-                tasks += [(kind, loc, chunk[i:i + step]) for i in range(0, len(chunk), step)]
-
-        def run(task: tuple[str, float, list[tuple[int, _GenericJob]]]) -> list[list[float] | BaseException]:
-            kind, loc, chunk = task
-            with np.errstate(all="ignore"):  # numpy's error state is per thread
-                rows = np.ascontiguousarray(np.stack([job.data for _, job in chunk]))
-                return _nelder_mead_lockstep(_RowsObjective(kind, rows, loc), [job.x0 for _, job in chunk])
-
-        cells = sum(len(chunk) * chunk[0][1].data.size for _, _, chunk in tasks)
-        if len(tasks) > 1 and _FIT_THREADS > 1 and cells >= _SPLIT_CELLS:
+            tasks += [(kind, loc, members[lo:lo + per]) for lo in range(0, len(members), per)]
+        cells = max((len(chunk) * chunk[0][1].data.size for _, _, chunk in tasks), default=0)
+        pool: Any = None
+        if _FIT_THREADS > 1 and cells >= _SPLIT_CELLS and threading.current_thread() is threading.main_thread():
             from concurrent.futures import ThreadPoolExecutor
 
-            with ThreadPoolExecutor(_FIT_THREADS, thread_name_prefix="pilotqa-fits") as pool:
-                done = list(pool.map(run, tasks))
-        else:
-            done = [run(t) for t in tasks]
+            pool = ThreadPoolExecutor(_FIT_THREADS - 1, thread_name_prefix="pilotqa-fits")
+        try:
+            done = []
+            for kind, loc, chunk in tasks:
+                rows = np.ascontiguousarray(np.stack([job.data for _, job in chunk]))
+                done.append(_nelder_mead_lockstep(_RowsObjective(kind, rows, loc, pool), [job.x0 for _, job in chunk]))
+        finally:
+            if pool is not None:
+                pool.shutdown()
         for (_, _, chunk), results in zip(tasks, done):
             for (k, job), res in zip(chunk, results):
                 if isinstance(res, BaseException):
