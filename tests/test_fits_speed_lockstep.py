@@ -210,3 +210,10 @@ def test_lean_fits_from_a_worker_thread_split_nothing_and_give_the_same_numbers(
         worker = ex.submit(_batched, samples).result()
     assert pools and all(p is None for p in pools)
     assert worker == main == [_one_by_one(*s) for s in samples]
+
+
+def test_two_sided_z_is_scipys_normal_quantile() -> None:
+    from scipy import stats
+
+    for c in (0.5, 0.8, 0.9, 0.95, 0.9545, 0.99, 0.999, 1e-9, 1 - 1e-12):
+        assert D._z_two_sided(c) == float(stats.norm.ppf(0.5 + c / 2))

@@ -1623,12 +1623,20 @@ def percentile_ppk_interval(fit: FitResult, values: ArrayLike, lsl: float | None
         return _ppks(dist, [full(th) for th in ths], lsl, usl)
 
     th0 = par[free]
+    at_estimate: list[float] = []
+
+    def ppk_and_estimate(ths: list[NDArray[np.float64]]) -> list[float]:
+        # the gradient's points and the estimate itself in one batch (each value as alone)
+        values = ppk([th0, *ths])
+        at_estimate.append(values[0])
+        return values[1:]
+
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            p0 = ppk([th0])[0]
             info = -np.atleast_2d(_approx_hess3(th0, None, steps, loglik))
-            grad = _approx_grad_centered(th0, None, steps, ppk)
+            grad = _approx_grad_centered(th0, None, steps, ppk_and_estimate)
+            p0 = at_estimate[0]
             if not (np.all(np.isfinite(info)) and np.all(np.isfinite(grad)) and math.isfinite(p0)):
                 return None
             if np.any(np.linalg.eigvalsh((info + info.T) / 2) <= 0):
@@ -1638,9 +1646,18 @@ def percentile_ppk_interval(fit: FitResult, values: ArrayLike, lsl: float | None
         return None
     if not math.isfinite(var) or var < 0:
         return None
-    half = float(_dist("norm").ppf(0.5 + confidence / 2)) * math.sqrt(var)
+    half = _z_two_sided(confidence) * math.sqrt(var)
     lo, hi = _f(p0 - half), _f(p0 + half)
     return None if lo is None or hi is None else (lo, hi)
+
+
+def _z_two_sided(confidence: float) -> float:
+    """The standard normal quantile z₁₋α/₂ of a two-sided interval at ``confidence``:
+    ``scipy.stats.norm.ppf(0.5 + confidence/2)``, which is ``scipy.special.ndtri`` of it times
+    scale 1 plus loc 0 (the same double), computed without scipy.stats' argument handling."""
+    from scipy.special import ndtri
+
+    return float(ndtri(0.5 + confidence / 2))
 
 
 def _logpdf_sum(dist: Any, x: NDArray[np.float64]) -> Any:
@@ -1807,7 +1824,7 @@ def _extrapolation_note(fit: FitResult, x: NDArray[np.float64], pct: dict[str, f
     bits: list[str] = []
     ppk = pct.get("ppk")
     if ci is not None and ppk is not None and n >= 3:
-        z = float(_dist("norm").ppf(0.5 + confidence / 2))
+        z = _z_two_sided(confidence)
         normal_w = 2 * z * math.sqrt(1 / (9 * n) + ppk**2 / (2 * (n - 1)))
         width = ci[1] - ci[0]
         if normal_w > 0 and width > WIDE_FACTOR * normal_w:
