@@ -749,9 +749,9 @@ def from_mapping(cls: type[T], data: Mapping[str, Any], where: str = "") -> T:
     raises ``TypeError`` naming it. The per-class conversion plan (type hints resolved once) is
     cached (:func:`_plan`).
 
-    The object is first built without the names of nested values (:attr:`_Plan.build`, the
-    strings cost more than the conversion); only when a key is unknown or missing somewhere (or a
-    value is not a plain dict, list or tuple) is it built again by :func:`_from_mapping_named`,
+    The object is first built without the names of nested values (:attr:`_Plan.build`; a name is
+    only needed for an error); only when a key is unknown or missing somewhere (or a value is not
+    a plain dict, list or tuple) is it built again by :func:`_from_mapping_named`,
     which raises the ``TypeError`` naming the place. Both convert in the same order with the same
     operations, so the result, and any other error, is the same either way.
 
