@@ -9,14 +9,23 @@ folder holding a ``pilotqa`` package, e.g. ``git archive <commit> pilotqa | tar 
 the two trees are then run alternately (before, after, before, after …) so that both see the
 same machine load, and the medians are compared. Without ``--before`` only the checkout is run.
 
-The file is the benchmark export of ``benchmarks/bench_pipeline.py`` (its ``generate``): give
-``--csv PATH`` to reuse one (e.g. ``/tmp/b1e6.csv``), else ``--size`` (``1e5``, ``1e6`` or
-``FxP``) generates it into a temporary folder.
+The file is the benchmark export of ``benchmarks/bench_pipeline.py`` (its ``generate``, run in a
+child): give ``--csv PATH`` to reuse one (e.g. ``/tmp/b1e6.csv``), else ``--size`` (``1e5``,
+``1e6`` or ``FxP``) generates it into a temporary folder.
+
+``--command`` instead runs ``pilotqa analyze CSV --format json --lot-size 500`` (the checkout's
+command) alternately with the command's allocator option (``dirty_decay_ms:0``, appended by
+``cli/__init__.py``) and without it (``_RJEM_MALLOC_CONF=dirty_decay_ms:499,muzzy_decay_ms:1000``,
+polars' own defaults but for one millisecond, which the command keeps as a user's choice), and
+reports the CPU seconds and peak RSS of each (``os.wait4``). The parent stays small on purpose:
+a child's ``ru_maxrss`` starts from its parent's resident size (fork copies it, exec keeps the
+figure), so a parent holding the generated data would floor every child's peak at its own.
 
 Usage::
 
     .venv/bin/python benchmarks/bench_read_speed.py --csv /tmp/b1e6.csv --before /tmp/before --repeat 5
     .venv/bin/python benchmarks/bench_read_speed.py --size 1e5 --repeat 3
+    .venv/bin/python benchmarks/bench_read_speed.py --csv /tmp/b1e6.csv --command --repeat 2
 """
 from __future__ import annotations
 
@@ -57,6 +66,33 @@ def run(csv: Path, tree: Path | None, env_extra: dict[str, str]) -> dict[str, fl
     return got
 
 
+def run_command(csv: Path, out: Path, env_extra: dict[str, str]) -> dict[str, float]:
+    """``pilotqa analyze`` of ``csv`` (JSON) in a child: its CPU seconds and peak RSS."""
+    exe = str(Path(sys.executable).with_name("pilotqa"))
+    cmd = [exe, "analyze", str(csv), "--format", "json", "--lot-size", "500", "--out", str(out),
+           "--force", "-q"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, env=dict(os.environ, **env_extra))
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed")
+    return {"cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024.0}
+
+
+def commands(csv: Path, repeat: int, work: Path) -> None:
+    """The command with and without its allocator option, alternately (``--command``)."""
+    confs = {"with dirty_decay_ms:0": {},
+             "polars defaults": {"_RJEM_MALLOC_CONF": "dirty_decay_ms:499,muzzy_decay_ms:1000"}}
+    runs: dict[str, list[dict[str, float]]] = {k: [] for k in confs}
+    for _ in range(repeat):
+        for name, env_extra in confs.items():
+            runs[name].append(run_command(csv, work / "out", env_extra))
+    print(f"pilotqa analyze {csv} --format json, {repeat} alternating runs, load {os.getloadavg()[0]:.2f}")
+    for name, rs in runs.items():
+        print(f"  {name:22s} CPU median {statistics.median(r['cpu'] for r in rs):.2f} s (runs "
+              + ", ".join(f"{r['cpu']:.2f}" for r in rs) + "), peak RSS "
+              + ", ".join(f"{r['rss_mb']:.0f}" for r in rs) + " MB")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--csv", type=Path, help="an existing long CSV (else --size generates one)")
@@ -64,17 +100,21 @@ def main() -> None:
     ap.add_argument("--before", type=Path, help="a folder holding the pilotqa package to compare with")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--env", action="append", default=[], help="NAME=VALUE for the children")
+    ap.add_argument("--command", action="store_true",
+                    help="time pilotqa analyze with and without its allocator option instead")
     a = ap.parse_args()
     env_extra = dict(e.split("=", 1) for e in a.env)
     with tempfile.TemporaryDirectory(prefix="pilotqa-bench-read-") as d:
         csv = a.csv
-        if csv is None:
-            sys.path.insert(0, str(ROOT / "benchmarks"))
-            from bench_pipeline import generate, parse_size
-
-            _, nf, npart = parse_size(a.size)
+        if csv is None:  # generated in a child, so that this process stays small (see above)
             csv = Path(d) / f"bench_{a.size}.csv"
-            generate(csv, nf, npart)
+            subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+                            "from bench_pipeline import generate, parse_size; from pathlib import Path; "
+                            "_, f, p = parse_size(sys.argv[2]); generate(Path(sys.argv[3]), f, p)",
+                            str(ROOT / "benchmarks"), a.size, str(csv)], check=True)
+        if a.command:
+            commands(csv, a.repeat, Path(d))
+            return
         trees: dict[str, Path | None] = {"after": None}
         if a.before is not None:
             trees = {"before": a.before, "after": None}

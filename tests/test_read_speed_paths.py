@@ -175,3 +175,62 @@ def test_repeating_columns_from_the_kept_start_choose_as_the_file_does(tmp_path:
     assert frame is not None
     assert {n for n in frame.columns if grids.is_coded(frame[n])} == want == {"column_1", "column_2"}
     assert grids.frame_rows(frame) == [ln.split(",") for ln in text.splitlines()]
+
+
+@settings(max_examples=200, deadline=None)
+@given(n_parts=st.integers(1, 8), n_feat=st.integers(1, 6),
+       kind=st.sampled_from(["plain", "permuted", "repeat", "split", "uneven", "dup_feature"]),
+       seed=st.integers(0, 10**6))
+def test_part_blocks_answer_as_counting_does(n_parts: int, n_feat: int, kind: str, seed: int) -> None:
+    import random
+
+    rnd = random.Random(seed)
+    rows = [(p, f) for p in range(n_parts) for f in range(n_feat)]
+    if kind == "permuted":  # every part lists its features in its own order
+        rows = [(p, f) for p in range(n_parts) for f in rnd.sample(range(n_feat), n_feat)]
+    elif kind == "repeat" and len(rows) > 1:  # one reading twice, in place of another
+        i, j = rnd.randrange(len(rows)), rnd.randrange(len(rows))
+        rows[i] = (rows[i][0], rows[j][1])
+    elif kind == "split" and n_parts > 1:  # the first part measured again at the end
+        rows += [(0, f) for f in range(n_feat)]
+    elif kind == "uneven" and len(rows) > 2:  # a block one row short, the next one longer
+        rows[n_feat - 1] = (1, n_feat)
+    elif kind == "dup_feature" and n_feat > 1:  # every block lists feature 0 twice
+        rows = [(p, 0 if f == n_feat - 1 else f) for p, f in rows]
+    parts = pl.Series([p for p, _ in rows], dtype=pl.UInt64)
+    fkey = pl.Series([f for _, f in rows], dtype=pl.UInt32)
+    got = tabular._part_blocks(parts, fkey)
+    if kind == "plain":
+        assert got == (n_parts, True)
+    if got is not None:
+        k, unique = got
+        assert k == len(set(p for p, _ in rows))
+        # one block per part, of equal length
+        f = len(rows) // k
+        assert [rows[i * f][0] for i in range(k)] == list(dict.fromkeys(p for p, _ in rows))
+        assert all(rows[i][0] == rows[i // f * f][0] for i in range(len(rows)))
+        if unique:
+            assert len(set(rows)) == len(rows)
+
+
+def test_a_reading_twice_inside_a_regular_block_is_refused_as_by_the_per_row_reader(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_read_fast import _read, _same
+
+    lines = ["Serial,Characteristic,Actual,Nominal,USL,LSL"]
+    for p in range(60):
+        feats = [f"F{f}" for f in range(6)]
+        if p == 41:
+            feats[4] = "F1"  # part SN41 lists F1 twice (and no F4): its block is as long as the others
+        lines += [f"SN{p},{f},{p * 0.01:.3f},0.0,1.0,-1.0" for f in feats]
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    fast = _read(path, True, monkeypatch, tabular_opts())
+    assert isinstance(fast, Exception) and "SN41, F1 appears twice" in str(fast)
+    _same(fast, _read(path, False, monkeypatch, tabular_opts()))
+
+
+def tabular_opts() -> Any:
+    from pilotqa.read import ReadOptions
+
+    return ReadOptions()

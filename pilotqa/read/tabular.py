@@ -29,6 +29,7 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+import numpy as np
 import polars as pl
 
 from pilotqa.errors import InputError, SpecError
@@ -927,15 +928,17 @@ def _read_long_frame(held: _Held, rows: list[list[Any]], hdr: int,
     # lot, part (and feature) keys of coded columns packed into one integer (_pack): no repeat
     # there is none in the texts; otherwise (or when they do not pack) the exact search names it
     part_keys = ([pkey["a"]] if "lot" in cols else []) + [pkey["b"]]  # no lot column: lots all null
-    packed = _pack(part_keys + [fkey])
-    if packed is None or packed.n_unique() < n:
-        _first_duplicate(pkey.with_columns(fkey.alias("c")), body_s, "reading of part/feature", sheet, ctx,
-                         jf, head[jf], texts=pl.DataFrame([lots.alias("a"), idv["part_id"].alias("b"),
-                                                           feat.alias("c")]))
-    del packed
-    packed = _pack(part_keys)
-    n_parts = pkey.n_unique() if packed is None else packed.n_unique()
-    del packed, part_keys
+    parts = _pack(part_keys)
+    blocks = None if parts is None or not fkey.dtype.is_unsigned_integer() else _part_blocks(parts, fkey)
+    if blocks is None or not blocks[1]:
+        packed = _pack(part_keys + [fkey])
+        if packed is None or packed.n_unique() < n:
+            _first_duplicate(pkey.with_columns(fkey.alias("c")), body_s, "reading of part/feature", sheet,
+                             ctx, jf, head[jf], texts=pl.DataFrame([lots.alias("a"), idv["part_id"].alias("b"),
+                                                                    feat.alias("c")]))
+        del packed
+    n_parts = blocks[0] if blocks is not None else pkey.n_unique() if parts is None else parts.n_unique()
+    del parts, part_keys
     jv = cols["value"]
     plain = _plain_readings(col(jv), feat if not is_coded(col(jf)) else _strip(distinct_texts(col(jf))))
     go_columns: list[pl.Series] = []  # the go/no-go columns (none when no reading is go/no-go)
@@ -1076,6 +1079,30 @@ def _pack(keys: list[pl.Series]) -> pl.Series | None:
     for i, r in enumerate(radix):
         e = e * r + pl.col(f"k{i}").cast(pl.UInt64).fill_null(r - 1)
     return pl.DataFrame([k.alias(f"k{i}") for i, k in enumerate(keys)]).select(e.alias("k"))["k"]
+
+
+def _part_blocks(parts: pl.Series, fkey: pl.Series) -> tuple[int, bool] | None:
+    """(number of parts, whether no part has a feature twice) when the rows come in blocks of
+    equal length, one block per part (part-major order, as instruments write them), else None.
+
+    ``parts`` and ``fkey`` are integer keys equal exactly where the (lot, part) and the feature
+    texts are (:func:`_pack`, :func:`_text_key`). The second answer is True when every block
+    lists the first block's features in its order and those are distinct (shown at once), False
+    when that is not shown (the general check then decides)."""
+    n = len(parts)
+    runs = parts.rle_id()
+    k = int(runs[-1]) + 1
+    f = n // k
+    if f * k != n:
+        return None
+    r, starts = runs.to_numpy(), np.arange(k) * f
+    # run i holds row i*f and run i-1 the row before it: every run is rows i*f … (i+1)*f-1
+    if not ((r[starts] == np.arange(k)).all() and (r[starts[1:] - 1] == np.arange(k - 1)).all()):
+        return None  # blocks of unequal length
+    if parts.gather(starts).n_unique() != k:
+        return None  # a part in two blocks
+    h = fkey.to_numpy().reshape(k, f)
+    return k, bool((h == h[0]).all() and len(np.unique(h[0])) == f)
 
 
 def _spec_rows(fkey: pl.Series, raw: list[pl.Series | None], fields: list[str],
