@@ -416,9 +416,12 @@ def sigma_within_all(meas: pl.DataFrame, method: str = "auto") -> pl.DataFrame:
     m = m.filter(pl.col("value").is_not_null())
     feats = m.select(pl.col("feature").unique(maintain_order=True))
 
+    # subgroups in order of first appearance, kept through the join: the per-feature sums below
+    # then add the subgroups in one fixed order (an unordered group_by made them vary in the last
+    # bits from run to run)
     sub = (
         m.filter(pl.col("subgroup").is_not_null())
-        .group_by("feature", "subgroup")
+        .group_by("feature", "subgroup", maintain_order=True)
         .agg(
             pl.len().alias("n_i"),
             pl.col("value").var(ddof=1).alias("var_i"),
@@ -426,7 +429,7 @@ def sigma_within_all(meas: pl.DataFrame, method: str = "auto") -> pl.DataFrame:
             (pl.col("value").max() - pl.col("value").min()).alias("r_i"),
         )
     )
-    sub = sub.join(_lookup_frame(sub["n_i"]), on="n_i", how="left")
+    sub = sub.join(_lookup_frame(sub["n_i"]), on="n_i", how="left", maintain_order="left")
     multi = sub.filter(pl.col("n_i") >= 2)
     per = multi.group_by("feature").agg(
         pl.len().alias("k"),
