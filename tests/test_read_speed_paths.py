@@ -234,3 +234,17 @@ def tabular_opts() -> Any:
     from pilotqa.read import ReadOptions
 
     return ReadOptions()
+
+
+def test_a_read_columns_own_categories_are_its_distinct_texts(tmp_path: Path) -> None:
+    """What csv_frame relies on for its cell checks: a column read as Categorical with its own
+    categories holds in them exactly the texts of its cells (none of another column)."""
+    lines = ["a,b,c"] + [f"x{k % 5},{' ' if k % 7 == 0 else 'y'}{k % 3},z{k}" for k in range(3000)]
+    p = tmp_path / "t.csv"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    names = ["column_1", "column_2", "column_3"]
+    frame = pl.read_csv(p, has_header=False, separator=",", encoding="utf8",
+                        schema={n: pl.Categorical(pl.Categories.random()) for n in names})
+    for n in names:
+        own = frame[n].dtype.categories.to_series().drop_nulls()  # type: ignore[attr-defined]
+        assert sorted(own.to_list()) == sorted(grids.distinct_texts(frame[n]).to_list())

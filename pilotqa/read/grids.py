@@ -313,8 +313,10 @@ def _utf8_frame(p: Path) -> "pl.DataFrame | None | object":
         return _NOT_UTF8 if "utf-8" in str(exc).lower() else None
     if frame.height != n_lines or frame.width != width:
         return None
-    # a Categorical column's cells are its distinct texts (each checked once)
-    distinct = {n: distinct_texts(frame[n]) for n in names if n in cats}
+    # a Categorical column's cells are its distinct texts (each checked once): the texts of its
+    # own categories (each column has its own, filled by this read with its cells' texts only)
+    distinct = {n: frame[n].dtype.categories.to_series().drop_nulls()  # type: ignore[attr-defined]
+                for n in names if n in cats}
     cells = [distinct[n] if n in cats else frame[n] for n in names]
     if max((c.str.len_bytes().max() or 0 for c in cells), default=0) > MAX_CELL_CHARS and max(  # type: ignore[operator]
             (c.str.len_chars().max() or 0 for c in cells), default=0) > MAX_CELL_CHARS:  # type: ignore[operator]
