@@ -19,8 +19,8 @@ import pytest
 from hypothesis import example, given, settings as hsettings, strategies as st
 
 import pilotqa.stats.factors as factors
-from pilotqa.stats.factors import (MIN_PER_GROUP, _extreme_offset, _kruskal_sums_all, _oneway_from_parts,
-                                    _oneway_parts, _oneway_tests, _production_order, _tukey_stats)
+from pilotqa.stats.factors import (MIN_PER_GROUP, _extreme_offset, _kruskal_sums_all, _oneway_all,
+                                    _oneway_from_parts, _oneway_parts, _oneway_tests, _production_order, _tukey_stats)
 from tests.equality import assert_same
 
 # Readings on a coarse grid (ties, constant groups) or continuous, at a location and scale per example.
@@ -65,13 +65,17 @@ def test_oneway_from_parts_equals_oneway_tests(features_groups: list[list[list[i
     v_group, v_feature, g_n, g_feature = _layout(feats, jitter)
     parts = _oneway_parts(v_group, v_feature, g_n, g_feature)
     ssbn, tie = _kruskal_sums_all(v_group, g_n, g_feature)
+    every = _oneway_all(parts, g_n, g_feature, ssbn, tie)
     pos = 0
     for row, groups in enumerate(feats):
         idx = list(range(pos, pos + len(groups)))
         pos += len(groups)
         ns = [g.size for g in groups]
         sums = (float(ssbn[row]), float(tie[row]))
-        assert_same(_oneway_from_parts(parts, idx, row, ns, sums), _oneway_tests(groups, sums), f"feature {row}")
+        one = _oneway_from_parts(parts, idx, row, ns, sums)
+        assert_same(one, _oneway_tests(groups, sums), f"feature {row}")
+        assert every["done"][row] and every["k"][row] == len(groups)
+        assert_same({key: float(every[key][row]) for key in one}, one, f"feature {row}, all at once")
         # the other reductions factor_effect_all takes from the parts
         start = sum(g.size for f in feats[:row] for g in f)
         vals = v_feature[start:start + sum(ns)]
@@ -99,12 +103,16 @@ def test_oneway_parts_of_a_bench_sized_layout(block: int, monkeypatch: pytest.Mo
     v_group, v_feature, g_n, g_feature = _layout(feats, 1)
     parts = _oneway_parts(v_group, v_feature, g_n, g_feature)
     ssbn, tie = _kruskal_sums_all(v_group, g_n, g_feature)
+    every = _oneway_all(parts, g_n, g_feature, ssbn, tie)
+    assert every["done"].all()
     pos = 0
     for row, groups in enumerate(feats):
         idx = list(range(pos, pos + len(groups)))
         pos += len(groups)
         sums = (float(ssbn[row]), float(tie[row]))
-        assert_same(_oneway_from_parts(parts, idx, row, [g.size for g in groups], sums), _oneway_tests(groups, sums))
+        one = _oneway_from_parts(parts, idx, row, [g.size for g in groups], sums)
+        assert_same(one, _oneway_tests(groups, sums))
+        assert_same({key: float(every[key][row]) for key in one}, one)
 
 
 def _order_frame(fi: list[int], seq: list[Any], rows: list[int]) -> pl.DataFrame:

@@ -422,6 +422,93 @@ def _oneway_from_parts(parts: dict[str, np.ndarray], groups: Sequence[int], f: i
     return out
 
 
+_ONEWAY_KEYS = ("anova_f", "anova_p", "welch_f", "welch_p", "kruskal_h", "kruskal_p", "levene_w", "levene_p")
+
+
+def _oneway_all(parts: dict[str, np.ndarray], g_n: np.ndarray, g_feature: np.ndarray,
+                kruskal_ssbn: np.ndarray, kruskal_tie: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`_oneway_from_parts` of every feature row at once: the four tests of each feature's
+    tested groups (all its groups in ``g_n``, k ≥ 2), as arrays over the feature rows (NaN where
+    not computed: k < 2, a non-finite reading, more than 2²¹ readings — those go per feature;
+    ``done`` marks the computed rows, ``k`` the number of groups of each row).
+
+    The features of one k are evaluated together, column by column, with the operations of
+    :func:`_oneway_from_parts` in its order (group sums added one group after the other, row
+    sums and dot products of k numbers as numpy takes them for one feature, ``x ** 2.0`` of a
+    numpy scalar (libm's pow) one value at a time, of an array as x·x): the same floats, bit for bit
+    (``tests/test_families_speed_lots.py``). Formulas and references in :func:`_oneway_tests`.
+    """
+    g_n = np.asarray(g_n, dtype=np.int64)
+    codes, f_first, f_k = np.unique(g_feature, return_index=True, return_counts=True)
+    n_f = codes.size
+    out = {key: np.full(n_f, np.nan) for key in _ONEWAY_KEYS}
+    out["done"] = np.zeros(n_f, dtype=bool)
+    out["k"] = f_k
+    f_n = np.bincount(np.repeat(np.arange(n_f), f_k), weights=g_n, minlength=n_f).astype(np.int64)
+    usable = (f_k >= 2) & parts["finite"] & (f_n < 2**21) & hasattr(np, "vecdot")
+    with np.errstate(all="ignore"):
+        for k in np.unique(f_k[usable]).tolist():
+            rows = np.flatnonzero(usable & (f_k == k))
+            gi = f_first[rows, None] + np.arange(k)
+            ns = g_n[gi]
+            big_n = f_n[rows]
+            # classical one-way ANOVA (scipy.stats.f_oneway)
+            normalized_ss = np.array([v ** 2.0 for v in parts["sumc"][rows]]) / big_n
+            sstot = parts["sq"][rows] - normalized_ss
+            soff = parts["soff"][gi]
+            ssbn = np.zeros(rows.size)
+            for j in range(k):
+                ssbn = ssbn + np.array([v ** 2.0 for v in soff[:, j]]) / ns[:, j]
+            ssbn = ssbn - normalized_ss
+            sswn = sstot - ssbn
+            f0 = (ssbn / (k - 1)) / (sswn / (big_n - k))
+            f0[parts["const"][gi].all(axis=1)] = np.inf
+            f0[parts["same"][rows]] = np.nan
+            out["anova_f"][rows] = f0
+            out["anova_p"][rows] = special.fdtrc(float(k - 1), (big_n - k).astype(float), f0)
+
+            # Welch ANOVA (statsmodels anova_oneway, use_var="unequal")
+            nobs = ns.astype(float)
+            means = parts["mean"][gi]
+            weights = nobs / parts["var"][gi]
+            w_total = weights.sum(axis=1)
+            w_rel = weights / w_total[:, None]
+            meanw_t = np.vecdot(w_rel, means)
+            welch = np.vecdot(weights, (means - meanw_t[:, None]) ** 2) / (k - 1.0)
+            tmp = ((1 - w_rel) ** 2 / (nobs - 1)).sum(axis=1) / (k**2 - 1)
+            welch = welch / (1 + 2 * (k - 2) * tmp)
+            df_denom = 1.0 / (3.0 * tmp)
+            out["welch_f"][rows] = welch
+            dfn = k - 1.0
+            p_w = np.where(welch <= 0, 1.0, np.where(np.isinf(welch), 0.0, special.fdtrc(dfn, df_denom, welch)))
+            out["welch_p"][rows] = np.where(np.isnan(welch) | ~((dfn > 0) & (df_denom > 0)), np.nan, p_w)
+
+            # Kruskal–Wallis from the rank sums (_kruskal_h_p)
+            ties = 1 - kruskal_tie[rows] / np.array([float(n**3 - n) for n in big_n.tolist()])
+            h = 12.0 / (big_n * (big_n + 1)).astype(float) * kruskal_ssbn[rows] - 3 * (big_n + 1)
+            h = h / ties
+            out["kruskal_h"][rows] = h
+            out["kruskal_p"][rows] = special.chdtrc(float(k - 1), h)
+
+            # Brown–Forsythe (scipy.stats.levene, center="median")
+            zb = parts["zbar"][gi]
+            zbar = np.zeros(rows.size)
+            for j in range(k):
+                zbar = zbar + ns[:, j] * zb[:, j]
+            zbar = zbar / big_n
+            numer = np.zeros(rows.size)
+            denom = np.zeros(rows.size)
+            zss = parts["zss"][gi]
+            for j in range(k):
+                numer = numer + ns[:, j] * (zb[:, j] - zbar) ** 2
+                denom = denom + zss[:, j]
+            w = ((big_n - k) * numer) / ((k - 1.0) * denom)
+            out["levene_w"][rows] = w
+            out["levene_p"][rows] = special.fdtrc(k - 1.0, (big_n - k).astype(float), w)
+            out["done"][rows] = True
+    return out
+
+
 def _kruskal_h_p(ssbn_r: float, tie_sum: float, big_n: int, k: int) -> tuple[float, float]:
     """Kruskal–Wallis H and p from Σ R_i²/n_i and Σ (t³ − t), as ``scipy.stats.kruskal``:
     :math:`H = (\\frac{12}{N(N+1)}\\sum R_i^2/n_i - 3(N+1)) / (1 - \\sum(t^3 - t)/(N^3 - N))`,
@@ -722,6 +809,7 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
     kw_row = {int(c): i for i, c in enumerate(np.unique(g_feature))}
     # every reduction over readings the tests take, of all groups and features at once
     parts = _oneway_parts(v_group, v_feature, g_n, g_feature)
+    oneway = _oneway_all(parts, g_n, g_feature, kw_ssbn, kw_tie)
     g_pos = {int(gi): i for i, gi in enumerate(tested["_gi"].to_list())}
     ci_todo: list[tuple[dict[str, Any], float, int]] = []  # Bissell intervals of all groups at once below
     all_features = meas["feature"].unique(maintain_order=True).to_list()
@@ -811,8 +899,11 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
             notes.append(f"no variation within any {label}: ANOVA-type tests undefined")
         if finite:
             # the arithmetic of the library tests without their per-call overhead (equal results)
-            tr = _oneway_from_parts(parts, g_rows, row, [int(g.shape[0]) for g in groups],
-                                    (float(kw_ssbn[row]), float(kw_tie[row])))
+            if oneway["done"][row] and len(g_rows) == oneway["k"][row]:
+                tr = {key: float(oneway[key][row]) for key in _ONEWAY_KEYS}  # all features at once above
+            else:
+                tr = _oneway_from_parts(parts, g_rows, row, [int(g.shape[0]) for g in groups],
+                                        (float(kw_ssbn[row]), float(kw_tie[row])))
             res.update(anova_f=_num(tr["anova_f"]), anova_p=_num(tr["anova_p"]), welch_f=_num(tr["welch_f"]),
                        welch_p=_num(tr["welch_p"]), kruskal_p=_num(tr["kruskal_p"]), levene_p=_num(tr["levene_p"]))
         else:  # non-finite readings (the readers never produce them): the library functions decide
