@@ -20,7 +20,9 @@ from hypothesis import example, given, settings as hsettings, strategies as st
 
 import pilotqa.stats.factors as factors
 from pilotqa.stats.factors import (MIN_PER_GROUP, _extreme_offset, _kruskal_sums_all, _oneway_all,
-                                    _oneway_from_parts, _oneway_parts, _oneway_tests, _production_order, _tukey_stats)
+                                    _oneway_from_parts, _oneway_parts, _oneway_tests, _production_order, _tukey_stats,
+                                    _variance_components_all, variance_components)
+from pilotqa.util import finite_or_none
 from tests.equality import assert_same
 
 # Readings on a coarse grid (ties, constant groups) or continuous, at a location and scale per example.
@@ -66,6 +68,7 @@ def test_oneway_from_parts_equals_oneway_tests(features_groups: list[list[list[i
     parts = _oneway_parts(v_group, v_feature, g_n, g_feature)
     ssbn, tie = _kruskal_sums_all(v_group, g_n, g_feature)
     every = _oneway_all(parts, g_n, g_feature, ssbn, tie)
+    vc_all = _variance_components_all(g_n, parts["mean"], np.sqrt(parts["var"]), g_feature)
     pos = 0
     for row, groups in enumerate(feats):
         idx = list(range(pos, pos + len(groups)))
@@ -76,6 +79,12 @@ def test_oneway_from_parts_equals_oneway_tests(features_groups: list[list[list[i
         assert_same(one, _oneway_tests(groups, sums), f"feature {row}")
         assert every["done"][row] and every["k"][row] == len(groups)
         assert_same({key: float(every[key][row]) for key in one}, one, f"feature {row}, all at once")
+        # variance components from the group summaries, all features at once
+        sds = np.sqrt(parts["var"][idx])
+        ref = variance_components(ns, parts["mean"][idx], sds)
+        assert vc_all["done"][row] and bool(vc_all["truncated"][row]) is ref["truncated"]
+        for key in ("between_share", "sigma_between", "sigma_within", "sigma_bw"):
+            assert_same(finite_or_none(float(vc_all[key][row])), ref[key], f"feature {row}, {key}")
         # the other reductions factor_effect_all takes from the parts
         start = sum(g.size for f in feats[:row] for g in f)
         vals = v_feature[start:start + sum(ns)]

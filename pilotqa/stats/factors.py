@@ -116,6 +116,47 @@ def variance_components(n: ArrayLike, means: ArrayLike, sds: ArrayLike) -> dict[
     return {key: (_num(v) if isinstance(v, float) else v) for key, v in out.items()}
 
 
+def _variance_components_all(g_n: np.ndarray, g_mean: np.ndarray, g_sd: np.ndarray, g_feature: np.ndarray
+                             ) -> dict[str, np.ndarray]:
+    """:func:`variance_components` of every feature row at once (its groups: the consecutive
+    groups of one code in ``g_feature``; sizes ``g_n``, means ``g_mean``, SDs ``g_sd``), for the
+    rows with k ≥ 2 groups (``done``). The features of one k are evaluated together with
+    :func:`variance_components`' operations (row sums of k numbers as numpy takes them for one
+    feature, arrays squared as x·x, max(0, raw) as Python's max): the same floats, bit for bit.
+    Returns arrays over the feature rows: ``truncated``, ``between_share``, ``sigma_between``,
+    ``sigma_within``, ``sigma_bw`` (NaN where :func:`variance_components` gives None)."""
+    codes, f_first, f_k = np.unique(g_feature, return_index=True, return_counts=True)
+    n_f = codes.size
+    out = {key: np.full(n_f, np.nan) for key in ("between_share", "sigma_between", "sigma_within", "sigma_bw")}
+    out["truncated"] = np.zeros(n_f, dtype=bool)
+    out["done"] = np.zeros(n_f, dtype=bool)
+    out["k"] = f_k
+    with np.errstate(all="ignore"):
+        for k in np.unique(f_k[f_k >= 2]).tolist():
+            rows = np.flatnonzero(f_k == k)
+            gi = f_first[rows, None] + np.arange(k)
+            ni = g_n[gi].astype(float)
+            mi = g_mean[gi].astype(float)
+            si = g_sd[gi].astype(float)
+            big_n = ni.sum(axis=1)
+            ok = ~(big_n - k < 1)
+            grand = (ni * mi).sum(axis=1) / big_n
+            msb = (ni * (mi - grand[:, None]) ** 2).sum(axis=1) / (k - 1)
+            msw = ((ni - 1) * si**2).sum(axis=1) / (big_n - k)
+            n0 = (big_n - (ni**2).sum(axis=1) / big_n) / (k - 1)
+            raw = (msb - msw) / n0
+            vb = np.where(raw > 0.0, raw, 0.0)  # max(0.0, raw): 0 unless raw is greater (NaN → 0)
+            total = vb + msw
+            rows, vb, msw, total, raw = rows[ok], vb[ok], msw[ok], total[ok], raw[ok]
+            out["truncated"][rows] = raw < 0
+            out["between_share"][rows] = np.where(total > 0, vb / total, np.nan)
+            out["sigma_between"][rows] = np.sqrt(vb)
+            out["sigma_within"][rows] = np.sqrt(msw)
+            out["sigma_bw"][rows] = np.sqrt(total)
+            out["done"][rows] = True
+    return out
+
+
 def _quiet(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, str | None]:
     """Call a scipy/statsmodels test; degenerate data → (None, reason) instead of a warning."""
     with warnings.catch_warnings():
@@ -810,6 +851,8 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
     # every reduction over readings the tests take, of all groups and features at once
     parts = _oneway_parts(v_group, v_feature, g_n, g_feature)
     oneway = _oneway_all(parts, g_n, g_feature, kw_ssbn, kw_tie)
+    vc_all = _variance_components_all(g_n, tested["mean"].cast(pl.Float64).fill_null(np.nan).to_numpy(),
+                                      tested["sd"].cast(pl.Float64).fill_null(0.0).to_numpy(), g_feature)
     g_pos = {int(gi): i for i, gi in enumerate(tested["_gi"].to_list())}
     ci_todo: list[tuple[dict[str, Any], float, int]] = []  # Bissell intervals of all groups at once below
     all_features = meas["feature"].unique(maintain_order=True).to_list()
@@ -871,7 +914,11 @@ def factor_effect_all(meas: pl.DataFrame, specs: pl.DataFrame, settings: Setting
         # Variance components and between/within capability (summary layer).
         means = np.asarray(cols["mean"], dtype=float)[ok]
         sds = np.array([0.0 if v is None else v for v in cols["sd"]], dtype=float)[ok]
-        vc = variance_components(n_arr[ok], means, sds)
+        if vc_all["done"][row] and k == vc_all["k"][row]:  # all features at once above, the same numbers
+            vc = {key: (bool(vc_all[key][row]) if key == "truncated" else _num(float(vc_all[key][row])))
+                  for key in ("truncated", "between_share", "sigma_between", "sigma_within", "sigma_bw")}
+        else:
+            vc = variance_components(n_arr[ok], means, sds)
         if vc["truncated"]:
             notes.append(f"between-{label} variance estimate was negative (MSB < MSW): set to 0")
         grand = float(parts["grand"][row])  # the mean of the feature's tested readings in production order
