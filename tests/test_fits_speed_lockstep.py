@@ -186,9 +186,10 @@ def test_lean_fits_on_threads_equal_the_fits_one_by_one(monkeypatch: pytest.Monk
     assert _batched(samples) == [_one_by_one(*s) for s in samples]
 
 
-def test_lean_fits_from_a_worker_thread_split_nothing_and_give_the_same_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """From a worker thread (the families run concurrently) no second thread is started: the
-    objective gets no pool; the fits are the same as from the main thread with the split."""
+def test_lean_fits_beside_other_threads_split_nothing_and_give_the_same_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With other Python threads running (the families run concurrently), here from a worker
+    thread, no second thread is started: the objective gets no pool; the fits are the same as
+    from the single-threaded process with the split."""
     from concurrent.futures import ThreadPoolExecutor
 
     monkeypatch.setattr(D, "_SPLIT_CELLS", 1)

@@ -1136,9 +1136,9 @@ _LOCKSTEP_CELLS = 1_000_000
 #: a second thread (numpy releases the GIL inside the array operations, the bulk of the work).
 #: Each element gets the same operations and each row is summed alone, so the split changes no
 #: number; it shortens the wall time when a core is free (1e6 readings: lean_prefits 1.66 ->
-#: 1.27 s wall, 1.66 -> 1.97 s CPU). Only from the main thread: called from a worker thread (the
-#: statistics families run concurrently) the other core is taken, and the split would only add
-#: CPU time.
+#: 1.27 s wall, 1.66 -> 1.97 s CPU; with the other core busy, no wall gain and ~0.2 s more CPU).
+#: Only when the process runs no other Python thread: when the statistics families run
+#: concurrently the other core is taken, and the split would only add CPU time.
 _FIT_THREADS = 2
 _SPLIT_CELLS = 20_000
 
@@ -1258,7 +1258,7 @@ def lean_fits(samples: list[tuple[NDArray[np.float64], str, dict[str, float]]]) 
     simplices step in lockstep (:func:`_nelder_mead_lockstep`) with the points of one round
     evaluated as one array computation (:class:`_RowsObjective`); every simplex visits the same
     points as alone, so the parameters are the same numbers (tests/test_fits_lockstep.py). Other
-    samples are fitted one by one. Called from the main thread, a round of at least
+    samples are fitted one by one. In a process without other Python threads, a round of at least
     :data:`_SPLIT_CELLS` readings is computed in two halves on two threads (:data:`_FIT_THREADS`);
     no number depends on the split (tests/test_fits_speed_lockstep.py).
     """
@@ -1286,7 +1286,7 @@ def lean_fits(samples: list[tuple[NDArray[np.float64], str, dict[str, float]]]) 
             tasks += [(kind, loc, members[lo:lo + per]) for lo in range(0, len(members), per)]
         cells = max((len(chunk) * chunk[0][1].data.size for _, _, chunk in tasks), default=0)
         pool: Any = None
-        if _FIT_THREADS > 1 and cells >= _SPLIT_CELLS and threading.current_thread() is threading.main_thread():
+        if _FIT_THREADS > 1 and cells >= _SPLIT_CELLS and threading.active_count() == 1:
             from concurrent.futures import ThreadPoolExecutor
 
             pool = ThreadPoolExecutor(_FIT_THREADS - 1, thread_name_prefix="pilotqa-fits")
