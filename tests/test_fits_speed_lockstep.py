@@ -192,6 +192,7 @@ def test_lean_fits_beside_other_threads_split_nothing_and_give_the_same_numbers(
     from the single-threaded process with the split."""
     from concurrent.futures import ThreadPoolExecutor
 
+    monkeypatch.setattr(D, "_FIT_THREADS", 2)
     monkeypatch.setattr(D, "_SPLIT_CELLS", 1)
     monkeypatch.setattr(D, "_ARRAY_SIMPLICES", 1)
     pools: list[Any] = []

@@ -1131,15 +1131,15 @@ def _foldnorm_nnlf(data: NDArray[np.float64], loc: float) -> Any:
 
 #: Largest batch of :func:`lean_fits` in readings (samples × n): its work arrays stay near 8 MB.
 _LOCKSTEP_CELLS = 1_000_000
-#: Threads of :func:`lean_fits`: when a round of the lockstep objective has at least
-#: :data:`_SPLIT_CELLS` readings, :class:`_RowsObjective` computes the second half of its rows on
-#: a second thread (numpy releases the GIL inside the array operations, the bulk of the work).
-#: Each element gets the same operations and each row is summed alone, so the split changes no
-#: number; it shortens the wall time when a core is free (1e6 readings: lean_prefits 1.66 ->
-#: 1.27 s wall, 1.66 -> 1.97 s CPU; with the other core busy, no wall gain and ~0.2 s more CPU).
-#: Only when the process runs no other Python thread: when the statistics families run
-#: concurrently the other core is taken, and the split would only add CPU time.
-_FIT_THREADS = 2
+#: Threads of :func:`lean_fits` (1: off). With 2, when a round of the lockstep objective has at
+#: least :data:`_SPLIT_CELLS` readings, :class:`_RowsObjective` computes the second half of its
+#: rows on a second thread (numpy releases the GIL inside the array operations, the bulk of the
+#: work). Each element gets the same operations and each row is summed alone, so the split
+#: changes no number. Measured at 1e6 readings on the shared 2-core machine: lean_prefits 1.66 ->
+#: 1.27 s wall and 1.66 -> 1.97 s CPU while a core was free, but 2.0-2.9 -> 2.2-4.1 s wall and
+#: ~0.2-0.4 s more CPU while other processes kept it busy — so off by default. Even when on, only
+#: in a process without other Python threads (concurrent statistics families take the other core).
+_FIT_THREADS = 1
 _SPLIT_CELLS = 20_000
 
 
@@ -1258,9 +1258,9 @@ def lean_fits(samples: list[tuple[NDArray[np.float64], str, dict[str, float]]]) 
     simplices step in lockstep (:func:`_nelder_mead_lockstep`) with the points of one round
     evaluated as one array computation (:class:`_RowsObjective`); every simplex visits the same
     points as alone, so the parameters are the same numbers (tests/test_fits_lockstep.py). Other
-    samples are fitted one by one. In a process without other Python threads, a round of at least
-    :data:`_SPLIT_CELLS` readings is computed in two halves on two threads (:data:`_FIT_THREADS`);
-    no number depends on the split (tests/test_fits_speed_lockstep.py).
+    samples are fitted one by one. With :data:`_FIT_THREADS` = 2 (off by default) and no other
+    Python thread in the process, a round of at least :data:`_SPLIT_CELLS` readings is computed
+    in two halves on two threads; no number depends on the split (tests/test_fits_speed_lockstep.py).
     """
     out: list[tuple[float, ...] | Exception] = [ValueError("not fitted")] * len(samples)
     groups: dict[tuple[str, float, int], list[tuple[int, _GenericJob]]] = {}
