@@ -219,3 +219,25 @@ def test_two_sided_z_is_scipys_normal_quantile() -> None:
 
     for c in (0.5, 0.8, 0.9, 0.95, 0.9545, 0.99, 0.999, 1e-9, 1 - 1e-12):
         assert D._z_two_sided(c) == float(stats.norm.ppf(0.5 + c / 2))
+
+
+@settings(max_examples=60, deadline=None)
+@given(kind=st.sampled_from(["lognormal", "weibull_rounded", "t3", "normal", "constant", "shifted_negative"]),
+       n=st.integers(1, 700), seed=st.integers(0, 2**32 - 1), floc=st.sampled_from([0.0, -0.5, 1e-3]))
+def test_halfnorm_fit_at_a_fixed_location_equals_scipy(kind: str, n: int, seed: int, floc: float) -> None:
+    """The closed-form half-normal fit equals scipy's halfnorm.fit(x, floc=…) bit for bit, and
+    fails where scipy's fails (readings below the location)."""
+    from scipy import stats
+
+    x = np.abs(_sample(kind, n, seed)) if kind != "shifted_negative" else _sample(kind, n, seed)
+    try:
+        want: Any = tuple(float(v) for v in stats.halfnorm.fit(x, floc=floc))
+    except Exception:  # noqa: BLE001 - scipy's FitDataError
+        want = "fails"
+    try:
+        got: Any = D._halfnorm_fit_floc(x, floc)
+    except ValueError:
+        got = "fails"
+    assert got == want
+    if want != "fails":
+        assert D._fit_fast("halfnorm", x, {"floc": floc}) == want
