@@ -66,6 +66,22 @@ def test_run_records_every_stage(tmp_path: Path) -> None:
     assert cmd["formats"] == ["json"] and len(cmd["runs"]) == 1 and "--format json" in cmd["runs"][0]["command"]
     assert cmd["wall"] > 0 and cmd["cpu"] > 0 and cmd["rss_mb"] > 50
     assert "ratio the command / floor" in out.stdout
+    # the data were generated in a child: the parent stays small, so it floors no child's peak RSS
+    assert doc["parent_rss_mb"] < 100
+
+
+def test_a_childs_peak_rss_counts_its_parents_size() -> None:
+    """Why bench_pipeline generates in a child: a process started from a big parent reports at
+    least the parent's resident size as its own peak (Linux keeps the high-water mark over exec)."""
+    code = ("import os, subprocess, sys; big = bytearray(300 * 2**20); "
+            "p = subprocess.Popen([sys.executable, '-c', 'pass']); _, _, r = os.wait4(p.pid, 0); "
+            "print(r.ru_maxrss // 1024)")
+    child_peak = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                    check=True).stdout)
+    alone = subprocess.run([sys.executable, "-c", "import resource; print(resource.getrusage("
+                            "resource.RUSAGE_SELF).ru_maxrss // 1024)"], capture_output=True, text=True,
+                           check=True).stdout
+    assert child_peak > 250 > int(alone)
 
 
 def test_run_command_reports_a_failing_command(tmp_path: Path) -> None:
