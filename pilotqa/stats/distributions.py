@@ -476,7 +476,7 @@ def _halfnorm_fit_floc(x: NDArray[np.float64], floc: float) -> tuple[float, floa
     handling; readings below ``floc`` raise as scipy does (a ``ValueError``). Equality tested in
     tests/test_fits_speed_lockstep.py.
 
-    .. math:: \hat\sigma = \Big(\frac1n\sum_i (x_i - \text{loc})^2\Big)^{1/2}
+    .. math:: \\hat\\sigma = \\Big(\\frac1n\\sum_i (x_i - \\text{loc})^2\\Big)^{1/2}
     """
     data = np.asarray(x, dtype=float)
     if data.size == 0 or not np.isfinite(data).all():
