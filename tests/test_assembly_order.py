@@ -141,3 +141,15 @@ def test_shared_texts_of_successive_features_equal_each_columns_texts(cols: list
         series = [pl.Series(["1", "2"], dtype=pl.Utf8), pl.Series([1, 2], dtype=pl.Int64), pl.Series(["1", None])] + series
     for s in series:
         assert shared.texts(s, "part_id") == _texts(s)
+
+
+def test_time_rows_list_features_by_first_reading_whatever_their_category_codes() -> None:
+    """The features' order is their first reading's, not the order of their category codes
+    (codes may come from texts cast earlier in the process)."""
+    pl.Series(["A", "M", "Z"]).cast(pl.Categorical).to_physical()  # give A, M, Z codes first
+    frame = pl.DataFrame({"feature": ["Z", "A", "M", "Z", "A", "M"], "subgroup": [1, 1, 1, 2, 2, 2],
+                          "sequence": [1, 1, 1, 2, 2, 2], "part_id": ["P1"] * 3 + ["P2"] * 3,
+                          "value": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]})
+    got = time_rows(frame)
+    assert list(got) == ["Z", "A", "M"]
+    assert [got[f].to_list() for f in got] == [[0, 3], [1, 4], [2, 5]]
