@@ -4,9 +4,10 @@ The statistics stage has two independent halves of about equal cost at scale: th
 shape (normality, the distribution fits and each feature's capability model: numpy arrays,
 during whose arithmetic numpy releases the interpreter lock) and the other families (stability,
 drift, lots, streams: polars group-bys, which run without the lock). :func:`concurrent` runs the
-first on a second thread while the caller computes the second; on a two-core machine the
-analysis of 10^6 readings then takes the time of the longer half, not of both
-(``benchmarks/bench_pipeline.py``).
+first on a second thread while the caller computes the second. Both halves also run Python that
+needs the lock, so the gain is less than the shorter half: at 10^6 readings on two cores the command
+took 7.2 s instead of ~8.1 s on one thread, for ~0.5 s more CPU (``benchmarks/bench_pipeline.py``,
+README › Performance).
 
 The numbers do not depend on it: each half reads only its own inputs (frames are immutable) and
 returns new objects; nothing is shared but read-only data, so the results are the same objects
@@ -109,8 +110,8 @@ def preload(modules: tuple[str, ...]) -> threading.Thread | None:
     """Import ``modules`` on a background thread (when :func:`thread_count` is 2) and return it.
 
     The command imports the analysis modules (scipy.stats among them, ~0.6 s) while the reader
-    parses the export: polars parses without the interpreter lock, so the imports cost no wall
-    time there. The main thread's own ``import`` of such a module later waits for this one
+    parses the export: polars parses without the interpreter lock, so the imports overlap with
+    that part of the read (the reader's own Python waits for the lock meanwhile). The main thread's own ``import`` of such a module later waits for this one
     (Python's per-module import locks) and then finds it loaded. An import that fails here is
     ignored: the main thread's import of the same module raises the error where it is reported."""
     if thread_count() < 2:
