@@ -8,6 +8,8 @@ AD test, the interval): a fit that stopped at another vertex of the simplex woul
 statistic derived from it, which tests/test_golden.py guards only for the six sample files."""
 from __future__ import annotations
 
+import copy
+
 import math
 import warnings
 from typing import Any
@@ -252,14 +254,18 @@ def test_subgroup_serials_match_the_group_by(rows: list[tuple[int | None, int | 
     assert list(_subgroup_serials(part)) == [list(x) for x in g["part_id"].to_list()]
 
 
+#: A capability-model document as the stats stage builds it (also used by test_json_speed_writer).
+MODEL_DOC = {"distribution": "lognorm", "params": {"s": 0.4, "loc": 0.0, "scale": 1.0}, "method": "m",
+             "cp": None, "cpk": None, "pp": 1.2, "ppk": 1.1, "ppl": None, "ppu": 1.1, "ppm_expected": 3.0,
+             "percentiles": {"x0_135": 0.1, "x50": 1.0, "x99_865": 3.0}, "selection": "aic",
+             "candidates": [{"distribution": "lognorm", "aic": 1.0, "loglik": 0.5, "ad_statistic": 0.2,
+                             "n_params": 2}],
+             "decision_basis": "percentile", "reason": "r", "ppk_ci": [1.0, 1.2],
+             "alternatives": [{"distribution": "lognorm", "aic_delta": 0.0, "ppk": 1.1, "ppk_ci": [1.0, 1.2]}]}
+
+
 def test_from_mapping_builds_nested_results_and_names_the_bad_key() -> None:
-    doc = {"distribution": "lognorm", "params": {"s": 0.4, "loc": 0.0, "scale": 1.0}, "method": "m",
-           "cp": None, "cpk": None, "pp": 1.2, "ppk": 1.1, "ppl": None, "ppu": 1.1, "ppm_expected": 3.0,
-           "percentiles": {"x0_135": 0.1, "x50": 1.0, "x99_865": 3.0}, "selection": "aic",
-           "candidates": [{"distribution": "lognorm", "aic": 1.0, "loglik": 0.5, "ad_statistic": 0.2,
-                           "n_params": 2}],
-           "decision_basis": "percentile", "reason": "r", "ppk_ci": [1.0, 1.2],
-           "alternatives": [{"distribution": "lognorm", "aic_delta": 0.0, "ppk": 1.1, "ppk_ci": [1.0, 1.2]}]}
+    doc = copy.deepcopy(MODEL_DOC)
     m = from_mapping(CapabilityModel, doc)
     assert m.candidates == (Candidate("lognorm", 1.0, 0.5, 0.2, 2),)
     assert m.alternatives == (Alternative("lognorm", 0.0, 1.1, (1.0, 1.2)),)

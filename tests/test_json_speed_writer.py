@@ -36,6 +36,7 @@ from pilotqa.results import (
 )
 from pilotqa.util import finite_or_none, json_safe
 from tests.report_fixtures import make_result
+from tests.test_fits_fast import MODEL_DOC
 
 
 def _reference(obj: Any) -> str:
@@ -174,13 +175,7 @@ _STAB = {"chart": "xbar-r", "center": 1.0, "lcl": 0.5, "ucl": 1.5, "range_center
          "stable": False, "sigma": 0.1, "sigma_method": "rbar_d2", "rules": [1, 2], "range_rules": [1],
          "nsigma": 3.0, "phase": "I", "n_points": 20, "subgroup_size": 5, "subgroup_sizes": [5],
          "notes": ["a", "b"]}
-_MODEL = {"distribution": "lognorm", "params": {"s": 0.4, "loc": 0.0, "scale": 1.0}, "method": "m",
-          "cp": None, "cpk": None, "pp": 1.2, "ppk": 1.1, "ppl": None, "ppu": 1.1, "ppm_expected": 3.0,
-          "percentiles": {"x0_135": 0.1, "x50": 1.0, "x99_865": 3.0}, "selection": "aic",
-          "candidates": [{"distribution": "lognorm", "aic": 1.0, "loglik": 0.5, "ad_statistic": 0.2,
-                          "n_params": 2}],
-          "decision_basis": "percentile", "reason": "r", "ppk_ci": [1.0, 1.2],
-          "alternatives": [{"distribution": "lognorm", "aic_delta": 0.0, "ppk": 1.1, "ppk_ci": [1.0, 1.2]}]}
+_MODEL = MODEL_DOC
 
 
 def _outcome(fn: Any, *args: Any) -> tuple[str, str]:

@@ -157,6 +157,22 @@ def _variance_components_all(g_n: np.ndarray, g_mean: np.ndarray, g_sd: np.ndarr
     return out
 
 
+def _welch(nobs: np.ndarray, means: np.ndarray, vars_: np.ndarray, k: int) -> tuple[float, float]:
+    """Welch's one-way ANOVA F and p from the groups' sizes, means and variances (ddof 1), with
+    statsmodels' operations in its order (``anova_oneway`` → ``anova_generic``, ``use_var="unequal"``):
+    wᵢ = nᵢ/sᵢ², x̄_w = Σ(wᵢ/Σw)·x̄ᵢ, F = Σwᵢ(x̄ᵢ − x̄_w)²/(k − 1) / (1 + 2(k − 2)·t),
+    t = Σ(1 − wᵢ/Σw)²/(nᵢ − 1) / (k² − 1), ν₂ = 1/(3t) (Welch 1951)."""
+    weights = nobs / vars_
+    w_total = weights.sum()
+    w_rel = weights / w_total
+    meanw_t = w_rel @ means
+    welch = np.dot(weights, (means - meanw_t) ** 2) / (k - 1.0)
+    tmp = ((1 - w_rel) ** 2 / (nobs - 1)).sum() / (k**2 - 1)
+    welch /= 1 + 2 * (k - 2) * tmp
+    df_denom = 1.0 / (3.0 * tmp)
+    return float(welch), _f_sf(float(welch), k - 1.0, float(df_denom))
+
+
 def _quiet(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, str | None]:
     """Call a scipy/statsmodels test; degenerate data → (None, reason) instead of a warning."""
     with warnings.catch_warnings():
@@ -281,19 +297,8 @@ def _oneway_tests(groups: list[np.ndarray], kruskal_sums: tuple[float, float] | 
         out["anova_p"] = float(special.fdtrc(k - 1, big_n - k, f))
 
         # Welch ANOVA (statsmodels anova_oneway → anova_generic, use_var="unequal")
-        nobs = np.array(ns, float)
-        means = np.array([g.mean() for g in groups])
-        vars_ = np.array([g.var(ddof=1) for g in groups])
-        weights = nobs / vars_
-        w_total = weights.sum()
-        w_rel = weights / w_total
-        meanw_t = w_rel @ means
-        welch = np.dot(weights, (means - meanw_t) ** 2) / (k - 1.0)
-        tmp = ((1 - w_rel) ** 2 / (nobs - 1)).sum() / (k**2 - 1)
-        welch /= 1 + 2 * (k - 2) * tmp
-        df_denom = 1.0 / (3.0 * tmp)
-        out["welch_f"] = float(welch)
-        out["welch_p"] = _f_sf(float(welch), k - 1.0, float(df_denom))
+        out["welch_f"], out["welch_p"] = _welch(np.array(ns, float), np.array([g.mean() for g in groups]),
+                                                np.array([g.var(ddof=1) for g in groups]), k)
 
         # Kruskal–Wallis (scipy.stats.kruskal; ranks as scipy.stats._stats_py._rankdata "average")
         if kruskal_sums is None:
@@ -436,19 +441,7 @@ def _oneway_from_parts(parts: dict[str, np.ndarray], groups: Sequence[int], f: i
         out["anova_p"] = float(special.fdtrc(k - 1, big_n - k, f0))
 
         # Welch ANOVA (statsmodels anova_oneway → anova_generic, use_var="unequal")
-        nobs = np.array(ns, float)
-        means = parts["mean"][gi]
-        vars_ = parts["var"][gi]
-        weights = nobs / vars_
-        w_total = weights.sum()
-        w_rel = weights / w_total
-        meanw_t = w_rel @ means
-        welch = np.dot(weights, (means - meanw_t) ** 2) / (k - 1.0)
-        tmp = ((1 - w_rel) ** 2 / (nobs - 1)).sum() / (k**2 - 1)
-        welch /= 1 + 2 * (k - 2) * tmp
-        df_denom = 1.0 / (3.0 * tmp)
-        out["welch_f"] = float(welch)
-        out["welch_p"] = _f_sf(float(welch), k - 1.0, float(df_denom))
+        out["welch_f"], out["welch_p"] = _welch(np.array(ns, float), parts["mean"][gi], parts["var"][gi], k)
 
         out["kruskal_h"], out["kruskal_p"] = _kruskal_h_p(kruskal_sums[0], kruskal_sums[1], big_n, k)
 
