@@ -236,8 +236,8 @@ def time_rows(meas: pl.DataFrame) -> dict[Any, pl.Series]:
     maintain_order=True)`` of the feature's readings in reading order (:func:`_time_order`), a
     stable sort: computed for all features at once (one ``group_by`` sorting row numbers; no
     sort where every feature's sequence numbers are whole numbers, none missing, strictly
-    increasing in reading order — an export in reading order, :func:`_rows_in_reading_order`). Only the row numbers are held
-    (4 bytes a reading), not a copy of the readings.
+    increasing in reading order — an export in reading order, :func:`_rows_in_reading_order`).
+    Only the row numbers are held (4 bytes a reading), not a copy of the readings.
     """
     fast = _rows_in_reading_order(meas)
     if fast is not None:
