@@ -6,8 +6,8 @@ during whose arithmetic numpy releases the interpreter lock) and the other famil
 drift, lots, streams: polars group-bys, which run without the lock). :func:`concurrent` runs the
 first on a second thread while the caller computes the second. Both halves also run Python that
 needs the lock, so the gain is less than the shorter half: at 10^6 readings on two cores the command
-took 7.2 s instead of ~8.1 s on one thread, for ~0.5 s more CPU (``benchmarks/bench_pipeline.py``,
-README › Performance).
+took 7.2 s instead of ~8.1 s on one thread (10.4–11.6× the polars floor against 12×), for 0.5–1.4 s
+more CPU (``benchmarks/bench_pipeline.py``, README › Performance).
 
 The numbers do not depend on it: each half reads only its own inputs (frames are immutable) and
 returns new objects; nothing is shared but read-only data, so the results are the same objects
