@@ -192,7 +192,7 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureS
     with warnings.catch_warnings(), concurrent() as run:
         shape = run(_shape_step, meas, cap_rows, spec_rows, settings)
         res = resolution_all(meas, specs)
-        sigma_map = {r["feature"]: r["sigma_within"] for r in cap.select("feature", "sigma_within").iter_rows(named=True)}
+        sigma_map = {r["feature"]: r["sigma_within"] for r in cap_rows}
         stab = stability_all(meas, settings)
         drift = drift_all(meas, specs, sigma_map, settings)
         lots = lots_all(meas, specs, settings)
@@ -233,7 +233,7 @@ def time_rows(meas: pl.DataFrame) -> dict[Any, pl.Series]:
     order of their first reading).
 
     Time order is the order of ``sort("sequence", "subgroup", "part_id", nulls_last=True,
-    maintain_order=True)`` of the feature's readings in reading order (:func:`_time_order`), a
+    maintain_order=True)`` of the feature's readings in reading order, a
     stable sort: computed for all features at once (one ``group_by`` sorting row numbers; no
     sort where every feature's sequence numbers are whole numbers, none missing, strictly
     increasing in reading order — an export in reading order, :func:`_rows_in_reading_order`).
@@ -292,19 +292,6 @@ def _shape_step(meas: pl.DataFrame, cap_rows: list[dict[str, Any]], spec_rows: d
         notes: list[str] = []
         models.append((_model_step(v, row, spec_rows[row["feature"]], nd[0], settings, notes, pre), notes))
     return rows, values, norm, models
-
-
-def _time_order(part: pl.DataFrame) -> pl.DataFrame:
-    """One feature's readings in time order: ``part.sort("sequence", "subgroup", "part_id",
-    nulls_last=True, maintain_order=True)``. When the sequence numbers are integers, none missing,
-    already strictly increasing (an export in reading order), that sort is the identity and is
-    skipped."""
-    seq = part["sequence"]
-    if seq.null_count() == 0 and seq.dtype.is_integer():
-        s = seq.to_numpy()
-        if bool((s[1:] > s[:-1]).all()):
-            return part
-    return part.sort("sequence", "subgroup", "part_id", nulls_last=True, maintain_order=True)
 
 
 def _model_step(values: NDArray[np.float64], row: dict[str, Any], sp: dict[str, Any], norm_doc: dict[str, Any],
