@@ -22,7 +22,7 @@ heading line is row 1) and column. CSV files may use ``,``, ``;``, tab or ``|`` 
 from __future__ import annotations
 
 import re
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from itertools import zip_longest
@@ -34,6 +34,7 @@ import polars as pl
 
 from pilotqa.errors import InputError, SpecError
 from pilotqa.model import STREAM_COLUMNS, SPEC_SCHEMA, Inspection, SourceFile, merge_metadata, sha256_file
+from pilotqa.threads import concurrent
 from pilotqa.model import stream_key
 from pilotqa.read.cells import excel_column_letter, parse_cell, parse_column
 from pilotqa.read.dates import parse_datetime, parse_time
@@ -1314,11 +1315,11 @@ def read_path(path: Path, opts: "ReadOptions") -> Inspection:
     """Read one CSV, XLSX or XLS file (every sheet, or ``opts.sheet``) into an Inspection.
 
     Lots never stay null: lot column, else sheet name (per-lot sheets), else the file stem. The
-    file's SHA-256 is computed on a worker thread while it is read (hashlib and polars release
-    the GIL; the same digest, sooner)."""
+    file's SHA-256 is computed on a second thread while it is read (hashlib and polars release
+    the GIL; the same digest, sooner), or after it on one thread (:func:`pilotqa.threads.concurrent`)."""
     path = Path(path)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pilotqa-sha256") as pool:
-        return _read_path(path, opts, pool.submit(sha256_file, path))
+    with concurrent() as run:  # on one thread (PILOTQA_THREADS=1) the digest is taken when asked for
+        return _read_path(path, opts, run(sha256_file, path))
 
 
 def _read_path(path: Path, opts: "ReadOptions", digest: "Future[str]") -> Inspection:
