@@ -3,7 +3,8 @@ come if whole steps of it cost nothing.
 
 The 10^6-reading target of issue 16 is "full analysis ≤ 5× the floor". This benchmark asks what is
 left when a step is made free, by replacing it with its own result, recorded by one earlier run of
-the same command on the same file (pickled, loaded before the clock starts). Each level runs in a
+the same command on the same file (pickled; unpickled off the clock, after the read, once the
+modules the command loads anyway are loaded). Each level runs in a
 fresh child process as the ``pilotqa`` command does (``pilotqa_cli.main.cli`` in-process, the same
 options), the levels cumulative:
 
@@ -94,28 +95,33 @@ def child(level: str, csv: Path, cache: Path, out: Path) -> dict[str, Any]:
         analysis.compute = stats.compute  # analysis imported the name
         keep(analysis, "analyze", "analyze")
     elif level != "full":
-        t, c = time.perf_counter(), _cpu()
-        with cache.open("rb") as fh:
-            recorded = pickle.load(fh)
-        load_wall, load_cpu = time.perf_counter() - t, _cpu() - c
         replaced = LEVELS[LEVELS.index("fits free"):LEVELS.index(level) + 1]
         steps = {STEPS[lv] for lv in replaced}
-        if "shape" in steps:
-            import pilotqa.stats as stats
-
-            stats._shape_step = lambda *a, **k: recorded["shape"]
-        if "compute" in steps:
-            import pilotqa.analysis as analysis
-
-            analysis.compute = lambda *a, **k: recorded["compute"]
-        if "analyze" in steps:
-            import pilotqa.analysis as analysis
-
-            analysis.analyze = lambda *a, **k: recorded["analyze"]
-        if "write" in steps:
+        if "write" in steps:  # the command binds write_outputs before reading: replaced up front
             import pilotqa.report.outputs as outputs
 
             outputs.write_outputs = lambda *a, **k: []
+        # The other steps are replaced once the export is read. The command imports the analysis
+        # (scipy.stats among it) on a second thread while polars parses and waits for it right
+        # after reading; importing it here first would take that overlap from the levels, and
+        # unpickling the recorded results before reading would import it off the clock.
+        import pilotqa.read as reader
+
+        read = reader.read
+
+        def read_then_replay(*args: Any, **kwargs: Any) -> Any:
+            nonlocal load_wall, load_cpu
+            insp = read(*args, **kwargs)
+            import pilotqa.analysis  # noqa: F401  # what the command imports next, on the clock
+
+            t, c = time.perf_counter(), _cpu()
+            with cache.open("rb") as fh:
+                recorded = pickle.load(fh)
+            load_wall, load_cpu = time.perf_counter() - t, _cpu() - c  # only this is off the clock
+            _replay(recorded, steps)
+            return insp
+
+        reader.read = read_then_replay
     from pilotqa_cli.main import cli
 
     cli.main(command_args(csv, out), standalone_mode=False)
@@ -124,6 +130,19 @@ def child(level: str, csv: Path, cache: Path, out: Path) -> dict[str, Any]:
         with cache.open("wb") as fh:
             pickle.dump(recorded, fh, protocol=pickle.HIGHEST_PROTOCOL)
     return {"wall": wall, "cpu": cpu}
+
+
+def _replay(recorded: dict[str, Any], steps: set[str]) -> None:
+    """Replace ``steps`` (``shape``, ``compute``, ``analyze``) by their recorded results."""
+    import pilotqa.analysis as analysis
+    import pilotqa.stats as stats
+
+    if "shape" in steps:
+        stats._shape_step = lambda *a, **k: recorded["shape"]
+    if "compute" in steps:
+        analysis.compute = lambda *a, **k: recorded["compute"]
+    if "analyze" in steps:
+        analysis.analyze = lambda *a, **k: recorded["analyze"]
 
 
 def _document(path: Path) -> dict[str, Any]:
