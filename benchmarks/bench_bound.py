@@ -155,7 +155,10 @@ def _document(path: Path) -> dict[str, Any]:
 def run(kind: str, csv: Path, cache: Path, out: Path) -> dict[str, Any]:
     """One child: ``record``, ``floor`` or a level; its wall and CPU seconds."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, str(csv), str(cache), str(out)]
-    done = subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
+        raise SystemExit(f"{kind}: the child failed (exit {done.returncode}): {last}")
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 

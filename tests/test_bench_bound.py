@@ -43,12 +43,22 @@ def test_every_level_writes_the_full_runs_document(recorded: tuple[Path, Path, d
     assert [r.split(" | ")[0].lstrip("| ") for r in rows[2:]] == ["floor", *bench_bound.LEVELS]
 
 
-def test_a_replay_that_is_not_the_step_is_refused(recorded: tuple[Path, Path, dict[str, Any]],
-                                                  tmp_path: Path) -> None:
-    csv, _, reference = recorded
-    other = tmp_path / "b.csv"  # another file: its recorded statistics do not describe a.csv
+@pytest.fixture(scope="module")
+def other_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Results recorded from another file: they do not describe a.csv."""
+    work = tmp_path_factory.mktemp("bound_other")
+    other = work / "b.csv"
     bench_pipeline.generate(other, 12, 41)
-    other_cache = tmp_path / "b.pickle"
-    bench_bound.record(other, other_cache, tmp_path / "record_b")
-    with pytest.raises(SystemExit, match="stats free: the JSON differs"):
-        bench_bound.measure_level("stats free", csv, other_cache, tmp_path / "replay", reference)
+    cache = work / "b.pickle"
+    bench_bound.record(other, cache, work / "record_b")
+    return cache
+
+
+@pytest.mark.parametrize("level", ["fits free", "stats free", "decide free"])
+def test_a_replay_that_is_not_the_step_is_refused(recorded: tuple[Path, Path, dict[str, Any]], other_cache: Path,
+                                                  level: str, tmp_path: Path) -> None:
+    # fails too when a level's replacement does not take effect (the level would run the real step);
+    # another file's time order and fits do not even fit a.csv's frame-level results: that child fails
+    csv, _, reference = recorded
+    with pytest.raises(SystemExit, match=f"{level}: (the JSON differs|the child failed)"):
+        bench_bound.measure_level(level, csv, other_cache, tmp_path / "replay", reference)
