@@ -40,7 +40,6 @@ import argparse
 import json
 import os
 import pickle
-import resource
 import statistics
 import subprocess
 import sys
@@ -53,21 +52,18 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from bench_pipeline import child_floor, compile_bytecode, generate_in_child, parse_size  # noqa: E402
+from bench_pipeline import (  # noqa: E402
+    _cpu,
+    child_floor,
+    command_args,
+    compile_bytecode,
+    generate_in_child,
+    parse_size,
+)
 
 LEVELS = ("full", "fits free", "stats free", "decide free", "read + imports")
 # the step each level replaces (cumulative: a level also keeps the replacements of the ones before)
 STEPS = {"fits free": "shape", "stats free": "compute", "decide free": "analyze", "read + imports": "write"}
-
-
-def _cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
-
-def command_args(csv: Path, out: Path) -> list[str]:
-    """The options of the command every level runs (as bench_pipeline's command row)."""
-    return ["analyze", str(csv), "--format", "json", "--lot-size", "500", "--out", str(out), "--force", "-q"]
 
 
 def child(level: str, csv: Path, cache: Path, out: Path) -> dict[str, Any]:
@@ -124,7 +120,7 @@ def child(level: str, csv: Path, cache: Path, out: Path) -> dict[str, Any]:
         reader.read = read_then_replay
     from pilotqa_cli.main import cli
 
-    cli.main(command_args(csv, out), standalone_mode=False)
+    cli.main(command_args(csv, ("json",), out), standalone_mode=False)
     wall, cpu = time.perf_counter() - t0 - load_wall, _cpu() - c0 - load_cpu
     if level == "record":
         with cache.open("wb") as fh:

@@ -315,12 +315,17 @@ def command_formats(stages: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(f for f in ("json", "html", "xlsx") if f in stages)
 
 
+def command_args(csv: Path, formats: tuple[str, ...], out: Path) -> list[str]:
+    """The ``pilotqa`` arguments of the timed command (also bench_bound.py's)."""
+    return ["analyze", str(csv), "--format", ",".join(formats), "--lot-size", "500", "--out", str(out),
+            "--force", "-q"]
+
+
 def run_command(csv: Path, formats: tuple[str, ...], work: Path) -> dict[str, Any]:
     """``pilotqa analyze <csv> --format … --lot-size 500`` as a user runs it (two threads where the
     machine has two CPUs): wall and CPU seconds and the peak RSS of that process (``os.wait4``)."""
     exe = str(Path(sys.executable).with_name("pilotqa"))
-    cmd = [exe, "analyze", str(csv), "--format", ",".join(formats), "--lot-size", "500",
-           "--out", str(work / "command"), "--force", "-q"]
+    cmd = [exe, *command_args(csv, formats, work / "command")]
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)

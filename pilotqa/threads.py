@@ -111,8 +111,9 @@ def preload(modules: tuple[str, ...]) -> threading.Thread | None:
 
     The command imports the analysis modules (scipy.stats among them, ~0.6 s) while the reader
     parses the export: polars parses without the interpreter lock, so the imports overlap with
-    that part of the read (the reader's own Python waits for the lock meanwhile). The main thread's own ``import`` of such a module later waits for this one
-    (Python's per-module import locks) and then finds it loaded. An import that fails here is
+    that part of the read (the reader's own Python waits for the lock meanwhile). The main
+    thread's own ``import`` of such a module later waits for this one (Python's per-module import
+    locks) and then finds it loaded. An import that fails here is
     ignored: the main thread's import of the same module raises the error where it is reported."""
     if thread_count() < 2:
         return None

@@ -207,7 +207,7 @@ def compute(insp: Inspection, settings: Settings | None = None) -> list[FeatureS
     return [
         _feature_stats(row, spec_rows[row["feature"]], parts.get(row["feature"]),
                        res_rows.get(row["feature"]), stab.get(row["feature"]), drift.get(row["feature"]),
-                       lots.get(row["feature"]), settings, streams.get(row["feature"]), v, nd, None, shared, model)
+                       lots.get(row["feature"]), settings, streams.get(row["feature"]), v, nd, shared, model)
         for row, v, nd, model in zip(cap_rows, values, norm, models)
     ] + attribute_features(insp, settings)  # go/no-go characteristics after the measured ones
 
@@ -522,29 +522,23 @@ def _trace_violations(stab: Stability | None, part: pl.DataFrame | None, individ
 
 def _feature_stats(row: dict[str, Any], sp: dict[str, Any], part: pl.DataFrame | None, res_row: dict[str, Any] | None,
                    st: Any, drift_doc: dict[str, Any] | None, lots_doc: dict[str, Any] | None,
-                   settings: Settings, streams_doc: dict[str, dict[str, Any]] | None = None,
-                   values: NDArray[np.float64] | None = None,
-                   norm: tuple[dict[str, Any], list[str]] | None = None,
-                   prefit: dict[str, Any] | None = None, shared: _SharedTexts | None = None,
-                   model_step: tuple[CapabilityModel | None, list[str]] | None = None) -> FeatureStats:
-    """Assemble one feature's typed statistics from the frame-level results (``values``, ``norm``
-    and ``prefit``: its readings, :func:`normality` and :func:`lean_prefits` result when the
-    caller computed them for all features at once; ``shared``: the serial and lot texts shared by
-    all features, :class:`_SharedTexts`; ``model_step``: the capability model and its notes when
-    :func:`_shape_step` computed them)."""
+                   settings: Settings, streams_doc: dict[str, dict[str, Any]] | None,
+                   values: NDArray[np.float64], norm: tuple[dict[str, Any], list[str]],
+                   shared: _SharedTexts | None,
+                   model_step: tuple[CapabilityModel | None, list[str]]) -> FeatureStats:
+    """Assemble one feature's typed statistics from the frame-level results and the readings'
+    shape computed for all features at once by :func:`_shape_step` (``values``: its readings in
+    time order; ``norm``: its :func:`normality` and notes; ``model_step``: the capability model
+    the decision uses and its notes); ``shared``: the serial and lot texts shared by all
+    features, :class:`_SharedTexts`."""
     feat = row["feature"]
-    if values is None:
-        values = part["value"].to_numpy().astype(float) if part is not None else np.array([], dtype=float)
     n = int(row["n"])
     sd_zero = n >= 2 and row["sigma_overall"] is not None and row["sigma_overall"] == 0.0
     notes = _capability_notes({**row, "nominal": sp["nominal"], "lsl": sp["lsl"], "usl": sp["usl"]}, sd_zero)
-    norm_doc, norm_notes = norm if norm is not None else normality(values, settings.alpha)
+    norm_doc, norm_notes = norm
     notes += norm_notes
-    if model_step is None:
-        model = _model_step(values, row, sp, norm_doc, settings, notes, prefit)
-    else:
-        model = model_step[0]
-        notes += model_step[1]
+    model = model_step[0]
+    notes += model_step[1]
     ppm_model: str | None
     if model is not None and model.decision_basis == "percentile":
         ppm_expected, ppm_model = model.ppm_expected, model.distribution
