@@ -167,14 +167,11 @@ def test_empty_batch_and_empty_start() -> None:
     assert _nelder_mead_lockstep(_batch([_rosen]), [[]]) == [[]] and _nelder_mead(_rosen, []) == []
 
 
-@pytest.mark.parametrize("threads, split_cells, lockstep_cells, way",
-                         [(1, 10**9, 10**6, 1), (2, 1, 10**6, 1), (3, 500, 900, 1), (2, 1, 10**6, 10**9)])
-def test_lean_fits_on_threads_equal_the_fits_one_by_one(monkeypatch: pytest.MonkeyPatch, threads: int,
-                                                        split_cells: int, lockstep_cells: int, way: int) -> None:
-    """lean_fits with its groups split into parts run on threads (and in chunks): the same
+@pytest.mark.parametrize("lockstep_cells, way", [(10**6, 1), (900, 1), (10**6, 10**9)])
+def test_lean_fits_in_chunks_equal_the_fits_one_by_one(monkeypatch: pytest.MonkeyPatch,
+                                                       lockstep_cells: int, way: int) -> None:
+    """lean_fits with its groups run whole or in chunks, on either simplex path: the same
     parameters, and the same exceptions, as fitting each sample alone."""
-    monkeypatch.setattr(D, "_FIT_THREADS", threads)
-    monkeypatch.setattr(D, "_SPLIT_CELLS", split_cells)
     monkeypatch.setattr(D, "_LOCKSTEP_CELLS", lockstep_cells)
     monkeypatch.setattr(D, "_ARRAY_SIMPLICES", way)
     kinds = ("normal", "lognormal", "gamma_shifted", "weibull_rounded", "t3", "bimodal")
@@ -184,34 +181,6 @@ def test_lean_fits_on_threads_equal_the_fits_one_by_one(monkeypatch: pytest.Monk
         samples += [(x, "johnsonsu", {}), (np.abs(x), "foldnorm", {"floc": 0.0})]
     samples.append((np.array([1.0, 2.0, math.inf, 3.0]), "johnsonsu", {}))
     assert _batched(samples) == [_one_by_one(*s) for s in samples]
-
-
-def test_lean_fits_beside_other_threads_split_nothing_and_give_the_same_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With other Python threads running (the families run concurrently), here from a worker
-    thread, no second thread is started: the objective gets no pool; the fits are the same as
-    from the single-threaded process with the split."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    monkeypatch.setattr(D, "_FIT_THREADS", 2)
-    monkeypatch.setattr(D, "_SPLIT_CELLS", 1)
-    monkeypatch.setattr(D, "_ARRAY_SIMPLICES", 1)
-    pools: list[Any] = []
-    real = D._RowsObjective.__init__
-
-    def spy(self: Any, *a: Any, **k: Any) -> None:
-        real(self, *a, **k)
-        pools.append(self.pool)
-
-    monkeypatch.setattr(D._RowsObjective, "__init__", spy)
-    samples: list[tuple[np.ndarray, str, dict[str, float]]] = [
-        (_sample(kind, 240, 500 + i), "johnsonsu", {}) for i, kind in enumerate(("t3", "bimodal", "normal"))]
-    main = _batched(samples)
-    assert pools and all(p is not None for p in pools)
-    pools.clear()
-    with ThreadPoolExecutor(1) as ex:
-        worker = ex.submit(_batched, samples).result()
-    assert pools and all(p is None for p in pools)
-    assert worker == main == [_one_by_one(*s) for s in samples]
 
 
 def test_two_sided_z_is_scipys_normal_quantile() -> None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import bisect
 import math
-import threading
 import warnings
 from dataclasses import dataclass, field
 from collections.abc import Generator, Sequence
@@ -1152,16 +1151,6 @@ def _foldnorm_nnlf(data: NDArray[np.float64], loc: float) -> Any:
 
 #: Largest batch of :func:`lean_fits` in readings (samples × n): its work arrays stay near 8 MB.
 _LOCKSTEP_CELLS = 1_000_000
-#: Threads of :func:`lean_fits` (1: off). With 2, when a round of the lockstep objective has at
-#: least :data:`_SPLIT_CELLS` readings, :class:`_RowsObjective` computes the second half of its
-#: rows on a second thread (numpy releases the GIL inside the array operations, the bulk of the
-#: work). Each element gets the same operations and each row is summed alone, so the split
-#: changes no number. Measured at 1e6 readings on the shared 2-core machine: lean_prefits 1.66 ->
-#: 1.27 s wall and 1.66 -> 1.97 s CPU while a core was free, but 2.0-2.9 -> 2.2-4.1 s wall and
-#: ~0.2-0.4 s more CPU while other processes kept it busy — so off by default. Even when on, only
-#: in a process without other Python threads (concurrent statistics families take the other core).
-_FIT_THREADS = 1
-_SPLIT_CELLS = 20_000
 
 
 class _RowsObjective:
@@ -1178,8 +1167,8 @@ class _RowsObjective:
     a sample with a non-finite sum, a parameter outside the family's range or a non-finite
     location or scale is evaluated by the single-sample objective itself."""
 
-    def __init__(self, kind: str, rows: NDArray[np.float64], loc: float = 0.0, pool: Any = None) -> None:
-        self.kind, self.rows, self.loc, self.pool = kind, rows, loc, pool
+    def __init__(self, kind: str, rows: NDArray[np.float64], loc: float = 0.0) -> None:
+        self.kind, self.rows, self.loc = kind, rows, loc
         k, self.n = rows.shape
         self.buf = [np.empty_like(rows) for _ in range(3)]
         self.single: dict[int, Any] = {}
@@ -1246,14 +1235,7 @@ class _RowsObjective:
             data = self.data
             par = pts[batch]
             n_log_scale = n * np.log(np.ascontiguousarray(par[:, -1]))  # n·ln(scale) of each sample, as alone
-            if self.pool is not None and m >= 2 and m * n >= _SPLIT_CELLS:
-                h = (m + 1) // 2  # the second half of the rows on the pool's thread
-                part = self.pool.submit(self._log_densities, data[h:], par[h:], z[h:], w[h:], u[h:])
-                lp, tot = self._log_densities(data[:h], par[:h], z[:h], w[:h], u[:h])
-                totals = np.concatenate([tot, part.result()[1]])
-                lp = (w if self.kind == "johnsonsu" else u)[:m]
-            else:
-                lp, totals = self._log_densities(data, par, z, w, u)
+            lp, totals = self._log_densities(data, par, z, w, u)
             values = -totals + 0 * _LOGXMAX * 100 + n_log_scale
             finite = np.isfinite(totals)
             if m == len(problems) and finite.all():
@@ -1279,9 +1261,7 @@ def lean_fits(samples: list[tuple[NDArray[np.float64], str, dict[str, float]]]) 
     simplices step in lockstep (:func:`_nelder_mead_lockstep`) with the points of one round
     evaluated as one array computation (:class:`_RowsObjective`); every simplex visits the same
     points as alone, so the parameters are the same numbers (tests/test_fits_lockstep.py). Other
-    samples are fitted one by one. With :data:`_FIT_THREADS` = 2 (off by default) and no other
-    Python thread in the process, a round of at least :data:`_SPLIT_CELLS` readings is computed
-    in two halves on two threads; no number depends on the split (tests/test_fits_speed_lockstep.py).
+    samples are fitted one by one.
     """
     out: list[tuple[float, ...] | Exception] = [ValueError("not fitted")] * len(samples)
     groups: dict[tuple[str, float, int], list[tuple[int, _GenericJob]]] = {}
@@ -1305,20 +1285,10 @@ def lean_fits(samples: list[tuple[NDArray[np.float64], str, dict[str, float]]]) 
         for (kind, loc, n), members in groups.items():
             per = max(1, _LOCKSTEP_CELLS // max(n, 1))
             tasks += [(kind, loc, members[lo:lo + per]) for lo in range(0, len(members), per)]
-        cells = max((len(chunk) * chunk[0][1].data.size for _, _, chunk in tasks), default=0)
-        pool: Any = None
-        if _FIT_THREADS > 1 and cells >= _SPLIT_CELLS and threading.active_count() == 1:
-            from concurrent.futures import ThreadPoolExecutor
-
-            pool = ThreadPoolExecutor(_FIT_THREADS - 1, thread_name_prefix="pilotqa-fits")
-        try:
-            done = []
-            for kind, loc, chunk in tasks:
-                rows = np.ascontiguousarray(np.stack([job.data for _, job in chunk]))
-                done.append(_nelder_mead_lockstep(_RowsObjective(kind, rows, loc, pool), [job.x0 for _, job in chunk]))
-        finally:
-            if pool is not None:
-                pool.shutdown()
+        done = []
+        for kind, loc, chunk in tasks:
+            rows = np.ascontiguousarray(np.stack([job.data for _, job in chunk]))
+            done.append(_nelder_mead_lockstep(_RowsObjective(kind, rows, loc), [job.x0 for _, job in chunk]))
         for (_, _, chunk), results in zip(tasks, done):
             for (k, job), res in zip(chunk, results):
                 if isinstance(res, BaseException):
