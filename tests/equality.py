@@ -1,5 +1,5 @@
-"""Deep equality for the property tests that compare a vectorised statistic with its per-feature
-reference (tests/test_families_*.py)."""
+"""Deep equality for the property tests that compare a fast path with its reference
+(tests/test_families_*.py, the JSON and figure converters)."""
 from __future__ import annotations
 
 import math
@@ -26,3 +26,13 @@ def assert_same(a: Any, b: Any, path: str = "") -> None:
         assert math.isnan(b), path
     else:
         assert type(a) is type(b) and a == b, (path, a, b)
+
+
+def type_tree(v: Any) -> Any:
+    """The JSON-like value ``v`` with every leaf replaced by its type's name (dicts and lists kept):
+    two converters' outputs with equal JSON text can still differ here (1 vs 1.0, -0.0 vs 0)."""
+    if isinstance(v, dict):
+        return {k: type_tree(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [type_tree(x) for x in v]
+    return type(v).__name__

@@ -35,6 +35,7 @@ from pilotqa.results import (
     CapabilityModel, Drift, LotEffect, Normality, Stability, Violation, _from_mapping_named, from_mapping,
 )
 from pilotqa.util import finite_or_none, json_safe
+from tests.equality import type_tree
 from tests.report_fixtures import make_result
 from tests.test_fits_fast import MODEL_DOC
 
@@ -257,15 +258,7 @@ def test_json_safe_without_paths_equals_with_paths(obj: Any) -> None:
     with_paths = json_safe(obj, "$", bad)
     without = json_safe(obj)
     assert json.dumps(without, allow_nan=True) == json.dumps(with_paths, allow_nan=True)
-    assert _types(without) == _types(with_paths)
-
-
-def _types(v: Any) -> Any:
-    if isinstance(v, dict):
-        return {k: _types(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_types(x) for x in v]
-    return type(v).__name__
+    assert type_tree(without) == type_tree(with_paths)
 
 
 def _reference_finite_or_none(x: Any) -> float | None:

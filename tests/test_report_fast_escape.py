@@ -26,6 +26,7 @@ from scipy import stats
 from pilotqa.report import figures
 from pilotqa.report.safe import json_for_script
 from pilotqa.util import json_safe
+from tests.equality import type_tree
 
 #: The escaping json_for_script used before the str.replace chain (the reference).
 _TRANSLATE = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
@@ -77,15 +78,7 @@ _LEAF = st.one_of(st.floats(), st.integers(), st.booleans(), st.none(), _TEXT,
 def test_figure_clean_equals_json_safe(obj: object) -> None:
     got, ref = figures._json_clean(obj), json_safe(obj)
     assert json.dumps(got) == json.dumps(ref)  # the same JSON (NaN never appears)
-    assert _types(got) == _types(ref)
-
-
-def _types(x: object) -> object:
-    if isinstance(x, dict):
-        return {k: _types(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_types(v) for v in x]
-    return type(x).__name__
+    assert type_tree(got) == type_tree(ref)
 
 
 @settings(max_examples=300, deadline=None)
